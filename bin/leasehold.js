@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+"use strict";
+// The CLI is written in TypeScript; tsx compiles it on load (cached), so no build step is needed.
+require("tsx/cjs");
+const { main } = require("../cli/main.ts");
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`leasehold: internal error (please report it): ${e && e.stack ? e.stack : e}\n`);
+    process.exitCode = 3;
+  },
+);

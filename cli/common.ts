@@ -1,0 +1,115 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { checkFleet } from "../lease/fleet";
+import { rfc3339Error, instant } from "../lease/fields";
+import { listStackFiles, loadStackFile, loadStackText, stackNameOf, type LoadResult, type Stack } from "../lease/load";
+import { formatProblem, type Problem } from "../lease/problems";
+
+/** A mistake in how the command was called: exit code 2. */
+export class UsageError extends Error {}
+
+/** Exit codes of every subcommand. */
+export const EXIT = { ok: 0, rule: 1, usage: 2 } as const;
+
+/** Where a command writes; injected so tests can capture it. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** The process's stdout and stderr. */
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+};
+
+/**
+ * The default stacks folder: the `stackConfigDir` of the nearest Pulumi.yaml at or above the
+ * working directory, or `./stacks` when there is none.
+ */
+export function defaultStacksDir(cwd = process.cwd()): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const project = path.join(dir, "Pulumi.yaml");
+    if (fs.existsSync(project)) {
+      let configDir: unknown;
+      try {
+        configDir = (parseYaml(fs.readFileSync(project, "utf8")) as { stackConfigDir?: unknown } | null)?.stackConfigDir;
+      } catch {
+        configDir = undefined;
+      }
+      return display(path.join(dir, typeof configDir === "string" ? configDir : "."), cwd);
+    }
+    if (path.dirname(dir) === dir) return "stacks";
+  }
+}
+
+/** A path as messages show it: relative to the working directory when it lies below it. */
+export function display(p: string, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, path.resolve(cwd, p));
+  return rel === "" ? "." : rel.startsWith("..") || path.isAbsolute(rel) ? path.resolve(cwd, p) : rel;
+}
+
+/** Checks that a --stacks folder exists (a usage error otherwise). */
+export function requireDir(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new UsageError(`--stacks: no such folder: ${dir}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`--stacks: not a folder: ${dir}`);
+}
+
+/** Every stack file of a folder, loaded: the valid stacks and the problems of the others. */
+export interface Folder {
+  dir: string;
+  files: string[];
+  stacks: Stack[];
+  problems: Problem[];
+}
+
+/** Loads every `Pulumi.*.yaml` of a folder. `replace` substitutes file texts (a would-be result). */
+export function loadFolder(dir: string, replace: ReadonlyMap<string, string> = new Map()): Folder {
+  requireDir(dir);
+  const files = listStackFiles(dir);
+  for (const f of replace.keys()) if (!files.includes(f)) files.push(f);
+  files.sort();
+  const stacks: Stack[] = [];
+  const problems: Problem[] = [];
+  for (const f of files) {
+    const text = replace.get(f);
+    const r: LoadResult = text === undefined ? loadStackFile(f) : loadStackText(f, text);
+    if (r.ok) stacks.push(r.stack);
+    else problems.push(...r.problems);
+  }
+  return { dir, files, stacks, problems };
+}
+
+/** The fleet check: every file valid, then the cross-stack rules over the valid ones. */
+export function checkFolder(folder: Folder): Problem[] {
+  return [...folder.problems, ...checkFleet(folder.stacks)];
+}
+
+/** Prints problems, one line each, on stderr. */
+export function printProblems(io: Io, problems: readonly Problem[]): void {
+  for (const p of problems) io.err(formatProblem(p));
+}
+
+/** Parses a --TIME option (RFC 3339 with an offset, or `now`) to epoch milliseconds. */
+export function parseTimeOption(option: string, value: string | undefined, now = Date.now()): number {
+  if (value === undefined || value === "now") return now;
+  const why = rfc3339Error(value);
+  if (why) throw new UsageError(`${option}: ${why}, got ${JSON.stringify(value)}`);
+  return instant(value);
+}
+
+/** The stack name of a file, for messages. */
+export function stackOf(file: string): string {
+  return stackNameOf(file) ?? path.basename(file);
+}
+
+/** Prints a JSON value on stdout. */
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}

@@ -1,0 +1,147 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { check } from "./check";
+import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
+import { DEFAULT_NOTICE_HOURS, request } from "./request";
+import { validate } from "./validate";
+import { rfc3339Error } from "../lease/fields";
+
+function positiveInt(option: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+}
+
+function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected hours, zero or more, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function time(v: string): string {
+  const why = rfc3339Error(v);
+  if (why) throw new InvalidArgumentError(`${why}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function list(v: string): string[] {
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+const stacksOption = () => new Option("--stacks <dir>", "the folder of stack files (default: the project's stacks/)");
+
+/** Builds the command tree; each action stores its exit code in `result.code`. */
+export function program(io: Io, result: { code: number }): Command {
+  const cmd = new Command("leasehold")
+    .description("Lease GPU cluster capacity to tenants: check, request and manage leases declared in Pulumi stack files.")
+    .version(require("../package.json").version as string)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) })
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 ok, 1 the input breaks a rule (the messages say which), 2 usage error.
+
+Examples:
+  $ leasehold validate
+  $ leasehold check --at 2027-01-01T00:00:00Z
+  $ leasehold request --tenant acme --gpus 16 --gpu-type h100-80gb --pool h100-a \\
+      --start 2027-06-01T00:00:00Z --end 2027-09-01T00:00:00Z`,
+    );
+
+  cmd
+    .command("validate")
+    .description("schema-check stack files, each on its own (default: every Pulumi.*.yaml of the stacks folder)")
+    .argument("[files...]", "stack files to check")
+    .addOption(stacksOption())
+    .option("--json", "print machine-readable results on stdout")
+    .addHelpText("after", "\nExamples:\n  $ leasehold validate\n  $ leasehold validate stacks/Pulumi.tenant-acme.yaml --json")
+    .action((files: string[], o: { stacks?: string; json?: boolean }) => {
+      result.code = validate(files, { stacks: o.stacks ?? defaultStacksDir(), json: o.json }, io);
+    });
+
+  cmd
+    .command("check")
+    .description("check the fleet: every stack file valid, plus the rules across stacks (pool capacity and node exclusivity at every instant, unique ids, placements)")
+    .addOption(stacksOption())
+    .option("--at <time>", "the instant the summary describes: RFC 3339 with an offset, or now", "now")
+    .option("--json", "print machine-readable results on stdout")
+    .addHelpText("after", "\nExamples:\n  $ leasehold check\n  $ leasehold check --stacks ./stacks --at 2027-01-01T00:00:00Z --json")
+    .action((o: { stacks?: string; at: string; json?: boolean }) => {
+      result.code = check({ stacks: o.stacks ?? defaultStacksDir(), at: parseTimeOption("--at", o.at), json: o.json }, io);
+    });
+
+  cmd
+    .command("request")
+    .description("add a lease to a tenant stack (created when the tenant is new); refuses, changing no file, when the fleet check would fail")
+    .requiredOption("--tenant <name>", "the tenant (its stack is tenant-<name>)")
+    .requiredOption("--gpus <n>", "how many GPUs", positiveInt("--gpus"))
+    .requiredOption("--gpu-type <type>", "a GPU type of the platform's catalog, e.g. h100-80gb")
+    .requiredOption("--start <time>", "window start, RFC 3339 with an offset", time)
+    .requiredOption("--end <time>", "window end (exclusive), RFC 3339 with an offset", time)
+    .requiredOption("--pool <pool>", "the platform pool to place the lease on")
+    .option("--platform <stack>", "the platform stack (default: the tenant's, or the only one)")
+    .option("--admins <groups>", "groups bound to tenant-admin, comma-separated (default for a new tenant: <tenant>:admins)", list)
+    .option("--viewers <groups>", "groups bound to view, comma-separated (default for a new tenant: <tenant>:viewers)", list)
+    .option("--nodes <nodes>", "existing clusters: the leased nodes, comma-separated (default: free nodes of the pool)", list)
+    .option("--id <id>", "the lease id (default: <tenant>-<gpu type>-<start date>)")
+    .option("--notice-hours <hours>", "the reclaim clause's notice", nonNegativeNumber, DEFAULT_NOTICE_HOURS)
+    .option("--dry-run", "print the resulting stack file instead of writing it")
+    .option("--json", "print machine-readable results on stdout")
+    .addOption(stacksOption())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ leasehold request --tenant acme --gpus 16 --gpu-type h100-80gb --pool h100-a \\
+      --start 2027-06-01T00:00:00Z --end 2027-09-01T00:00:00Z
+  $ leasehold request --tenant delta --gpus 8 --gpu-type l40s --pool l40s-a --nodes l40s-002 \\
+      --start 2027-01-01T00:00:00Z --end 2027-02-01T00:00:00Z --admins delta:ops --dry-run`,
+    )
+    .action((o: Record<string, any>) => {
+      result.code = request(
+        {
+          stacks: o.stacks ?? defaultStacksDir(),
+          tenant: o.tenant,
+          gpus: o.gpus,
+          gpuType: o.gpuType,
+          start: o.start,
+          end: o.end,
+          pool: o.pool,
+          platform: o.platform,
+          admins: o.admins,
+          viewers: o.viewers,
+          nodes: o.nodes,
+          id: o.id,
+          noticeHours: o.noticeHours,
+          dryRun: o.dryRun,
+          json: o.json,
+        },
+        io,
+      );
+    });
+  return cmd;
+}
+
+/** Runs the CLI; returns the exit code. A user mistake never surfaces as a stack trace. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  try {
+    await program(io, result).parseAsync(argv, { from: "user" });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every parse error is a usage error.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      io.err(`leasehold: ${e.message}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

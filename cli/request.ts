@@ -1,0 +1,226 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isMap, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
+import { dnsLabel, nodeName, subjectName } from "../lease/fields";
+import { forceInterval } from "../lease/lifecycle";
+import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
+import type { Problem } from "../lease/problems";
+import type { Lease } from "../lease/schema";
+import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+
+/** Options of `leasehold request`, as typed values. */
+export interface RequestOptions {
+  stacks: string;
+  tenant: string;
+  gpus: number;
+  gpuType: string;
+  start: string;
+  end: string;
+  pool: string;
+  platform?: string;
+  admins?: string[];
+  viewers?: string[];
+  nodes?: string[];
+  id?: string;
+  noticeHours: number;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** Default notice, in hours, of a requested lease's reclaim clause. */
+export const DEFAULT_NOTICE_HOURS = 72;
+
+/**
+ * `leasehold request`: adds a lease to a tenant stack (creating the stack when the tenant is new).
+ * The would-be fleet is checked first; on any problem no file is touched.
+ */
+export function request(opts: RequestOptions, io: Io): number {
+  checkNames(opts);
+  const folder = loadFolder(opts.stacks);
+  const refuse = (problems: Problem[], why: string): number => {
+    if (opts.json) printJson(io, { ok: false, reason: why, problems });
+    else {
+      printProblems(io, problems);
+      io.err(`request refused: ${why}; no file was changed`);
+    }
+    return EXIT.rule;
+  };
+  const before = checkFolder(folder);
+  if (before.length > 0) return refuse(before, "the fleet check fails already, before this request (fix the problems above first)");
+
+  const file = stackFile(opts.stacks, `tenant-${opts.tenant}`);
+  const existing = folder.stacks.find((s): s is TenantStack => s.file === file && s.role === "tenant");
+  const platforms = folder.stacks.filter((s): s is PlatformStack => s.role === "platform");
+  const platformName = opts.platform ?? existing?.config.platform ?? (platforms.length === 1 ? platforms[0]!.name : undefined);
+  if (platformName === undefined) {
+    throw new UsageError(
+      `--platform is required: ${opts.stacks} holds ${platforms.length === 0 ? "no platform stack" : `several platform stacks (${platforms.map((p) => p.name).join(", ")})`}`,
+    );
+  }
+  if (existing && existing.config.platform !== platformName) {
+    return refuse(
+      [{ file, path: "leasehold:platform", message: `tenant ${opts.tenant} runs on ${existing.config.platform}, but the request names --platform ${platformName}` }],
+      "a tenant's leases all live on its platform",
+    );
+  }
+  const platform = platforms.find((p) => p.name === platformName);
+  const pool = platform?.config.pools.find((p) => p.name === opts.pool);
+
+  const lease: Lease = {
+    id: opts.id ?? freshId(folder.stacks, opts),
+    gpu: { type: opts.gpuType, count: opts.gpus },
+    window: { start: opts.start, end: opts.end },
+    placement: { pool: opts.pool },
+    reclaim: { noticeHours: opts.noticeHours },
+  };
+  if (opts.nodes) lease.placement.nodes = opts.nodes;
+  else if (platform?.config.cluster.provider === "existing" && pool && pool.gpuType === opts.gpuType) {
+    // Pick the pool's nodes that are free for the whole window, in the pool's order.
+    const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 1;
+    const need = Math.ceil(opts.gpus / perNode);
+    const free = freeNodes(folder.stacks, platform.name, pool.nodes ?? [], forceInterval(lease));
+    if (free.length < need) {
+      return refuse(
+        [
+          {
+            file,
+            path: "leasehold:leases",
+            message: `pool ${pool.name} has ${free.length} node(s) free from ${opts.start} to ${opts.end} (${free.join(", ") || "none"}), but ${opts.gpus} ${pool.gpuType} GPUs need ${need} (${perNode} per node)`,
+          },
+        ],
+        "not enough free nodes",
+      );
+    }
+    lease.placement.nodes = free.slice(0, need);
+  }
+
+  const text = existing ? addToExisting(fs.readFileSync(file, "utf8"), opts, lease) : newStackText(opts, platformName, lease);
+  const after = checkFolder(loadFolder(opts.stacks, new Map([[file, text]])));
+  if (after.length > 0) return refuse(after, "the fleet check would fail with this lease");
+
+  if (!opts.dryRun) writeAtomically(file, text);
+  const result = { ok: true, file, created: !existing, dryRun: !!opts.dryRun, lease };
+  if (opts.json) printJson(io, opts.dryRun ? { ...result, text } : result);
+  else {
+    if (opts.dryRun) io.out(text);
+    const where = lease.placement.nodes ? ` on ${lease.placement.nodes.join(", ")}` : "";
+    const verb = opts.dryRun ? "would add" : "added";
+    io[opts.dryRun ? "err" : "out"](
+      `${verb} lease ${lease.id}: ${lease.gpu.count} x ${lease.gpu.type} in pool ${lease.placement.pool}${where}, ${lease.window.start} to ${lease.window.end}, ${existing ? "to" : "in a new stack file"} ${file}`,
+    );
+  }
+  return EXIT.ok;
+}
+
+/** Names given on the command line must be valid before any file is read. */
+function checkNames(opts: RequestOptions): void {
+  const bad = (option: string, value: string, schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }) => {
+    const r = schema.safeParse(value);
+    if (!r.success) throw new UsageError(`${option}: ${r.error!.issues[0]!.message}, got ${JSON.stringify(value)}`);
+  };
+  bad("--tenant", opts.tenant, dnsLabel);
+  bad("--pool", opts.pool, dnsLabel);
+  bad("--gpu-type", opts.gpuType, dnsLabel);
+  if (opts.id !== undefined) bad("--id", opts.id, dnsLabel);
+  for (const n of opts.nodes ?? []) bad("--nodes", n, nodeName);
+  for (const g of [...(opts.admins ?? []), ...(opts.viewers ?? [])]) bad("--admins/--viewers", g, subjectName);
+}
+
+/** `<tenant>-<gpu type>-<yyyymmdd>`, with `-2`, `-3` ... when the fleet has it already. */
+function freshId(stacks: readonly (PlatformStack | TenantStack)[], opts: RequestOptions): string {
+  const taken = new Set<string>();
+  for (const s of stacks) if (s.role === "tenant") for (const l of s.config.leases) taken.add(l.id);
+  const day = opts.start.slice(0, 10).replace(/-/g, "");
+  const base = `${opts.tenant}-${opts.gpuType}-${day}`.slice(0, 60).replace(/-+$/, "");
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+/** Nodes of a pool with no lease in force on them at any instant of `want`. */
+function freeNodes(
+  stacks: readonly (PlatformStack | TenantStack)[],
+  platform: string,
+  nodes: readonly string[],
+  want: { from: number; to: number },
+): string[] {
+  const busy = new Set<string>();
+  for (const s of stacks) {
+    if (s.role !== "tenant" || s.config.platform !== platform) continue;
+    for (const l of s.config.leases) {
+      const f = forceInterval(l);
+      if (f.from < want.to && want.from < f.to) for (const n of l.placement.nodes ?? []) busy.add(n);
+    }
+  }
+  return nodes.filter((n) => !busy.has(n));
+}
+
+/** The lease as a YAML node, in the compact style of the example stacks. */
+function leaseNode(doc: Document, lease: Lease): YAMLMap {
+  const node = doc.createNode(lease) as YAMLMap;
+  for (const key of ["gpu", "window"]) (node.get(key, true) as YAMLMap).flow = true;
+  const window = node.get("window", true) as YAMLMap;
+  for (const key of ["start", "end"]) (window.get(key, true) as Scalar).type = Scalar.QUOTE_DOUBLE;
+  const nodes = (node.get("placement", true) as YAMLMap).get("nodes", true);
+  if (isSeq(nodes)) nodes.flow = true;
+  return node;
+}
+
+/** Appends the lease to an existing tenant file, keeping its comments and key order. */
+function addToExisting(text: string, opts: RequestOptions, lease: Lease): string {
+  const doc = parseDocument(text);
+  const config = doc.get("config", true) as YAMLMap;
+  let leases = config.get("leasehold:leases", true);
+  if (!isSeq(leases)) {
+    leases = new YAMLSeq();
+    config.set("leasehold:leases", leases);
+  }
+  (leases as YAMLSeq).items.push(leaseNode(doc, lease));
+  // New groups join the existing ones; a request never removes access.
+  for (const [key, groups] of [["admins", opts.admins], ["viewers", opts.viewers]] as const) {
+    if (!groups || groups.length === 0) continue;
+    const tenant = config.get("leasehold:tenant", true) as YAMLMap;
+    let access = tenant.get("access", true);
+    if (!isMap(access)) {
+      access = doc.createNode({ admins: [], viewers: [] });
+      tenant.set("access", access);
+    }
+    let list = (access as YAMLMap).get(key, true);
+    if (!isSeq(list)) {
+      list = doc.createNode([]);
+      (access as YAMLMap).set(key, list);
+    }
+    const seq = list as YAMLSeq;
+    const have = new Set(seq.items.map((i) => String((i as Scalar).value ?? i)));
+    for (const g of groups) if (!have.has(g)) seq.items.push(doc.createNode(g));
+  }
+  return doc.toString();
+}
+
+/** A new tenant stack file holding one lease. */
+function newStackText(opts: RequestOptions, platform: string, lease: Lease): string {
+  const doc = parseDocument("config: {}\n");
+  doc.commentBefore = ` Tenant ${opts.tenant}: created by \`leasehold request\`. Edit access and network here;\n reclaim notices are written by \`leasehold reclaim\`.`;
+  const config = doc.createNode({
+    "leasehold:role": "tenant",
+    "leasehold:platform": platform,
+    "leasehold:tenant": {
+      name: opts.tenant,
+      access: { admins: opts.admins ?? [`${opts.tenant}:admins`], viewers: opts.viewers ?? [`${opts.tenant}:viewers`] },
+    },
+    "leasehold:leases": [],
+  }) as YAMLMap;
+  for (const key of ["admins", "viewers"]) {
+    const seq = ((config.get("leasehold:tenant", true) as YAMLMap).get("access", true) as YAMLMap).get(key, true) as YAMLSeq;
+    seq.flow = true;
+  }
+  (config.get("leasehold:leases", true) as YAMLSeq).items.push(leaseNode(doc, lease));
+  doc.set("config", config);
+  return doc.toString();
+}
+
+/** Writes through a temporary file in the same folder and a rename, so a crash never leaves half a file. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}

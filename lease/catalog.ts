@@ -1,0 +1,143 @@
+import { z } from "zod";
+import { quantityError } from "./quantity";
+
+/**
+ * The GPU catalog: what one GPU type means for capacity, placement, quotas and reports.
+ *
+ * Figures come from the vendors' public spec sheets and AWS's instance pages, cited per entry.
+ * Prices are list prices per GPU-hour used by `leasehold report`: the AWS on-demand price of the
+ * catalog's first instance type in us-east-1 divided by its GPUs. A landlord overrides any of them
+ * in the platform stack (`leasehold:gpuTypes`).
+ */
+
+const quantityText = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .superRefine((v, ctx) => {
+    const why = quantityError(v);
+    if (why) ctx.addIssue({ code: "custom", message: `expected a Kubernetes quantity such as 24, 500m or 256Gi` });
+  });
+
+/** Per-GPU resource defaults a tenant's quota derives from (resources are scaled by GPUs in force). */
+export const perGpuSchema = z.strictObject({
+  /** CPU cores per GPU (a Kubernetes quantity). */
+  cpu: quantityText,
+  /** Memory per GPU (a Kubernetes quantity). */
+  memory: quantityText,
+  /** Persistent volume storage per GPU (a Kubernetes quantity). */
+  storage: quantityText,
+  /** Pods per GPU. */
+  pods: z.number().int().positive(),
+});
+
+/** One GPU type of the catalog. */
+export const gpuTypeSchema = z.strictObject({
+  /** GPUs in one node (server or instance) of this type. */
+  gpusPerNode: z.number().int().positive(),
+  /** AWS instance types that carry exactly `gpusPerNode` GPUs of this type; the first is the default. */
+  instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, "expected an EC2 instance type such as p5.48xlarge")),
+  /** Board power of one GPU, in watts (the spec sheet's maximum TDP). */
+  boardPowerWatts: z.number().positive(),
+  /** List price of one GPU-hour, in US dollars. */
+  pricePerGpuHour: z.number().nonnegative(),
+  /** What one leased GPU brings to the tenant's quota. */
+  perGpu: perGpuSchema,
+});
+
+/** One GPU type of the catalog. */
+export type GpuType = z.infer<typeof gpuTypeSchema>;
+/** A catalog: GPU type name to its facts. */
+export type GpuCatalog = Readonly<Record<string, GpuType>>;
+
+/** Pods per GPU for every built-in type: room for sidecars, data loaders and jobs beside the GPU pods. */
+const PODS_PER_GPU = 32;
+
+/**
+ * The built-in catalog.
+ *
+ * perGpu.cpu and perGpu.memory are the instance's vCPUs and memory divided by its GPUs, so a lease
+ * of a whole node gets the whole node; perGpu.storage is the landlord's default persistent storage
+ * allowance per GPU (datasets and checkpoints), sized to the node's local NVMe per GPU.
+ */
+export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
+  // NVIDIA H100 SXM5 80GB: up to 700 W (NVIDIA H100 Tensor Core GPU datasheet, "Max thermal design power").
+  // p5.48xlarge: 8x H100 80GB, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p5/).
+  // $55.04/h on demand in us-east-1 after AWS's June 2025 P5 price cut (aws.amazon.com/ec2/pricing/on-demand/).
+  "h100-80gb": {
+    gpusPerNode: 8,
+    instanceTypes: ["p5.48xlarge"],
+    boardPowerWatts: 700,
+    pricePerGpuHour: 6.88,
+    perGpu: { cpu: "24", memory: "256Gi", storage: "3576Gi", pods: PODS_PER_GPU },
+  },
+  // NVIDIA H200 SXM 141GB: up to 700 W (NVIDIA H200 Tensor Core GPU datasheet).
+  // p5e.48xlarge / p5en.48xlarge: 8x H200 141GB, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p5/).
+  "h200-141gb": {
+    gpusPerNode: 8,
+    instanceTypes: ["p5en.48xlarge", "p5e.48xlarge"],
+    boardPowerWatts: 700,
+    pricePerGpuHour: 7.91,
+    perGpu: { cpu: "24", memory: "256Gi", storage: "3576Gi", pods: PODS_PER_GPU },
+  },
+  // NVIDIA B200 (HGX B200): 1000 W per GPU (NVIDIA HGX platform datasheet).
+  // p6-b200.48xlarge: 8x B200, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p6/).
+  "b200": {
+    gpusPerNode: 8,
+    instanceTypes: ["p6-b200.48xlarge"],
+    boardPowerWatts: 1000,
+    pricePerGpuHour: 14.24,
+    perGpu: { cpu: "24", memory: "256Gi", storage: "3576Gi", pods: PODS_PER_GPU },
+  },
+  // NVIDIA A100 SXM4 80GB: 400 W (NVIDIA A100 Tensor Core GPU datasheet).
+  // p4de.24xlarge: 8x A100 80GB, 96 vCPU, 1152 GiB, 8x 1 TB NVMe (aws.amazon.com/ec2/instance-types/p4/).
+  "a100-80gb": {
+    gpusPerNode: 8,
+    instanceTypes: ["p4de.24xlarge"],
+    boardPowerWatts: 400,
+    pricePerGpuHour: 3.43,
+    perGpu: { cpu: "12", memory: "144Gi", storage: "931Gi", pods: PODS_PER_GPU },
+  },
+  // NVIDIA A100 SXM4 40GB: 400 W (NVIDIA A100 Tensor Core GPU datasheet).
+  // p4d.24xlarge: 8x A100 40GB, 96 vCPU, 1152 GiB, 8x 1 TB NVMe (aws.amazon.com/ec2/instance-types/p4/).
+  "a100-40gb": {
+    gpusPerNode: 8,
+    instanceTypes: ["p4d.24xlarge"],
+    boardPowerWatts: 400,
+    pricePerGpuHour: 2.75,
+    perGpu: { cpu: "12", memory: "144Gi", storage: "931Gi", pods: PODS_PER_GPU },
+  },
+  // NVIDIA L40S: 350 W (NVIDIA L40S datasheet, "Max power consumption").
+  // g6e.48xlarge: 8x L40S 48GB, 192 vCPU, 1536 GiB, 7.6 TB NVMe (aws.amazon.com/ec2/instance-types/g6e/).
+  "l40s": {
+    gpusPerNode: 8,
+    instanceTypes: ["g6e.48xlarge"],
+    boardPowerWatts: 350,
+    pricePerGpuHour: 3.77,
+    perGpu: { cpu: "24", memory: "192Gi", storage: "884Gi", pods: PODS_PER_GPU },
+  },
+  // NVIDIA A10G (the A10 variant AWS deploys): the A10 datasheet gives 150 W.
+  // g5.48xlarge: 8x A10G 24GB, 192 vCPU, 768 GiB, 7.6 TB NVMe (aws.amazon.com/ec2/instance-types/g5/).
+  "a10g": {
+    gpusPerNode: 8,
+    instanceTypes: ["g5.48xlarge"],
+    boardPowerWatts: 150,
+    pricePerGpuHour: 2.04,
+    perGpu: { cpu: "24", memory: "96Gi", storage: "884Gi", pods: PODS_PER_GPU },
+  },
+});
+
+/** The built-in catalog with a platform's additions and overrides (an override may give only some fields). */
+export function mergeCatalog(overrides: Record<string, PartialGpuType> | undefined): GpuCatalog {
+  if (!overrides) return BUILTIN_CATALOG;
+  const out: Record<string, GpuType> = { ...BUILTIN_CATALOG };
+  for (const [name, o] of Object.entries(overrides)) {
+    const base = BUILTIN_CATALOG[name];
+    out[name] = base ? { ...base, ...o, perGpu: { ...base.perGpu, ...o.perGpu } } : (o as GpuType);
+  }
+  return Object.freeze(out);
+}
+
+/** An override of a built-in type: any subset of its fields. */
+export const partialGpuTypeSchema = gpuTypeSchema.extend({ perGpu: perGpuSchema.partial() }).partial();
+/** An override of a built-in type: any subset of its fields. */
+export type PartialGpuType = z.infer<typeof partialGpuTypeSchema>;

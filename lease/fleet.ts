@@ -1,0 +1,239 @@
+import { forceInterval, leaseState, type LeaseState } from "./lifecycle";
+import type { PlatformStack, Stack, TenantStack } from "./load";
+import { formatPath, showValue, type Problem } from "./problems";
+import type { Lease, Pool } from "./schema";
+
+// The cross-stack rules of the lease contract (DESIGN.md, "Rules"): what no single file can tell.
+// Overlaps are found with sweeps over window boundaries (O(n log n)), never pairwise.
+
+/** A lease with where it lives. */
+interface Placed {
+  readonly stack: TenantStack;
+  readonly index: number;
+  readonly lease: Lease;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** GPUs one pool can hold: its nodes (existing clusters) or maxNodes (EKS), times GPUs per node. */
+export function poolCapacity(platform: PlatformStack, pool: Pool): number {
+  const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
+  const nodes = platform.config.cluster.provider === "eks" ? (pool.maxNodes ?? 0) : (pool.nodes?.length ?? 0);
+  return nodes * perNode;
+}
+
+/** Checks the rules that span stack files; the stacks must each be valid on their own. */
+export function checkFleet(stacks: readonly Stack[]): Problem[] {
+  const problems: Problem[] = [];
+  const at = (stack: Stack, path: PropertyKey[], message: string): void => {
+    problems.push({ file: stack.file, path: formatPath(path), line: stack.locate(path), message });
+  };
+  const platforms = new Map<string, PlatformStack>();
+  const tenants: TenantStack[] = [];
+  for (const s of stacks) {
+    if (s.role === "platform") platforms.set(s.name, s);
+    else tenants.push(s);
+  }
+
+  // Tenant names and lease ids are unique across the fleet.
+  const tenantNames = new Map<string, TenantStack>();
+  const leaseIds = new Map<string, { stack: TenantStack; index: number }>();
+  for (const t of tenants) {
+    const other = tenantNames.get(t.config.tenant.name);
+    if (other) at(t, ["leasehold:tenant", "name"], `expected a tenant name unique across the fleet, but ${other.file} declares it too, got ${showValue(t.config.tenant.name)}`);
+    else tenantNames.set(t.config.tenant.name, t);
+    t.config.leases.forEach((l, i) => {
+      const first = leaseIds.get(l.id);
+      if (first) {
+        at(t, ["leasehold:leases", i, "id"], `expected a lease id unique across the fleet, but ${first.stack.file} leasehold:leases[${first.index}] has it too, got ${showValue(l.id)}`);
+      } else leaseIds.set(l.id, { stack: t, index: i });
+    });
+  }
+
+  // Each lease on its platform and pool; collect the placed ones for the sweeps.
+  const byPool = new Map<string, { platform: PlatformStack; pool: Pool; leases: Placed[] }>();
+  const byNode = new Map<string, Placed[]>();
+  for (const t of tenants) {
+    const platform = platforms.get(t.config.platform);
+    if (!platform) {
+      const names = [...platforms.keys()];
+      at(
+        t,
+        ["leasehold:platform"],
+        `expected a platform stack of this folder (${names.length ? names.join(", ") : "there is none"}), got ${showValue(t.config.platform)}`,
+      );
+      continue;
+    }
+    const eks = platform.config.cluster.provider === "eks";
+    t.config.leases.forEach((lease, i) => {
+      const base: PropertyKey[] = ["leasehold:leases", i];
+      const pool = platform.config.pools.find((p) => p.name === lease.placement.pool);
+      if (!pool) {
+        at(
+          t,
+          [...base, "placement", "pool"],
+          `expected a pool of ${platform.name} (${platform.config.pools.map((p) => p.name).join(", ") || "it has none"}), got ${showValue(lease.placement.pool)}`,
+        );
+        return;
+      }
+      if (pool.gpuType !== lease.gpu.type) {
+        at(t, [...base, "gpu", "type"], `expected ${pool.gpuType}, the GPU type of pool ${pool.name}, got ${showValue(lease.gpu.type)}`);
+        return;
+      }
+      const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
+      const { from, to } = forceInterval(lease);
+      const placed: Placed = { stack: t, index: i, lease, from, to };
+      const key = `${platform.name}/${pool.name}`;
+      let entry = byPool.get(key);
+      if (!entry) byPool.set(key, (entry = { platform, pool, leases: [] }));
+      entry.leases.push(placed);
+
+      const nodes = lease.placement.nodes;
+      if (eks) {
+        if (nodes !== undefined) {
+          at(t, [...base, "placement", "nodes"], `is only for existing clusters: on EKS (platform ${platform.name}) the lease gets a node group of its own`);
+        }
+        return;
+      }
+      if (!nodes || nodes.length === 0) {
+        at(
+          t,
+          [...base, "placement", "nodes"],
+          `is required on an existing cluster (platform ${platform.name}): expected at least ${Math.ceil(lease.gpu.count / perNode)} node(s) of pool ${pool.name}`,
+        );
+        return;
+      }
+      const poolNodes = new Set(pool.nodes ?? []);
+      nodes.forEach((n, j) => {
+        if (!poolNodes.has(n)) {
+          at(t, [...base, "placement", "nodes", j], `expected a node of pool ${pool.name} (${[...poolNodes].join(", ")}), got ${showValue(n)}`);
+          return;
+        }
+        let list = byNode.get(`${platform.name}/${n}`);
+        if (!list) byNode.set(`${platform.name}/${n}`, (list = []));
+        list.push(placed);
+      });
+      if (nodes.length * perNode < lease.gpu.count) {
+        at(
+          t,
+          [...base, "placement", "nodes"],
+          `${nodes.length} node(s) x ${perNode} ${pool.gpuType} GPUs per node hold ${nodes.length * perNode} GPUs, but the lease is for ${lease.gpu.count}`,
+        );
+      }
+    });
+  }
+
+  for (const { platform, pool, leases } of byPool.values()) sweepPool(platform, pool, leases, at);
+  for (const [key, leases] of byNode) sweepNode(key.slice(key.indexOf("/") + 1), leases, at);
+  return problems;
+}
+
+type At = (stack: Stack, path: PropertyKey[], message: string) => void;
+
+/**
+ * A pool's leased GPUs never exceed its capacity at any instant. Sweep the window boundaries in
+ * time order, ends before starts at the same instant (a window that ends when the next starts
+ * does not overlap it), and blame each lease whose start pushes the sum over the capacity.
+ */
+function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At): void {
+  const capacity = poolCapacity(platform, pool);
+  const events: { t: number; delta: number; p: Placed }[] = [];
+  for (const p of leases) {
+    if (p.to <= p.from) continue;
+    events.push({ t: p.from, delta: p.lease.gpu.count, p }, { t: p.to, delta: -p.lease.gpu.count, p });
+  }
+  events.sort((a, b) => a.t - b.t || a.delta - b.delta);
+  const live = new Set<Placed>();
+  let sum = 0;
+  for (const e of events) {
+    sum += e.delta;
+    if (e.delta < 0) {
+      live.delete(e.p);
+      continue;
+    }
+    live.add(e.p);
+    if (sum > capacity) {
+      const holders = [...live].map((p) => `${p.lease.id} (${p.lease.gpu.count})`).join(", ");
+      at(
+        e.p.stack,
+        ["leasehold:leases", e.p.index, "gpu", "count"],
+        `pool ${pool.name} of ${platform.name} holds ${capacity} GPUs, but from ${new Date(e.t).toISOString()} its leases in force would hold ${sum}: ${holders}`,
+      );
+    }
+  }
+}
+
+/** A node is leased to at most one lease at any instant: sorted by start, each must begin after the last ends. */
+function sweepNode(node: string, leases: Placed[], at: At): void {
+  const sorted = leases.filter((p) => p.to > p.from).sort((a, b) => a.from - b.from || a.to - b.to);
+  let holder: Placed | undefined;
+  for (const p of sorted) {
+    if (holder && p.from < holder.to) {
+      const j = p.lease.placement.nodes!.indexOf(node);
+      at(
+        p.stack,
+        ["leasehold:leases", p.index, "placement", "nodes", j],
+        `node ${node} is leased to ${holder.lease.id} (${holder.stack.file}) until ${new Date(holder.to).toISOString()}, but this lease takes it from ${new Date(p.from).toISOString()}`,
+      );
+    }
+    if (!holder || p.to > holder.to) holder = p;
+  }
+}
+
+/** One lease as the fleet stands at an instant. */
+export interface LeaseAt {
+  id: string;
+  tenant: string;
+  platform: string;
+  pool: string;
+  gpuType: string;
+  gpus: number;
+  state: LeaseState;
+  file: string;
+}
+
+/** One pool as the fleet stands at an instant. */
+export interface PoolAt {
+  platform: string;
+  pool: string;
+  gpuType: string;
+  capacity: number;
+  leased: number;
+}
+
+/** The fleet at an instant: every lease's state and every pool's leased GPUs. */
+export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt[]; pools: PoolAt[] } {
+  const leases: LeaseAt[] = [];
+  const pools = new Map<string, PoolAt>();
+  for (const s of stacks) {
+    if (s.role !== "platform") continue;
+    for (const pool of s.config.pools) {
+      pools.set(`${s.name}/${pool.name}`, {
+        platform: s.name,
+        pool: pool.name,
+        gpuType: pool.gpuType,
+        capacity: poolCapacity(s, pool),
+        leased: 0,
+      });
+    }
+  }
+  for (const s of stacks) {
+    if (s.role !== "tenant") continue;
+    for (const l of s.config.leases) {
+      const state = leaseState(l, at);
+      leases.push({
+        id: l.id,
+        tenant: s.config.tenant.name,
+        platform: s.config.platform,
+        pool: l.placement.pool,
+        gpuType: l.gpu.type,
+        gpus: l.gpu.count,
+        state,
+        file: s.file,
+      });
+      const pool = pools.get(`${s.config.platform}/${l.placement.pool}`);
+      if (pool && (state === "active" || state === "notice")) pool.leased += l.gpu.count;
+    }
+  }
+  return { leases, pools: [...pools.values()] };
+}

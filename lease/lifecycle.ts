@@ -1,0 +1,64 @@
+import { instant } from "./fields";
+import type { Lease } from "./schema";
+
+/**
+ * Where a lease stands at an instant:
+ * - `pending`: before its window starts;
+ * - `active`: in force, no reclaim notice;
+ * - `notice`: in force, a reclaim notice has been issued and has not taken effect yet;
+ * - `reclaimed`: the notice took effect before the window ended; GPUs are gone, data stays;
+ * - `ended`: the window is over.
+ */
+export type LeaseState = "pending" | "active" | "notice" | "reclaimed" | "ended";
+
+/** The half-open interval `[from, to)` (epoch milliseconds) in which a lease is in force; empty when to <= from. */
+export interface ForceInterval {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * When the lease is in force: its window, cut short by a reclaim notice's effectiveAt. A lease in
+ * notice is still in force until effectiveAt.
+ */
+export function forceInterval(lease: Lease): ForceInterval {
+  const from = instant(lease.window.start);
+  let to = instant(lease.window.end);
+  const notice = lease.reclaim.notice;
+  if (notice) to = Math.min(to, instant(notice.effectiveAt));
+  return { from, to: Math.max(from, to) };
+}
+
+/** True when the lease's GPUs belong to the tenant at `at` (epoch milliseconds). */
+export function inForce(lease: Lease, at: number): boolean {
+  const { from, to } = forceInterval(lease);
+  return from <= at && at < to;
+}
+
+/** The state of a lease at `at` (epoch milliseconds). */
+export function leaseState(lease: Lease, at: number): LeaseState {
+  const start = instant(lease.window.start);
+  const end = instant(lease.window.end);
+  if (at >= end) return "ended";
+  const notice = lease.reclaim.notice;
+  if (notice && at >= instant(notice.effectiveAt)) return "reclaimed";
+  if (at < start) return "pending";
+  if (notice && at >= instant(notice.issuedAt)) return "notice";
+  return "active";
+}
+
+/** A tenant's GPU quota at `at`, per GPU type: the sum of `gpu.count` over its leases in force. */
+export function gpusInForce(leases: readonly Lease[], at: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of leases) {
+    if (inForce(l, at)) out.set(l.gpu.type, (out.get(l.gpu.type) ?? 0) + l.gpu.count);
+  }
+  return out;
+}
+
+/** The total of {@link gpusInForce} over all GPU types. */
+export function totalGpusInForce(leases: readonly Lease[], at: number): number {
+  let n = 0;
+  for (const l of leases) if (inForce(l, at)) n += l.gpu.count;
+  return n;
+}

@@ -1,0 +1,283 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isMap, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { mergeCatalog, type GpuCatalog } from "./catalog";
+import { didYouMean, formatPath, showValue, zodMessages, type Problem } from "./problems";
+import { platformKeys, platformRules, tenantKeys, tenantRules, type PlatformConfig, type TenantConfig } from "./schema";
+
+/** A platform stack file, parsed and valid on its own. */
+export interface PlatformStack {
+  readonly role: "platform";
+  /** The stack name, from the file name `Pulumi.<name>.yaml`. */
+  readonly name: string;
+  /** The file as the caller named it. */
+  readonly file: string;
+  readonly config: PlatformConfig;
+  /** The built-in catalog with this platform's `leasehold:gpuTypes`. */
+  readonly catalog: GpuCatalog;
+  /** The 1-based line of a config path (`["leasehold:pools", 0, "name"]`) in the file. */
+  readonly locate: Locate;
+}
+
+/** Finds the line of a config path in a stack file. */
+export type Locate = (path: readonly PropertyKey[]) => number | undefined;
+
+/** A tenant stack file, parsed and valid on its own. */
+export interface TenantStack {
+  readonly role: "tenant";
+  readonly name: string;
+  readonly file: string;
+  readonly config: TenantConfig;
+  /** The 1-based line of a config path in the file. */
+  readonly locate: Locate;
+}
+
+/** A stack of either role. */
+export type Stack = PlatformStack | TenantStack;
+
+/** The loader's answer: the typed stack, or every problem of the file. */
+export type LoadResult = { ok: true; stack: Stack } | { ok: false; problems: Problem[] };
+
+const STACK_FILE = /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/;
+const PREFIX = "leasehold:";
+
+/** The stack name a file name carries (`Pulumi.tenant-acme.yaml` -> `tenant-acme`), or undefined. */
+export function stackNameOf(file: string): string | undefined {
+  return STACK_FILE.exec(path.basename(file))?.[1];
+}
+
+/** The file a stack lives in, inside a stacks folder. */
+export function stackFile(dir: string, stack: string): string {
+  return path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
+/** Reads and checks one stack file. Never throws for a user mistake: a missing file is a problem too. */
+export function loadStackFile(file: string): LoadResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a stack file" : String((e as Error).message);
+    return { ok: false, problems: [{ file, path: "", message: `cannot read the file: ${why}` }] };
+  }
+  return loadStackText(file, text);
+}
+
+/**
+ * Checks the text of one stack file: YAML syntax, the `leasehold:*` keys against the schema of the
+ * file's role, and the stack name. Every problem is reported at once.
+ */
+export function loadStackText(file: string, text: string): LoadResult {
+  const problems: Problem[] = [];
+  const name = stackNameOf(file);
+  if (name === undefined) {
+    problems.push({ file, path: "", message: `expected a stack file named Pulumi.<stack>.yaml, got ${showValue(path.basename(file))}` });
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) {
+      const at = err.linePos?.[0];
+      problems.push({
+        file,
+        path: "",
+        line: at?.line,
+        message: `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
+      });
+    }
+    return { ok: false, problems };
+  }
+  const lineOf = (p: readonly PropertyKey[]) => lineAt(doc, lines, p);
+  const root: unknown = doc.toJS();
+  if (!isPlainObject(root) || !isPlainObject(root.config)) {
+    problems.push({
+      file,
+      path: "config",
+      line: 1,
+      message: `expected a map of config keys under "config:", got ${showValue(isPlainObject(root) ? root.config : root)}`,
+    });
+    return { ok: false, problems };
+  }
+
+  // Split the leasehold namespace from the others (kubernetes:context, aws:region, ...).
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(root.config)) {
+    if (key.startsWith(PREFIX)) own[key.slice(PREFIX.length)] = value;
+  }
+  const role = own.role;
+  if (role !== "platform" && role !== "tenant") {
+    problems.push({
+      file,
+      path: "leasehold:role",
+      line: lineOf(["leasehold:role"]),
+      message: role === undefined ? "is required (expected platform or tenant)" : `expected platform or tenant, got ${showValue(role)}`,
+    });
+    return { ok: false, problems };
+  }
+  const keys: Record<string, z.ZodType> = role === "platform" ? platformKeys : tenantKeys;
+  const allowed = Object.keys(keys);
+  for (const key of Object.keys(own)) {
+    if (!allowed.includes(key)) {
+      const hint = didYouMean(key, allowed);
+      problems.push({
+        file,
+        path: PREFIX + key,
+        line: lineOf([PREFIX + key]),
+        message: `unknown key for a ${role} stack${hint ? ` (did you mean ${PREFIX}${hint}?)` : ""}; expected one of ${allowed.map((k) => PREFIX + k).join(", ")}`,
+      });
+    }
+  }
+
+  // Each key on its own, so that a broken cluster does not hide a broken pool.
+  const parts: Record<string, unknown> = {};
+  let failed = false;
+  for (const key of allowed) {
+    const schema = keys[key]!;
+    const value = own[key];
+    const element = (schema as any)._zod.def.innerType?._zod.def.element as z.ZodType | undefined;
+    if (element && Array.isArray(value)) {
+      // Lists element by element: the rules still see the good pools or leases of a file with a bad one.
+      parts[key] = value.map((item, i) => {
+        const parsed = element.safeParse(item, { reportInput: true, error: zodMessages });
+        if (parsed.success) return parsed.data;
+        failed = true;
+        for (const iss of parsed.error.issues) {
+          problems.push(...toProblems(file, key, schema, value, { ...iss, path: [i, ...iss.path] } as z.core.$ZodIssue, lineOf));
+        }
+        return undefined;
+      });
+      continue;
+    }
+    const parsed = schema.safeParse(value, { reportInput: true, error: zodMessages });
+    if (parsed.success) parts[key] = parsed.data;
+    else {
+      failed = true;
+      for (const iss of parsed.error.issues) problems.push(...toProblems(file, key, schema, value, iss, lineOf));
+    }
+  }
+  const sink = {
+    add(p: (string | number)[], message: string, input: unknown) {
+      const full = [PREFIX + String(p[0]), ...p.slice(1)];
+      problems.push({ file, path: formatPath(full), line: lineOf(full), message: withValue(message, input) });
+    },
+  };
+  if (role === "platform") platformRules(parts as Partial<PlatformConfig>, sink);
+  else tenantRules(own, sink);
+
+  if (!failed && role === "tenant" && name !== undefined) {
+    const cfg = parts as unknown as TenantConfig;
+    if (!name.startsWith("tenant-") || name !== `tenant-${cfg.tenant.name}`) {
+      problems.push({
+        file,
+        path: "leasehold:tenant.name",
+        line: lineOf([`${PREFIX}tenant`, "name"]),
+        message: `expected the tenant of stack ${name} to be named after it (stack tenant-${cfg.tenant.name} holds tenant ${cfg.tenant.name}), got ${showValue(cfg.tenant.name)}`,
+      });
+    }
+  }
+  if (problems.length > 0 || failed || name === undefined) return { ok: false, problems: sortProblems(problems) };
+  if (role === "platform") {
+    const config = parts as unknown as PlatformConfig;
+    return { ok: true, stack: { role, name, file, config, catalog: mergeCatalog(config.gpuTypes), locate: lineOf } };
+  }
+  return { ok: true, stack: { role, name, file, config: parts as unknown as TenantConfig, locate: lineOf } };
+}
+
+/** The stack files of a folder, sorted by name. */
+export function listStackFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => STACK_FILE.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+function toProblems(
+  file: string,
+  key: string,
+  schema: z.ZodType,
+  data: unknown,
+  iss: z.core.$ZodIssue,
+  lineOf: (p: readonly PropertyKey[]) => number | undefined,
+): Problem[] {
+  const rel = iss.path as PropertyKey[];
+  const full = [PREFIX + key, ...rel];
+  if (iss.code === "unrecognized_keys") {
+    const known = knownKeysAt(schema, rel, data);
+    return iss.keys.map((k) => {
+      const hint = known ? didYouMean(k, known) : undefined;
+      const list = known ? `; expected one of ${known.join(", ")}` : "";
+      return {
+        file,
+        path: formatPath([...full, k]),
+        line: lineOf([...full, k]),
+        message: `unknown key${hint ? ` (did you mean ${hint}?)` : ""}${list}`,
+      };
+    });
+  }
+  let input: unknown = "input" in iss ? iss.input : undefined;
+  // A discriminated union reports the whole object; show the discriminator the user wrote.
+  if (iss.code === "invalid_union" && isPlainObject(input) && typeof iss.path.at(-1) === "string") input = input[iss.path.at(-1) as string];
+  else if (iss.code === "invalid_union" && isPlainObject(input) && "provider" in input) {
+    full.push("provider");
+    input = input.provider;
+  }
+  return [{ file, path: formatPath(full), line: lineOf(full), message: withValue(iss.message, input) }];
+}
+
+/** Completes an "expected ..." message with the value found: ", got 7", or "is required" when absent. */
+function withValue(message: string, input: unknown): string {
+  if (!message.startsWith("expected")) return message;
+  return input === undefined ? `is required (${message})` : `${message}, got ${showValue(input)}`;
+}
+
+/** The keys the strict object at `at` accepts: walks the schema along the data. */
+function knownKeysAt(schema: z.ZodType, at: readonly PropertyKey[], data: unknown): string[] | undefined {
+  let s: any = schema;
+  let d: any = data;
+  for (let i = 0; ; i++) {
+    s = unwrap(s, d);
+    if (!s) return undefined;
+    if (i === at.length) return s._zod.def.type === "object" ? Object.keys(s._zod.def.shape) : undefined;
+    const seg = at[i]!;
+    const def = s._zod.def;
+    if (def.type === "object") s = def.shape[seg as string];
+    else if (def.type === "array") s = def.element;
+    else if (def.type === "record") s = def.valueType;
+    else return undefined;
+    d = d?.[seg as any];
+  }
+}
+
+function unwrap(s: any, d: any): any {
+  for (;;) {
+    const def = s?._zod?.def;
+    if (!def) return undefined;
+    if (def.type === "optional" || def.type === "default" || def.type === "nullable" || def.type === "prefault") s = def.innerType;
+    else if (def.type === "pipe") s = def.in;
+    else if (def.type === "union") {
+      const disc: string | undefined = def.discriminator;
+      s = def.options.find((o: any) => disc && o._zod.def.shape?.[disc]?._zod.def.values?.includes(d?.[disc])) ?? def.options[0];
+    } else return s;
+  }
+}
+
+/** The 1-based line of the deepest node of `p` under `config:` that exists in the document. */
+function lineAt(doc: Document, lines: LineCounter, p: readonly PropertyKey[]): number | undefined {
+  for (let n = p.length; n >= 0; n--) {
+    const node = doc.getIn(["config", ...p.slice(0, n)], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === "object" && node.range) return lines.linePos(node.range[0]).line;
+    if (n === 0 && isMap(doc.contents)) return 1;
+  }
+  return undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, any> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function sortProblems(ps: Problem[]): Problem[] {
+  return ps.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}

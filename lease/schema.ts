@@ -1,0 +1,389 @@
+import { z } from "zod";
+import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
+import {
+  cidr,
+  cidrFamily,
+  cidrStrictlyInside,
+  dnsLabel,
+  instant,
+  nodeName,
+  port,
+  positiveInt,
+  quantity,
+  rfc3339,
+  subjectName,
+} from "./fields";
+
+// The stack config of DESIGN.md, as one set of schemas shared by the program, the CLI and the
+// policy pack. Objects are strict: an unknown key is an error, so a typo never passes silently.
+
+const HOUR_MS = 3_600_000;
+
+/** Adds an issue at `path` (relative to the refined value) with the offending value. */
+function issue(ctx: z.RefinementCtx, path: (string | number)[], message: string, input: unknown): void {
+  ctx.addIssue({ code: "custom", path, message, input });
+}
+
+/** Reports the second and later occurrences of a key in a list. */
+function uniqueIn<T>(
+  ctx: IssueSink,
+  items: readonly T[],
+  key: (t: T) => string | undefined,
+  path: (i: number) => (string | number)[],
+  what: string,
+): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (k === undefined) return;
+    const first = seen.get(k);
+    if (first === undefined) seen.set(k, i);
+    else ctx.add(path(i), `expected a unique ${what}, but [${first}] has it too`, k);
+  });
+}
+
+/** Reports the second and later occurrences of a key in a list, inside a zod refinement. */
+function unique<T>(
+  ctx: z.RefinementCtx,
+  items: readonly T[],
+  key: (t: T) => string | undefined,
+  path: (i: number) => (string | number)[],
+  what: string,
+): void {
+  uniqueIn({ add: (p, m, input) => issue(ctx, p, m, input) }, items, key, path, what);
+}
+
+// ---------------------------------------------------------------- platform
+
+/** A capacity reservation that an EKS pool launches into. */
+export const capacityReservationSchema = z.strictObject({
+  /** The reservation id, `cr-` and 8 or 17 hex digits. */
+  id: z.string().regex(/^cr-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: "expected a capacity reservation id such as cr-0123456789abcdef0" }),
+  /** `capacity-block` (EC2 Capacity Blocks for ML) or `odcr` (an On-Demand Capacity Reservation). */
+  kind: z.enum(["capacity-block", "odcr"], { error: "expected capacity-block or odcr" }),
+});
+
+/** One pool of the landlord's leasable GPU capacity. */
+export const poolSchema = z.strictObject({
+  /** The pool's name: a DNS-1123 label, unique in the platform. */
+  name: dnsLabel,
+  /** A key of the GPU catalog. */
+  gpuType: dnsLabel,
+  /** Existing clusters: the physical nodes of the pool. */
+  nodes: z.array(nodeName, { error: "expected a list of node names" }).optional(),
+  /** EKS: the EC2 instance type; must carry gpuType. @default the catalog's first instance type */
+  instanceType: z.string({ error: "expected an EC2 instance type such as p5.48xlarge" }).optional(),
+  /** EKS: the most nodes the pool may hold. */
+  maxNodes: positiveInt.optional(),
+  /** EKS: a capacity reservation to launch into. */
+  capacityReservation: capacityReservationSchema.optional(),
+  /** EKS: attach EFA interfaces to the nodes. @default false */
+  efa: z.boolean({ error: "expected true or false" }).optional(),
+  /** EKS: a cluster placement group; never with a capacity reservation. @default false */
+  placementGroup: z.boolean({ error: "expected true or false" }).optional(),
+});
+
+/** A cluster that exists already and is reached through a kubeconfig. */
+export const existingClusterSchema = z.strictObject({
+  /** `existing`: any reachable cluster. */
+  provider: z.literal("existing"),
+});
+
+/** An EKS cluster that the platform stack creates. */
+export const eksClusterSchema = z.strictObject({
+  /** `eks`: created by the platform stack. */
+  provider: z.literal("eks"),
+  /** The EKS cluster name (a DNS-1123 label). */
+  name: dnsLabel,
+  /** The Kubernetes minor version, such as "1.33". */
+  version: z.string({ error: 'expected a Kubernetes version such as "1.33" (quoted)' }).regex(/^1\.\d{1,2}$/, {
+    error: 'expected a Kubernetes version such as "1.33" (quoted)',
+  }),
+  /** The VPC's IPv4 CIDR. */
+  vpcCidr: cidr.refine((v) => !v.includes(":"), { error: "expected an IPv4 CIDR such as 10.40.0.0/16" }),
+  /** At least two availability zones (EKS requires subnets in two). */
+  availabilityZones: z
+    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { error: "expected an availability zone such as us-east-2a" }), {
+      error: "expected a list of availability zones",
+    })
+    .min(2, { error: "expected at least two availability zones (EKS requires subnets in two)" }),
+});
+
+/** `leasehold:cluster`. */
+export const clusterSchema = z.discriminatedUnion("provider", [existingClusterSchema, eksClusterSchema], {
+  error: "expected provider: existing or provider: eks",
+});
+
+/** `leasehold:gpuTypes`: additions to and overrides of the built-in catalog. */
+export const gpuTypesSchema = z.record(dnsLabel, partialGpuTypeSchema, { error: "expected a map of GPU type names to catalog entries" });
+
+/** The `leasehold:*` keys of a platform stack, each parsed on its own so one bad key hides no other. */
+export const platformKeys = {
+  role: z.literal("platform"),
+  cluster: clusterSchema,
+  pools: z.array(poolSchema, { error: "expected a list of pools" }).default([]),
+  gpuTypes: gpuTypesSchema.optional(),
+};
+
+/** The typed `leasehold:*` config of a platform stack. */
+export interface PlatformConfig {
+  role: "platform";
+  cluster: z.infer<typeof clusterSchema>;
+  pools: Pool[];
+  gpuTypes?: z.infer<typeof gpuTypesSchema>;
+}
+
+/**
+ * Rules across the keys of a platform stack. Each part is undefined when it failed its own schema,
+ * and its rules are skipped then (its problems are reported already).
+ */
+export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): void {
+  const gpuTypes = cfg.gpuTypes ?? {};
+  for (const [name, entry] of Object.entries(gpuTypes)) {
+    // A new type needs every field; an override of a built-in one may give only some.
+    if (!(name in BUILTIN_CATALOG)) {
+      const missing = Object.keys(gpuTypeSchema.shape).filter((k) => (entry as Record<string, unknown>)[k] === undefined);
+      const perGpu = entry.perGpu ?? {};
+      missing.push(...Object.keys(perGpuSchema.shape).filter((k) => entry.perGpu && (perGpu as Record<string, unknown>)[k] === undefined).map((k) => `perGpu.${k}`));
+      if (missing.length > 0) {
+        ctx.add(["gpuTypes", name], `is not a built-in GPU type, so it needs every field; missing ${missing.join(", ")}`, undefined);
+      }
+    }
+  }
+  // Pools that failed their own schema are holes here: their problems are reported already.
+  const pools = cfg.pools;
+  if (!pools) return;
+  const catalog = mergeCatalog(gpuTypes);
+  uniqueIn(ctx, pools, (p) => p?.name, (i) => ["pools", i, "name"], "pool name");
+  const provider = cfg.cluster?.provider;
+  const nodeOwner = new Map<string, string>();
+  pools.forEach((pool: Pool | undefined, i) => {
+    if (!pool) return;
+    const type = catalog[pool.gpuType];
+    if (!type) {
+      ctx.add(["pools", i, "gpuType"], `expected a GPU type of the catalog (${Object.keys(catalog).join(", ")})`, pool.gpuType);
+    }
+    if (provider === "eks") {
+      if (pool.nodes !== undefined) ctx.add(["pools", i, "nodes"], "is only for provider: existing; EKS pools get their nodes from maxNodes", pool.nodes);
+      if (pool.maxNodes === undefined) ctx.add(["pools", i, "maxNodes"], "is required for an EKS pool (expected a positive integer)", undefined);
+      if (type && pool.instanceType !== undefined && !type.instanceTypes.includes(pool.instanceType)) {
+        ctx.add(
+          ["pools", i, "instanceType"],
+          `expected an instance type that carries ${pool.gpuType} (${type.instanceTypes.join(", ") || "none in the catalog"})`,
+          pool.instanceType,
+        );
+      }
+      if (type && pool.instanceType === undefined && type.instanceTypes.length === 0) {
+        ctx.add(["pools", i, "instanceType"], `is required: the catalog names no instance type for ${pool.gpuType}`, undefined);
+      }
+      if (pool.placementGroup && pool.capacityReservation) {
+        ctx.add(
+          ["pools", i, "placementGroup"],
+          "must not be true together with a capacityReservation: a cluster placement group breaks the reservation's placement",
+          true,
+        );
+      }
+    } else if (provider === "existing") {
+      for (const k of ["instanceType", "maxNodes", "capacityReservation", "efa", "placementGroup"] as const) {
+        if (pool[k] !== undefined) ctx.add(["pools", i, k], "is only for provider: eks", pool[k]);
+      }
+      if (pool.nodes === undefined || pool.nodes.length === 0) {
+        ctx.add(["pools", i, "nodes"], "expected the pool's node names (provider: existing pools list their nodes)", pool.nodes);
+      }
+      (pool.nodes ?? []).forEach((n, j) => {
+        const owner = nodeOwner.get(n);
+        if (owner !== undefined) ctx.add(["pools", i, "nodes", j], `expected a node in one pool only, but ${owner} has it too`, n);
+        else nodeOwner.set(n, `pool ${pool.name}`);
+      });
+    }
+  });
+}
+
+/** One pool of a platform stack. */
+export type Pool = z.infer<typeof poolSchema>;
+
+// ---------------------------------------------------------------- tenant
+
+/** One allowed egress destination beyond DNS and the namespace itself. */
+export const egressRuleSchema = z
+  .strictObject({
+    /** The destination block. */
+    cidr,
+    /** Blocks inside `cidr` that stay unreachable; cloud metadata is always added. */
+    except: z.array(cidr, { error: "expected a list of CIDRs" }).optional(),
+    /** Destination ports. @default all ports */
+    ports: z.array(port, { error: "expected a list of port numbers" }).optional(),
+    /** The protocol of `ports`. @default TCP */
+    protocol: z.enum(["TCP", "UDP", "SCTP"], { error: "expected TCP, UDP or SCTP" }).optional(),
+  })
+  .superRefine((rule, ctx) => {
+    (rule.except ?? []).forEach((e, i) => {
+      if (!cidrStrictlyInside(e, rule.cidr)) {
+        issue(ctx, ["except", i], `expected a block strictly inside ${rule.cidr} (${cidrFamily(rule.cidr)})`, e);
+      }
+    });
+  });
+
+/** `leasehold:tenant`. */
+export const tenantSchema = z.strictObject({
+  /** The tenant's name: a DNS-1123 label; the tenant namespace is this name. */
+  name: dnsLabel,
+  /** Who may act in the namespace. */
+  access: z
+    .strictObject({
+      /** Groups bound to the tenant-admin Role. @default [] */
+      admins: z.array(subjectName, { error: "expected a list of group names" }).default([]),
+      /** Groups bound to view. @default [] */
+      viewers: z.array(subjectName, { error: "expected a list of group names" }).default([]),
+    })
+    .default({ admins: [], viewers: [] }),
+  /** Network isolation of the namespace. */
+  network: z
+    .strictObject({
+      /** Allowed egress beyond DNS and the namespace itself. @default [] */
+      egress: z.array(egressRuleSchema, { error: "expected a list of egress rules" }).default([]),
+    })
+    .default({ egress: [] }),
+  /** Optional caps; each missing one derives from the GPUs in force and the catalog. */
+  resources: z
+    .strictObject({
+      /** CPU (requests and limits). */
+      cpu: quantity.optional(),
+      /** Memory (requests and limits). */
+      memory: quantity.optional(),
+      /** Persistent volume storage (requests.storage). */
+      storage: quantity.optional(),
+      /** Pods. */
+      pods: positiveInt.optional(),
+    })
+    .optional(),
+});
+
+/** A reclaim notice, written by `leasehold reclaim`. */
+export const noticeSchema = z.strictObject({
+  /** When the landlord issued the notice. */
+  issuedAt: rfc3339,
+  /** When the lease's GPUs leave the tenant. */
+  effectiveAt: rfc3339,
+  /** Why, in words the tenant reads. */
+  reason: z.string({ error: "expected the reason as text" }).min(1, { error: "expected a non-empty reason" }),
+  /** True when effectiveAt comes sooner than the contract's notice. @default false */
+  emergency: z.boolean({ error: "expected true or false" }).optional(),
+});
+
+/** One lease: GPUs of one type, on one pool, for a window of time. */
+export const leaseSchema = z
+  .strictObject({
+    /** DNS-1123 label, unique across the fleet. */
+    id: dnsLabel,
+    /** What is leased. */
+    gpu: z.strictObject({
+      /** A GPU type of the platform's catalog. */
+      type: dnsLabel,
+      /** How many GPUs. */
+      count: positiveInt,
+    }),
+    /** When: `[start, end)`. */
+    window: z.strictObject({
+      /** Start, inclusive. */
+      start: rfc3339,
+      /** End, exclusive; after start. */
+      end: rfc3339,
+    }),
+    /** Where. */
+    placement: z.strictObject({
+      /** A pool of the platform stack with the same GPU type. */
+      pool: dnsLabel,
+      /** Existing clusters: the leased nodes. */
+      nodes: z.array(nodeName, { error: "expected a list of node names" }).optional(),
+    }),
+    /** The reclaim clause. */
+    reclaim: z.strictObject({
+      /** Hours of notice the landlord must give before reclaiming. */
+      noticeHours: z
+        .number({ error: "expected the notice in hours, zero or more" })
+        .nonnegative({ error: "expected the notice in hours, zero or more" }),
+      /** Written by `leasehold reclaim`, never by hand. */
+      notice: noticeSchema.optional(),
+    }),
+  })
+  .superRefine((lease, ctx) => {
+    const start = instant(lease.window.start);
+    const end = instant(lease.window.end);
+    if (!(end > start)) {
+      issue(ctx, ["window", "end"], `must be after start (${lease.window.end} <= ${lease.window.start})`, lease.window.end);
+    }
+    if (lease.placement.nodes) {
+      unique(ctx, lease.placement.nodes, (n) => n, (i) => ["placement", "nodes", i], "node");
+    }
+    const notice = lease.reclaim.notice;
+    if (notice) {
+      const issued = instant(notice.issuedAt);
+      const effective = instant(notice.effectiveAt);
+      const due = issued + lease.reclaim.noticeHours * HOUR_MS;
+      if (effective < issued) {
+        issue(ctx, ["reclaim", "notice", "effectiveAt"], `must not be before issuedAt (${notice.issuedAt})`, notice.effectiveAt);
+      } else if (effective < due && !notice.emergency) {
+        const given = (effective - issued) / HOUR_MS;
+        issue(
+          ctx,
+          ["reclaim", "notice", "effectiveAt"],
+          `gives ${fmtHours(given)} hours of notice but the lease requires ${lease.reclaim.noticeHours}; only an emergency reclaim (leasehold reclaim --emergency) may take effect sooner`,
+          notice.effectiveAt,
+        );
+      } else if (effective >= due && notice.emergency) {
+        issue(
+          ctx,
+          ["reclaim", "notice", "emergency"],
+          `must not be set: the notice gives the full ${lease.reclaim.noticeHours} hours, so it is not an emergency`,
+          true,
+        );
+      }
+    }
+  });
+
+function fmtHours(h: number): string {
+  return Number.isInteger(h) ? String(h) : h.toFixed(2);
+}
+
+/** The `leasehold:*` keys of a tenant stack, each parsed on its own. */
+export const tenantKeys = {
+  role: z.literal("tenant"),
+  platform: z.string({ error: "expected the name of a platform stack, such as platform-local" }).min(1, {
+    error: "expected the name of a platform stack, such as platform-local",
+  }),
+  tenant: tenantSchema,
+  leases: z.array(leaseSchema, { error: "expected a list of leases" }).default([]),
+};
+
+/** Rules across the keys of a tenant stack; `raw` is the input, so they run even where a lease is malformed. */
+export function tenantRules(raw: Record<string, unknown>, ctx: IssueSink): void {
+  const leases = raw.leases;
+  if (Array.isArray(leases)) {
+    uniqueIn(ctx, leases, (l) => (typeof l?.id === "string" ? l.id : undefined), (i) => ["leases", i, "id"], "lease id");
+  }
+}
+
+/** The typed `leasehold:*` config of a tenant stack. */
+export interface TenantConfig {
+  role: "tenant";
+  platform: string;
+  tenant: z.infer<typeof tenantSchema>;
+  leases: Lease[];
+}
+/** One lease. */
+export type Lease = z.infer<typeof leaseSchema>;
+/** One egress rule. */
+export type EgressRule = z.infer<typeof egressRuleSchema>;
+
+/** A problem found by a rule: a path relative to the `leasehold:` namespace, a message, the bad value. */
+export interface RuleIssue {
+  path: (string | number)[];
+  message: string;
+  input: unknown;
+}
+
+/** Where rules report. */
+export interface IssueSink {
+  add(path: (string | number)[], message: string, input: unknown): void;
+}
