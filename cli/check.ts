@@ -1,3 +1,4 @@
+import { isoInstant } from "../lease/fields";
 import { fleetAt } from "../lease/fleet";
 import { checkFolder, EXIT, loadFolder, printJson, printProblems, type Io } from "./common";
 
@@ -16,7 +17,7 @@ export function check(opts: CheckOptions, io: Io): number {
   const folder = loadFolder(opts.stacks);
   const problems = checkFolder(folder);
   const ok = problems.length === 0 && folder.files.length > 0;
-  const at = new Date(opts.at).toISOString();
+  const at = isoInstant(opts.at);
   const summary = fleetAt(folder.stacks, opts.at);
   const platforms = folder.stacks.filter((s) => s.role === "platform").length;
   const tenants = folder.stacks.length - platforms;

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isMap, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { dnsLabel, nodeName, subjectName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
@@ -154,13 +154,17 @@ function freeNodes(
   return nodes.filter((n) => !busy.has(n));
 }
 
+/** A child node of a YAML map (or undefined). */
+function child(parent: unknown, key: string): unknown {
+  return isMap(parent) ? parent.get(key, true) : undefined;
+}
+
 /** The lease as a YAML node, in the compact style of the example stacks. */
 function leaseNode(doc: Document, lease: Lease): YAMLMap {
-  const node = doc.createNode(lease) as YAMLMap;
-  for (const key of ["gpu", "window"]) (node.get(key, true) as YAMLMap).flow = true;
-  const window = node.get("window", true) as YAMLMap;
-  for (const key of ["start", "end"]) (window.get(key, true) as Scalar).type = Scalar.QUOTE_DOUBLE;
-  const nodes = (node.get("placement", true) as YAMLMap).get("nodes", true);
+  const node = doc.createNode(lease) as unknown as YAMLMap;
+  for (const key of ["gpu", "window"]) (child(node, key) as YAMLMap).flow = true;
+  for (const key of ["start", "end"]) (child(child(node, "window"), key) as Scalar).type = Scalar.QUOTE_DOUBLE;
+  const nodes = child(child(node, "placement"), "nodes");
   if (isSeq(nodes)) nodes.flow = true;
   return node;
 }
@@ -168,33 +172,38 @@ function leaseNode(doc: Document, lease: Lease): YAMLMap {
 /** Appends the lease to an existing tenant file, keeping its comments and key order. */
 function addToExisting(text: string, opts: RequestOptions, lease: Lease): string {
   const doc = parseDocument(text);
-  const config = doc.get("config", true) as YAMLMap;
-  let leases = config.get("leasehold:leases", true);
+  const config = child(doc.contents, "config") ?? doc.get("config", true);
+  if (!isMap(config)) throw new Error("a valid tenant stack has a config map");
+  let leases = child(config, "leasehold:leases");
   if (!isSeq(leases)) {
     leases = new YAMLSeq();
     config.set("leasehold:leases", leases);
   }
   (leases as YAMLSeq).items.push(leaseNode(doc, lease));
   // New groups join the existing ones; a request never removes access.
+  const tenant = child(config, "leasehold:tenant") as YAMLMap;
   for (const [key, groups] of [["admins", opts.admins], ["viewers", opts.viewers]] as const) {
     if (!groups || groups.length === 0) continue;
-    const tenant = config.get("leasehold:tenant", true) as YAMLMap;
-    let access = tenant.get("access", true);
+    let access = child(tenant, "access");
     if (!isMap(access)) {
-      access = doc.createNode({ admins: [], viewers: [] });
+      access = doc.createNode({});
       tenant.set("access", access);
     }
-    let list = (access as YAMLMap).get(key, true);
+    let list = child(access, key);
     if (!isSeq(list)) {
-      list = doc.createNode([]);
+      list = new YAMLSeq();
+      (list as YAMLSeq).flow = true;
       (access as YAMLMap).set(key, list);
     }
     const seq = list as YAMLSeq;
-    const have = new Set(seq.items.map((i) => String((i as Scalar).value ?? i)));
+    const have = new Set(seq.items.map((i) => String(isScalar(i) ? i.value : i)));
     for (const g of groups) if (!have.has(g)) seq.items.push(doc.createNode(g));
   }
-  return doc.toString();
+  return doc.toString(STRINGIFY);
 }
+
+/** Serializer settings that leave the untouched parts of a hand-written file as they were. */
+const STRINGIFY = { flowCollectionPadding: false, lineWidth: 0 } as const;
 
 /** A new tenant stack file holding one lease. */
 function newStackText(opts: RequestOptions, platform: string, lease: Lease): string {
@@ -208,14 +217,11 @@ function newStackText(opts: RequestOptions, platform: string, lease: Lease): str
       access: { admins: opts.admins ?? [`${opts.tenant}:admins`], viewers: opts.viewers ?? [`${opts.tenant}:viewers`] },
     },
     "leasehold:leases": [],
-  }) as YAMLMap;
-  for (const key of ["admins", "viewers"]) {
-    const seq = ((config.get("leasehold:tenant", true) as YAMLMap).get("access", true) as YAMLMap).get(key, true) as YAMLSeq;
-    seq.flow = true;
-  }
-  (config.get("leasehold:leases", true) as YAMLSeq).items.push(leaseNode(doc, lease));
+  }) as unknown as YAMLMap;
+  for (const key of ["admins", "viewers"]) (child(child(child(config, "leasehold:tenant"), "access"), key) as YAMLSeq).flow = true;
+  (child(config, "leasehold:leases") as YAMLSeq).items.push(leaseNode(doc, lease));
   doc.set("config", config);
-  return doc.toString();
+  return doc.toString(STRINGIFY);
 }
 
 /** Writes through a temporary file in the same folder and a rename, so a crash never leaves half a file. */

@@ -72,6 +72,11 @@ export function instant(v: string): number {
   return Date.parse(v.toUpperCase());
 }
 
+/** An instant as RFC 3339 in UTC, without milliseconds when they are zero: `2026-12-01T00:00:00Z`. */
+export function isoInstant(ms: number): string {
+  return new Date(ms).toISOString().replace(".000Z", "Z");
+}
+
 /** An IPv4 or IPv6 CIDR block (`10.0.0.0/8`, `fd00::/8`). */
 export const cidr = z
   .string({ error: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8" })

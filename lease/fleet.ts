@@ -1,3 +1,4 @@
+import { isoInstant } from "./fields";
 import { forceInterval, leaseState, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { formatPath, showValue, type Problem } from "./problems";
@@ -157,7 +158,7 @@ function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At
       at(
         e.p.stack,
         ["leasehold:leases", e.p.index, "gpu", "count"],
-        `pool ${pool.name} of ${platform.name} holds ${capacity} GPUs, but from ${new Date(e.t).toISOString()} its leases in force would hold ${sum}: ${holders}`,
+        `pool ${pool.name} of ${platform.name} holds ${capacity} GPUs, but from ${isoInstant(e.t)} its leases in force would hold ${sum}: ${holders}`,
       );
     }
   }
@@ -173,7 +174,7 @@ function sweepNode(node: string, leases: Placed[], at: At): void {
       at(
         p.stack,
         ["leasehold:leases", p.index, "placement", "nodes", j],
-        `node ${node} is leased to ${holder.lease.id} (${holder.stack.file}) until ${new Date(holder.to).toISOString()}, but this lease takes it from ${new Date(p.from).toISOString()}`,
+        `node ${node} is leased to ${holder.lease.id} (${holder.stack.file}) until ${isoInstant(holder.to)}, but this lease takes it from ${isoInstant(p.from)}`,
       );
     }
     if (!holder || p.to > holder.to) holder = p;
