@@ -11,6 +11,7 @@ import {
   positiveInt,
   quantity,
   rfc3339,
+  rfc3339Error,
   subjectName,
 } from "./fields";
 
@@ -307,40 +308,42 @@ export const leaseSchema = z
       notice: noticeSchema.optional(),
     }),
   })
-  .superRefine((lease, ctx) => {
-    const start = instant(lease.window.start);
-    const end = instant(lease.window.end);
-    if (!(end > start)) {
-      issue(ctx, ["window", "end"], `must be after start (${lease.window.end} <= ${lease.window.start})`, lease.window.end);
-    }
-    if (lease.placement.nodes) {
-      unique(ctx, lease.placement.nodes, (n) => n, (i) => ["placement", "nodes", i], "node");
-    }
-    const notice = lease.reclaim.notice;
-    if (notice) {
-      const issued = instant(notice.issuedAt);
-      const effective = instant(notice.effectiveAt);
-      const due = issued + lease.reclaim.noticeHours * HOUR_MS;
+  // Runs even when another field of the lease is malformed (so every problem of a file shows at
+  // once); each rule looks only at the fields it needs and skips those that failed their own schema.
+  .superRefine(
+    (lease, ctx) => {
+      if (typeof lease !== "object" || lease === null) return;
+      const time = (v: unknown): number | undefined => (typeof v === "string" && !rfc3339Error(v) ? instant(v) : undefined);
+      const start = time(lease.window?.start);
+      const end = time(lease.window?.end);
+      if (start !== undefined && end !== undefined && !(end > start)) {
+        issue(ctx, ["window", "end"], `must be after start (${lease.window.end} <= ${lease.window.start})`, lease.window.end);
+      }
+      const nodes: unknown = lease.placement?.nodes;
+      if (Array.isArray(nodes)) {
+        unique(ctx, nodes, (n) => (typeof n === "string" ? n : undefined), (i) => ["placement", "nodes", i], "node");
+      }
+      const notice = lease.reclaim?.notice;
+      const hours = lease.reclaim?.noticeHours;
+      const issued = time(notice?.issuedAt);
+      const effective = time(notice?.effectiveAt);
+      if (!notice || issued === undefined || effective === undefined || typeof hours !== "number" || hours < 0) return;
+      const due = issued + hours * HOUR_MS;
       if (effective < issued) {
         issue(ctx, ["reclaim", "notice", "effectiveAt"], `must not be before issuedAt (${notice.issuedAt})`, notice.effectiveAt);
-      } else if (effective < due && !notice.emergency) {
-        const given = (effective - issued) / HOUR_MS;
+      } else if (effective < due && notice.emergency !== true) {
         issue(
           ctx,
           ["reclaim", "notice", "effectiveAt"],
-          `gives ${fmtHours(given)} hours of notice but the lease requires ${lease.reclaim.noticeHours}; only an emergency reclaim (leasehold reclaim --emergency) may take effect sooner`,
+          `gives ${fmtHours((effective - issued) / HOUR_MS)} hours of notice but the lease requires ${hours}; only an emergency reclaim (leasehold reclaim --emergency) may take effect sooner`,
           notice.effectiveAt,
         );
-      } else if (effective >= due && notice.emergency) {
-        issue(
-          ctx,
-          ["reclaim", "notice", "emergency"],
-          `must not be set: the notice gives the full ${lease.reclaim.noticeHours} hours, so it is not an emergency`,
-          true,
-        );
+      } else if (effective >= due && notice.emergency === true) {
+        issue(ctx, ["reclaim", "notice", "emergency"], `must not be set: the notice gives the full ${hours} hours, so it is not an emergency`, true);
       }
-    }
-  });
+    },
+    { when: () => true },
+  );
 
 function fmtHours(h: number): string {
   return Number.isInteger(h) ? String(h) : h.toFixed(2);
