@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check } from "./check";
 import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
+import { render } from "./render";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
 import { rfc3339Error } from "../lease/fields";
@@ -123,6 +124,18 @@ Examples:
         },
         io,
       );
+    });
+  cmd
+    .command("render")
+    .description("print the Kubernetes objects a stack declares, as YAML: no cluster, no cloud credentials, no Pulumi CLI")
+    .requiredOption("--stack <name>", "the stack, e.g. tenant-acme or platform-local")
+    .option("--at <time>", "the instant to render: RFC 3339 with an offset, or now", "now")
+    .option("--out <dir>", "write one file per object into this folder instead of printing")
+    .option("--json", "print the objects and the stack's outputs as JSON")
+    .addOption(stacksOption())
+    .addHelpText("after", "\nExamples:\n  $ leasehold render --stack tenant-acme --at 2027-01-01T00:00:00Z\n  $ leasehold render --stack platform-local --out rendered/")
+    .action(async (o: { stack: string; at: string; out?: string; json?: boolean; stacks?: string }) => {
+      result.code = await render({ stacks: o.stacks ?? defaultStacksDir(), stack: o.stack, at: parseTimeOption("--at", o.at), out: o.out, json: o.json }, io);
     });
   return cmd;
 }

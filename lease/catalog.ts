@@ -70,8 +70,9 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
     pricePerGpuHour: 6.88,
     perGpu: { cpu: "24", memory: "256Gi", storage: "3576Gi", pods: PODS_PER_GPU },
   },
-  // NVIDIA H200 SXM 141GB: up to 700 W (NVIDIA H200 Tensor Core GPU datasheet).
-  // p5e.48xlarge / p5en.48xlarge: 8x H200 141GB, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p5/).
+  // NVIDIA H200 SXM 141GB: up to 700 W (NVIDIA H200 Tensor Core GPU datasheet, "Max thermal design power").
+  // p5en.48xlarge / p5e.48xlarge: 8x H200 141GB, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p5/).
+  // p5en: $63.296/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/); p5e is sold only as Capacity Blocks.
   "h200-141gb": {
     gpusPerNode: 8,
     instanceTypes: ["p5en.48xlarge", "p5e.48xlarge"],
@@ -79,8 +80,9 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
     pricePerGpuHour: 7.91,
     perGpu: { cpu: "24", memory: "256Gi", storage: "3576Gi", pods: PODS_PER_GPU },
   },
-  // NVIDIA B200 (HGX B200): 1000 W per GPU (NVIDIA HGX platform datasheet).
+  // NVIDIA B200 (HGX B200): up to 1,000 W per GPU (NVIDIA HGX B200 / Blackwell datasheet, "Max thermal design power").
   // p6-b200.48xlarge: 8x B200, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p6/).
+  // $113.9328/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/).
   "b200": {
     gpusPerNode: 8,
     instanceTypes: ["p6-b200.48xlarge"],
@@ -88,8 +90,9 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
     pricePerGpuHour: 14.24,
     perGpu: { cpu: "24", memory: "256Gi", storage: "3576Gi", pods: PODS_PER_GPU },
   },
-  // NVIDIA A100 SXM4 80GB: 400 W (NVIDIA A100 Tensor Core GPU datasheet).
+  // NVIDIA A100 SXM4 80GB: 400 W (NVIDIA A100 Tensor Core GPU datasheet, "Max thermal design power").
   // p4de.24xlarge: 8x A100 80GB, 96 vCPU, 1152 GiB, 8x 1 TB NVMe (aws.amazon.com/ec2/instance-types/p4/).
+  // $27.44705/h on demand in us-east-1 after AWS's June 2025 P4 price cut (aws.amazon.com/ec2/pricing/on-demand/).
   "a100-80gb": {
     gpusPerNode: 8,
     instanceTypes: ["p4de.24xlarge"],
@@ -97,17 +100,19 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
     pricePerGpuHour: 3.43,
     perGpu: { cpu: "12", memory: "144Gi", storage: "931Gi", pods: PODS_PER_GPU },
   },
-  // NVIDIA A100 SXM4 40GB: 400 W (NVIDIA A100 Tensor Core GPU datasheet).
+  // NVIDIA A100 SXM4 40GB: 400 W (NVIDIA A100 Tensor Core GPU datasheet, "Max thermal design power").
   // p4d.24xlarge: 8x A100 40GB, 96 vCPU, 1152 GiB, 8x 1 TB NVMe (aws.amazon.com/ec2/instance-types/p4/).
+  // $21.957642/h on demand in us-east-1 after AWS's June 2025 P4 price cut (aws.amazon.com/ec2/pricing/on-demand/).
   "a100-40gb": {
     gpusPerNode: 8,
     instanceTypes: ["p4d.24xlarge"],
     boardPowerWatts: 400,
-    pricePerGpuHour: 2.75,
+    pricePerGpuHour: 2.74,
     perGpu: { cpu: "12", memory: "144Gi", storage: "931Gi", pods: PODS_PER_GPU },
   },
   // NVIDIA L40S: 350 W (NVIDIA L40S datasheet, "Max power consumption").
-  // g6e.48xlarge: 8x L40S 48GB, 192 vCPU, 1536 GiB, 7.6 TB NVMe (aws.amazon.com/ec2/instance-types/g6e/).
+  // g6e.48xlarge: 8x L40S 48GB, 192 vCPU, 1536 GiB, 7.6 TB NVMe (4x 1.9 TB) (aws.amazon.com/ec2/instance-types/g6e/).
+  // $30.13118/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/).
   "l40s": {
     gpusPerNode: 8,
     instanceTypes: ["g6e.48xlarge"],
@@ -115,8 +120,9 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
     pricePerGpuHour: 3.77,
     perGpu: { cpu: "24", memory: "192Gi", storage: "884Gi", pods: PODS_PER_GPU },
   },
-  // NVIDIA A10G (the A10 variant AWS deploys): the A10 datasheet gives 150 W.
-  // g5.48xlarge: 8x A10G 24GB, 192 vCPU, 768 GiB, 7.6 TB NVMe (aws.amazon.com/ec2/instance-types/g5/).
+  // NVIDIA A10G (AWS-only A10 variant): neither AWS nor NVIDIA publishes its power; 150 W is the A10 datasheet figure.
+  // g5.48xlarge: 8x A10G 24GB, 192 vCPU, 768 GiB, 7.6 TB NVMe (2x 3.8 TB) (aws.amazon.com/ec2/instance-types/g5/).
+  // $16.288/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/).
   "a10g": {
     gpusPerNode: 8,
     instanceTypes: ["g5.48xlarge"],

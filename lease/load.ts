@@ -113,6 +113,20 @@ export function loadStackText(file: string, text: string): LoadResult {
   for (const [key, value] of Object.entries(root.config)) {
     if (key.startsWith(PREFIX)) own[key.slice(PREFIX.length)] = value;
   }
+  const parsed = parseConfig(file, own, lineOf);
+  if (!parsed.ok) problems.push(...parsed.problems);
+  if (problems.length > 0 || !parsed.ok) return { ok: false, problems: sortProblems(problems) };
+  return parsed;
+}
+
+/**
+ * Checks the `leasehold:*` values of a stack (keys without the prefix), wherever they come from:
+ * a stack file, or the Pulumi runtime's config in a program. `file` names the stack file in
+ * messages; its name gives the stack name.
+ */
+export function parseConfig(file: string, own: Record<string, unknown>, lineOf: Locate = () => undefined): LoadResult {
+  const problems: Problem[] = [];
+  const name = stackNameOf(file);
   const role = own.role;
   if (role !== "platform" && role !== "tenant") {
     problems.push({
@@ -184,7 +198,7 @@ export function loadStackText(file: string, text: string): LoadResult {
       });
     }
   }
-  if (problems.length > 0 || failed || name === undefined) return { ok: false, problems: sortProblems(problems) };
+  if (problems.length > 0 || failed || name === undefined) return { ok: false, problems };
   if (role === "platform") {
     const config = parts as unknown as PlatformConfig;
     return { ok: true, stack: { role, name, file, config, catalog: mergeCatalog(config.gpuTypes), locate: lineOf } };

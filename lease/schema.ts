@@ -1,4 +1,6 @@
+import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { METADATA_CIDRS } from "./metadata";
 import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
 import {
   cidr,
@@ -218,12 +220,22 @@ export const egressRuleSchema = z
     protocol: z.enum(["TCP", "UDP", "SCTP"], { error: "expected TCP, UDP or SCTP" }).optional(),
   })
   .superRefine((rule, ctx) => {
+    if (METADATA_CIDRS.some((m) => sameBlock(m, rule.cidr))) {
+      issue(ctx, ["cidr"], "must not be a cloud metadata endpoint: metadata is never reachable from a tenant namespace", rule.cidr);
+    }
     (rule.except ?? []).forEach((e, i) => {
       if (!cidrStrictlyInside(e, rule.cidr)) {
         issue(ctx, ["except", i], `expected a block strictly inside ${rule.cidr} (${cidrFamily(rule.cidr)})`, e);
       }
     });
   });
+
+/** True when two CIDRs name the same block. */
+function sameBlock(a: string, b: string): boolean {
+  const [aa, ap] = ipaddr.parseCIDR(a);
+  const [ba, bp] = ipaddr.parseCIDR(b);
+  return ap === bp && aa.kind() === ba.kind() && aa.match(ba, bp);
+}
 
 /** `leasehold:tenant`. */
 export const tenantSchema = z.strictObject({

@@ -1,0 +1,219 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Input, Output } from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { isoInstant } from "../lease/fields";
+import { loadStackFile, stackFile, type PlatformStack, type Stack } from "../lease/load";
+import type { Problem } from "../lease/problems";
+import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
+
+/** Options of `leasehold render`. */
+export interface RenderOptions {
+  stacks: string;
+  stack: string;
+  /** The instant the objects describe (epoch milliseconds). */
+  at: number;
+  /** Write one file per object here instead of printing. */
+  out?: string;
+  json?: boolean;
+}
+
+/** A Kubernetes object as it would be applied. */
+export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+
+/** What a render found: the objects, in a stable order, and the stack's outputs. */
+export interface Rendered {
+  objects: KubeObject[];
+  outputs: Record<string, unknown>;
+}
+
+// A kubeconfig that parses but reaches nothing: rendering never contacts a cluster.
+const OFFLINE_KUBECONFIG = stringify({
+  apiVersion: "v1",
+  kind: "Config",
+  clusters: [{ name: "offline", cluster: { server: "https://offline.invalid" } }],
+  users: [{ name: "offline", user: {} }],
+  contexts: [{ name: "offline", context: { cluster: "offline", user: "offline" } }],
+  "current-context": "offline",
+});
+
+const KIND_ORDER = [
+  "Namespace",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+  "Node",
+  "ResourceQuota",
+  "LimitRange",
+  "ServiceAccount",
+  "Secret",
+  "Role",
+  "RoleBinding",
+  "NetworkPolicy",
+];
+
+/**
+ * Runs a stack's program in this process under Pulumi's mock runtime and returns the Kubernetes
+ * objects it declares: no cluster, no cloud credentials, no Pulumi CLI. Patches appear as the
+ * fields they set on their target (a NodePatch as a Node with its name, labels and taints).
+ */
+export async function renderStack(stack: Stack, platform: PlatformStack | undefined, at: number): Promise<Rendered> {
+  // Loaded here, not at the top: the other commands need no Pulumi runtime and start faster.
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  const recorded: { type: string; name: string; inputs: Record<string, any> }[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+        if (args.type === "pulumi:pulumi:StackReference") {
+          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: { kubeconfig: OFFLINE_KUBECONFIG }, secretOutputNames: ["kubeconfig"] } };
+        }
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call(args) {
+        // Strict: the programs call no provider function; one appearing is a bug to see.
+        throw new Error(`render: unexpected provider call ${args.token}`);
+      },
+    },
+    "leasehold",
+    stack.name,
+    false,
+    // The DIY (file) backend's organization, so StackReference names match a real deploy.
+    "organization",
+  );
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stack.config)) {
+    if (v !== undefined) config[`leasehold:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  pulumi.runtime.setAllConfig(config);
+
+  const failures: unknown[] = [];
+  const onRejection = (e: unknown) => failures.push(e);
+  process.on("unhandledRejection", onRejection);
+  let outputs: Record<string, unknown>;
+  try {
+    const { platformProgram } = require("../programs/platform") as typeof import("../programs/platform");
+    const { tenantProgram } = require("../programs/tenant") as typeof import("../programs/tenant");
+    const result: Record<string, unknown> =
+      stack.role === "platform"
+        ? platformProgram(stack, { kubeconfig: OFFLINE_KUBECONFIG })
+        : tenantProgram(stack, { platform: platform!, at });
+    outputs = await resolveOutputs(pulumi, result);
+    await settings.waitForRPCs();
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  if (failures.length > 0) throw failures[0];
+
+  const objects = recorded.filter((r) => r.type.startsWith("kubernetes:")).map((r) => asApplied(r.type, r.inputs));
+  objects.sort(compareObjects);
+  return { objects, outputs };
+}
+
+async function resolveOutputs(pulumi: typeof import("@pulumi/pulumi"), result: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(result)) {
+    const o = pulumi.output(v as Input<unknown>) as Output<unknown>;
+    const resolved = await new Promise<unknown>((resolve) => o.apply((x: unknown) => resolve(x)));
+    // Secret outputs are never printed.
+    const secret = await (o as unknown as { isSecret: Promise<boolean> }).isSecret;
+    out[k] = secret ? "[secret]" : resolved;
+  }
+  return out;
+}
+
+/** An object as the API server would receive it: patches become their target kind, control annotations go. */
+function asApplied(type: string, inputs: Record<string, any>): KubeObject {
+  const obj = prune(structuredClone(inputs)) as KubeObject;
+  const annotations = obj.metadata.annotations as Record<string, string> | undefined;
+  if (annotations) {
+    for (const k of Object.keys(annotations)) if (k.startsWith("pulumi.com/")) delete annotations[k];
+    if (Object.keys(annotations).length === 0) delete obj.metadata.annotations;
+  }
+  if (type.endsWith("Patch")) {
+    // `kubernetes:core/v1:NodePatch` -> kind Node (the SDK already sets apiVersion and kind).
+    obj.kind = type.slice(type.lastIndexOf(":") + 1).replace(/Patch$/, "");
+  }
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  return { apiVersion, kind, metadata, ...rest };
+}
+
+function prune(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(prune);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = prune(x);
+    return out;
+  }
+  return v;
+}
+
+function compareObjects(a: KubeObject, b: KubeObject): number {
+  const rank = (o: KubeObject) => {
+    const i = KIND_ORDER.indexOf(o.kind);
+    return i < 0 ? KIND_ORDER.length : i;
+  };
+  return (
+    rank(a) - rank(b) ||
+    a.kind.localeCompare(b.kind) ||
+    (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
+    a.metadata.name.localeCompare(b.metadata.name)
+  );
+}
+
+/** The file name of an object in `--out`: its position, kind, namespace and name. */
+export function objectFileName(o: KubeObject, i: number): string {
+  return `${String(i + 1).padStart(3, "0")}-${o.kind.toLowerCase()}-${o.metadata.namespace ? `${o.metadata.namespace}-` : ""}${o.metadata.name}.yaml`;
+}
+
+/** The objects as one YAML stream. */
+export function toYamlStream(objects: readonly KubeObject[]): string {
+  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
+}
+
+/** `leasehold render`: the Kubernetes objects a stack declares, offline. */
+export async function render(opts: RenderOptions, io: Io): Promise<number> {
+  requireDir(opts.stacks);
+  const file = stackFile(opts.stacks, opts.stack);
+  if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
+  const problems: Problem[] = [];
+  const r = loadStackFile(file);
+  if (!r.ok) problems.push(...r.problems);
+  let platform: PlatformStack | undefined;
+  if (r.ok && r.stack.role === "tenant") {
+    const pf = stackFile(opts.stacks, r.stack.config.platform);
+    const p = loadStackFile(pf);
+    if (!p.ok) problems.push(...(fs.existsSync(pf) ? p.problems : [{ file, path: "leasehold:platform", message: `expected a platform stack of ${opts.stacks}, got ${JSON.stringify(r.stack.config.platform)} (no file ${pf})` }]));
+    else if (p.stack.role !== "platform") problems.push({ file: pf, path: "leasehold:role", message: `expected platform, got "${p.stack.role}"` });
+    else platform = p.stack;
+  }
+  if (!r.ok || problems.length > 0) {
+    if (opts.json) printJson(io, { ok: false, problems });
+    else printProblems(io, problems);
+    return EXIT.rule;
+  }
+  let rendered: Rendered;
+  try {
+    rendered = await renderStack(r.stack, platform, opts.at);
+  } catch (e) {
+    // A RunError from a program is a rule the config breaks, already worded for the user.
+    const { RunError } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    if (RunError.isInstance(e)) {
+      io.err((e as Error).message);
+      return EXIT.rule;
+    }
+    throw e;
+  }
+  const header = `# leasehold render: stack ${r.stack.name} at ${isoInstant(opts.at)}\n`;
+  if (opts.out) {
+    fs.mkdirSync(opts.out, { recursive: true });
+    for (const f of fs.readdirSync(opts.out)) if (/^\d{3}-.*\.yaml$/.test(f)) fs.rmSync(path.join(opts.out, f));
+    rendered.objects.forEach((o, i) => fs.writeFileSync(path.join(opts.out!, objectFileName(o, i)), header + stringify(o, { lineWidth: 0 })));
+    io.err(`wrote ${rendered.objects.length} objects to ${opts.out}`);
+  } else if (opts.json) {
+    printJson(io, { ok: true, stack: r.stack.name, at: isoInstant(opts.at), objects: rendered.objects, outputs: rendered.outputs });
+  } else {
+    io.out(header + toYamlStream(rendered.objects));
+  }
+  return EXIT.ok;
+}

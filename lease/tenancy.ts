@@ -1,0 +1,176 @@
+import type { GpuCatalog } from "./catalog";
+import { METADATA_CIDRS } from "./metadata";
+import { cidrFamily, cidrStrictlyInside } from "./fields";
+import { forceInterval, inForce, leaseState, type LeaseState } from "./lifecycle";
+import { addQuantities, formatQuantity, parseQuantity, scaleQuantity, type Quantity } from "./quantity";
+import type { EgressRule, Lease, TenantConfig } from "./schema";
+
+// What a tenant gets in Kubernetes at an instant, computed from the lease contract alone (no
+// Pulumi here): the components turn these values into objects, the policy pack and the render
+// check them.
+
+/** Label and annotation keys leasehold writes. */
+export const LABELS = {
+  /** On every object of a tenant, and on leased nodes: the tenant's name. */
+  tenant: "leasehold.io/tenant",
+  /** On every object of a lease, and on leased nodes: the lease id; empty on tenant-wide objects. */
+  lease: "leasehold.io/lease",
+  /** On pool nodes (platform inventory). */
+  pool: "leasehold.io/pool",
+  /** On pool nodes (platform inventory). */
+  gpuType: "leasehold.io/gpu-type",
+  /** Prefix of the namespace labels naming the leases in force (`lease.leasehold.io/<id>: in-force`). */
+  leaseInForcePrefix: "lease.leasehold.io/",
+} as const;
+
+/** Annotations on a tenant namespace while a lease is in reclaim notice. */
+export const ANNOTATIONS = {
+  reclaimAt: "leasehold.io/reclaim-at",
+  reclaimReason: "leasehold.io/reclaim-reason",
+} as const;
+
+/** The taint key of leased nodes; its value is the lease id. */
+export const LEASE_TAINT_KEY = LABELS.lease;
+
+/** The extended resource GPUs are requested as. */
+export const GPU_RESOURCE = "nvidia.com/gpu";
+
+/** The Pod Security Standards version tenant namespaces pin (enforce, audit and warn). */
+export const POD_SECURITY_VERSION = "v1.33";
+
+export { METADATA_CIDRS };
+
+/**
+ * What a tenant with no GPU in force still gets, so that it can reach its data between leases:
+ * a small allowance; everything else scales with the GPUs in force.
+ */
+export const BASE_ALLOWANCE = { cpu: "4", memory: "16Gi", storage: "1Ti", pods: 20 } as const;
+
+/** Per GPU in force, beyond the catalog's perGpu figures. */
+export const PER_GPU_EXTRA = { ephemeralStorage: "100Gi", pvcs: 10, objects: 50 } as const;
+
+/** The ResourceQuota of a tenant namespace at an instant. */
+export interface TenantQuota {
+  /** GPUs of the leases in force (requests.nvidia.com/gpu). */
+  gpus: number;
+  /** The `spec.hard` of the ResourceQuota, every value a string as the API server stores it. */
+  hard: Record<string, string>;
+}
+
+/** A lease as the tenant's objects see it at an instant. */
+export interface LeaseView {
+  lease: Lease;
+  state: LeaseState;
+  /** Whether its GPUs count at this instant. */
+  inForce: boolean;
+}
+
+/** Each lease with its state at `at` (epoch milliseconds). */
+export function leaseViews(leases: readonly Lease[], at: number): LeaseView[] {
+  return leases.map((lease) => ({ lease, state: leaseState(lease, at), inForce: inForce(lease, at) }));
+}
+
+function q(v: string | number): Quantity {
+  return parseQuantity(v);
+}
+
+/**
+ * The tenant's quota at `at`: GPUs of the leases in force; cpu, memory, storage and pods from the
+ * tenant's caps when given, else the base allowance plus the catalog's perGpu figures for each
+ * GPU in force; object counts and ephemeral storage scale the same way; NodePort and
+ * LoadBalancer services are always 0.
+ */
+export function tenantQuota(tenant: TenantConfig["tenant"], leases: readonly Lease[], catalog: GpuCatalog, at: number): TenantQuota {
+  let gpus = 0;
+  let cpu = q(BASE_ALLOWANCE.cpu);
+  let memory = q(BASE_ALLOWANCE.memory);
+  let storage = q(BASE_ALLOWANCE.storage);
+  let pods = BASE_ALLOWANCE.pods;
+  for (const l of leases) {
+    if (!inForce(l, at)) continue;
+    gpus += l.gpu.count;
+    const per = catalog[l.gpu.type]?.perGpu;
+    if (!per) continue;
+    cpu = addQuantities(cpu, scaleQuantity(q(per.cpu), l.gpu.count));
+    memory = addQuantities(memory, scaleQuantity(q(per.memory), l.gpu.count));
+    storage = addQuantities(storage, scaleQuantity(q(per.storage), l.gpu.count));
+    pods += per.pods * l.gpu.count;
+  }
+  const caps = tenant.resources ?? {};
+  const cpuText = caps.cpu ?? formatQuantity(cpu);
+  const memoryText = caps.memory ?? formatQuantity(memory);
+  const podCount = caps.pods ?? pods;
+  const objects = PER_GPU_EXTRA.objects * Math.max(1, gpus);
+  return {
+    gpus,
+    hard: {
+      [`requests.${GPU_RESOURCE}`]: String(gpus),
+      "requests.cpu": cpuText,
+      "limits.cpu": cpuText,
+      "requests.memory": memoryText,
+      "limits.memory": memoryText,
+      "requests.ephemeral-storage": formatQuantity(scaleQuantity(q(PER_GPU_EXTRA.ephemeralStorage), Math.max(1, gpus))),
+      "limits.ephemeral-storage": formatQuantity(scaleQuantity(q(PER_GPU_EXTRA.ephemeralStorage), Math.max(1, gpus))),
+      "requests.storage": caps.storage ?? formatQuantity(storage),
+      persistentvolumeclaims: String(PER_GPU_EXTRA.pvcs * Math.max(1, gpus)),
+      pods: String(podCount),
+      services: String(objects),
+      secrets: String(objects),
+      configmaps: String(objects),
+      replicationcontrollers: "0",
+      "services.nodeports": "0",
+      "services.loadbalancers": "0",
+    },
+  };
+}
+
+/** The LimitRange of a tenant namespace: container defaults, and maxima of one node of the largest GPU type leased. */
+export function tenantLimits(leases: readonly Lease[], catalog: GpuCatalog): {
+  default: Record<string, string>;
+  defaultRequest: Record<string, string>;
+  max: Record<string, string>;
+} {
+  let maxCpu = q(BASE_ALLOWANCE.cpu);
+  let maxMemory = q(BASE_ALLOWANCE.memory);
+  let maxGpus = 0;
+  for (const l of leases) {
+    const t = catalog[l.gpu.type];
+    if (!t) continue;
+    const cpu = scaleQuantity(q(t.perGpu.cpu), t.gpusPerNode);
+    const mem = scaleQuantity(q(t.perGpu.memory), t.gpusPerNode);
+    if (cpu.nanos > maxCpu.nanos) maxCpu = cpu;
+    if (mem.nanos > maxMemory.nanos) maxMemory = mem;
+    maxGpus = Math.max(maxGpus, t.gpusPerNode);
+  }
+  return {
+    default: { cpu: "1", memory: "4Gi", "ephemeral-storage": "10Gi" },
+    defaultRequest: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "1Gi" },
+    max: { cpu: formatQuantity(maxCpu), memory: formatQuantity(maxMemory), [GPU_RESOURCE]: String(maxGpus) },
+  };
+}
+
+/** The reclaim notice to show on the namespace: the earliest notice of a lease in notice at `at`. */
+export function noticeShown(leases: readonly Lease[], at: number): { at: string; reason: string; leaseId: string } | undefined {
+  let shown: { at: string; reason: string; leaseId: string; t: number } | undefined;
+  for (const l of leases) {
+    const n = l.reclaim.notice;
+    if (!n || leaseState(l, at) !== "notice") continue;
+    const t = forceInterval(l).to;
+    if (!shown || t < shown.t) shown = { at: n.effectiveAt, reason: `${l.id}: ${n.reason}${n.emergency ? " (emergency)" : ""}`, leaseId: l.id, t };
+  }
+  return shown && { at: shown.at, reason: shown.reason, leaseId: shown.leaseId };
+}
+
+/**
+ * The tenant's egress rules as NetworkPolicy ipBlocks: the metadata endpoints are always added
+ * to `except` where they lie inside the rule's block (same address family).
+ */
+export function egressBlocks(rules: readonly EgressRule[]): { cidr: string; except: string[]; ports?: number[]; protocol: string }[] {
+  return rules.map((r) => {
+    const except = [...(r.except ?? [])];
+    for (const m of METADATA_CIDRS) {
+      if (cidrFamily(m) === cidrFamily(r.cidr) && cidrStrictlyInside(m, r.cidr) && !except.includes(m)) except.push(m);
+    }
+    return { cidr: r.cidr, except, ...(r.ports ? { ports: r.ports } : {}), protocol: r.protocol ?? "TCP" };
+  });
+}

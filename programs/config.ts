@@ -1,0 +1,51 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { rfc3339Error, instant } from "../lease/fields";
+import { loadStackFile, parseConfig, type PlatformStack, type Stack } from "../lease/load";
+import { formatProblem } from "../lease/problems";
+
+/** The folder of stack files (Pulumi.yaml's stackConfigDir). */
+export const STACKS_DIR = path.join(__dirname, "..", "stacks");
+
+/**
+ * The running stack's `leasehold:*` config, validated by the same schema as every other reader.
+ * Problems stop the program with one line each, naming the file and the key, and no stack trace.
+ */
+export function stackFromRuntime(stacksDir = STACKS_DIR): Stack {
+  const own: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith("leasehold:")) continue;
+    // Pulumi keeps structured values as JSON text and plain values as they are.
+    own[key.slice("leasehold:".length)] = /^\s*[[{]/.test(raw) ? safeJson(raw) : raw;
+  }
+  const file = path.join(path.relative(process.cwd(), stacksDir) || ".", `Pulumi.${pulumi.getStack()}.yaml`);
+  const r = parseConfig(file, own);
+  if (!r.ok) throw new pulumi.RunError(`the stack's config is invalid:\n${r.problems.map(formatProblem).join("\n")}`);
+  return r.stack;
+}
+
+/** The platform stack a tenant runs on, read from its stack file (same project, same folder). */
+export function platformStack(name: string, stacksDir = STACKS_DIR): PlatformStack {
+  const file = path.join(stacksDir, `Pulumi.${name}.yaml`);
+  const r = loadStackFile(file);
+  if (!r.ok) throw new pulumi.RunError(`the platform stack ${name} is invalid:\n${r.problems.map(formatProblem).join("\n")}`);
+  if (r.stack.role !== "platform") throw new pulumi.RunError(`${file}: leasehold:role: expected platform, got "${r.stack.role}"`);
+  return r.stack;
+}
+
+/** The deploy instant: LEASEHOLD_AT (RFC 3339) when set, else now. */
+export function deployInstant(env = process.env): number {
+  const at = env.LEASEHOLD_AT;
+  if (at === undefined || at === "") return Date.now();
+  const why = rfc3339Error(at);
+  if (why) throw new pulumi.RunError(`LEASEHOLD_AT: ${why}, got ${JSON.stringify(at)}`);
+  return instant(at);
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
