@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { quantityError } from "./quantity";
+import { quantity, positiveInt } from "./fields";
 
 /**
  * The GPU catalog: what one GPU type means for capacity, placement, quotas and reports.
@@ -10,30 +10,22 @@ import { quantityError } from "./quantity";
  * in the platform stack (`leasehold:gpuTypes`).
  */
 
-const quantityText = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v))
-  .superRefine((v, ctx) => {
-    const why = quantityError(v);
-    if (why) ctx.addIssue({ code: "custom", message: `expected a Kubernetes quantity such as 24, 500m or 256Gi` });
-  });
-
 /** Per-GPU resource defaults a tenant's quota derives from (resources are scaled by GPUs in force). */
 export const perGpuSchema = z.strictObject({
   /** CPU cores per GPU (a Kubernetes quantity). */
-  cpu: quantityText,
+  cpu: quantity,
   /** Memory per GPU (a Kubernetes quantity). */
-  memory: quantityText,
+  memory: quantity,
   /** Persistent volume storage per GPU (a Kubernetes quantity). */
-  storage: quantityText,
+  storage: quantity,
   /** Pods per GPU. */
-  pods: z.number().int().positive(),
+  pods: positiveInt,
 });
 
 /** One GPU type of the catalog. */
 export const gpuTypeSchema = z.strictObject({
   /** GPUs in one node (server or instance) of this type. */
-  gpusPerNode: z.number().int().positive(),
+  gpusPerNode: positiveInt,
   /** AWS instance types that carry exactly `gpusPerNode` GPUs of this type; the first is the default. */
   instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, "expected an EC2 instance type such as p5.48xlarge")),
   /** Board power of one GPU, in watts (the spec sheet's maximum TDP). */
