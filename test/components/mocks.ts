@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One resource the program registered, as the engine would have received it. */
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  provider?: string;
+  custom: boolean;
+}
+
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/**
+ * Runs `build` under strict mocks (any provider function call fails the test; every resource is
+ * recorded with its inputs returned as its state) and waits until every registration is done.
+ */
+export async function runMocked(build: () => unknown, stack = "test"): Promise<Recorded[]> {
+  const recorded: Recorded[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+        if (args.type === "pulumi:pulumi:StackReference") {
+          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: { kubeconfig: "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n" } } };
+        }
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call(args) {
+        throw new Error(`unexpected provider call in a unit test: ${args.token}`);
+      },
+    },
+    "leasehold",
+    stack,
+    false,
+    "organization",
+  );
+  const failures: unknown[] = [];
+  const onRejection = (e: unknown) => failures.push(e);
+  process.on("unhandledRejection", onRejection);
+  try {
+    const out = build();
+    if (out && typeof out === "object") for (const v of Object.values(out)) await promiseOf(v);
+    await settings.waitForRPCs();
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  if (failures.length > 0) throw failures[0];
+  return recorded;
+}
+
+/** The value of an Output (or a plain value), awaited: never assert inside an apply. */
+export function promiseOf<T>(v: pulumi.Input<T> | unknown): Promise<T> {
+  return new Promise((resolve) => pulumi.output(v as pulumi.Input<T>).apply((x) => resolve(x as T)));
+}
+
+/** The recorded Kubernetes objects of one type token, e.g. `kubernetes:core/v1:ResourceQuota`. */
+export function ofType(recorded: Recorded[], type: string): Recorded[] {
+  return recorded.filter((r) => r.type === type);
+}
