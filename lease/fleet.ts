@@ -120,6 +120,13 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
           [...base, "placement", "nodes"],
           `${nodes.length} node(s) x ${perNode} ${pool.gpuType} GPUs per node hold ${nodes.length * perNode} GPUs, but the lease is for ${lease.gpu.count}`,
         );
+      } else if (nodes.length > Math.ceil(lease.gpu.count / perNode)) {
+        // More nodes than the GPUs need would hold capacity no quota lets the tenant use.
+        at(
+          t,
+          [...base, "placement", "nodes"],
+          `${lease.gpu.count} ${pool.gpuType} GPUs need ${Math.ceil(lease.gpu.count / perNode)} node(s) of ${perNode}, but the lease holds ${nodes.length}: ${nodes.join(", ")}`,
+        );
       }
     });
   }

@@ -112,7 +112,7 @@ describe("node exclusivity", () => {
       tenant("b", [{ id: "b1", count: 8, start: "2027-02-01T00:00:00Z", end: "2027-03-01T00:00:00Z", nodes: ["n1"] }]),
     ];
     expect(messages(stacks)).toEqual([]);
-    const overlapping = [stacks[0]!, stacks[1]!, tenant("b", [{ id: "b1", count: 8, start: "2027-01-20T00:00:00Z", end: "2027-03-01T00:00:00Z", nodes: ["n2", "n1"] }])];
+    const overlapping = [stacks[0]!, stacks[1]!, tenant("b", [{ id: "b1", count: 16, start: "2027-01-20T00:00:00Z", end: "2027-03-01T00:00:00Z", nodes: ["n2", "n1"] }])];
     expect(messages(overlapping)).toEqual([
       "stacks/Pulumi.tenant-b.yaml: leasehold:leases[0].placement.nodes[1]: node n1 is leased to a1 (stacks/Pulumi.tenant-a.yaml) until 2027-02-01T00:00:00Z, but this lease takes it from 2027-01-20T00:00:00Z",
     ]);
@@ -147,6 +147,13 @@ describe("placement rules", () => {
       'stacks/Pulumi.tenant-b.yaml: leasehold:leases[0].placement.pool: expected a pool of platform-local (h100-a), got "nope"',
       'stacks/Pulumi.tenant-b.yaml: leasehold:leases[1].gpu.type: expected h100-80gb, the GPU type of pool h100-a, got "l40s"',
       'stacks/Pulumi.tenant-b.yaml: leasehold:leases[2].placement.nodes[0]: expected a node of pool h100-a (n1, n2, n3, n4), got "gpu-999"',
+    ]);
+  });
+
+  it("refuses more leased nodes than the GPUs need, which would hold capacity no quota lets the tenant use", () => {
+    const extra = [platform(), tenant("a", [{ id: "a1", count: 9, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2", "n3"] }])];
+    expect(messages(extra)).toEqual([
+      "stacks/Pulumi.tenant-a.yaml: leasehold:leases[0].placement.nodes: 9 h100-80gb GPUs need 2 node(s) of 8, but the lease holds 3: n1, n2, n3",
     ]);
   });
 

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { mergeCatalog, type GpuCatalog } from "./catalog";
+import { instant, rfc3339 } from "./fields";
+import type { PlatformStack, Stack, TenantStack } from "./load";
+import { zodMessages, formatPath, showValue } from "./problems";
+import { clusterSchema, gpuTypesSchema, leaseSchema, poolSchema, tenantSchema } from "./schema";
+
+// The lease contract as the policy pack receives it: everything a preview needs to judge a stack,
+// with the same schemas as the stack files. `leasehold policy-config --stack NAME` writes it into
+// the policy pack config, under every policy that reads it.
+
+/** The contract of one stack. */
+export const policyContractSchema = z.strictObject({
+  /** The format of this object. */
+  version: z.literal(1),
+  /** The stack the contract is for. */
+  stack: z.string().min(1),
+  /** The instant to judge at; absent: the moment the policy runs (the deploy instant). */
+  at: rfc3339.optional(),
+  /** The platform the stack runs on (itself, for a platform stack). */
+  platform: z.strictObject({
+    name: z.string().min(1),
+    cluster: clusterSchema,
+    pools: z.array(poolSchema),
+    gpuTypes: gpuTypesSchema.optional(),
+  }),
+  /** A tenant stack's tenant; absent for a platform stack. */
+  tenant: tenantSchema.optional(),
+  /** A tenant stack's leases. */
+  leases: z.array(leaseSchema).default([]),
+});
+
+/** The contract of one stack, as the policy pack receives it. */
+export type PolicyContract = z.infer<typeof policyContractSchema>;
+
+/** A contract made ready for the policies: typed stacks, the catalog and the instant. */
+export interface Contract {
+  raw: PolicyContract;
+  platform: PlatformStack;
+  tenant?: TenantStack;
+  catalog: GpuCatalog;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** The contract for a stack of the fleet (a tenant stack needs its platform). */
+export function contractOf(stack: Stack, platform: PlatformStack, at?: string): PolicyContract {
+  return {
+    version: 1,
+    stack: stack.name,
+    ...(at ? { at } : {}),
+    platform: { name: platform.name, cluster: platform.config.cluster, pools: platform.config.pools, ...(platform.config.gpuTypes ? { gpuTypes: platform.config.gpuTypes } : {}) },
+    ...(stack.role === "tenant" ? { tenant: stack.config.tenant, leases: stack.config.leases } : { leases: [] }),
+  };
+}
+
+/** Reads a contract from policy config; a string explains why it cannot be used. */
+export function readContract(value: unknown, now = Date.now()): Contract | string {
+  if (value === undefined) return "the policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME` and pass it with --policy-pack-config";
+  const parsed = policyContractSchema.safeParse(value, { reportInput: true, error: zodMessages });
+  if (!parsed.success) {
+    const iss = parsed.error.issues[0]!;
+    return `the lease contract in the policy config is invalid: contract${iss.path.length ? "." : ""}${formatPath(iss.path as PropertyKey[])}: ${iss.message}${"input" in iss && iss.message.startsWith("expected") ? `, got ${showValue(iss.input)}` : ""}`;
+  }
+  const raw = parsed.data;
+  const file = (name: string) => `Pulumi.${name}.yaml`;
+  const platform: PlatformStack = {
+    role: "platform",
+    name: raw.platform.name,
+    file: file(raw.platform.name),
+    config: { role: "platform", cluster: raw.platform.cluster, pools: raw.platform.pools, gpuTypes: raw.platform.gpuTypes },
+    catalog: mergeCatalog(raw.platform.gpuTypes),
+    locate: () => undefined,
+  };
+  const tenant: TenantStack | undefined = raw.tenant
+    ? {
+        role: "tenant",
+        name: raw.stack,
+        file: file(raw.stack),
+        config: { role: "tenant", platform: raw.platform.name, tenant: raw.tenant, leases: raw.leases },
+        locate: () => undefined,
+      }
+    : undefined;
+  return { raw, platform, tenant, catalog: platform.catalog, at: raw.at ? instant(raw.at) : now };
+}

@@ -1,0 +1,21 @@
+/**
+ * The policies of the lease policy pack, by name. The pack builds exactly these, and
+ * `leasehold policy-config` writes the lease contract under each, so the two never drift apart.
+ */
+export const POLICY_NAMES = [
+  "lease-contract",
+  "tenant-gpu-quota-within-leases",
+  "node-pool-within-lease",
+  "pool-capacity",
+  "tenant-namespace-isolated",
+  "tenant-rbac-namespaced",
+  "no-public-services",
+  "lease-labels",
+  "reclaim-after-notice",
+  "pod-security-restricted",
+  "lease-pinning",
+  "gpu-requests-within-quota",
+] as const;
+
+/** A policy of the pack. */
+export type PolicyName = (typeof POLICY_NAMES)[number];
