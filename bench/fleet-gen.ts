@@ -42,3 +42,37 @@ export function generateFleet(dir: string, tenants: number, leasesPerTenant: num
     );
   }
 }
+
+/** `n` Job manifests for tenant acme (restricted, pinned to its H100 lease), as one YAML stream. */
+export function generateJobs(n: number): string {
+  const docs = [];
+  for (let i = 0; i < n; i++) {
+    docs.push(
+      stringify({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: `train-${i}`, namespace: "acme" },
+        spec: {
+          parallelism: 1 + (i % 2),
+          template: {
+            spec: {
+              restartPolicy: "Never",
+              securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+              nodeSelector: { "leasehold.io/lease": "acme-h100-2026q4" },
+              tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100-2026q4", effect: "NoSchedule" }],
+              containers: [
+                {
+                  name: "train",
+                  image: "trainer:1",
+                  resources: { limits: { "nvidia.com/gpu": "8" } },
+                  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                },
+              ],
+            },
+          },
+        },
+      }),
+    );
+  }
+  return docs.join("---\n");
+}

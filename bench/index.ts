@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateFleet } from "./fleet-gen";
+import { generateFleet, generateJobs } from "./fleet-gen";
 
 // `npm run bench [-- --quick]`: one line per figure with its goal and verdict; bench/results.json.
 
@@ -63,9 +63,55 @@ function benchCheck(tenants: number, leasesPerTenant: number, runs: number, goal
   }
 }
 
-console.log(`leasehold benchmarks on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? " (--quick)" : ""}`);
-benchCheck(1_000, 10, quick ? 3 : 5, 2);
-if (!quick) benchCheck(10_000, 10, 3, 20);
+/** Times an in-process function (after one warm-up run); peak memory is the process's peak so far. */
+async function timeInProcess(fn: () => Promise<void> | void, runs: number): Promise<{ seconds: number; peakBytes: number }[]> {
+  await fn();
+  const out = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakBytes: process.resourceUsage().maxRSS * 1024 });
+  }
+  return out;
+}
 
-fs.writeFileSync(path.join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-console.log(`wrote bench/results.json (${results.filter((r) => r.pass).length}/${results.length} figures meet their goal)`);
+function benchRender(runs: number): void {
+  timeCli(["render", "--stack", "tenant-acme", "--stacks", path.join(ROOT, "stacks")]);
+  const samples = Array.from({ length: runs }, () => timeCli(["render", "--stack", "tenant-acme", "--stacks", path.join(ROOT, "stacks")]));
+  record("leasehold render: one tenant stack, Node start included", "s", "< 3 s", samples, (v) => v < 3);
+}
+
+function benchAdmit(manifests: number, runs: number): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-admit-"));
+  try {
+    const file = path.join(dir, "jobs.yaml");
+    fs.writeFileSync(file, generateJobs(manifests));
+    const args = ["admit", "--stack", "tenant-acme", "--stacks", path.join(ROOT, "stacks"), "--at", "2026-12-20T00:00:00Z", "--json", "-f", file];
+    timeCli(args);
+    const samples = Array.from({ length: runs }, () => timeCli(args));
+    record(`leasehold admit: ${manifests.toLocaleString("en")} manifests, Node start included`, "s", "< 1 s", samples, (v) => v < 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchStackPolicies(resources: number, runs: number): Promise<void> {
+  const { stackPolicyWorkload } = await import("./policy-gen");
+  const run = await stackPolicyWorkload(resources);
+  const samples = await timeInProcess(run, runs);
+  record(`policy pack: stack policies over ${resources.toLocaleString("en")} resources`, "s", "< 1 s", samples, (v) => v < 1);
+}
+
+console.log(`leasehold benchmarks on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? " (--quick)" : ""}`);
+async function main(): Promise<void> {
+  benchCheck(1_000, 10, quick ? 3 : 5, 2);
+  benchRender(quick ? 3 : 5);
+  benchAdmit(1_000, quick ? 3 : 5);
+  await benchStackPolicies(10_000, quick ? 3 : 5);
+  if (!quick) benchCheck(10_000, 10, 3, 20);
+}
+
+main().then(() => {
+  fs.writeFileSync(path.join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote bench/results.json (${results.filter((r) => r.pass).length}/${results.length} figures meet their goal)`);
+});

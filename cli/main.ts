@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check } from "./check";
 import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
+import { admit } from "./admit";
+import { policyConfig } from "./policy-config";
 import { render } from "./render";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
@@ -136,6 +138,30 @@ Examples:
     .addHelpText("after", "\nExamples:\n  $ leasehold render --stack tenant-acme --at 2027-01-01T00:00:00Z\n  $ leasehold render --stack platform-local --out rendered/")
     .action(async (o: { stack: string; at: string; out?: string; json?: boolean; stacks?: string }) => {
       result.code = await render({ stacks: o.stacks ?? defaultStacksDir(), stack: o.stack, at: parseTimeOption("--at", o.at), out: o.out, json: o.json }, io);
+    });
+  cmd
+    .command("admit")
+    .description("would these workload manifests be admitted under the tenant's leases? (Pod Security restricted, lease pinning, GPU quota)")
+    .requiredOption("-f, --file <files...>", "manifest files (multi-document YAML and Lists are fine)")
+    .requiredOption("--stack <name>", "the tenant stack, e.g. tenant-acme")
+    .option("--at <time>", "the instant to judge at: RFC 3339 with an offset, or now", "now")
+    .option("--json", 'print {"allowed", "violations": [{"policy", "message", "file", "object"}]} on stdout')
+    .addOption(stacksOption())
+    .addHelpText("after", "\nExamples:\n  $ leasehold admit -f job.yaml --stack tenant-acme\n  $ leasehold admit -f a.yaml b.yaml --stack tenant-acme --at 2027-01-01T00:00:00Z --json")
+    .action((o: { file: string[]; stack: string; at: string; json?: boolean; stacks?: string }) => {
+      result.code = admit({ files: o.file, stack: o.stack, at: parseTimeOption("--at", o.at), json: o.json, stacks: o.stacks ?? defaultStacksDir() }, io);
+    });
+
+  cmd
+    .command("policy-config")
+    .description("the policy pack config carrying a stack's lease contract, for pulumi preview --policy-pack-config")
+    .requiredOption("--stack <name>", "the stack, e.g. tenant-acme")
+    .option("--at <time>", "judge at this instant (default: whenever the policies run)")
+    .option("--out <file>", "write to this file instead of stdout")
+    .addOption(stacksOption())
+    .addHelpText("after", "\nExamples:\n  $ leasehold policy-config --stack tenant-acme --out policy-config.json\n  $ pulumi preview --stack tenant-acme --policy-pack policies --policy-pack-config policy-config.json")
+    .action((o: { stack: string; at?: string; out?: string; stacks?: string }) => {
+      result.code = policyConfig({ stack: o.stack, at: o.at === undefined ? undefined : parseTimeOption("--at", o.at), out: o.out, stacks: o.stacks ?? defaultStacksDir() }, io);
     });
   return cmd;
 }

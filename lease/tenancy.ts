@@ -36,7 +36,7 @@ export const LEASE_TAINT_KEY = LABELS.lease;
 export const GPU_RESOURCE = "nvidia.com/gpu";
 
 /** The Pod Security Standards version tenant namespaces pin (enforce, audit and warn). */
-export const POD_SECURITY_VERSION = "v1.33";
+export const POD_SECURITY_VERSION = "v1.35";
 
 export { METADATA_CIDRS };
 

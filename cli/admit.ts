@@ -1,0 +1,119 @@
+import * as fs from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { isWorkloadKind, workloadViolations } from "../lease/admit";
+import { isoInstant } from "../lease/fields";
+import { loadStackFile, stackFile, type PlatformStack, type TenantStack } from "../lease/load";
+import type { Problem } from "../lease/problems";
+import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
+
+/** Options of `leasehold admit`. */
+export interface AdmitOptions {
+  files: string[];
+  stacks: string;
+  stack: string;
+  at: number;
+  json?: boolean;
+}
+
+/** One reason an object would be refused, as `admit --json` prints it. */
+export interface AdmitViolation {
+  policy: string;
+  message: string;
+  file: string;
+  object: string;
+}
+
+/** The tenant stack and its platform, or the problems that stop the command. */
+export function tenantAndPlatform(stacks: string, name: string): { tenant: TenantStack; platform: PlatformStack } | Problem[] {
+  requireDir(stacks);
+  const file = stackFile(stacks, name);
+  if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
+  const r = loadStackFile(file);
+  if (!r.ok) return r.problems;
+  if (r.stack.role !== "tenant") return [{ file, path: "leasehold:role", message: `expected a tenant stack: workloads run under a tenant's leases, got "${r.stack.role}"` }];
+  const pf = stackFile(stacks, r.stack.config.platform);
+  const p = loadStackFile(pf);
+  if (!p.ok) return fs.existsSync(pf) ? p.problems : [{ file, path: "leasehold:platform", message: `expected a platform stack of ${stacks}, got "${r.stack.config.platform}" (no file ${pf})` }];
+  if (p.stack.role !== "platform") return [{ file: pf, path: "leasehold:role", message: `expected platform, got "${p.stack.role}"` }];
+  return { tenant: r.stack, platform: p.stack as PlatformStack };
+}
+
+/** The Kubernetes objects of one manifest file (multi-document YAML, Lists expanded), or why it holds none. */
+function objectsOf(file: string): { objects: Record<string, any>[]; errors: AdmitViolation[] } {
+  const errors: AdmitViolation[] = [];
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { objects: [], errors: [{ policy: "manifest", file, object: "", message: `cannot read the file: ${code === "ENOENT" ? "no such file" : code}` }] };
+  }
+  const objects: Record<string, any>[] = [];
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((doc, i) => {
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      errors.push({ policy: "manifest", file, object: `document ${i + 1}`, message: `not valid YAML: ${e.message.split("\n")[0]}` });
+      return;
+    }
+    const v = doc.toJS() as unknown;
+    if (v === null || v === undefined) return;
+    const add = (o: unknown, where: string) => {
+      if (!o || typeof o !== "object" || Array.isArray(o) || typeof (o as any).apiVersion !== "string" || typeof (o as any).kind !== "string") {
+        errors.push({ policy: "manifest", file, object: where, message: "not a Kubernetes object: expected a map with apiVersion and kind" });
+        return;
+      }
+      const obj = o as Record<string, any>;
+      if (obj.kind.endsWith("List") && Array.isArray(obj.items)) obj.items.forEach((item: unknown, j: number) => add(item, `${where}, item ${j}`));
+      else objects.push(obj);
+    };
+    add(v, `document ${i + 1}`);
+  });
+  return { objects, errors };
+}
+
+/** `leasehold admit`: would these manifests be admitted under the tenant's leases at `--at`? */
+export function admit(opts: AdmitOptions, io: Io): number {
+  if (opts.files.length === 0) throw new UsageError("-f: name at least one manifest file");
+  const found = tenantAndPlatform(opts.stacks, opts.stack);
+  if (Array.isArray(found)) {
+    if (opts.json) printJson(io, { allowed: false, problems: found, violations: [] });
+    else printProblems(io, found);
+    return EXIT.rule;
+  }
+  const { tenant, platform } = found;
+  const ns = tenant.config.tenant.name;
+  const violations: AdmitViolation[] = [];
+  let count = 0;
+  for (const file of opts.files) {
+    const { objects, errors } = objectsOf(file);
+    violations.push(...errors);
+    for (const o of objects) {
+      count++;
+      const namespace = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : ns;
+      const id = `${o.kind}/${namespace}/${o.metadata?.name ?? "(unnamed)"}`;
+      if (namespace !== ns) {
+        violations.push({ policy: "tenant-namespace", file, object: id, message: `The object is in namespace ${namespace}, but tenant ${ns} may create objects only in its own namespace ${ns}.` });
+      }
+      if (o.kind === "Service" && ["NodePort", "LoadBalancer"].includes(o.spec?.type)) {
+        violations.push({ policy: "no-public-services", file, object: id, message: `Service of type ${o.spec.type}; services in tenant namespaces are ClusterIP or headless only.` });
+      }
+      if (isWorkloadKind(o.kind)) {
+        for (const v of workloadViolations(o.kind, o, tenant.config, platform.catalog, opts.at)) violations.push({ ...v, file, object: id });
+      }
+    }
+  }
+  const allowed = violations.length === 0;
+  if (opts.json) {
+    printJson(io, { allowed, violations });
+  } else {
+    for (const v of violations) io.err(`${v.file}: ${v.object ? `${v.object}: ` : ""}[${v.policy}] ${v.message}`);
+    io.out(
+      allowed
+        ? `admitted: ${count} object(s) under tenant ${ns}'s leases at ${isoInstant(opts.at)}`
+        : `refused: ${violations.length} violation(s) in ${opts.files.length} file(s) under tenant ${ns}'s leases at ${isoInstant(opts.at)}`,
+    );
+  }
+  return allowed ? EXIT.ok : EXIT.rule;
+}

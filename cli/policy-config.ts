@@ -1,0 +1,48 @@
+import * as fs from "node:fs";
+import { contractOf } from "../lease/contract";
+import { isoInstant } from "../lease/fields";
+import { loadStackFile, stackFile, type PlatformStack } from "../lease/load";
+import { POLICY_NAMES } from "../lease/policy-names";
+import { EXIT, printProblems, requireDir, UsageError, type Io } from "./common";
+
+/** Options of `leasehold policy-config`. */
+export interface PolicyConfigOptions {
+  stacks: string;
+  stack: string;
+  /** Judge at this instant instead of the moment the policies run. */
+  at?: number;
+  out?: string;
+}
+
+/**
+ * `leasehold policy-config`: the policy pack config that carries a stack's lease contract, for
+ * `pulumi preview --policy-pack policies --policy-pack-config FILE`.
+ */
+export function policyConfig(opts: PolicyConfigOptions, io: Io): number {
+  requireDir(opts.stacks);
+  const file = stackFile(opts.stacks, opts.stack);
+  if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
+  const r = loadStackFile(file);
+  if (!r.ok) {
+    printProblems(io, r.problems);
+    return EXIT.rule;
+  }
+  let platform: PlatformStack;
+  if (r.stack.role === "platform") platform = r.stack;
+  else {
+    const p = loadStackFile(stackFile(opts.stacks, r.stack.config.platform));
+    if (!p.ok || p.stack.role !== "platform") {
+      printProblems(io, p.ok ? [{ file: p.stack.file, path: "leasehold:role", message: `expected platform, got "${p.stack.role}"` }] : p.problems);
+      return EXIT.rule;
+    }
+    platform = p.stack;
+  }
+  const contract = contractOf(r.stack, platform, opts.at === undefined ? undefined : isoInstant(opts.at));
+  const config = Object.fromEntries(POLICY_NAMES.map((name) => [name, { contract }]));
+  const text = `${JSON.stringify(config, null, 2)}\n`;
+  if (opts.out) {
+    fs.writeFileSync(opts.out, text);
+    io.err(`wrote the lease contract of ${r.stack.name} for ${POLICY_NAMES.length} policies to ${opts.out}`);
+  } else io.out(text);
+  return EXIT.ok;
+}

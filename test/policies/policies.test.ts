@@ -1,0 +1,272 @@
+import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import { runMocked } from "../components/mocks";
+import { contractOf, type PolicyContract } from "../../lease/contract";
+import { loadStackFile, type PlatformStack, type Stack, type TenantStack } from "../../lease/load";
+import { POLICY_NAMES } from "../../lease/policy-names";
+import { POLICIES } from "../../policies/all";
+import { leaseContract, poolCapacity } from "../../policies/capacity";
+import { noPublicServices, tenantNamespaceIsolated, tenantRbacNamespaced } from "../../policies/isolation";
+import { leaseLabels } from "../../policies/labels";
+import { nodePoolWithinLease } from "../../policies/nodes";
+import { reclaimAfterNotice, tenantGpuQuotaWithinLeases } from "../../policies/quota";
+import { gpuRequestsWithinQuota, leasePinning, podSecurityRestrictedPolicy } from "../../policies/workloads";
+import {
+  createResourceValidationArgs,
+  createStackValidationArgs,
+  messages,
+  runResourcePolicy,
+  runStackPolicy,
+  type TestResource,
+} from "./util";
+
+const STACKS = path.resolve(__dirname, "../../stacks");
+const AT = "2026-12-20T00:00:00Z";
+const load = <T extends Stack>(name: string) => {
+  const r = loadStackFile(path.join(STACKS, `Pulumi.${name}.yaml`));
+  if (!r.ok) throw new Error(`example stack ${name} invalid`);
+  return r.stack as T;
+};
+const platform = load<PlatformStack>("platform-local");
+const acme = load<TenantStack>("tenant-acme");
+const corvid = load<TenantStack>("tenant-corvid");
+const config = (c: PolicyContract) => ({ contract: c });
+const acmeConfig = config(contractOf(acme, platform, AT));
+
+/** The resources a tenant stack's program registers, as the engine passes them to the pack (inputs). */
+async function stackResources(stack: TenantStack, at: string): Promise<TestResource[]> {
+  const { tenantProgram } = await import("../../programs/tenant");
+  const recorded = await runMocked(() => tenantProgram(stack, { platform, at: Date.parse(at) }), stack.name);
+  return recorded.filter((r) => r.custom).map((r) => ({ type: r.type, props: r.inputs, name: r.name }));
+}
+
+const resource = (policy: ResourceValidationPolicy, r: TestResource, cfg: object = acmeConfig) => runResourcePolicy(policy, createResourceValidationArgs(r, cfg));
+const stack = (policy: StackValidationPolicy, rs: TestResource[], cfg: object = acmeConfig) => runStackPolicy(policy, createStackValidationArgs(rs, cfg));
+
+const quota = (gpus: string | undefined, namespace = "acme"): TestResource => ({
+  type: k8s.core.v1.ResourceQuota,
+  props: { metadata: { name: "leasehold-quota", namespace }, spec: { hard: gpus === undefined ? { pods: "10" } : { "requests.nvidia.com/gpu": gpus } } },
+});
+
+describe("the pack", () => {
+  it("builds exactly the policies leasehold policy-config writes the contract for", () => {
+    expect(POLICIES.map((p) => p.name)).toEqual([...POLICY_NAMES]);
+    for (const p of POLICIES) expect(p.configSchema?.properties.contract, p.name).toBeDefined();
+  });
+
+  it("passes the example tenant stack's own resources on every policy", async () => {
+    const rs = await stackResources(acme, AT);
+    for (const p of POLICIES) {
+      if ("validateStack" in p) expect(messages(await stack(p, rs)), p.name).toEqual([]);
+      else for (const r of rs) expect(messages(await resource(p as ResourceValidationPolicy, r)), `${p.name} ${r.name}`).toEqual([]);
+    }
+  });
+});
+
+describe("lease-contract", () => {
+  it("is a mandatory violation when the contract is missing or invalid, and silent when valid", async () => {
+    expect(leaseContract.enforcementLevel).toBe("mandatory");
+    expect(messages(await stack(leaseContract, [], {}))[0]).toMatch(/^The policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME`/);
+    const bad = { contract: { ...contractOf(acme, platform), leases: [{ id: "x" }] } };
+    expect(messages(await stack(leaseContract, [], bad))[0]).toContain("contract.leases[0].gpu");
+    expect(messages(await stack(leaseContract, [], acmeConfig))).toEqual([]);
+  });
+
+  it("makes the other policies not applicable rather than silently passing", async () => {
+    const v = await resource(tenantGpuQuotaWithinLeases, quota("999"), {});
+    expect(v.notApplicable).toContain("no lease contract");
+  });
+});
+
+describe("tenant-gpu-quota-within-leases", () => {
+  it("refuses a quota above the leases in force, with the numbers", async () => {
+    expect(messages(await resource(tenantGpuQuotaWithinLeases, quota("72")))).toEqual([
+      "Tenant acme would hold 72 GPUs but its leases in force at 2026-12-20T00:00:00Z grant 24 (16 h100-80gb + 8 l40s).",
+    ]);
+  });
+
+  it("accepts a quota equal to the leases in force, and ignores other namespaces", async () => {
+    expect(messages(await resource(tenantGpuQuotaWithinLeases, quota("24")))).toEqual([]);
+    expect(messages(await resource(tenantGpuQuotaWithinLeases, quota("72", "kube-system")))).toEqual([]);
+  });
+
+  it("refuses a quota with no GPU limit at all", async () => {
+    expect(messages(await resource(tenantGpuQuotaWithinLeases, quota(undefined)))[0]).toContain("sets no requests.nvidia.com/gpu");
+  });
+
+  it("does not apply to a platform stack", async () => {
+    const v = await resource(tenantGpuQuotaWithinLeases, quota("72"), config(contractOf(platform, platform)));
+    expect(v.notApplicable).toContain("platform stack");
+  });
+});
+
+describe("node-pool-within-lease", () => {
+  const patch = (node: string, lease: string): TestResource => ({
+    type: k8s.core.v1.NodePatch,
+    name: `${lease}-${node}`,
+    props: { metadata: { name: node, labels: { "leasehold.io/lease": lease, "leasehold.io/tenant": "acme" } } },
+  });
+
+  it("accepts the lease's own nodes while it is in force", async () => {
+    expect(messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4"), patch("gpu-002", "acme-h100-2026q4")]))).toEqual([]);
+  });
+
+  it("refuses nodes of another lease, outside the placement, beyond what the GPUs need, or after the lease ended", async () => {
+    expect(messages(await stack(nodePoolWithinLease, [patch("gpu-003", "bluefin-h100-burst")]))).toEqual([
+      "Node gpu-003 is given to lease bluefin-h100-burst, which is not one of tenant acme's leases.",
+    ]);
+    expect(messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4"), patch("gpu-002", "acme-h100-2026q4"), patch("gpu-003", "acme-h100-2026q4")]))).toEqual([
+      "Node gpu-003 is given to lease acme-h100-2026q4, but the lease's placement is gpu-001, gpu-002.",
+      "Lease acme-h100-2026q4 is for 16 h100-80gb GPUs (2 node(s) of 8), but 3 nodes x 8 GPUs per node = 24 GPUs are given to it: gpu-001, gpu-002, gpu-003.",
+    ]);
+    const later = config(contractOf(acme, platform, "2027-07-01T00:00:00Z"));
+    expect(messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4")], later))).toEqual([
+      "Node gpu-001 is given to lease acme-h100-2026q4, which is not in force at 2027-07-01T00:00:00Z (window 2026-12-01T00:00:00Z to 2027-06-01T00:00:00Z).",
+    ]);
+  });
+});
+
+describe("pool-capacity", () => {
+  it("refuses leases that overflow their pool only while they overlap", async () => {
+    const eks = { ...contractOf(acme, platform), platform: { name: "platform-aws", cluster: { provider: "eks" as const, name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] }, pools: [{ name: "p5", gpuType: "h100-80gb", maxNodes: 2 }] } };
+    const lease = (id: string, count: number, start: string, end: string) => ({ id, gpu: { type: "h100-80gb", count }, window: { start, end }, placement: { pool: "p5" }, reclaim: { noticeHours: 0 } });
+    const fits = { ...eks, leases: [lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z"), lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")] };
+    expect(messages(await stack(poolCapacity, [], config(fits)))).toEqual([]);
+    const over = { ...eks, leases: [lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:01Z"), lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")] };
+    expect(messages(await stack(poolCapacity, [], config(over)))).toEqual([
+      "leasehold:leases[1].gpu.count: pool p5 of platform-aws holds 16 GPUs, but from 2027-02-01T00:00:00Z its leases in force would hold 24: a (8), b (16).",
+    ]);
+  });
+});
+
+describe("tenant-namespace-isolated", () => {
+  it("refuses a tenant namespace without default deny or Pod Security restricted", async () => {
+    const rs = await stackResources(acme, AT);
+    const weakened = rs
+      .filter((r) => !(r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.props.metadata.name === "leasehold-default-deny"))
+      .map((r) =>
+        r.type === "kubernetes:core/v1:Namespace"
+          ? { ...r, props: { ...r.props, metadata: { ...r.props.metadata, labels: { ...r.props.metadata.labels, "pod-security.kubernetes.io/enforce": "baseline" } } } }
+          : r,
+      );
+    expect(messages(await stack(tenantNamespaceIsolated, weakened))).toEqual([
+      'Tenant namespace acme lacks a NetworkPolicy that selects every pod and denies all ingress and egress, the label pod-security.kubernetes.io/enforce=restricted (it is "baseline").',
+    ]);
+  });
+
+  it("refuses a tenant namespace with no quota and no limit range", async () => {
+    const rs = (await stackResources(acme, AT)).filter((r) => !/ResourceQuota|LimitRange/.test(String(r.type)));
+    expect(messages(await stack(tenantNamespaceIsolated, rs))[0]).toMatch(/^Tenant namespace acme lacks a ResourceQuota, a LimitRange\.$/);
+  });
+});
+
+describe("tenant-rbac-namespaced", () => {
+  it("refuses cluster-wide grants to tenant groups, wildcards, escalation verbs and ClusterRoles bound in the namespace", async () => {
+    const crb: TestResource = { type: k8s.rbac.v1.ClusterRoleBinding, props: { metadata: { name: "acme-view" }, roleRef: { kind: "ClusterRole", name: "view" }, subjects: [{ kind: "Group", name: "acme:admins" }] } };
+    expect(messages(await resource(tenantRbacNamespaced, crb))).toEqual([
+      "ClusterRoleBinding acme-view grants ClusterRole view cluster-wide to tenant acme's Group acme:admins; tenants get namespaced Roles only.",
+    ]);
+    const wild: TestResource = { type: k8s.rbac.v1.Role, props: { metadata: { name: "r", namespace: "acme" }, rules: [{ apiGroups: [""], resources: ["*"], verbs: ["get", "escalate"] }] } };
+    expect(messages(await resource(tenantRbacNamespaced, wild))).toEqual([
+      'Role acme/r rule 0 has the wildcard "*" in resources; list what the tenant needs one by one.',
+      "Role acme/r rule 0 grants escalate, which let a tenant raise its own rights.",
+    ]);
+    const rb: TestResource = { type: k8s.rbac.v1.RoleBinding, props: { metadata: { name: "b", namespace: "acme" }, roleRef: { kind: "ClusterRole", name: "admin" }, subjects: [] } };
+    expect(messages(await resource(tenantRbacNamespaced, rb))[0]).toContain("binds ClusterRole admin in tenant namespace acme");
+  });
+
+  it("accepts a cluster-wide binding for the landlord's own groups", async () => {
+    const crb: TestResource = { type: k8s.rbac.v1.ClusterRoleBinding, props: { metadata: { name: "ops" }, roleRef: { kind: "ClusterRole", name: "cluster-admin" }, subjects: [{ kind: "Group", name: "landlord:ops" }] } };
+    expect(messages(await resource(tenantRbacNamespaced, crb))).toEqual([]);
+  });
+});
+
+describe("no-public-services", () => {
+  const svc = (type?: string, namespace = "acme"): TestResource => ({ type: k8s.core.v1.Service, props: { metadata: { name: "web", namespace }, spec: type ? { type } : {} } });
+  it("refuses NodePort and LoadBalancer services in the tenant namespace", async () => {
+    expect(messages(await resource(noPublicServices, svc("NodePort")))).toEqual([
+      "Service acme/web is of type NodePort; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).",
+    ]);
+    expect(messages(await resource(noPublicServices, svc("LoadBalancer")))).toHaveLength(1);
+  });
+  it("accepts ClusterIP (also by default)", async () => {
+    expect(messages(await resource(noPublicServices, svc()))).toEqual([]);
+    expect(messages(await resource(noPublicServices, svc("ClusterIP")))).toEqual([]);
+  });
+});
+
+describe("lease-labels", () => {
+  it("is advisory and names the missing labels", async () => {
+    expect(leaseLabels.enforcementLevel).toBe("advisory");
+    const cm: TestResource = { type: k8s.core.v1.ConfigMap, props: { kind: "ConfigMap", metadata: { name: "c", namespace: "acme", labels: { "leasehold.io/tenant": "acme" } } } };
+    expect(messages(await resource(leaseLabels, cm))).toEqual(["ConfigMap c of tenant acme lacks the label(s) leasehold.io/lease, so its cost cannot be charged back to a lease."]);
+    cm.props.metadata.labels["leasehold.io/lease"] = "";
+    expect(messages(await resource(leaseLabels, cm))).toEqual([]);
+  });
+});
+
+describe("reclaim-after-notice", () => {
+  // corvid's L40S lease is in notice on Nov 29 (effective Nov 30, 09:00).
+  const IN_NOTICE = "2026-11-29T00:00:00Z";
+  const corvidConfig = config(contractOf(corvid, platform, IN_NOTICE));
+
+  it("accepts a quota that still covers a lease in notice", async () => {
+    expect(messages(await stack(reclaimAfterNotice, await stackResources(corvid, IN_NOTICE), corvidConfig))).toEqual([]);
+  });
+
+  it("refuses a quota and a namespace that drop a lease before its notice took effect", async () => {
+    // The resources as they would be once the reclaim took effect, judged during the notice.
+    const early = await stackResources(corvid, "2026-11-30T09:00:00Z");
+    expect(messages(await stack(reclaimAfterNotice, early, corvidConfig))).toEqual([
+      "Tenant corvid's quota grants 0 GPUs at 2026-11-29T00:00:00Z, but its leases still owed to it hold 4: corvid-l40s-2026q4 (4, until its notice takes effect at 2026-11-30T09:00:00Z). GPUs leave a lease early only once its reclaim notice has taken effect.",
+      "Namespace corvid does not list lease corvid-l40s-2026q4 as in force, but the lease runs until its reclaim notice takes effect at 2026-11-30T09:00:00Z: its pods would be refused before their notice elapsed.",
+    ]);
+  });
+});
+
+describe("workload policies", () => {
+  const securePod = (spec: object) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "train", namespace: "acme" },
+    spec: {
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [{ name: "train", image: "trainer:1", resources: { limits: { "nvidia.com/gpu": "8" } }, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+      nodeSelector: { "leasehold.io/lease": "acme-h100-2026q4" },
+      tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100-2026q4", effect: "NoSchedule" }],
+      ...spec,
+    },
+  });
+  const deployment = (replicas: number, pod = securePod({})) => ({
+    type: k8s.apps.v1.Deployment,
+    props: { metadata: { name: "train", namespace: "acme" }, spec: { replicas, selector: { matchLabels: { app: "t" } }, template: { metadata: { labels: { app: "t" } }, spec: pod.spec } } },
+  });
+
+  it("admit a restricted, pinned pod within the GPUs in force", async () => {
+    for (const p of [podSecurityRestrictedPolicy, leasePinning, gpuRequestsWithinQuota]) {
+      expect(messages(await resource(p, { type: k8s.core.v1.Pod, props: securePod({}) })), p.name).toEqual([]);
+    }
+  });
+
+  it("refuse a privileged pod template under pod-security-restricted", async () => {
+    const pod = securePod({ containers: [{ name: "train", image: "x", securityContext: { privileged: true } }] });
+    const v = messages(await resource(podSecurityRestrictedPolicy, deployment(1, pod)));
+    expect(v.length).toBeGreaterThan(0);
+    expect(v.join("\n")).toContain("privileged");
+  });
+
+  it("refuse a pod pinned to another tenant's lease under lease-pinning", async () => {
+    const v = messages(await resource(leasePinning, { type: k8s.core.v1.Pod, props: securePod({ nodeSelector: { "leasehold.io/lease": "bluefin-h100-burst" }, tolerations: [] }) }));
+    expect(v).toEqual(["The pod selects lease bluefin-h100-burst by nodeSelector, but tenant acme's leases in force are: acme-h100-2026q4, acme-l40s-2026q4."]);
+  });
+
+  it("count replicas in gpu-requests-within-quota", async () => {
+    expect(messages(await resource(gpuRequestsWithinQuota, deployment(3)))).toEqual([]);
+    expect(messages(await resource(gpuRequestsWithinQuota, deployment(4)))).toEqual([
+      "Deployment requests 8 nvidia.com/gpu per pod x 4 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24.",
+    ]);
+  });
+});
+
