@@ -220,11 +220,13 @@ export const egressRuleSchema = z
     protocol: z.enum(["TCP", "UDP", "SCTP"], { error: "expected TCP, UDP or SCTP" }).optional(),
   })
   .superRefine((rule, ctx) => {
+    // The field checks do not abort the object: a malformed block is reported there, not parsed here.
+    if (!ipaddr.isValidCIDR(rule.cidr)) return;
     if (METADATA_CIDRS.some((m) => sameBlock(m, rule.cidr))) {
       issue(ctx, ["cidr"], "must not be a cloud metadata endpoint: metadata is never reachable from a tenant namespace", rule.cidr);
     }
     (rule.except ?? []).forEach((e, i) => {
-      if (!cidrStrictlyInside(e, rule.cidr)) {
+      if (ipaddr.isValidCIDR(e) && !cidrStrictlyInside(e, rule.cidr)) {
         issue(ctx, ["except", i], `expected a block strictly inside ${rule.cidr} (${cidrFamily(rule.cidr)})`, e);
       }
     });

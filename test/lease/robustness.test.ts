@@ -15,8 +15,8 @@ function rng(seed: number): () => number {
   };
 }
 
-const ATOMS: unknown[] = [null, 0, -1, 1.5, 8, "", "x", "h100-80gb", "2027-01-01T00:00:00Z", "8Ti", "0.0.0.0/0", true, [], {}];
-const KEYS = ["role", "platform", "tenant", "leases", "cluster", "pools", "gpuTypes", "id", "gpu", "type", "count", "window", "start", "end", "placement", "pool", "nodes", "reclaim", "noticeHours", "notice", "name", "access", "network", "egress", "cidr", "except", "ports", "resources"];
+const ATOMS: unknown[] = [null, 0, -1, 1.5, 8, "", "x", "h100-80gb", "2027-01-01T00:00:00Z", "8Ti", "0.0.0.0/0", "10.0.0.0/33", "fd00::/8", "169.254.169.254/32", true, [], {}];
+const KEYS = ["cidr", "except", "cidr", "role", "platform", "tenant", "leases", "cluster", "pools", "gpuTypes", "id", "gpu", "type", "count", "window", "start", "end", "placement", "pool", "nodes", "reclaim", "noticeHours", "notice", "name", "access", "network", "egress", "cidr", "except", "ports", "resources"];
 
 function value(r: () => number, depth: number): unknown {
   const pick = r();
