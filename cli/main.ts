@@ -8,11 +8,9 @@ import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
 import { rfc3339Error } from "../lease/fields";
 
-function positiveInt(option: string) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
+function positiveInt(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
 function nonNegativeNumber(v: string): number {
@@ -82,7 +80,7 @@ Examples:
     .command("request")
     .description("add a lease to a tenant stack (created when the tenant is new); refuses, changing no file, when the fleet check would fail")
     .requiredOption("--tenant <name>", "the tenant (its stack is tenant-<name>)")
-    .requiredOption("--gpus <n>", "how many GPUs", positiveInt("--gpus"))
+    .requiredOption("--gpus <n>", "how many GPUs", positiveInt)
     .requiredOption("--gpu-type <type>", "a GPU type of the platform's catalog, e.g. h100-80gb")
     .requiredOption("--start <time>", "window start, RFC 3339 with an offset", time)
     .requiredOption("--end <time>", "window end (exclusive), RFC 3339 with an offset", time)
