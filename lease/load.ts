@@ -187,8 +187,10 @@ export function parseConfig(file: string, own: Record<string, unknown>, lineOf: 
   if (role === "platform") platformRules(parts as Partial<PlatformConfig>, sink);
   else tenantRules(own, sink);
 
-  if (!failed && role === "tenant" && name !== undefined) {
-    const cfg = parts as unknown as TenantConfig;
+  // Needs only leasehold:tenant, so it runs whatever else in the file is wrong.
+  const tenantPart = parts.tenant as TenantConfig["tenant"] | undefined;
+  if (role === "tenant" && name !== undefined && tenantPart !== undefined) {
+    const cfg = { tenant: tenantPart };
     if (!name.startsWith("tenant-") || name !== `tenant-${cfg.tenant.name}`) {
       problems.push({
         file,

@@ -129,8 +129,11 @@ describe("tenant stack schema", () => {
     expect(n({ effectiveAt: "2027-01-09T00:00:00Z", emergency: true })[0]).toContain("must not be before issuedAt");
   });
 
-  it("requires a tenant stack to be named after its tenant", () => {
+  it("requires a tenant stack to be named after its tenant, even when another key is wrong too", () => {
     expect(T(tenantCfg({ name: "bluefin" }))[0]).toContain("leasehold:tenant.name: expected the tenant of stack tenant-acme to be named after it");
+    const both = T(tenantCfg({ name: "bluefin" }, [lease({ gpu: { type: "h100-80gb", count: "sixty" } })]));
+    expect(both).toHaveLength(2);
+    expect(both.join("\n")).toContain("leasehold:tenant.name: expected the tenant of stack tenant-acme");
   });
 
   it("reports every problem of a file at once", () => {
