@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { mergeCatalog, type GpuCatalog } from "./catalog";
-import { instant, rfc3339 } from "./fields";
+import { deployInstantFrom, instant, rfc3339 } from "./fields";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { zodMessages, formatPath, showValue } from "./problems";
 import { clusterSchema, gpuTypesSchema, leaseSchema, poolSchema, tenantSchema } from "./schema";
@@ -54,8 +54,13 @@ export function contractOf(stack: Stack, platform: PlatformStack, at?: string): 
   };
 }
 
-/** Reads a contract from policy config; a string explains why it cannot be used. */
-export function readContract(value: unknown, now = Date.now()): Contract | string {
+/**
+ * Reads a contract from policy config; a string explains why it cannot be used. Without a
+ * pinned `at`, the contract is judged at the deploy instant, as the program builds it
+ * (LEASEHOLD_AT when set, else now).
+ */
+export function readContract(value: unknown, now: number | string = deployInstantFrom()): Contract | string {
+  if (typeof now === "string") return now;
   if (value === undefined) return "the policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME` and pass it with --policy-pack-config";
   const parsed = policyContractSchema.safeParse(value, { reportInput: true, error: zodMessages });
   if (!parsed.success) {

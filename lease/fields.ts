@@ -72,6 +72,17 @@ export function instant(v: string): number {
   return Date.parse(v.toUpperCase());
 }
 
+/**
+ * The instant a deploy (program and policy pack alike) judges leases at: LEASEHOLD_AT when set
+ * (RFC 3339 with an offset), else now. A string explains a malformed LEASEHOLD_AT.
+ */
+export function deployInstantFrom(env: NodeJS.ProcessEnv = process.env, now = Date.now()): number | string {
+  const at = env.LEASEHOLD_AT;
+  if (at === undefined || at === "") return now;
+  const why = rfc3339Error(at);
+  return why ? `LEASEHOLD_AT: ${why}, got ${JSON.stringify(at)}` : instant(at);
+}
+
 /** An instant as RFC 3339 in UTC, without milliseconds when they are zero: `2026-12-01T00:00:00Z`. */
 export function isoInstant(ms: number): string {
   return new Date(ms).toISOString().replace(".000Z", "Z");
