@@ -67,6 +67,23 @@ export function rfc3339Error(v: string): string | undefined {
   return undefined;
 }
 
+// The Pulumi CLI reads an unquoted YAML timestamp (`start: 2026-12-01T00:00:00Z`) as a time:
+// it hands it to programs in Go's format (`2026-12-01 00:00:00 +0000 UTC`), and writes it back
+// that way when it rewrites a stack file (`pulumi stack init`, `pulumi config set`). Both mean
+// the RFC 3339 time the user wrote, so they are read back as such.
+const GO_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-])(\d{2})(\d{2}) [A-Za-z0-9+-]+$/;
+
+/** A value with every Go-formatted time (as the Pulumi CLI writes times) turned back into RFC 3339. */
+export function fromPulumiTimes(v: unknown): unknown {
+  if (typeof v === "string") {
+    const m = GO_TIME.exec(v);
+    return m ? `${m[1]}T${m[2]}${m[3] === "+" && m[4] === "00" && m[5] === "00" ? "Z" : `${m[3]}${m[4]}:${m[5]}`}` : v;
+  }
+  if (Array.isArray(v)) return v.map(fromPulumiTimes);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromPulumiTimes(x)]));
+  return v;
+}
+
 /** Milliseconds since the epoch of an RFC 3339 time; times compare as instants, whatever their offsets. */
 export function instant(v: string): number {
   return Date.parse(v.toUpperCase());

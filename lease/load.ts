@@ -4,6 +4,7 @@ import * as jsyaml from "js-yaml";
 import { isMap, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { mergeCatalog, type GpuCatalog } from "./catalog";
+import { fromPulumiTimes } from "./fields";
 import { didYouMean, formatPath, showValue, zodMessages, type Problem } from "./problems";
 import { platformKeys, platformRules, tenantKeys, tenantRules, type PlatformConfig, type TenantConfig } from "./schema";
 
@@ -124,7 +125,8 @@ export function loadStackText(file: string, text: string): LoadResult {
  * a stack file, or the Pulumi runtime's config in a program. `file` names the stack file in
  * messages; its name gives the stack name.
  */
-export function parseConfig(file: string, own: Record<string, unknown>, lineOf: Locate = () => undefined): LoadResult {
+export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: Locate = () => undefined): LoadResult {
+  const own = fromPulumiTimes(raw) as Record<string, unknown>;
   const problems: Problem[] = [];
   const name = stackNameOf(file);
   const role = own.role;

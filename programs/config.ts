@@ -16,7 +16,7 @@ export function stackFromRuntime(stacksDir = STACKS_DIR): Stack {
   for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
     if (!key.startsWith("leasehold:")) continue;
     // Pulumi keeps structured values as JSON text and plain values as they are.
-    own[key.slice("leasehold:".length)] = fromPulumiConfig(/^\s*[[{]/.test(raw) ? safeJson(raw) : raw);
+    own[key.slice("leasehold:".length)] = /^\s*[[{]/.test(raw) ? safeJson(raw) : raw;
   }
   const file = path.join(path.relative(process.cwd(), stacksDir) || ".", `Pulumi.${pulumi.getStack()}.yaml`);
   const r = parseConfig(file, own);
@@ -38,22 +38,6 @@ export function deployInstant(env = process.env): number {
   const at = deployInstantFrom(env);
   if (typeof at === "string") throw new pulumi.RunError(at);
   return at;
-}
-
-// The Pulumi CLI reads an unquoted YAML timestamp (`start: 2026-12-01T00:00:00Z`) as a time
-// and hands it to the program in Go's format (`2026-12-01 00:00:00 +0000 UTC`). The stack file
-// said RFC 3339, so read it back as such.
-const GO_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-])(\d{2})(\d{2}) [A-Za-z0-9+-]+$/;
-
-/** Values as the stack file wrote them: Go-formatted times back to RFC 3339. */
-export function fromPulumiConfig(v: unknown): unknown {
-  if (typeof v === "string") {
-    const m = GO_TIME.exec(v);
-    return m ? `${m[1]}T${m[2]}${m[4] === "00" && m[5] === "00" && m[3] === "+" ? "Z" : `${m[3]}${m[4]}:${m[5]}`}` : v;
-  }
-  if (Array.isArray(v)) return v.map(fromPulumiConfig);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromPulumiConfig(x)]));
-  return v;
 }
 
 function safeJson(raw: string): unknown {

@@ -46,10 +46,10 @@ describe("programs", () => {
   });
 });
 
-describe("config from the Pulumi CLI", () => {
+describe("times as the Pulumi CLI writes them", () => {
   it("reads back unquoted YAML timestamps, which the CLI hands over in Go's time format, as RFC 3339", async () => {
-    const { fromPulumiConfig } = await import("../../programs/config");
-    expect(fromPulumiConfig({ window: { start: "2026-12-01 00:00:00 +0000 UTC", end: "2027-06-01 09:30:00.5 +0900 JST" }, id: "x 1" })).toEqual({
+    const { fromPulumiTimes } = await import("../../lease/fields");
+    expect(fromPulumiTimes({ window: { start: "2026-12-01 00:00:00 +0000 UTC", end: "2027-06-01 09:30:00.5 +0900 JST" }, id: "x 1" })).toEqual({
       window: { start: "2026-12-01T00:00:00Z", end: "2027-06-01T09:30:00.5+09:00" },
       id: "x 1",
     });

@@ -31,7 +31,8 @@ function up(stack: string, extra: string[] = []) {
 function preview(stack: string) {
   ensureStack(project, env, backend, stack);
   const cfg = path.join(work, `pc-${stack}.json`);
-  leasehold(["policy-config", "--stack", stack, "--out", cfg]);
+  const pc = leasehold(["policy-config", "--stack", stack, "--out", cfg]);
+  expect(pc.code, pc.stdout + pc.stderr).toBe(0);
   return pulumi(project, env, ["preview", "--stack", stack, "--policy-pack", "policies", "--policy-pack-config", cfg], true);
 }
 const get = (kind: string, name: string, ns?: string) => JSON.parse(kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", "json"]).stdout);
@@ -50,7 +51,8 @@ function expectSubset(live: unknown, want: unknown, where: string): void {
 
 function pin(pod: Record<string, any>, lease = "acme-h100-2026q4") {
   const p = structuredClone(pod);
-  p.metadata = { ...(p.metadata ?? {}), namespace: "acme" };
+  // The corpus names its pods after the fixture files (base_linux); the API server wants DNS names.
+  p.metadata = { ...(p.metadata ?? {}), namespace: "acme", name: String(p.metadata?.name ?? "pod").replace(/_/g, "-") };
   p.spec.nodeSelector = { ...(p.spec.nodeSelector ?? {}), "leasehold.io/lease": lease };
   p.spec.tolerations = [...(p.spec.tolerations ?? []), { key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoSchedule" }];
   return p;
@@ -85,8 +87,8 @@ describe("the example fleet on a real engine and API server", () => {
     fs.writeFileSync(file, stringify({ config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": { name: "eve" }, "leasehold:leases": [lease] } }));
     try {
       const r = preview("tenant-eve");
-      expect(r.code).not.toBe(0);
-      expect(r.stdout).toContain("[mandatory]  pool-capacity");
+      expect(r.code, r.stdout + r.stderr).not.toBe(0);
+      expect(r.stdout, r.stdout + r.stderr).toContain("[mandatory]  pool-capacity");
       expect(r.stdout).toContain("4 node(s) x 8 h100-80gb GPUs per node hold 32 GPUs, but the lease is for 40");
     } finally {
       fs.rmSync(file);
@@ -131,7 +133,7 @@ describe("the example fleet on a real engine and API server", () => {
     const base = { apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "acme" }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [{ name: "c", image: "x", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }] } };
     expect(dryRun(pin(base)).code, dryRun(pin(base)).stderr).toBe(0);
     const variants: [string, (p: any) => void][] = [
-      ["privileged", (p) => (p.spec.containers[0].securityContext.privileged = true)],
+      ["privileged", (p) => Object.assign(p.spec.containers[0].securityContext, { privileged: true, allowPrivilegeEscalation: true })],
       ["hostPath", (p) => (p.spec.volumes = [{ name: "h", hostPath: { path: "/" } }])],
       ["hostNetwork", (p) => (p.spec.hostNetwork = true)],
       ["hostPID", (p) => (p.spec.hostPID = true)],
@@ -202,6 +204,16 @@ describe("the example fleet on a real engine and API server", () => {
     for (let i = 0; i < 600 && kubectl(["get", "ns", "bluefin"], { allowFail: true }).code !== 0; i++) await new Promise((res) => setTimeout(res, 50));
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((res) => child.on("exit", res));
+    // The killed CLI leaves its lock behind, and may have cut its checkpoint short: the recovery
+    // is cancel (drop the lock), the backend's backup if the checkpoint no longer loads, refresh, up.
+    const cancel = pulumi(project, env, ["cancel", "--yes", "--stack", "tenant-bluefin"], true);
+    expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+    if (pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"], true).code !== 0) {
+      const bak = sh("find", [path.join(backend, ".pulumi"), "-name", "tenant-bluefin.json.bak"]).stdout.trim().split("\n")[0]!;
+      expect(bak, "no backup checkpoint to recover from").not.toBe("");
+      const imp = pulumi(project, env, ["stack", "import", "--force", "--file", bak, "--stack", "tenant-bluefin"], true);
+      expect(imp.code, imp.stdout + imp.stderr).toBe(0);
+    }
     const refresh = pulumi(project, env, ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", "tenant-bluefin"], true);
     expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
     const r = up("tenant-bluefin");

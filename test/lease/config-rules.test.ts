@@ -185,3 +185,10 @@ describe("platform stack schema", () => {
     expect(P(platformCfg([{ name: "m", gpuType: "mi300x", nodes: ["n"] }], undefined, { "leasehold:gpuTypes": { mi300x: full } }))).toEqual([]);
   });
 });
+
+describe("times rewritten by the Pulumi CLI", () => {
+  it("reads `2026-12-01 00:00:00 +0000 UTC` (how the Pulumi CLI rewrites an unquoted timestamp) as the RFC 3339 time it was", () => {
+    expect(T(tenantCfg({}, [lease({ window: { start: "2027-01-01 00:00:00 +0000 UTC", end: "2027-02-01 09:00:00 +0900 JST" } })]))).toEqual([]);
+    expect(T(tenantCfg({}, [lease({ window: { start: "2027-02-01 00:00:00 +0000 UTC", end: "2027-01-01 00:00:00 +0000 UTC" } })]))[0]).toContain("must be after start");
+  });
+});
