@@ -129,6 +129,27 @@ describe("the example fleet on a real engine and API server", () => {
     expect(denied.stderr).toContain("forbidden");
   });
 
+  it("with the tenant-admin ServiceAccount kubeconfig from the stack outputs: its own namespace only", async () => {
+    // The token controller fills the token Secret just after the first up; a refresh reads it.
+    let kc = "";
+    for (let i = 0; i < 20; i++) {
+      pulumi(project, env, ["refresh", "--yes", "--skip-preview", "--stack", "tenant-acme"]);
+      pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme", "--policy-pack", "policies", "--policy-pack-config", path.join(work, "pc-tenant-acme.json")]);
+      kc = pulumi(project, env, ["stack", "output", "kubeconfig", "--show-secrets", "--stack", "tenant-acme"]).stdout;
+      if (/token: \S{20,}/.test(kc)) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(kc).toMatch(/token: \S{20,}/);
+    const file = path.join(work, "tenant-acme.kubeconfig");
+    fs.writeFileSync(file, kc);
+    const can = (args: string[]) => sh("kubectl", ["--kubeconfig", file, "auth", "can-i", ...args], { env, allowFail: true }).stdout.trim();
+    expect(can(["create", "jobs.batch"])).toBe("yes");
+    expect(can(["list", "nodes"])).toBe("no");
+    expect(can(["get", "pods", "-n", "bluefin"])).toBe("no");
+    expect(can(["patch", "resourcequotas/leasehold-quota"])).toBe("no");
+    expect(sh("kubectl", ["--kubeconfig", file, "get", "resourcequota", "leasehold-quota", "-o", "jsonpath={.spec.hard.requests\\.nvidia\\.com/gpu}"], { env }).stdout).toBe("24");
+  });
+
   it("as the tenant: privileged, hostPath, hostNetwork, hostPID, hostIPC, added capabilities and NodePort are refused", () => {
     const base = { apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "acme" }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [{ name: "c", image: "x", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }] } };
     expect(dryRun(pin(base)).code, dryRun(pin(base)).stderr).toBe(0);
