@@ -103,12 +103,34 @@ async function benchStackPolicies(resources: number, runs: number): Promise<void
 }
 
 console.log(`leasehold benchmarks on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? " (--quick)" : ""}`);
+function benchLocalCluster(runs: number): void {
+  const { toolchainBuilt, pulumiVsKubectl } = require("./local-cluster") as typeof import("./local-cluster");
+  const PATH = toolchainBuilt();
+  if (!PATH) {
+    console.log("SKIP  pulumi vs kubectl on the local control plane: the toolchain is not built (scripts/toolchain/build.sh)");
+    return;
+  }
+  const r = pulumiVsKubectl(PATH, runs);
+  const s = (xs: number[]) => xs.map((seconds) => ({ seconds, peakBytes: 0 }));
+  record("pulumi up, fresh tenant stack (local API server)", "s", "(reference)", s(r.up), () => true);
+  record("kubectl apply --server-side, the same objects", "s", "(reference)", s(r.apply), () => true);
+  const upRatio = median(r.up) / median(r.apply);
+  results.push({ name: "pulumi up / kubectl apply --server-side", value: Number(upRatio.toFixed(2)), unit: "x", goal: "<= 3", pass: upRatio <= 3, runs: r.up.length, peakMB: 0 });
+  console.log(`${upRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi up / kubectl apply --server-side".padEnd(46)} ${`${upRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`);
+  record("pulumi preview, no-op (local API server)", "s", "(reference)", s(r.preview), () => true);
+  record("kubectl diff --server-side, the same objects", "s", "(reference)", s(r.diff), () => true);
+  const diffRatio = median(r.preview) / median(r.diff);
+  results.push({ name: "pulumi preview / kubectl diff (no-op)", value: Number(diffRatio.toFixed(2)), unit: "x", goal: "<= 3", pass: diffRatio <= 3, runs: r.preview.length, peakMB: 0 });
+  console.log(`${diffRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi preview / kubectl diff (no-op)".padEnd(46)} ${`${diffRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`);
+}
+
 async function main(): Promise<void> {
   benchCheck(1_000, 10, quick ? 3 : 5, 2);
   benchRender(quick ? 3 : 5);
   benchAdmit(1_000, quick ? 3 : 5);
   await benchStackPolicies(10_000, quick ? 3 : 5);
   if (!quick) benchCheck(10_000, 10, 3, 20);
+  if (!quick) benchLocalCluster(3);
 }
 
 main().then(() => {
