@@ -29,7 +29,8 @@ exec 9>"$STATE/.lock"
 flock 9
 
 # Already running? Then just report.
-if [ -f "$STATE/ports" ] && [ -n "$(live_pid "$STATE/kube-apiserver.pid")" ] && [ -f "$KUBECONFIG_OUT" ]; then
+if [ -f "$STATE/ports" ] && [ -f "$KUBECONFIG_OUT" ] && [ -n "$(live_pid "$STATE/storage.pid")" ] \
+  && [ -n "$(live_pid "$STATE/kube-apiserver.pid")" ] && [ -n "$(live_pid "$STATE/kube-controller-manager.pid")" ]; then
   log "already running (state: $STATE)"
   echo "$KUBECONFIG_OUT"
   exit 0
@@ -60,7 +61,7 @@ esac
 [ -n "$STORAGE_BIN" ] || die "$STORAGE not found"
 for t in openssl curl base64; do command -v "$t" >/dev/null || die "$t is required"; done
 
-# Three different free ports on 127.0.0.1 (asked of the kernel), unless given.
+# Three different free ports on 127.0.0.1 (random, probed), unless given.
 free_port() {
   local p
   for _ in 1 2 3 4 5 6 7 8 9 10; do

@@ -59,6 +59,22 @@ function pin(pod: Record<string, any>, lease = "acme-h100-2026q4") {
 }
 const dryRun = (obj: object, as = asTenantAdmin) => kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as });
 
+/**
+ * Plugins the killed CLI had started (provider, language host, the program's Node process) are
+ * not in its process group and outlive it: stop every process that runs with this suite's
+ * PULUMI_HOME, so the kill leaves nothing behind.
+ */
+function killOrphans(): void {
+  const marker = `PULUMI_HOME=${env.PULUMI_HOME}`;
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(marker)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+}
+
 beforeAll(() => {
   const e2e = inject("e2e");
   syncProject(project);
@@ -225,6 +241,7 @@ describe("the example fleet on a real engine and API server", () => {
     for (let i = 0; i < 600 && kubectl(["get", "ns", "bluefin"], { allowFail: true }).code !== 0; i++) await new Promise((res) => setTimeout(res, 50));
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((res) => child.on("exit", res));
+    killOrphans();
     // The killed CLI leaves its lock behind, and may have cut its checkpoint short: the recovery
     // is cancel (drop the lock), the backend's backup if the checkpoint no longer loads, refresh, up.
     const cancel = pulumi(project, env, ["cancel", "--yes", "--stack", "tenant-bluefin"], true);

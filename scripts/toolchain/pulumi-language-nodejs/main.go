@@ -82,8 +82,22 @@ func main() {
 		os.Exit(1)
 	}
 
+	// Stop serving when the engine goes away (e.g. the CLI was killed), as Pulumi's own
+	// plugins do, instead of living on as an orphan.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, time.Minute, cancel); err != nil {
+			fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: could not start the engine health check: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	stop := make(chan bool)
+	go func() { <-ctx.Done(); close(stop) }()
+
 	host := &languageHost{nodeBin: nodeBin, engineAddress: engineAddress, tracing: *tracing}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: stop,
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
 			return nil
