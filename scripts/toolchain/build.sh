@@ -42,10 +42,14 @@ for arg in "$@"; do
 done
 [ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine)
 
+# The language host is this project's own code: its folder is keyed by a hash of its sources
+# too, so that a change to them is rebuilt instead of served stale from the cache.
+LANGHOST_HASH="$(cat "$HERE/pulumi-language-nodejs/main.go" "$HERE/pulumi-language-nodejs/go.mod" "$HERE/pulumi-language-nodejs/go.sum" | sha256sum | cut -c1-12)"
+
 dir_of() { # component -> versioned folder
   case "$1" in
     pulumi) echo "$TOOLCHAIN/pulumi-v$LEASEHOLD_PULUMI_VERSION" ;;
-    pulumi-language-nodejs) echo "$TOOLCHAIN/pulumi-language-nodejs-v$LEASEHOLD_PULUMI_VERSION" ;;
+    pulumi-language-nodejs) echo "$TOOLCHAIN/pulumi-language-nodejs-v$LEASEHOLD_PULUMI_VERSION-$LANGHOST_HASH" ;;
     pulumi-resource-kubernetes) echo "$TOOLCHAIN/pulumi-resource-kubernetes-v$LEASEHOLD_K8S_PROVIDER_VERSION" ;;
     kubernetes) echo "$TOOLCHAIN/kubernetes-v$LEASEHOLD_KUBERNETES_VERSION" ;;
     kine) echo "$TOOLCHAIN/kine-v$LEASEHOLD_KINE_VERSION" ;;
