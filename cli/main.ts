@@ -3,10 +3,11 @@ import { check } from "./check";
 import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
 import { admit } from "./admit";
 import { policyConfig } from "./policy-config";
+import { reclaim } from "./reclaim";
 import { render } from "./render";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
-import { rfc3339Error } from "../lease/fields";
+import { deployInstantFrom, rfc3339Error } from "../lease/fields";
 
 function positiveInt(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
@@ -148,6 +149,27 @@ Examples:
     .addHelpText("after", "\nExamples:\n  $ leasehold admit -f job.yaml --stack tenant-acme\n  $ leasehold admit -f a.yaml b.yaml --stack tenant-acme --at 2027-01-01T00:00:00Z --json")
     .action((o: { file: string[]; stack: string; at: string; json?: boolean; stacks?: string }) => {
       result.code = admit({ files: o.file, stack: o.stack, at: parseTimeOption("--at", o.at), json: o.json, stacks: o.stacks ?? defaultStacksDir() }, io);
+    });
+
+  cmd
+    .command("reclaim")
+    .description("write a reclaim notice into a lease (effective after the contract's notice, sooner only with --emergency), or withdraw one with --cancel")
+    .requiredOption("--stack <name>", "the tenant stack, e.g. tenant-acme")
+    .requiredOption("--lease <id>", "the lease to reclaim")
+    .option("--reason <text>", "why, in words the tenant reads (required unless --cancel)")
+    .option("--notice <hours>", "hours of notice to give (default and minimum: the lease's noticeHours)", nonNegativeNumber)
+    .option("--emergency", "allow a notice shorter than the contract's; recorded as an emergency")
+    .option("--cancel", "withdraw the lease's notice before it takes effect")
+    .option("--json", "print machine-readable results on stdout")
+    .addOption(stacksOption())
+    .addHelpText(
+      "after",
+      '\nThe notice is issued now (or at LEASEHOLD_AT). Examples:\n  $ leasehold reclaim --stack tenant-acme --lease acme-h100-2026q4 --reason "Capacity moves to a new cluster."\n  $ leasehold reclaim --stack tenant-acme --lease acme-h100-2026q4 --notice 4 --emergency --reason "Cooling failure in hall B."\n  $ leasehold reclaim --stack tenant-acme --lease acme-h100-2026q4 --cancel',
+    )
+    .action((o: { stack: string; lease: string; reason?: string; notice?: number; emergency?: boolean; cancel?: boolean; json?: boolean; stacks?: string }) => {
+      const now = deployInstantFrom();
+      if (typeof now === "string") throw new UsageError(now);
+      result.code = reclaim({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
     });
 
   cmd

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { dnsLabel, nodeName, subjectName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
@@ -7,6 +6,7 @@ import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Problem } from "../lease/problems";
 import type { Lease } from "../lease/schema";
 import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold request`, as typed values. */
 export interface RequestOptions {
@@ -154,11 +154,6 @@ function freeNodes(
   return nodes.filter((n) => !busy.has(n));
 }
 
-/** A child node of a YAML map (or undefined). */
-function child(parent: unknown, key: string): unknown {
-  return isMap(parent) ? parent.get(key, true) : undefined;
-}
-
 /** The lease as a YAML node, in the compact style of the example stacks. */
 function leaseNode(doc: Document, lease: Lease): YAMLMap {
   const node = doc.createNode(lease) as unknown as YAMLMap;
@@ -202,9 +197,6 @@ function addToExisting(text: string, opts: RequestOptions, lease: Lease): string
   return doc.toString(STRINGIFY);
 }
 
-/** Serializer settings that leave the untouched parts of a hand-written file as they were. */
-const STRINGIFY = { flowCollectionPadding: false, lineWidth: 0 } as const;
-
 /** A new tenant stack file holding one lease. */
 function newStackText(opts: RequestOptions, platform: string, lease: Lease): string {
   const doc = parseDocument("config: {}\n");
@@ -222,11 +214,4 @@ function newStackText(opts: RequestOptions, platform: string, lease: Lease): str
   (child(config, "leasehold:leases") as YAMLSeq).items.push(leaseNode(doc, lease));
   doc.set("config", config);
   return doc.toString(STRINGIFY);
-}
-
-/** Writes through a temporary file in the same folder and a rename, so a crash never leaves half a file. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }

@@ -1,0 +1,100 @@
+import * as fs from "node:fs";
+import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
+import { isoInstant } from "../lease/fields";
+import { forceInterval, leaseState } from "../lease/lifecycle";
+import { stackFile } from "../lease/load";
+import type { Problem } from "../lease/problems";
+import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
+
+/** Options of `leasehold reclaim`. */
+export interface ReclaimOptions {
+  stacks: string;
+  stack: string;
+  lease: string;
+  reason?: string;
+  /** Hours of notice to give; the contract's noticeHours when absent or shorter (unless emergency). */
+  notice?: number;
+  emergency?: boolean;
+  cancel?: boolean;
+  /** The instant the notice is issued (epoch milliseconds). */
+  now: number;
+  json?: boolean;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * `leasehold reclaim`: writes the landlord's reclaim notice into a lease (issuedAt now,
+ * effectiveAt after the contract's notice, or sooner only with --emergency), or withdraws one
+ * with --cancel before it takes effect. Keeps the file's comments and order, checks the
+ * would-be fleet first, and changes nothing when refused.
+ */
+export function reclaim(opts: ReclaimOptions, io: Io): number {
+  if (!opts.cancel && (!opts.reason || opts.reason.trim() === "")) throw new UsageError("--reason: say why the capacity is reclaimed (the tenant reads it)");
+  const folder = loadFolder(opts.stacks);
+  const file = stackFile(opts.stacks, opts.stack);
+  if (!folder.files.includes(file)) throw new UsageError(`--stack: no stack file ${file}`);
+  const refuse = (problems: Problem[], why: string): number => {
+    if (opts.json) printJson(io, { ok: false, reason: why, problems });
+    else {
+      printProblems(io, problems);
+      io.err(`reclaim refused: ${why}; no file was changed`);
+    }
+    return EXIT.rule;
+  };
+  const before = checkFolder(folder);
+  if (before.length > 0) return refuse(before, "the fleet check fails already (fix the problems above first)");
+  const stack = folder.stacks.find((s) => s.file === file);
+  if (!stack || stack.role !== "tenant") return refuse([{ file, path: "leasehold:role", message: "expected a tenant stack: leases live in tenant stacks" }], "not a tenant stack");
+  const index = stack.config.leases.findIndex((l) => l.id === opts.lease);
+  const at = (message: string, path = `leasehold:leases[${index}]`) => [{ file, path, message }];
+  if (index < 0) {
+    return refuse(at(`expected a lease of ${stack.name} (${stack.config.leases.map((l) => l.id).join(", ") || "it has none"}), got ${JSON.stringify(opts.lease)}`, "leasehold:leases"), "no such lease");
+  }
+  const lease = stack.config.leases[index]!;
+  const state = leaseState(lease, opts.now);
+  const existing = lease.reclaim.notice;
+
+  const doc = parseDocument(fs.readFileSync(file, "utf8"));
+  const leases = child(child(doc.contents, "config"), "leasehold:leases");
+  const leaseNode = isSeq(leases) ? leases.items[index] : undefined;
+  const reclaimNode = child(leaseNode, "reclaim") as YAMLMap | undefined;
+  if (!isMap(reclaimNode)) throw new Error("a valid lease has a reclaim map");
+
+  let summary: string;
+  if (opts.cancel) {
+    if (!existing) return refuse(at("has no reclaim notice to cancel", `leasehold:leases[${index}].reclaim`), "nothing to cancel");
+    if (forceInterval(lease).to <= opts.now) {
+      return refuse(at(`its notice took effect at ${existing.effectiveAt}; a notice can be withdrawn only before it takes effect`, `leasehold:leases[${index}].reclaim.notice`), "too late to cancel");
+    }
+    reclaimNode.delete("notice");
+    summary = `withdrew the reclaim notice of lease ${lease.id} (it would have taken effect at ${existing.effectiveAt})`;
+  } else {
+    if (state === "ended" || state === "reclaimed") return refuse(at(`is ${state} at ${isoInstant(opts.now)}: there is nothing left to reclaim`), `lease ${state}`);
+    if (existing) return refuse(at(`already has a reclaim notice, effective at ${existing.effectiveAt}; withdraw it with --cancel first`, `leasehold:leases[${index}].reclaim.notice`), "notice already given");
+    const contract = lease.reclaim.noticeHours;
+    const asked = opts.notice ?? contract;
+    if (asked < contract && !opts.emergency) {
+      return refuse(at(`the contract requires ${contract} hours of notice, and ${asked} were asked; only --emergency may give less`, `leasehold:leases[${index}].reclaim.noticeHours`), "notice shorter than the contract");
+    }
+    if (opts.emergency && asked >= contract) {
+      return refuse(at(`--emergency with ${asked} hours: that is the full contractual notice (${contract}), so it is not an emergency; drop --emergency`, `leasehold:leases[${index}].reclaim.noticeHours`), "not an emergency");
+    }
+    const hours = opts.emergency ? asked : Math.max(asked, contract);
+    const issuedAt = isoInstant(opts.now);
+    const effectiveAt = isoInstant(opts.now + hours * HOUR_MS);
+    const notice = doc.createNode({ issuedAt, effectiveAt, reason: opts.reason!.trim(), ...(opts.emergency ? { emergency: true } : {}) }) as YAMLMap;
+    for (const k of ["issuedAt", "effectiveAt"]) (child(notice, k) as Scalar).type = Scalar.QUOTE_DOUBLE;
+    reclaimNode.set("notice", notice);
+    summary = `lease ${lease.id} of tenant ${stack.config.tenant.name}: reclaim notice issued at ${issuedAt}, effective at ${effectiveAt} (${hours} hours${opts.emergency ? `, an emergency: the contract gives ${contract}` : ""})`;
+  }
+
+  const text = doc.toString(STRINGIFY);
+  const after = checkFolder(loadFolder(opts.stacks, new Map([[file, text]])));
+  if (after.length > 0) return refuse(after, "the fleet check would fail");
+  writeAtomically(file, text);
+  if (opts.json) printJson(io, { ok: true, file, lease: lease.id, cancelled: !!opts.cancel, summary });
+  else io.out(summary);
+  return EXIT.ok;
+}
