@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { check } from "./check";
 import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
 import { admit } from "./admit";
+import { affected } from "./affected";
 import { policyConfig } from "./policy-config";
 import { reclaim } from "./reclaim";
 import { render } from "./render";
@@ -170,6 +171,28 @@ Examples:
       const now = deployInstantFrom();
       if (typeof now === "string") throw new UsageError(now);
       result.code = reclaim({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
+    });
+
+  cmd
+    .command("affected")
+    .description("the lease clock: the stacks whose leases change state (start, end, notice, reclaim) in (--since, --at]")
+    .option("--at <time>", "the end of the interval: RFC 3339 with an offset, or now")
+    .option("--since <time>", "the start of the interval (exclusive), e.g. the last scheduled run")
+    .option("--base <ref>", "the stacks a git diff affects (not available in this version)")
+    .option("--json", "print the stacks and their events as JSON")
+    .addOption(stacksOption())
+    .addHelpText("after", "\nStack names go to stdout, one per line; the events to stderr. Example:\n  $ leasehold affected --since 2026-12-01T00:00:00Z --at now")
+    .action((o: { at?: string; since?: string; base?: string; json?: boolean; stacks?: string }) => {
+      result.code = affected(
+        {
+          stacks: o.stacks ?? defaultStacksDir(),
+          at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
+          since: o.since === undefined ? undefined : parseTimeOption("--since", o.since),
+          base: o.base,
+          json: o.json,
+        },
+        io,
+      );
     });
 
   cmd
