@@ -1,6 +1,6 @@
 import type { GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
-import { gpusInForce, inForce } from "./lifecycle";
+import { inForce, totalGpusInForce } from "./lifecycle";
 import { podSecurityRestricted } from "./pod-security";
 import type { TenantConfig } from "./schema";
 import { GPU_RESOURCE } from "./tenancy";
@@ -41,7 +41,7 @@ export function workloadViolations(kind: WorkloadKind, object: unknown, cfg: Pic
       return l ? (l.placement.nodes?.length ?? Math.ceil(l.gpu.count / (catalog[l.gpu.type]?.gpusPerNode ?? 1))) : 0;
     };
     const pods = podCount(kind, object, nodesOf);
-    const granted = [...gpusInForce(cfg.leases, at).values()].reduce((a, b) => a + b, 0);
+    const granted = totalGpusInForce(cfg.leases, at);
     if (perPod * pods > granted) {
       out.push({
         policy: "gpu-requests-within-quota",

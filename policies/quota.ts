@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { isoInstant, instant } from "../lease/fields";
-import { forceInterval, gpusInForce, totalGpusInForce } from "../lease/lifecycle";
+import { gpusInForce, inForce, totalGpusInForce } from "../lease/lifecycle";
 import { parseQuantity } from "../lease/quantity";
 import { GPU_RESOURCE, LABELS } from "../lease/tenancy";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
@@ -57,10 +57,7 @@ export const reclaimAfterNotice: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const c = tenantOrSkip(args);
     const tenant = c.tenant.config.tenant.name;
-    const owed = c.tenant.config.leases.filter((l) => {
-      const { from, to } = forceInterval(l);
-      return from <= c.at && c.at < to;
-    });
+    const owed = c.tenant.config.leases.filter((l) => inForce(l, c.at));
     if (owed.length === 0) return;
     const ns = args.resources.find((r) => r.isType(k8s.core.v1.Namespace) && r.props.metadata?.name === tenant);
     const quota = args.resources.find((r) => r.isType(k8s.core.v1.ResourceQuota) && r.props.metadata?.namespace === tenant);
