@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { isWorkloadKind, workloadViolations } from "../lease/admit";
 import { isoInstant } from "../lease/fields";
-import { loadStackFile, stackFile, type PlatformStack, type TenantStack } from "../lease/load";
+import { loadWithPlatform, stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Problem } from "../lease/problems";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
 
@@ -28,14 +28,10 @@ export function tenantAndPlatform(stacks: string, name: string): { tenant: Tenan
   requireDir(stacks);
   const file = stackFile(stacks, name);
   if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
-  const r = loadStackFile(file);
-  if (!r.ok) return r.problems;
-  if (r.stack.role !== "tenant") return [{ file, path: "leasehold:role", message: `expected a tenant stack: workloads run under a tenant's leases, got "${r.stack.role}"` }];
-  const pf = stackFile(stacks, r.stack.config.platform);
-  const p = loadStackFile(pf);
-  if (!p.ok) return fs.existsSync(pf) ? p.problems : [{ file, path: "leasehold:platform", message: `expected a platform stack of ${stacks}, got "${r.stack.config.platform}" (no file ${pf})` }];
-  if (p.stack.role !== "platform") return [{ file: pf, path: "leasehold:role", message: `expected platform, got "${p.stack.role}"` }];
-  return { tenant: r.stack, platform: p.stack as PlatformStack };
+  const found = loadWithPlatform(stacks, name);
+  if (Array.isArray(found)) return found;
+  if (found.stack.role !== "tenant") return [{ file, path: "leasehold:role", message: `expected a tenant stack: workloads run under a tenant's leases, got "${found.stack.role}"` }];
+  return { tenant: found.stack, platform: found.platform };
 }
 
 /** The Kubernetes objects of one manifest file (multi-document YAML, Lists expanded), or why it holds none. */

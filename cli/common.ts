@@ -113,3 +113,18 @@ export function stackOf(file: string): string {
 export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }
+
+/**
+ * How a command that edits stack files refuses: the problems (or JSON), then one line saying why
+ * and that no file was changed; exit code 1.
+ */
+export function refusal(io: Io, json: boolean | undefined, command: string): (problems: Problem[], why: string) => number {
+  return (problems, why) => {
+    if (json) printJson(io, { ok: false, reason: why, problems });
+    else {
+      printProblems(io, problems);
+      io.err(`${command} refused: ${why}; no file was changed`);
+    }
+    return EXIT.rule;
+  };
+}

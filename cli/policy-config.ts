@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { contractOf } from "../lease/contract";
 import { isoInstant } from "../lease/fields";
-import { loadStackFile, stackFile, type PlatformStack } from "../lease/load";
+import { loadWithPlatform, stackFile } from "../lease/load";
 import { POLICY_NAMES } from "../lease/policy-names";
 import { EXIT, printProblems, requireDir, UsageError, type Io } from "./common";
 
@@ -22,27 +22,17 @@ export function policyConfig(opts: PolicyConfigOptions, io: Io): number {
   requireDir(opts.stacks);
   const file = stackFile(opts.stacks, opts.stack);
   if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
-  const r = loadStackFile(file);
-  if (!r.ok) {
-    printProblems(io, r.problems);
+  const found = loadWithPlatform(opts.stacks, opts.stack);
+  if (Array.isArray(found)) {
+    printProblems(io, found);
     return EXIT.rule;
   }
-  let platform: PlatformStack;
-  if (r.stack.role === "platform") platform = r.stack;
-  else {
-    const p = loadStackFile(stackFile(opts.stacks, r.stack.config.platform));
-    if (!p.ok || p.stack.role !== "platform") {
-      printProblems(io, p.ok ? [{ file: p.stack.file, path: "leasehold:role", message: `expected platform, got "${p.stack.role}"` }] : p.problems);
-      return EXIT.rule;
-    }
-    platform = p.stack;
-  }
-  const contract = contractOf(r.stack, platform, opts.at === undefined ? undefined : isoInstant(opts.at));
+  const contract = contractOf(found.stack, found.platform, opts.at === undefined ? undefined : isoInstant(opts.at));
   const config = Object.fromEntries(POLICY_NAMES.map((name) => [name, { contract }]));
   const text = `${JSON.stringify(config, null, 2)}\n`;
   if (opts.out) {
     fs.writeFileSync(opts.out, text);
-    io.err(`wrote the lease contract of ${r.stack.name} for ${POLICY_NAMES.length} policies to ${opts.out}`);
+    io.err(`wrote the lease contract of ${found.stack.name} for ${POLICY_NAMES.length} policies to ${opts.out}`);
   } else io.out(text);
   return EXIT.ok;
 }

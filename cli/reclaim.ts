@@ -1,10 +1,9 @@
 import * as fs from "node:fs";
 import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
-import { isoInstant } from "../lease/fields";
+import { HOUR_MS, isoInstant } from "../lease/fields";
 import { forceInterval, leaseState } from "../lease/lifecycle";
 import { stackFile } from "../lease/load";
-import type { Problem } from "../lease/problems";
-import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
 import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold reclaim`. */
@@ -22,7 +21,6 @@ export interface ReclaimOptions {
   json?: boolean;
 }
 
-const HOUR_MS = 3_600_000;
 
 /**
  * `leasehold reclaim`: writes the landlord's reclaim notice into a lease (issuedAt now,
@@ -35,14 +33,7 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
   const folder = loadFolder(opts.stacks);
   const file = stackFile(opts.stacks, opts.stack);
   if (!folder.files.includes(file)) throw new UsageError(`--stack: no stack file ${file}`);
-  const refuse = (problems: Problem[], why: string): number => {
-    if (opts.json) printJson(io, { ok: false, reason: why, problems });
-    else {
-      printProblems(io, problems);
-      io.err(`reclaim refused: ${why}; no file was changed`);
-    }
-    return EXIT.rule;
-  };
+  const refuse = refusal(io, opts.json, "reclaim");
   const before = checkFolder(folder);
   if (before.length > 0) return refuse(before, "the fleet check fails already (fix the problems above first)");
   const stack = folder.stacks.find((s) => s.file === file);

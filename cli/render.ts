@@ -3,8 +3,7 @@ import * as path from "node:path";
 import type { Input, Output } from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { isoInstant } from "../lease/fields";
-import { loadStackFile, stackFile, type PlatformStack, type Stack } from "../lease/load";
-import type { Problem } from "../lease/problems";
+import { loadWithPlatform, stackFile, type PlatformStack, type Stack } from "../lease/load";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
 
 /** Options of `leasehold render`. */
@@ -56,7 +55,7 @@ const KIND_ORDER = [
  * objects it declares: no cluster, no cloud credentials, no Pulumi CLI. Patches appear as the
  * fields they set on their target (a NodePatch as a Node with its name, labels and taints).
  */
-export async function renderStack(stack: Stack, platform: PlatformStack | undefined, at: number): Promise<Rendered> {
+export async function renderStack(stack: Stack, platform: PlatformStack, at: number): Promise<Rendered> {
   // Loaded here, not at the top: the other commands need no Pulumi runtime and start faster.
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -97,7 +96,7 @@ export async function renderStack(stack: Stack, platform: PlatformStack | undefi
     const result: Record<string, unknown> =
       stack.role === "platform"
         ? platformProgram(stack, { kubeconfig: OFFLINE_KUBECONFIG })
-        : tenantProgram(stack, { platform: platform!, at });
+        : tenantProgram(stack, { platform, at });
     outputs = await resolveOutputs(pulumi, result);
     await settings.waitForRPCs();
   } finally {
@@ -176,25 +175,15 @@ export async function render(opts: RenderOptions, io: Io): Promise<number> {
   requireDir(opts.stacks);
   const file = stackFile(opts.stacks, opts.stack);
   if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
-  const problems: Problem[] = [];
-  const r = loadStackFile(file);
-  if (!r.ok) problems.push(...r.problems);
-  let platform: PlatformStack | undefined;
-  if (r.ok && r.stack.role === "tenant") {
-    const pf = stackFile(opts.stacks, r.stack.config.platform);
-    const p = loadStackFile(pf);
-    if (!p.ok) problems.push(...(fs.existsSync(pf) ? p.problems : [{ file, path: "leasehold:platform", message: `expected a platform stack of ${opts.stacks}, got ${JSON.stringify(r.stack.config.platform)} (no file ${pf})` }]));
-    else if (p.stack.role !== "platform") problems.push({ file: pf, path: "leasehold:role", message: `expected platform, got "${p.stack.role}"` });
-    else platform = p.stack;
-  }
-  if (!r.ok || problems.length > 0) {
-    if (opts.json) printJson(io, { ok: false, problems });
-    else printProblems(io, problems);
+  const found = loadWithPlatform(opts.stacks, opts.stack);
+  if (Array.isArray(found)) {
+    if (opts.json) printJson(io, { ok: false, problems: found });
+    else printProblems(io, found);
     return EXIT.rule;
   }
   let rendered: Rendered;
   try {
-    rendered = await renderStack(r.stack, platform, opts.at);
+    rendered = await renderStack(found.stack, found.platform, opts.at);
   } catch (e) {
     // A RunError from a program is a rule the config breaks, already worded for the user.
     const { RunError } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
@@ -204,14 +193,14 @@ export async function render(opts: RenderOptions, io: Io): Promise<number> {
     }
     throw e;
   }
-  const header = `# leasehold render: stack ${r.stack.name} at ${isoInstant(opts.at)}\n`;
+  const header = `# leasehold render: stack ${found.stack.name} at ${isoInstant(opts.at)}\n`;
   if (opts.out) {
     fs.mkdirSync(opts.out, { recursive: true });
     for (const f of fs.readdirSync(opts.out)) if (/^\d{3}-.*\.yaml$/.test(f)) fs.rmSync(path.join(opts.out, f));
     rendered.objects.forEach((o, i) => fs.writeFileSync(path.join(opts.out!, objectFileName(o, i)), header + stringify(o, { lineWidth: 0 })));
     io.err(`wrote ${rendered.objects.length} objects to ${opts.out}`);
   } else if (opts.json) {
-    printJson(io, { ok: true, stack: r.stack.name, at: isoInstant(opts.at), objects: rendered.objects, outputs: rendered.outputs });
+    printJson(io, { ok: true, stack: found.stack.name, at: isoInstant(opts.at), objects: rendered.objects, outputs: rendered.outputs });
   } else {
     io.out(header + toYamlStream(rendered.objects));
   }

@@ -3,9 +3,8 @@ import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type D
 import { dnsLabel, nodeName, subjectName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
-import type { Problem } from "../lease/problems";
 import type { Lease } from "../lease/schema";
-import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
 import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold request`, as typed values. */
@@ -37,14 +36,7 @@ export const DEFAULT_NOTICE_HOURS = 72;
 export function request(opts: RequestOptions, io: Io): number {
   checkNames(opts);
   const folder = loadFolder(opts.stacks);
-  const refuse = (problems: Problem[], why: string): number => {
-    if (opts.json) printJson(io, { ok: false, reason: why, problems });
-    else {
-      printProblems(io, problems);
-      io.err(`request refused: ${why}; no file was changed`);
-    }
-    return EXIT.rule;
-  };
+  const refuse = refusal(io, opts.json, "request");
   const before = checkFolder(folder);
   if (before.length > 0) return refuse(before, "the fleet check fails already, before this request (fix the problems above first)");
 

@@ -84,6 +84,9 @@ export function fromPulumiTimes(v: unknown): unknown {
   return v;
 }
 
+/** One hour in milliseconds. */
+export const HOUR_MS = 3_600_000;
+
 /** Milliseconds since the epoch of an RFC 3339 time; times compare as instants, whatever their offsets. */
 export function instant(v: string): number {
   return Date.parse(v.toUpperCase());

@@ -210,6 +210,30 @@ export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: 
   return { ok: true, stack: { role, name, file, config: parts as unknown as TenantConfig, locate: lineOf } };
 }
 
+/**
+ * The platform stack `name` of a folder. A missing file is reported at the referring tenant
+ * stack's `leasehold:platform` when there is one; a stack of another role is a problem too.
+ */
+export function loadPlatformStack(dir: string, name: string, referrer?: string): PlatformStack | Problem[] {
+  const file = stackFile(dir, name);
+  if (referrer !== undefined && !fs.existsSync(file)) {
+    return [{ file: referrer, path: "leasehold:platform", message: `expected a platform stack of ${dir}, got ${showValue(name)} (no file ${file})` }];
+  }
+  const r = loadStackFile(file);
+  if (!r.ok) return r.problems;
+  if (r.stack.role !== "platform") return [{ file, path: "leasehold:role", message: `expected platform, got "${r.stack.role}"` }];
+  return r.stack;
+}
+
+/** A stack of a folder and the platform it runs on (itself, for a platform stack), or every problem in the way. */
+export function loadWithPlatform(dir: string, name: string): { stack: Stack; platform: PlatformStack } | Problem[] {
+  const r = loadStackFile(stackFile(dir, name));
+  if (!r.ok) return r.problems;
+  if (r.stack.role === "platform") return { stack: r.stack, platform: r.stack };
+  const platform = loadPlatformStack(dir, r.stack.config.platform, r.stack.file);
+  return Array.isArray(platform) ? platform : { stack: r.stack, platform };
+}
+
 /** The stack files of a folder, sorted by name. */
 export function listStackFiles(dir: string): string[] {
   return fs

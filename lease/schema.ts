@@ -7,6 +7,7 @@ import {
   cidrFamily,
   cidrStrictlyInside,
   dnsLabel,
+  HOUR_MS,
   instant,
   nodeName,
   port,
@@ -20,7 +21,6 @@ import {
 // The stack config of DESIGN.md, as one set of schemas shared by the program, the CLI and the
 // policy pack. Objects are strict: an unknown key is an error, so a typo never passes silently.
 
-const HOUR_MS = 3_600_000;
 
 /** Adds an issue at `path` (relative to the refined value) with the offending value. */
 function issue(ctx: z.RefinementCtx, path: (string | number)[], message: string, input: unknown): void {

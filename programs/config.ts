@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { deployInstantFrom } from "../lease/fields";
-import { loadStackFile, parseConfig, type PlatformStack, type Stack } from "../lease/load";
+import { loadPlatformStack, parseConfig, type PlatformStack, type Stack } from "../lease/load";
 import { formatProblem } from "../lease/problems";
 
 /** The folder of stack files (Pulumi.yaml's stackConfigDir). */
@@ -26,11 +26,9 @@ export function stackFromRuntime(stacksDir = STACKS_DIR): Stack {
 
 /** The platform stack a tenant runs on, read from its stack file (same project, same folder). */
 export function platformStack(name: string, stacksDir = STACKS_DIR): PlatformStack {
-  const file = path.join(stacksDir, `Pulumi.${name}.yaml`);
-  const r = loadStackFile(file);
-  if (!r.ok) throw new pulumi.RunError(`the platform stack ${name} is invalid:\n${r.problems.map(formatProblem).join("\n")}`);
-  if (r.stack.role !== "platform") throw new pulumi.RunError(`${file}: leasehold:role: expected platform, got "${r.stack.role}"`);
-  return r.stack;
+  const r = loadPlatformStack(stacksDir, name);
+  if (Array.isArray(r)) throw new pulumi.RunError(`the platform stack ${name} is invalid:\n${r.map(formatProblem).join("\n")}`);
+  return r;
 }
 
 /** The deploy instant: LEASEHOLD_AT (RFC 3339) when set, else now. */
