@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaseState, type LeaseState } from "../lease/lifecycle";
 import type { Lease } from "../lease/schema";
-import { LABELS, LEASE_TAINT_KEY } from "../lease/tenancy";
+import { ANNOTATIONS, LABELS, LEASE_TAINT_KEY } from "../lease/tenancy";
 
 /** Arguments of {@link GpuNodePool}. */
 export interface GpuNodePoolArgs {
@@ -51,7 +51,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
             name: node,
             labels: { [LABELS.lease]: lease.id, [LABELS.tenant]: tenant },
             annotations: {
-              "pulumi.com/patchFieldManager": leaseFieldManager(lease.id),
+              [ANNOTATIONS.fieldManager]: leaseFieldManager(lease.id),
               "pulumi.com/patchForce": "true",
             },
           },

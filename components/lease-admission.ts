@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ADMISSION_VALIDATIONS, ADMISSION_VARIABLES } from "../lease/admission";
-import { LABELS } from "../lease/tenancy";
+import { ANNOTATIONS, LABELS } from "../lease/tenancy";
 
 /** The cluster-wide objects' names. */
 export const ADMISSION_POLICY_NAME = "leasehold-lease-pinning";
+/** The field manager the admission objects are applied as (stable across deploys). */
+export const ADMISSION_FIELD_MANAGER = "leasehold-admission";
 
 /**
  * Lease pinning at runtime, cluster-wide (platform stack): a ValidatingAdmissionPolicy, bound to
@@ -19,10 +21,11 @@ export class LeaseAdmission extends pulumi.ComponentResource {
   constructor(name: string, args: Record<string, never> = {}, opts?: pulumi.ComponentResourceOptions) {
     super("leasehold:k8s:LeaseAdmission", name, args, opts);
     const labels = { "app.kubernetes.io/part-of": "leasehold" };
+    const annotations = { [ANNOTATIONS.fieldManager]: ADMISSION_FIELD_MANAGER };
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
       `${name}-policy`,
       {
-        metadata: { name: ADMISSION_POLICY_NAME, labels },
+        metadata: { name: ADMISSION_POLICY_NAME, labels, annotations },
         spec: {
           failurePolicy: "Fail",
           matchConstraints: {
@@ -37,7 +40,7 @@ export class LeaseAdmission extends pulumi.ComponentResource {
     new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
       `${name}-binding`,
       {
-        metadata: { name: ADMISSION_POLICY_NAME, labels },
+        metadata: { name: ADMISSION_POLICY_NAME, labels, annotations },
         spec: {
           policyName: ADMISSION_POLICY_NAME,
           validationActions: ["Deny"],

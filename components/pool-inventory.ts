@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Pool } from "../lease/schema";
-import { LABELS } from "../lease/tenancy";
+import { ANNOTATIONS, LABELS } from "../lease/tenancy";
 
 /** Arguments of {@link PoolInventory}. */
 export interface PoolInventoryArgs {
@@ -33,7 +33,7 @@ export class PoolInventory extends pulumi.ComponentResource {
             metadata: {
               name: node,
               labels: { [LABELS.pool]: pool.name, [LABELS.gpuType]: pool.gpuType },
-              annotations: { "pulumi.com/patchFieldManager": INVENTORY_FIELD_MANAGER },
+              annotations: { [ANNOTATIONS.fieldManager]: INVENTORY_FIELD_MANAGER },
             },
           },
           { parent: this },

@@ -10,6 +10,7 @@ import {
   noticeShown,
   POD_SECURITY_VERSION,
   tenantLimits,
+  tenantFieldManager,
   tenantQuota,
 } from "../lease/tenancy";
 
@@ -113,7 +114,8 @@ export class TenantNamespace extends pulumi.ComponentResource {
     const limits = tenantLimits(leases, catalog);
     const notice = noticeShown(leases, at);
     const labels = { [LABELS.tenant]: ns, [LABELS.lease]: "" };
-    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
+    const managed = { [ANNOTATIONS.fieldManager]: tenantFieldManager(ns) };
+    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels, annotations: managed });
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -130,7 +132,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
             ...Object.fromEntries(inForceIds.map((id) => [`${LABELS.leaseInForcePrefix}${id}`, "in-force"])),
           },
-          annotations: notice ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason } : {},
+          annotations: { ...managed, ...(notice ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason } : {}) },
         },
       },
       { parent: this, retainOnDelete: true },
@@ -172,7 +174,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
     this.adminTokenSecret = new k8s.core.v1.Secret(
       `${name}-admin-token`,
       {
-        metadata: { ...meta(TENANT_OBJECTS.tokenSecret), annotations: { "kubernetes.io/service-account.name": TENANT_OBJECTS.serviceAccount } },
+        metadata: { ...meta(TENANT_OBJECTS.tokenSecret), annotations: { ...managed, "kubernetes.io/service-account.name": TENANT_OBJECTS.serviceAccount } },
         type: "kubernetes.io/service-account-token",
       },
       { ...inNs, dependsOn: [namespace, sa] },

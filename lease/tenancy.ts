@@ -27,7 +27,19 @@ export const LABELS = {
 export const ANNOTATIONS = {
   reclaimAt: "leasehold.io/reclaim-at",
   reclaimReason: "leasehold.io/reclaim-reason",
+  /**
+   * The Server-Side Apply field manager the provider applies an object as. Fixed per component
+   * (not the provider's random per-deploy name) so that a deploy killed after creating an object,
+   * but before recording it, is recovered by the next `pulumi up` adopting the object instead of
+   * failing on a field conflict with its own earlier self.
+   */
+  fieldManager: "pulumi.com/patchFieldManager",
 } as const;
+
+/** The field manager of a tenant namespace's objects. */
+export function tenantFieldManager(tenant: string): string {
+  return `leasehold-tenant-${tenant}`;
+}
 
 /** The taint key of leased nodes; its value is the lease id. */
 export const LEASE_TAINT_KEY = LABELS.lease;

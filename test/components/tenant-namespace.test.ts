@@ -25,6 +25,7 @@ function lease(id: string, count: number, start: string, end: string, notice?: L
   };
 }
 
+const MANAGED = { "pulumi.com/patchFieldManager": "leasehold-tenant-acme" };
 const quotaOf = (r: Recorded[]) => ofType(r, "kubernetes:core/v1:ResourceQuota")[0]!.inputs.spec.hard as Record<string, string>;
 const nsOf = (r: Recorded[]) => ofType(r, "kubernetes:core/v1:Namespace")[0]!.inputs.metadata;
 
@@ -50,7 +51,7 @@ describe("TenantNamespace quota across lease windows", () => {
     const notice = { issuedAt: "2027-01-10T00:00:00Z", effectiveAt: "2027-01-13T00:00:00Z", reason: "maintenance" };
     const r = await build({}, [lease("a", 16, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z", notice)], "2027-01-12T00:00:00Z");
     expect(quotaOf(r)["requests.nvidia.com/gpu"]).toBe("16");
-    expect(nsOf(r).annotations).toEqual({ "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z", "leasehold.io/reclaim-reason": "a: maintenance" });
+    expect(nsOf(r).annotations).toEqual({ ...MANAGED, "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z", "leasehold.io/reclaim-reason": "a: maintenance" });
     expect(nsOf(r).labels["lease.leasehold.io/a"]).toBe("in-force");
   });
 
@@ -59,7 +60,14 @@ describe("TenantNamespace quota across lease windows", () => {
     const r = await build({}, [lease("a", 16, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z", notice)], "2027-01-13T00:00:00Z");
     expect(quotaOf(r)["requests.nvidia.com/gpu"]).toBe("0");
     expect(nsOf(r).labels["lease.leasehold.io/a"]).toBeUndefined();
-    expect(nsOf(r).annotations).toEqual({});
+    expect(nsOf(r).annotations).toEqual(MANAGED);
+  });
+
+  it("applies every object as one stable field manager, so a killed deploy's objects are adopted by the next", async () => {
+    const r = await build({}, [lease("a", 16, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")], "2027-01-02T00:00:00Z");
+    const objects = r.filter((x) => x.type.startsWith("kubernetes:"));
+    expect(objects.length).toBeGreaterThan(10);
+    for (const o of objects) expect(o.inputs.metadata.annotations?.["pulumi.com/patchFieldManager"], o.type).toBe("leasehold-tenant-acme");
   });
 
   it("derives cpu, memory, storage and pods from the catalog, and honours the tenant's caps", async () => {

@@ -262,6 +262,18 @@ describe("the example fleet on a real engine and API server", () => {
     expect(state.deployment.pending_operations ?? []).toEqual([]);
     const rendered = parseAllDocuments(leasehold(["render", "--stack", "tenant-bluefin", "--at", AT]).stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
     for (const o of rendered) expect(kubectl(["get", o.kind, o.metadata.name, ...(o.metadata.namespace ? ["-n", o.metadata.namespace] : [])], { allowFail: true }).code, `${o.kind}/${o.metadata.name}`).toBe(0);
+    // The worst moment to be killed: an object created on the server but never recorded. Forget
+    // one on purpose (and what depends on it: the node patches); the next up must adopt them all
+    // (same field managers), not fail on a conflict.
+    const limits = urns.find((u) => u.endsWith("LimitRange::bluefin-limits"))!;
+    expect(limits).toBeDefined();
+    const forget = pulumi(project, env, ["state", "delete", limits, "--target-dependents", "--yes", "--stack", "tenant-bluefin"], true);
+    expect(forget.code, forget.stdout + forget.stderr).toBe(0);
+    const again = up("tenant-bluefin");
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(kubectl(["get", "limitrange", "leasehold-limits", "-n", "bluefin", "-o", "name"]).stdout.trim()).toBe("limitrange/leasehold-limits");
+    const after = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"]).stdout) as typeof state;
+    expect(after.deployment.resources.map((x) => x.urn).sort()).toEqual([...urns].sort());
   });
 
   it("pulumi destroy leaves nothing of the stacks behind but the retained tenant namespace and its data", () => {
