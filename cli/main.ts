@@ -4,6 +4,7 @@ import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io
 import { admit } from "./admit";
 import { affected } from "./affected";
 import { policyConfig } from "./policy-config";
+import { purge } from "./purge";
 import { reclaim } from "./reclaim";
 import { render } from "./render";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
@@ -171,6 +172,25 @@ Examples:
       const now = deployInstantFrom();
       if (typeof now === "string") throw new UsageError(now);
       result.code = reclaim({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
+    });
+
+  cmd
+    .command("purge")
+    .description("mark a tenant's data (its namespace and every PVC in it) for deletion: the only way tenant data is ever deleted")
+    .requiredOption("--stack <name>", "the tenant stack, e.g. tenant-acme")
+    .requiredOption("--tenant <name>", "the tenant whose data goes")
+    .option("--confirm <name>", "the tenant's name again, to confirm")
+    .option("--cancel", "withdraw the purge marker")
+    .option("--json", "print machine-readable results on stdout")
+    .addOption(stacksOption())
+    .addHelpText(
+      "after",
+      "\nRefused while any of the tenant's leases is in force or still to come (at now, or LEASEHOLD_AT).\nThen `pulumi up` lifts the namespace's protection and `pulumi destroy` deletes it. Examples:\n  $ leasehold purge --stack tenant-acme --tenant acme --confirm acme\n  $ leasehold purge --stack tenant-acme --tenant acme --cancel",
+    )
+    .action((o: { stack: string; tenant: string; confirm?: string; cancel?: boolean; json?: boolean; stacks?: string }) => {
+      const now = deployInstantFrom();
+      if (typeof now === "string") throw new UsageError(now);
+      result.code = purge({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
     });
 
   cmd

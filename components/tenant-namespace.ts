@@ -24,6 +24,19 @@ export interface TenantNamespaceArgs {
   catalog: GpuCatalog;
   /** The deploy instant, epoch milliseconds. */
   at: number;
+  /**
+   * True once `leasehold purge` confirmed that the tenant's data may go: the namespace loses its
+   * protection, so that a `pulumi destroy` deletes it and every PVC in it. @default false
+   */
+  purge?: boolean;
+}
+
+/**
+ * How the tenant namespace is kept: protected (no preview or destroy can delete it) and retained
+ * (removing it from the program leaves it on the cluster), until a purge lifts both.
+ */
+export function namespaceRetention(purge: boolean): { protect: boolean; retainOnDelete: boolean } {
+  return { protect: !purge, retainOnDelete: !purge };
 }
 
 /** Names of the objects in every tenant namespace (stable: renaming one would delete it). */
@@ -89,8 +102,8 @@ export const TENANT_VIEWER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
  * equal to its leases in force, limits, namespaced RBAC for its groups, and default-deny network
  * policies with DNS, the namespace itself and its declared egress allowed (cloud metadata never).
  *
- * The namespace is retained when removed from the program: tenant data is deleted only by an
- * explicit purge.
+ * The namespace is protected and retained: tenant data is deleted only after an explicit purge
+ * (see {@link namespaceRetention}).
  */
 export class TenantNamespace extends pulumi.ComponentResource {
   /** The namespace's name (the tenant's name). */
@@ -135,7 +148,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
           annotations: { ...managed, ...(notice ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason } : {}) },
         },
       },
-      { parent: this, retainOnDelete: true },
+      { parent: this, ...namespaceRetention(args.purge ?? false) },
     );
     // Every namespaced child waits for the namespace.
     const inNs: pulumi.CustomResourceOptions = { parent: this, dependsOn: [namespace] };

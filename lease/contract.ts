@@ -3,7 +3,7 @@ import { mergeCatalog, type GpuCatalog } from "./catalog";
 import { deployInstantFrom, instant, rfc3339 } from "./fields";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { zodMessages, formatPath, showValue } from "./problems";
-import { clusterSchema, gpuTypesSchema, leaseSchema, poolSchema, tenantSchema } from "./schema";
+import { clusterSchema, gpuTypesSchema, leaseSchema, poolSchema, purgeSchema, tenantSchema } from "./schema";
 
 // The lease contract as the policy pack receives it: everything a preview needs to judge a stack,
 // with the same schemas as the stack files. `leasehold policy-config --stack NAME` writes it into
@@ -28,6 +28,8 @@ export const policyContractSchema = z.strictObject({
   tenant: tenantSchema.optional(),
   /** A tenant stack's leases. */
   leases: z.array(leaseSchema).default([]),
+  /** A tenant stack's purge marker, when its data may be deleted. */
+  purge: purgeSchema.optional(),
 });
 
 /** The contract of one stack, as the policy pack receives it. */
@@ -50,7 +52,7 @@ export function contractOf(stack: Stack, platform: PlatformStack, at?: string): 
     stack: stack.name,
     ...(at ? { at } : {}),
     platform: { name: platform.name, cluster: platform.config.cluster, pools: platform.config.pools, ...(platform.config.gpuTypes ? { gpuTypes: platform.config.gpuTypes } : {}) },
-    ...(stack.role === "tenant" ? { tenant: stack.config.tenant, leases: stack.config.leases } : { leases: [] }),
+    ...(stack.role === "tenant" ? { tenant: stack.config.tenant, leases: stack.config.leases, ...(stack.config.purge ? { purge: stack.config.purge } : {}) } : { leases: [] }),
   };
 }
 
@@ -82,7 +84,7 @@ export function readContract(value: unknown, now: number | string = deployInstan
         role: "tenant",
         name: raw.stack,
         file: file(raw.stack),
-        config: { role: "tenant", platform: raw.platform.name, tenant: raw.tenant, leases: raw.leases },
+        config: { role: "tenant", platform: raw.platform.name, tenant: raw.tenant, leases: raw.leases, ...(raw.purge ? { purge: raw.purge } : {}) },
         locate: () => undefined,
       }
     : undefined;

@@ -62,3 +62,21 @@ export function totalGpusInForce(leases: readonly Lease[], at: number): number {
   for (const l of leases) if (inForce(l, at)) n += l.gpu.count;
   return n;
 }
+
+/**
+ * The leases that forbid purging their tenant's data at `at`: in force then, or still to come
+ * (a purge deletes the namespace every lease of the tenant runs in). Ended and reclaimed leases
+ * do not count.
+ */
+export function leasesBlockingPurge(leases: readonly Lease[], at: number): Lease[] {
+  return leases.filter((l) => {
+    const { from, to } = forceInterval(l);
+    return to > from && to > at;
+  });
+}
+
+/** Why a lease blocks a purge, in words: `lease X is in force until T` or `lease X starts at T`. */
+export function purgeBlocker(lease: Lease, at: number): string {
+  const { from, to } = forceInterval(lease);
+  return from > at ? `lease ${lease.id} starts at ${lease.window.start}` : `lease ${lease.id} is in force until ${new Date(to).toISOString().replace(".000Z", "Z")}`;
+}

@@ -174,7 +174,9 @@ export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: 
       continue;
     }
     const parsed = schema.safeParse(value, { reportInput: true, error: zodMessages });
-    if (parsed.success) parts[key] = parsed.data;
+    if (parsed.success) {
+      if (parsed.data !== undefined) parts[key] = parsed.data;
+    }
     else {
       failed = true;
       for (const iss of parsed.error.issues) problems.push(...toProblems(file, key, schema, value, iss, lineOf));

@@ -12,6 +12,7 @@ export const POLICY_NAMES = [
   "no-public-services",
   "lease-labels",
   "reclaim-after-notice",
+  "tenant-data-retained",
   "pod-security-restricted",
   "lease-pinning",
   "gpu-requests-within-quota",

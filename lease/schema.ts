@@ -1,5 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { leasesBlockingPurge, purgeBlocker } from "./lifecycle";
 import { METADATA_CIDRS } from "./metadata";
 import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
 import {
@@ -286,6 +287,18 @@ export const noticeSchema = z.strictObject({
   emergency: z.boolean({ error: "expected true or false" }).optional(),
 });
 
+/**
+ * The purge marker, written by `leasehold purge`: the landlord confirmed that the tenant's data
+ * (its namespace and every PersistentVolumeClaim in it) may be deleted. Without it, the namespace
+ * is protected and the policy pack refuses any stack that leaves tenant data deletable.
+ */
+export const purgeSchema = z.strictObject({
+  /** The tenant whose data goes; must be the stack's tenant. */
+  tenant: dnsLabel,
+  /** When the purge was confirmed. */
+  confirmedAt: rfc3339,
+});
+
 /** One lease: GPUs of one type, on one pool, for a window of time. */
 export const leaseSchema = z
   .strictObject({
@@ -371,6 +384,7 @@ export const tenantKeys = {
   }),
   tenant: tenantSchema,
   leases: z.array(leaseSchema, { error: "expected a list of leases" }).default([]),
+  purge: purgeSchema.optional(),
 };
 
 /** Rules across the keys of a tenant stack; `raw` is the input, so they run even where a lease is malformed. */
@@ -378,6 +392,23 @@ export function tenantRules(raw: Record<string, unknown>, ctx: IssueSink): void 
   const leases = raw.leases;
   if (Array.isArray(leases)) {
     uniqueIn(ctx, leases, (l) => (typeof l?.id === "string" ? l.id : undefined), (i) => ["leases", i, "id"], "lease id");
+  }
+  const purge = raw.purge as { tenant?: unknown } | undefined;
+  const name = (raw.tenant as { name?: unknown } | undefined)?.name;
+  if (purge && typeof purge === "object" && typeof purge.tenant === "string" && typeof name === "string" && purge.tenant !== name) {
+    ctx.add(["purge", "tenant"], `expected the purge marker to name this stack's tenant ${name} (write it with leasehold purge)`, purge.tenant);
+  }
+  // A purge and a live lease contradict each other: the data a lease runs on would be deleted.
+  const marker = purgeSchema.safeParse(purge);
+  if (marker.success && Array.isArray(leases)) {
+    const at = instant(marker.data.confirmedAt);
+    leases.forEach((raw, i) => {
+      const lease = leaseSchema.safeParse(raw);
+      if (!lease.success) return;
+      for (const l of leasesBlockingPurge([lease.data], at)) {
+        ctx.add(["leases", i], `${purgeBlocker(l, at)}, after the tenant was marked for purge at ${marker.data.confirmedAt}; data under a live lease is never deleted (withdraw the purge with leasehold purge --cancel)`, undefined);
+      }
+    });
   }
 }
 
@@ -387,7 +418,11 @@ export interface TenantConfig {
   platform: string;
   tenant: z.infer<typeof tenantSchema>;
   leases: Lease[];
+  /** The purge marker, when the landlord confirmed deleting the tenant's data. */
+  purge?: Purge;
 }
+/** The purge marker. */
+export type Purge = z.infer<typeof purgeSchema>;
 /** One lease. */
 export type Lease = z.infer<typeof leaseSchema>;
 /** One egress rule. */

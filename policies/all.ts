@@ -1,5 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { leaseContract, poolCapacity } from "./capacity";
+import { tenantDataRetained } from "./data";
 import { noPublicServices, tenantNamespaceIsolated, tenantRbacNamespaced } from "./isolation";
 import { leaseLabels } from "./labels";
 import { nodePoolWithinLease } from "./nodes";
@@ -17,6 +18,7 @@ export const POLICIES: Policies = [
   noPublicServices,
   leaseLabels,
   reclaimAfterNotice,
+  tenantDataRetained,
   podSecurityRestrictedPolicy,
   leasePinning,
   gpuRequestsWithinQuota,

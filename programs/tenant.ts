@@ -30,7 +30,7 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   const adminKubeconfig = pulumi.secret(platformRef.requireOutput("kubeconfig")) as pulumi.Output<string>;
   const cluster = new Cluster("cluster", { kubeconfig: adminKubeconfig });
   const inCluster = { provider: cluster.provider };
-  const ns = new TenantNamespace(tenant.name, { tenant, leases, catalog: platform.catalog, at }, inCluster);
+  const ns = new TenantNamespace(tenant.name, { tenant, leases, catalog: platform.catalog, at, purge: stack.config.purge !== undefined }, inCluster);
   const pools = leases.map((lease) => new GpuNodePool(lease.id, { tenant: tenant.name, lease, at }, { ...inCluster, dependsOn: [ns] }));
   return {
     namespace: ns.namespace,

@@ -90,7 +90,7 @@ export function pulumiEnv(base: NodeJS.ProcessEnv, home: string, passphrase: str
  */
 export function syncProject(dest: string, stacksDir = path.join(ROOT, "stacks")): void {
   fs.mkdirSync(dest, { recursive: true });
-  const files = sh("git", ["ls-files", "-z"], { cwd: ROOT }).stdout.split("\0").filter((f) => f && !f.startsWith("stacks/") && fs.existsSync(path.join(ROOT, f)));
+  const files = sh("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT }).stdout.split("\0").filter((f) => f && !f.startsWith("stacks/") && fs.existsSync(path.join(ROOT, f)));
   for (const f of files) {
     fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, f), path.join(dest, f));

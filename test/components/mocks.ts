@@ -7,9 +7,21 @@ export interface Recorded {
   inputs: Record<string, any>;
   provider?: string;
   custom: boolean;
+  /** The resource options the registration carried that decide whether it can ever be deleted. */
+  protect: boolean;
+  retainOnDelete: boolean;
 }
 
-const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+}
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+  waitForRPCs(): Promise<void>;
+  getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): Promise<void> };
+};
 
 /**
  * Runs `build` under strict mocks (any provider function call fails the test; every resource is
@@ -20,7 +32,7 @@ export async function runMocked(build: () => unknown, stack = "test"): Promise<R
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, protect: false, retainOnDelete: false });
         if (args.type === "pulumi:pulumi:StackReference") {
           return { id: args.inputs.name, state: { name: args.inputs.name, outputs: { kubeconfig: "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n" } } };
         }
@@ -35,6 +47,15 @@ export async function runMocked(build: () => unknown, stack = "test"): Promise<R
     false,
     "organization",
   );
+  // The mocks API does not pass resource options on; the registration request (what the engine
+  // receives) does, so read protect and retainOnDelete from it.
+  const options = new Map<string, { protect: boolean; retainOnDelete: boolean }>();
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    options.set(`${req.getType()}::${req.getName()}`, { protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false });
+    return register(req, cb);
+  };
   const failures: unknown[] = [];
   const onRejection = (e: unknown) => failures.push(e);
   process.on("unhandledRejection", onRejection);
@@ -46,6 +67,7 @@ export async function runMocked(build: () => unknown, stack = "test"): Promise<R
     process.off("unhandledRejection", onRejection);
   }
   if (failures.length > 0) throw failures[0];
+  for (const r of recorded) Object.assign(r, options.get(`${r.type}::${r.name}`));
   return recorded;
 }
 

@@ -5,12 +5,12 @@ import { BUILTIN_CATALOG } from "../../lease/catalog";
 import type { Lease, TenantConfig } from "../../lease/schema";
 
 // Components are imported after the mocks are set (runMocked sets them before each build).
-async function build(tenant: Partial<TenantConfig["tenant"]>, leases: Lease[], at: string): Promise<Recorded[]> {
+async function build(tenant: Partial<TenantConfig["tenant"]>, leases: Lease[], at: string, purge = false): Promise<Recorded[]> {
   const { TenantNamespace } = await import("../../components/tenant-namespace");
   return runMocked(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
     const full: TenantConfig["tenant"] = { name: "acme", access: { admins: ["acme:admins"], viewers: [] }, network: { egress: [] }, ...tenant };
-    const ns = new TenantNamespace("acme", { tenant: full, leases, catalog: BUILTIN_CATALOG, at: Date.parse(at) }, { provider });
+    const ns = new TenantNamespace("acme", { tenant: full, leases, catalog: BUILTIN_CATALOG, at: Date.parse(at), purge }, { provider });
     return { gpuQuota: ns.gpuQuota };
   });
 }
@@ -61,6 +61,16 @@ describe("TenantNamespace quota across lease windows", () => {
     expect(quotaOf(r)["requests.nvidia.com/gpu"]).toBe("0");
     expect(nsOf(r).labels["lease.leasehold.io/a"]).toBeUndefined();
     expect(nsOf(r).annotations).toEqual(MANAGED);
+  });
+
+  it("protects and retains the namespace, until a purge lifts both; nothing else is protected", async () => {
+    const l = [lease("a", 16, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")];
+    const kept = await build({}, l, "2027-04-01T00:00:00Z");
+    const ns = ofType(kept, "kubernetes:core/v1:Namespace")[0]!;
+    expect([ns.protect, ns.retainOnDelete]).toEqual([true, true]);
+    expect(kept.filter((r) => r.custom && r.type !== "kubernetes:core/v1:Namespace" && r.protect).map((r) => r.name)).toEqual([]);
+    const purged = ofType(await build({}, l, "2027-04-01T00:00:00Z", true), "kubernetes:core/v1:Namespace")[0]!;
+    expect([purged.protect, purged.retainOnDelete]).toEqual([false, false]);
   });
 
   it("applies every object as one stable field manager, so a killed deploy's objects are adopted by the next", async () => {

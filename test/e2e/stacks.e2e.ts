@@ -19,7 +19,8 @@ let env: NodeJS.ProcessEnv;
 const kubectl = (args: string[], opts: { input?: string; allowFail?: boolean; as?: string[] } = {}) =>
   sh("kubectl", [...(opts.as ?? []), ...args], { env, input: opts.input, allowFail: opts.allowFail });
 const asTenantAdmin = ["--as=alice", "--as-group=acme:admins"];
-const leasehold = (args: string[]) => sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...args, "--stacks", path.join(project, "stacks")], { env, allowFail: true });
+const leasehold = (args: string[], withEnv: NodeJS.ProcessEnv = env) =>
+  sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...args, "--stacks", path.join(project, "stacks")], { env: withEnv, allowFail: true });
 
 function up(stack: string, extra: string[] = []) {
   ensureStack(project, env, backend, stack);
@@ -276,11 +277,45 @@ describe("the example fleet on a real engine and API server", () => {
     expect(after.deployment.resources.map((x) => x.urn).sort()).toEqual([...urns].sort());
   });
 
-  it("pulumi destroy leaves nothing of the stacks behind but the retained tenant namespace and its data", () => {
-    for (const stack of ["tenant-bluefin", "tenant-acme", "platform-local"]) {
-      const r = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", stack], true);
-      expect(r.code, `${stack}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    }
+  it("pulumi destroy of a tenant never deletes its protected namespace; --exclude-protected completes around it", () => {
+    kubectl(["create", "configmap", "results", "-n", "bluefin", "--from-literal=loss=0.93"]);
+    // A plain destroy removes what it may and fails on the namespace: the data stays.
+    const refused = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", "tenant-bluefin"], true);
+    expect(refused.code, refused.stdout + refused.stderr).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/protected/);
+    expect(get("namespace", "bluefin").status.phase).toBe("Active");
+    expect(get("configmap", "results", "bluefin").data.loss).toBe("0.93");
+    const r = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", "tenant-bluefin"], true);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(kubectl(["get", "resourcequota", "-n", "bluefin", "-o", "name"]).stdout.trim()).toBe("");
+    expect(get("namespace", "bluefin").status.phase).toBe("Active");
+    expect(get("configmap", "results", "bluefin").data.loss).toBe("0.93");
+    expect(get("node", "gpu-004").spec.taints ?? []).toEqual([]);
+  });
+
+  it("leasehold purge, then pulumi up and pulumi destroy, delete a tenant's data only once its last lease is over", () => {
+    const refused = leasehold(["purge", "--stack", "tenant-acme", "--tenant", "acme", "--confirm", "acme"]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain("lease acme-h100-2026q4 is in force until 2027-06-01T00:00:00Z");
+    // The day the last lease ends.
+    const later = { ...env, LEASEHOLD_AT: "2027-06-01T00:00:00Z" };
+    const marked = leasehold(["purge", "--stack", "tenant-acme", "--tenant", "acme", "--confirm", "acme"], later);
+    expect(marked.code, marked.stderr).toBe(0);
+    const cfg = path.join(work, "pc-tenant-acme-purge.json");
+    expect(leasehold(["policy-config", "--stack", "tenant-acme", "--out", cfg], later).code).toBe(0);
+    const r = pulumi(project, later, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme", "--policy-pack", "policies", "--policy-pack-config", cfg], true);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("0");
+    expect(get("pvc", "checkpoints", "acme").metadata.name).toBe("checkpoints");
+    const d = pulumi(project, later, ["destroy", "--yes", "--skip-preview", "--stack", "tenant-acme"], true);
+    expect(d.code, d.stdout + d.stderr).toBe(0);
+    const ns = kubectl(["get", "namespace", "acme", "-o", "jsonpath={.status.phase}"], { allowFail: true });
+    expect(ns.code === 0 ? ns.stdout : "gone", "namespace acme").toMatch(/^(gone|Terminating)$/);
+  });
+
+  it("pulumi destroy of the platform leaves nothing of the stacks behind but the retained tenant namespace and its data", () => {
+    const r = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", "platform-local"], true);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(kubectl(["get", "validatingadmissionpolicy", "leasehold-lease-pinning"], { allowFail: true }).code).not.toBe(0);
     for (const node of ["gpu-001", "gpu-004", "l40s-001"]) {
       const labels = get("node", node).metadata.labels ?? {};
@@ -288,10 +323,10 @@ describe("the example fleet on a real engine and API server", () => {
       expect(get("node", node).spec.taints ?? [], node).toEqual([]);
     }
     for (const kind of ["resourcequota", "limitrange", "networkpolicy", "role", "rolebinding"]) {
-      expect(kubectl(["get", kind, "-n", "acme", "-o", "name"]).stdout.trim(), kind).toBe("");
+      expect(kubectl(["get", kind, "-n", "bluefin", "-o", "name"]).stdout.trim(), kind).toBe("");
     }
-    // Data is never deleted by a destroy: the namespace and its PVC stay until an explicit purge.
-    expect(get("namespace", "acme").status.phase).toBe("Active");
-    expect(get("pvc", "checkpoints", "acme").metadata.name).toBe("checkpoints");
+    // Data is never deleted by a destroy: the namespace and its data stay until an explicit purge.
+    expect(get("namespace", "bluefin").status.phase).toBe("Active");
+    expect(get("configmap", "results", "bluefin").data.loss).toBe("0.93");
   });
 });

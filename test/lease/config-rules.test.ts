@@ -59,9 +59,22 @@ describe("tenant stack schema", () => {
     expect(T(tenantCfg({ access: { admins: ["acme:admins"], viewers: [] }, network: { egress: [{ cidr: "0.0.0.0/0", except: ["169.254.169.254/32"], ports: [443] }] }, resources: { cpu: "1024", memory: "8Ti", storage: "1.5Gi", pods: 2000 } }))).toEqual([]);
   });
 
+  it("accepts the purge marker after the last lease, and refuses a wrong tenant, a bad time, a stray key or a live lease", () => {
+    const purge = (marker: unknown) => ({ ...tenantCfg(), "leasehold:purge": marker });
+    expect(T(purge({ tenant: "acme", confirmedAt: "2027-02-01T00:00:00Z" }))).toEqual([]);
+    expect(T(purge({ tenant: "bluefin", confirmedAt: "2027-02-01T00:00:00Z" }))).toEqual([
+      `${F}: leasehold:purge.tenant: expected the purge marker to name this stack's tenant acme (write it with leasehold purge), got "bluefin"`,
+    ]);
+    expect(T(purge({ tenant: "acme", confirmedAt: "2027-02-01" }))[0]).toMatch(/^stacks\/Pulumi\.tenant-acme\.yaml: leasehold:purge\.confirmedAt: expected an RFC 3339 time/);
+    expect(T(purge({ tenant: "acme", confirmedAt: "2027-02-01T00:00:00Z", by: "ops" }))[0]).toContain("leasehold:purge.by: unknown key");
+    expect(T(purge({ tenant: "acme", confirmedAt: "2027-01-31T23:59:59Z" }))).toEqual([
+      `${F}: leasehold:leases[0]: lease acme-h100 is in force until 2027-02-01T00:00:00Z, after the tenant was marked for purge at 2027-01-31T23:59:59Z; data under a live lease is never deleted (withdraw the purge with leasehold purge --cancel)`,
+    ]);
+  });
+
   it("refuses an unknown key, top level and nested, with a hint", () => {
     expect(T({ ...tenantCfg(), "leasehold:leese": [] })).toEqual([
-      `${F}: leasehold:leese: unknown key for a tenant stack (did you mean leasehold:leases?); expected one of leasehold:role, leasehold:platform, leasehold:tenant, leasehold:leases`,
+      `${F}: leasehold:leese: unknown key for a tenant stack (did you mean leasehold:leases?); expected one of leasehold:role, leasehold:platform, leasehold:tenant, leasehold:leases, leasehold:purge`,
     ]);
     expect(T(tenantCfg({ nmae: "x" }))).toEqual([`${F}: leasehold:tenant.nmae: unknown key (did you mean name?); expected one of name, access, network, resources`]);
   });

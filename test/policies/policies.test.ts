@@ -7,6 +7,7 @@ import { contractOf, type PolicyContract } from "../../lease/contract";
 import { loadStackFile, type PlatformStack, type Stack, type TenantStack } from "../../lease/load";
 import { POLICY_NAMES } from "../../lease/policy-names";
 import { POLICIES } from "../../policies/all";
+import { tenantDataRetained } from "../../policies/data";
 import { leaseContract, poolCapacity } from "../../policies/capacity";
 import { noPublicServices, tenantNamespaceIsolated, tenantRbacNamespaced } from "../../policies/isolation";
 import { leaseLabels } from "../../policies/labels";
@@ -39,7 +40,7 @@ const acmeConfig = config(contractOf(acme, platform, AT));
 async function stackResources(stack: TenantStack, at: string): Promise<TestResource[]> {
   const { tenantProgram } = await import("../../programs/tenant");
   const recorded = await runMocked(() => tenantProgram(stack, { platform, at: Date.parse(at) }), stack.name);
-  return recorded.filter((r) => r.custom).map((r) => ({ type: r.type, props: r.inputs, name: r.name }));
+  return recorded.filter((r) => r.custom).map((r) => ({ type: r.type, props: r.inputs, name: r.name, opts: { protect: r.protect } }));
 }
 
 const resource = (policy: ResourceValidationPolicy, r: TestResource, cfg: object = acmeConfig) => runResourcePolicy(policy, createResourceValidationArgs(r, cfg));
@@ -223,6 +224,67 @@ describe("reclaim-after-notice", () => {
       "Tenant corvid's quota grants 0 GPUs at 2026-11-29T00:00:00Z, but its leases still owed to it hold 4: corvid-l40s-2026q4 (4, until its notice takes effect at 2026-11-30T09:00:00Z). GPUs leave a lease early only once its reclaim notice has taken effect.",
       "Namespace corvid does not list lease corvid-l40s-2026q4 as in force, but the lease runs until its reclaim notice takes effect at 2026-11-30T09:00:00Z: its pods would be refused before their notice elapsed.",
     ]);
+  });
+});
+
+describe("tenant-data-retained", () => {
+  const ns = (protect: boolean, name = "acme"): TestResource => ({ type: k8s.core.v1.Namespace, name, props: { metadata: { name } }, opts: { protect } });
+  const pvc = (protect: boolean, namespace?: string): TestResource => ({
+    type: k8s.core.v1.PersistentVolumeClaim,
+    name: "checkpoints",
+    props: { metadata: { name: "checkpoints", ...(namespace ? { namespace } : {}) }, spec: { resources: { requests: { storage: "1Ti" } } } },
+    opts: { protect },
+  });
+  const sts = (whenDeleted: string, whenScaled = "Retain"): TestResource => ({
+    type: k8s.apps.v1.StatefulSet,
+    name: "trainer",
+    props: { metadata: { name: "trainer", namespace: "acme" }, spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted, whenScaled } } },
+  });
+  const AFTER = "2027-06-01T00:00:00Z";
+  const purged = (at: string, confirmedAt = AFTER) => config({ ...contractOf(acme, platform, at), purge: { tenant: "acme", confirmedAt } });
+
+  it("is mandatory and passes the example tenant stack's namespace, which is protected", async () => {
+    expect(tenantDataRetained.enforcementLevel).toBe("mandatory");
+    const rs = (await stackResources(acme, AT)).filter((r) => r.type === "kubernetes:core/v1:Namespace");
+    expect(rs.map((r) => r.opts?.protect)).toEqual([true]);
+    expect(messages(await resource(tenantDataRetained, rs[0]!))).toEqual([]);
+  });
+
+  it("refuses an unprotected tenant namespace or PVC (a missing namespace is the tenant's), not other namespaces", async () => {
+    expect(messages(await resource(tenantDataRetained, ns(false)))).toEqual([
+      "Namespace acme holds every PersistentVolumeClaim of tenant acme and is not protected, so a later update, replacement or destroy could delete it; declare it with protect: true, or confirm the deletion with leasehold purge --stack tenant-acme --tenant acme --confirm acme.",
+    ]);
+    expect(messages(await resource(tenantDataRetained, pvc(false, "acme")))[0]).toMatch(/^PersistentVolumeClaim acme\/checkpoints holds tenant acme's data and is not protected/);
+    expect(messages(await resource(tenantDataRetained, pvc(false)))).toHaveLength(1);
+    expect(messages(await resource(tenantDataRetained, pvc(true, "acme")))).toEqual([]);
+    expect(messages(await resource(tenantDataRetained, pvc(false, "kube-system")))).toEqual([]);
+    expect(messages(await resource(tenantDataRetained, ns(false, "kube-system")))).toEqual([]);
+  });
+
+  it("refuses a StatefulSet whose claims are deleted with it or on scale-down", async () => {
+    expect(messages(await resource(tenantDataRetained, sts("Delete")))).toEqual([
+      "StatefulSet acme/trainer deletes its PersistentVolumeClaims (persistentVolumeClaimRetentionPolicy whenDeleted: Delete), so removing or scaling it would delete tenant acme's data; use Retain, or confirm the deletion with leasehold purge --stack tenant-acme --tenant acme --confirm acme.",
+    ]);
+    expect(messages(await resource(tenantDataRetained, sts("Retain", "Delete")))[0]).toContain("whenScaled: Delete");
+    expect(messages(await resource(tenantDataRetained, sts("Retain")))).toEqual([]);
+  });
+
+  it("lets data go once the purge marker is in the contract, and only after the last lease", async () => {
+    for (const r of [ns(false), pvc(false, "acme"), sts("Delete")]) expect(messages(await resource(tenantDataRetained, r, purged(AFTER))), r.name).toEqual([]);
+    // A contract judged while a lease is still in force refuses the purge (the stack file rule
+    // forbids this combination too; a contract can be written by hand).
+    expect(messages(await resource(tenantDataRetained, ns(false), purged("2027-05-31T00:00:00Z", "2027-05-30T00:00:00Z")))).toEqual([
+      "Tenant acme is marked for purge (confirmed at 2027-05-30T00:00:00Z), but lease acme-h100-2026q4 is in force until 2027-06-01T00:00:00Z; data under a live lease is never deleted.",
+    ]);
+  });
+
+  it("passes the purged stack's own resources, whose namespace is no longer protected", async () => {
+    const purgedStack: TenantStack = { ...acme, config: { ...acme.config, purge: { tenant: "acme", confirmedAt: AFTER } } };
+    const rs = await stackResources(purgedStack, AFTER);
+    const namespace = rs.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+    expect(namespace.opts?.protect).toBe(false);
+    expect(messages(await resource(tenantDataRetained, namespace, purged(AFTER)))).toEqual([]);
+    expect(messages(await resource(tenantDataRetained, namespace, config(contractOf(acme, platform, AFTER))))).toHaveLength(1);
   });
 });
 

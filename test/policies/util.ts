@@ -1,5 +1,6 @@
 import type {
   PolicyResource,
+  PolicyResourceOptions,
   ReportViolation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
@@ -29,7 +30,11 @@ export interface TestResource {
   type: ResourceClass | string;
   props: Record<string, any>;
   name?: string;
+  /** Resource options as the engine reports them (protect, ...). */
+  opts?: Partial<PolicyResourceOptions>;
 }
+
+const defaultOpts = (): PolicyResourceOptions => ({ protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } });
 
 export function createResourceValidationArgs(r: TestResource, config: object = {}): ResourceValidationArgs {
   const type = typeOf(r.type);
@@ -38,7 +43,7 @@ export function createResourceValidationArgs(r: TestResource, config: object = {
     props: r.props,
     urn: `urn:pulumi:test::leasehold::${type}::${r.name ?? "r"}`,
     name: r.name ?? "r",
-    opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } } as any,
+    opts: { ...defaultOpts(), ...r.opts },
     stackTags: new Map(),
     isType: isTypeOf(type) as ResourceValidationArgs["isType"],
     asType: ((cls: ResourceClass) => (typeOf(cls) === type ? r.props : undefined)) as ResourceValidationArgs["asType"],
@@ -57,7 +62,7 @@ export function createStackValidationArgs(resources: TestResource[], config: obj
       props: r.props,
       urn: `urn:pulumi:test::leasehold::${type}::${r.name ?? `r${i}`}`,
       name: r.name ?? `r${i}`,
-      opts: {} as any,
+      opts: { ...defaultOpts(), ...r.opts },
       dependencies: [],
       propertyDependencies: {},
       isType: isTypeOf(type) as PolicyResource["isType"],
