@@ -6,6 +6,7 @@ import { affected } from "./affected";
 import { policyConfig } from "./policy-config";
 import { purge } from "./purge";
 import { reclaim } from "./reclaim";
+import { report } from "./report";
 import { render } from "./render";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
@@ -19,6 +20,12 @@ function positiveInt(v: string): number {
 function nonNegativeNumber(v: string): number {
   const n = Number(v);
   if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected hours, zero or more, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function pue(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 1) throw new InvalidArgumentError(`expected a power usage effectiveness of 1 or more (e.g. 1.2), got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -191,6 +198,30 @@ Examples:
       const now = deployInstantFrom();
       if (typeof now === "string") throw new UsageError(now);
       result.code = purge({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
+    });
+
+  cmd
+    .command("report")
+    .description("GPU-hours, list cost and energy per lease and tenant over a period, each pool's leased share, and an allocation chart (SVG)")
+    .option("--from <time>", "the period's start (RFC 3339 with an offset, or now; default: the first lease's start)")
+    .option("--to <time>", "the period's end, exclusive (default: the last lease's end)")
+    .option("--pue <n>", "power usage effectiveness of the data center", pue, 1.2)
+    .option("--out <dir>", "write report.md, report.json and allocation.svg into this folder")
+    .option("--json", "print the report as JSON on stdout")
+    .addOption(stacksOption())
+    .addHelpText("after", "\nExamples:\n  $ leasehold report --out report/\n  $ leasehold report --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z --pue 1.3 --json")
+    .action(async (o: { from?: string; to?: string; pue: number; out?: string; json?: boolean; stacks?: string }) => {
+      result.code = await report(
+        {
+          stacks: o.stacks ?? defaultStacksDir(),
+          from: o.from === undefined ? undefined : parseTimeOption("--from", o.from),
+          to: o.to === undefined ? undefined : parseTimeOption("--to", o.to),
+          pue: o.pue,
+          out: o.out,
+          json: o.json,
+        },
+        io,
+      );
     });
 
   cmd

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
-import { HOUR_MS, isoInstant } from "../lease/fields";
+import { HOUR_MS, instant, isoInstant } from "../lease/fields";
 import { forceInterval, leaseState } from "../lease/lifecycle";
 import { stackFile } from "../lease/load";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
@@ -79,6 +79,7 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
     for (const k of ["issuedAt", "effectiveAt"]) (child(notice, k) as Scalar).type = Scalar.QUOTE_DOUBLE;
     reclaimNode.set("notice", notice);
     summary = `lease ${lease.id} of tenant ${stack.config.tenant.name}: reclaim notice issued at ${issuedAt}, effective at ${effectiveAt} (${hours} hours${opts.emergency ? `, an emergency: the contract gives ${contract}` : ""})`;
+    if (opts.now + hours * HOUR_MS >= instant(lease.window.end)) summary += `; the window ends first, at ${lease.window.end}, so the lease ends then as contracted`;
   }
 
   const text = doc.toString(STRINGIFY);

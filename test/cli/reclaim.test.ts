@@ -78,3 +78,13 @@ describe("leasehold reclaim", () => {
     expect((await reclaim(dir)).code).toBe(2);
   });
 });
+
+describe("leasehold reclaim near the window's end", () => {
+  it("says so when the window ends before the notice would take effect", async () => {
+    const dir = exampleStacks();
+    process.env.LEASEHOLD_AT = "2027-05-31T00:00:00Z";
+    const r = await run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "acme-h100-2026q4", "--reason", "r");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("effective at 2027-06-03T00:00:00Z (72 hours); the window ends first, at 2027-06-01T00:00:00Z, so the lease ends then as contracted");
+  });
+});

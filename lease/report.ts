@@ -1,0 +1,263 @@
+import { HOUR_MS, instant, isoInstant } from "./fields";
+import { poolCapacity } from "./fleet";
+import { forceInterval } from "./lifecycle";
+import type { PlatformStack, Stack, TenantStack } from "./load";
+import type { Lease } from "./schema";
+
+// The landlord's economics over a period: contracted GPU-hours, list cost and energy per lease
+// and per tenant, and each pool's leased share over time. Pure figures; `leasehold report`
+// formats them.
+
+/** The default power usage effectiveness of the data center (facility power / IT power). */
+export const DEFAULT_PUE = 1.2;
+
+/** Options of {@link computeReport}. */
+export interface ReportOptions {
+  /** The period `[from, to)`, epoch milliseconds; absent: the span of every lease of the fleet. */
+  from?: number;
+  to?: number;
+  /** Power usage effectiveness. @default 1.2 */
+  pue?: number;
+}
+
+/** One lease's figures in the period. */
+export interface LeaseFigures {
+  id: string;
+  tenant: string;
+  stack: string;
+  platform: string;
+  pool: string;
+  gpuType: string;
+  gpus: number;
+  /** The part of the period in which the lease was in force (its window, cut short by a reclaim); absent when none. */
+  inForce?: { from: string; to: string };
+  /** GPUs x hours in force inside the period. */
+  gpuHours: number;
+  /** gpuHours x the catalog's list price per GPU-hour, in US dollars (cents). */
+  cost: number;
+  /** gpuHours x board power x PUE, in kWh (two decimals). */
+  energyKWh: number;
+  /** The catalog figures used. */
+  pricePerGpuHour: number;
+  boardPowerWatts: number;
+}
+
+/** One tenant's totals. */
+export interface TenantFigures {
+  name: string;
+  leases: number;
+  gpuHours: number;
+  cost: number;
+  energyKWh: number;
+}
+
+/** One point of a pool's allocation over time: from `at` until the next point, `tenant` holds `gpus`. */
+export interface AllocationPoint {
+  at: string;
+  tenant: string;
+  gpus: number;
+}
+
+/** One pool's capacity and how much of it was leased. */
+export interface PoolFigures {
+  platform: string;
+  pool: string;
+  gpuType: string;
+  capacity: number;
+  /** capacity x hours of the period. */
+  capacityGpuHours: number;
+  leasedGpuHours: number;
+  /** leasedGpuHours / capacityGpuHours (0 when the pool has no capacity). */
+  leasedShare: number;
+  /** The most GPUs leased at any instant of the period. */
+  peakGpus: number;
+  /** Step series, every tenant of the pool at every change. */
+  allocation: AllocationPoint[];
+}
+
+/** A reclaim notice issued or taking effect inside the period. */
+export interface ReclaimEvent {
+  at: string;
+  event: "notice" | "reclaim";
+  lease: string;
+  tenant: string;
+  platform: string;
+  pool: string;
+  gpus: number;
+  reason: string;
+  emergency: boolean;
+}
+
+/** The report. */
+export interface Report {
+  from: string;
+  to: string;
+  pue: number;
+  leases: LeaseFigures[];
+  tenants: TenantFigures[];
+  pools: PoolFigures[];
+  events: ReclaimEvent[];
+  totals: { gpuHours: number; cost: number; energyKWh: number };
+}
+
+const cents = (x: number) => Math.round(x * 100) / 100;
+const hours4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** The span of every lease of the fleet, or undefined when there is none. */
+export function leaseSpan(stacks: readonly Stack[]): { from: number; to: number } | undefined {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const s of stacks) {
+    if (s.role !== "tenant") continue;
+    for (const l of s.config.leases) {
+      from = Math.min(from, instant(l.window.start));
+      to = Math.max(to, instant(l.window.end));
+    }
+  }
+  return from < to ? { from, to } : undefined;
+}
+
+/**
+ * The report of a valid fleet over `[from, to)`. GPU-hours count the time each lease is in force
+ * (its window, cut short by a reclaim taking effect), clipped to the period.
+ */
+export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}): Report {
+  const span = leaseSpan(stacks);
+  const from = opts.from ?? span?.from ?? 0;
+  const to = opts.to ?? span?.to ?? 0;
+  const pue = opts.pue ?? DEFAULT_PUE;
+  const platforms = new Map(stacks.filter((s): s is PlatformStack => s.role === "platform").map((s) => [s.name, s]));
+  const tenants = stacks.filter((s): s is TenantStack => s.role === "tenant");
+
+  const leases: LeaseFigures[] = [];
+  const byPool = new Map<string, { lease: Lease; tenant: string; a: number; b: number }[]>();
+  const events: ReclaimEvent[] = [];
+  const exact = new Map<string, { gpuHours: number; cost: number; energy: number }>();
+  for (const s of tenants) {
+    const platform = platforms.get(s.config.platform)!;
+    const tenant = s.config.tenant.name;
+    for (const lease of s.config.leases) {
+      const type = platform.catalog[lease.gpu.type]!;
+      const force = forceInterval(lease);
+      const a = Math.max(force.from, from);
+      const b = Math.min(force.to, to);
+      const ms = Math.max(0, b - a);
+      const gpuHours = (lease.gpu.count * ms) / HOUR_MS;
+      const cost = gpuHours * type.pricePerGpuHour;
+      const energy = (gpuHours * type.boardPowerWatts * pue) / 1000;
+      exact.set(lease.id, { gpuHours, cost, energy });
+      leases.push({
+        id: lease.id,
+        tenant,
+        stack: s.name,
+        platform: platform.name,
+        pool: lease.placement.pool,
+        gpuType: lease.gpu.type,
+        gpus: lease.gpu.count,
+        ...(ms > 0 ? { inForce: { from: isoInstant(a), to: isoInstant(b) } } : {}),
+        gpuHours: hours4(gpuHours),
+        cost: cents(cost),
+        energyKWh: cents(energy),
+        pricePerGpuHour: type.pricePerGpuHour,
+        boardPowerWatts: type.boardPowerWatts,
+      });
+      const key = `${platform.name}/${lease.placement.pool}`;
+      if (ms > 0) {
+        if (!byPool.has(key)) byPool.set(key, []);
+        byPool.get(key)!.push({ lease, tenant, a, b });
+      }
+      const notice = lease.reclaim.notice;
+      if (notice) {
+        const common = { lease: lease.id, tenant, platform: platform.name, pool: lease.placement.pool, gpus: lease.gpu.count, reason: notice.reason, emergency: notice.emergency ?? false };
+        const issued = instant(notice.issuedAt);
+        const effective = instant(notice.effectiveAt);
+        if (from <= issued && issued < to) events.push({ at: notice.issuedAt, event: "notice", ...common });
+        // A notice effective after the window's end reclaims nothing.
+        if (from <= effective && effective < to && effective < instant(lease.window.end)) events.push({ at: notice.effectiveAt, event: "reclaim", ...common });
+      }
+    }
+  }
+  leases.sort((x, y) => x.tenant.localeCompare(y.tenant) || x.id.localeCompare(y.id));
+  events.sort((x, y) => instant(x.at) - instant(y.at) || x.lease.localeCompare(y.lease) || x.event.localeCompare(y.event));
+
+  const tenantTotals = new Map<string, { leases: number; gpuHours: number; cost: number; energy: number }>();
+  for (const l of leases) {
+    const e = exact.get(l.id)!;
+    const t = tenantTotals.get(l.tenant) ?? { leases: 0, gpuHours: 0, cost: 0, energy: 0 };
+    tenantTotals.set(l.tenant, { leases: t.leases + 1, gpuHours: t.gpuHours + e.gpuHours, cost: t.cost + e.cost, energy: t.energy + e.energy });
+  }
+  const tenantFigures: TenantFigures[] = [...tenantTotals]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, t]) => ({ name, leases: t.leases, gpuHours: hours4(t.gpuHours), cost: cents(t.cost), energyKWh: cents(t.energy) }));
+  let all = { gpuHours: 0, cost: 0, energy: 0 };
+  for (const e of exact.values()) all = { gpuHours: all.gpuHours + e.gpuHours, cost: all.cost + e.cost, energy: all.energy + e.energy };
+
+  const periodHours = Math.max(0, to - from) / HOUR_MS;
+  const pools: PoolFigures[] = [];
+  for (const platform of [...platforms.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const pool of platform.config.pools) {
+      const capacity = poolCapacity(platform, pool);
+      const held = byPool.get(`${platform.name}/${pool.name}`) ?? [];
+      const { points, peak, gpuHours } = allocation(held, from, to);
+      const capacityGpuHours = capacity * periodHours;
+      pools.push({
+        platform: platform.name,
+        pool: pool.name,
+        gpuType: pool.gpuType,
+        capacity,
+        capacityGpuHours: hours4(capacityGpuHours),
+        leasedGpuHours: hours4(gpuHours),
+        leasedShare: capacityGpuHours > 0 ? Math.round((gpuHours / capacityGpuHours) * 10_000) / 10_000 : 0,
+        peakGpus: peak,
+        allocation: points,
+      });
+    }
+  }
+  return {
+    from: isoInstant(from),
+    to: isoInstant(to),
+    pue,
+    leases,
+    tenants: tenantFigures,
+    pools,
+    events,
+    totals: { gpuHours: hours4(all.gpuHours), cost: cents(all.cost), energyKWh: cents(all.energy) },
+  };
+}
+
+/**
+ * A pool's allocation as a step series: a sweep over the moments leases come into and out of
+ * force (O(n log n)), each tenant of the pool listed at every moment (zeros included, so stacked
+ * series stay aligned), from the period's start to its end.
+ */
+function allocation(held: readonly { tenant: string; lease: Lease; a: number; b: number }[], from: number, to: number) {
+  const tenants = [...new Set(held.map((h) => h.tenant))].sort();
+  const deltas: { t: number; tenant: string; d: number }[] = [];
+  for (const h of held) deltas.push({ t: h.a, tenant: h.tenant, d: h.lease.gpu.count }, { t: h.b, tenant: h.tenant, d: -h.lease.gpu.count });
+  deltas.sort((x, y) => x.t - y.t);
+  const level = new Map(tenants.map((t) => [t, 0]));
+  const points: AllocationPoint[] = [];
+  const emit = (t: number) => {
+    for (const tenant of tenants) points.push({ at: isoInstant(t), tenant, gpus: level.get(tenant)! });
+  };
+  let peak = 0;
+  let gpuHours = 0;
+  let total = 0;
+  let t = from;
+  let i = 0;
+  while (t < to) {
+    while (i < deltas.length && deltas[i]!.t <= t) {
+      const { tenant, d } = deltas[i++]!;
+      level.set(tenant, level.get(tenant)! + d);
+      total += d;
+    }
+    emit(t);
+    peak = Math.max(peak, total);
+    const next = i < deltas.length ? Math.min(deltas[i]!.t, to) : to;
+    gpuHours += (total * (next - t)) / HOUR_MS;
+    t = next;
+  }
+  // The series closes at the period's end with the level it had just before, so the last step shows.
+  if (from < to) for (const p of points.slice(-tenants.length)) points.push({ ...p, at: isoInstant(to) });
+  return { points, peak, gpuHours };
+}
