@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type Stack } from "../lease/load";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
+import { OFFLINE_KUBECONFIG, offlinePlatformOutputs } from "../programs/offline";
 
 /** Options of `leasehold render`. */
 export interface RenderOptions {
@@ -27,14 +28,6 @@ export interface Rendered {
 }
 
 // A kubeconfig that parses but reaches nothing: rendering never contacts a cluster.
-const OFFLINE_KUBECONFIG = stringify({
-  apiVersion: "v1",
-  kind: "Config",
-  clusters: [{ name: "offline", cluster: { server: "https://offline.invalid" } }],
-  users: [{ name: "offline", user: {} }],
-  contexts: [{ name: "offline", context: { cluster: "offline", user: "offline" } }],
-  "current-context": "offline",
-});
 
 const KIND_ORDER = [
   "Namespace",
@@ -65,7 +58,7 @@ export async function renderStack(stack: Stack, platform: PlatformStack, at: num
       newResource(args) {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
         if (args.type === "pulumi:pulumi:StackReference") {
-          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: { kubeconfig: OFFLINE_KUBECONFIG }, secretOutputNames: ["kubeconfig"] } };
+          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: offlinePlatformOutputs(platform), secretOutputNames: ["kubeconfig"] } };
         }
         return { id: `${args.name}-id`, state: args.inputs };
       },

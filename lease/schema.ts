@@ -1,5 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { regionOf, subnetPlan } from "./aws";
 import { leasesBlockingPurge, purgeBlocker } from "./lifecycle";
 import { METADATA_CIDRS } from "./metadata";
 import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
@@ -65,6 +66,8 @@ export const capacityReservationSchema = z.strictObject({
   id: z.string().regex(/^cr-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: "expected a capacity reservation id such as cr-0123456789abcdef0" }),
   /** `capacity-block` (EC2 Capacity Blocks for ML) or `odcr` (an On-Demand Capacity Reservation). */
   kind: z.enum(["capacity-block", "odcr"], { error: "expected capacity-block or odcr" }),
+  /** The reservation's availability zone (one of the cluster's): the pool's nodes launch only there. */
+  availabilityZone: z.string({ error: "expected an availability zone such as us-east-2a" }).optional(),
 });
 
 /** One pool of the landlord's leasable GPU capacity. */
@@ -111,6 +114,18 @@ export const eksClusterSchema = z.strictObject({
       error: "expected a list of availability zones",
     })
     .min(2, { error: "expected at least two availability zones (EKS requires subnets in two)" }),
+  /** Who reaches the API server endpoint. @default private */
+  endpointAccess: z.enum(["private", "public-and-private"], { error: "expected private or public-and-private" }).optional(),
+  /** With a public endpoint: the IPv4 blocks allowed to reach it (required then, never implied to be everyone). */
+  publicAccessCidrs: z.array(cidr, { error: "expected a list of CIDRs" }).optional(),
+  /** IAM principal ARNs given cluster-admin through EKS access entries (never the aws-auth ConfigMap). */
+  admins: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, { error: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins" }), {
+      error: "expected a list of IAM principal ARNs",
+    })
+    .optional(),
+  /** The landlord's system nodes (CoreDNS and the like; no GPUs). @default { instanceType: m7i.xlarge, count: 2 } */
+  systemNodes: z.strictObject({ instanceType: z.string({ error: "expected an EC2 instance type such as m7i.xlarge" }), count: positiveInt }).optional(),
 });
 
 /** `leasehold:cluster`. */
@@ -154,6 +169,23 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
       }
     }
   }
+  const cluster = cfg.cluster;
+  if (cluster?.provider === "eks") {
+    const zones = cluster.availabilityZones;
+    zones.forEach((z, i) => {
+      if (zones.indexOf(z) !== i) ctx.add(["cluster", "availabilityZones", i], "expected each availability zone once", z);
+      else if (regionOf(z) !== regionOf(zones[0]!)) ctx.add(["cluster", "availabilityZones", i], `expected zones of one region (${regionOf(zones[0]!)}), like the first`, z);
+    });
+    const plan = subnetPlan(cluster.vpcCidr, zones);
+    if (typeof plan === "string") ctx.add(["cluster", "vpcCidr"], plan, cluster.vpcCidr);
+    const publicEndpoint = cluster.endpointAccess === "public-and-private";
+    if (publicEndpoint && !cluster.publicAccessCidrs?.length) {
+      ctx.add(["cluster", "publicAccessCidrs"], "is required with endpointAccess: public-and-private (the blocks allowed to reach the API server; never implied to be everyone)", cluster.publicAccessCidrs);
+    }
+    if (!publicEndpoint && cluster.publicAccessCidrs !== undefined) {
+      ctx.add(["cluster", "publicAccessCidrs"], "is only for endpointAccess: public-and-private (the endpoint is private)", cluster.publicAccessCidrs);
+    }
+  }
   // Pools that failed their own schema are holes here: their problems are reported already.
   const pools = cfg.pools;
   if (!pools) return;
@@ -179,6 +211,10 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
       }
       if (type && pool.instanceType === undefined && type.instanceTypes.length === 0) {
         ctx.add(["pools", i, "instanceType"], `is required: the catalog names no instance type for ${pool.gpuType}`, undefined);
+      }
+      const reservationZone = pool.capacityReservation?.availabilityZone;
+      if (reservationZone !== undefined && cfg.cluster?.provider === "eks" && !cfg.cluster.availabilityZones.includes(reservationZone)) {
+        ctx.add(["pools", i, "capacityReservation", "availabilityZone"], `expected one of the cluster's availability zones (${cfg.cluster.availabilityZones.join(", ")}): the pool needs a subnet there`, reservationZone);
       }
       if (pool.placementGroup && pool.capacityReservation) {
         ctx.add(

@@ -1,9 +1,17 @@
+import * as aws from "@pulumi/aws";
+import type { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
+import { EksCluster } from "../components/aws/eks-cluster";
+import { NetworkIsolation } from "../components/aws/network-isolation";
 import { Cluster, existingKubeconfig } from "../components/cluster";
 import { LeaseAdmission } from "../components/lease-admission";
 import { PoolInventory } from "../components/pool-inventory";
 import { poolCapacity } from "../lease/fleet";
+import { chargeback, regionOf, subnetPlan } from "../lease/aws";
 import type { PlatformStack } from "../lease/load";
+import type { eksClusterSchema } from "../lease/schema";
+
+type EksClusterConfig = z.infer<typeof eksClusterSchema>;
 
 /** Options of {@link platformProgram}. */
 export interface PlatformProgramOptions {
@@ -17,16 +25,54 @@ export interface PlatformProgramOptions {
  */
 export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptions = {}) {
   const cfg = stack.config;
-  if (cfg.cluster.provider !== "existing") {
-    throw new pulumi.RunError(`${stack.file}: leasehold:cluster.provider: eks platforms are not supported by this version yet, got "eks"`);
-  }
+  const pools = cfg.pools.map((p) => ({ name: p.name, gpuType: p.gpuType, nodes: p.nodes ?? [], capacity: poolCapacity(stack, p) }));
+  if (cfg.cluster.provider === "eks") return eksPlatform(stack, cfg.cluster, pools);
   const cluster = new Cluster("cluster", { kubeconfig: opts.kubeconfig ?? existingKubeconfig() });
   const inCluster = { provider: cluster.provider };
   new LeaseAdmission("lease-admission", {}, inCluster);
   new PoolInventory("pools", { pools: cfg.pools }, inCluster);
+  return { kubeconfig: cluster.kubeconfig, clusterProvider: cfg.cluster.provider, pools };
+}
+
+/**
+ * An EKS platform: the VPC, the cluster with its system nodes and the GPU node role, and the
+ * lease admission policy in it. GPU node groups belong to the tenant stacks (one per lease),
+ * which read the outputs returned here.
+ */
+function eksPlatform(stack: PlatformStack, cluster: EksClusterConfig, pools: unknown[]) {
+  const region = regionOf(cluster.availabilityZones[0]!);
+  const provider = new aws.Provider("aws", { region });
+  const tags = chargeback(stack.name);
+  const plan = subnetPlan(cluster.vpcCidr, cluster.availabilityZones);
+  if (typeof plan === "string") throw new pulumi.RunError(`${stack.file}: leasehold:cluster.vpcCidr: ${plan}`);
+  const network = new NetworkIsolation("network", { vpcCidr: cluster.vpcCidr, subnets: plan, clusterName: cluster.name, tags }, { provider });
+  const eks = new EksCluster(
+    "cluster",
+    {
+      name: cluster.name,
+      version: cluster.version,
+      region,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      endpointAccess: cluster.endpointAccess,
+      publicAccessCidrs: cluster.publicAccessCidrs,
+      admins: cluster.admins,
+      systemNodes: cluster.systemNodes,
+      tags,
+    },
+    { provider },
+  );
+  new LeaseAdmission("lease-admission", {}, { provider: eks.provider });
   return {
-    kubeconfig: cluster.kubeconfig,
-    clusterProvider: cfg.cluster.provider,
-    pools: cfg.pools.map((p) => ({ name: p.name, gpuType: p.gpuType, nodes: p.nodes ?? [], capacity: poolCapacity(stack, p) })),
+    kubeconfig: eks.kubeconfig,
+    clusterProvider: "eks",
+    clusterName: eks.clusterName,
+    region,
+    zones: cluster.availabilityZones,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    clusterSecurityGroupId: eks.clusterSecurityGroupId,
+    nodeRoleArn: eks.nodeRoleArn,
+    pools,
   };
 }

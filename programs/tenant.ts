@@ -1,7 +1,10 @@
+import * as awsSdk from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EksGpuNodePool, type EksPlatformRef } from "../components/aws/eks-gpu-node-pool";
 import { Cluster } from "../components/cluster";
 import { GpuNodePool } from "../components/gpu-node-pool";
 import { TenantNamespace } from "../components/tenant-namespace";
+import { regionOf } from "../lease/aws";
 import type { PlatformStack, TenantStack } from "../lease/load";
 import { tenantKubeconfig } from "./kubeconfig";
 
@@ -21,9 +24,6 @@ export interface TenantProgramOptions {
 export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   const { tenant, leases } = stack.config;
   const { platform, at } = opts;
-  if (platform.config.cluster.provider !== "existing") {
-    throw new pulumi.RunError(`${stack.file}: leasehold:platform: tenants of eks platforms are not supported by this version yet, got "${platform.name}"`);
-  }
   const platformRef = new pulumi.StackReference("platform", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${platform.name}`,
   });
@@ -31,12 +31,37 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   const cluster = new Cluster("cluster", { kubeconfig: adminKubeconfig });
   const inCluster = { provider: cluster.provider };
   const ns = new TenantNamespace(tenant.name, { tenant, leases, catalog: platform.catalog, at, purge: stack.config.purge !== undefined }, inCluster);
-  const pools = leases.map((lease) => new GpuNodePool(lease.id, { tenant: tenant.name, lease, at }, { ...inCluster, dependsOn: [ns] }));
-  return {
+  const common = {
     namespace: ns.namespace,
     gpuQuota: ns.gpuQuota,
     leasesInForce: ns.leasesInForce,
-    leasedNodes: pulumi.all(pools.map((p) => p.nodes)).apply((lists) => Object.fromEntries(leases.map((l, i) => [l.id, lists[i] ?? []]))),
     kubeconfig: tenantKubeconfig(adminKubeconfig, ns),
+  };
+  const clusterCfg = platform.config.cluster;
+  if (clusterCfg.provider === "eks") {
+    // The lease's node groups go into the platform's cluster, with its node role, subnets and
+    // security groups read from the platform stack's outputs.
+    const aws = new awsSdk.Provider("aws", { region: regionOf(clusterCfg.availabilityZones[0]!) });
+    const ref: EksPlatformRef = {
+      clusterName: platformRef.requireOutput("clusterName") as pulumi.Output<string>,
+      vpcId: platformRef.requireOutput("vpcId") as pulumi.Output<string>,
+      clusterSecurityGroupId: platformRef.requireOutput("clusterSecurityGroupId") as pulumi.Output<string>,
+      nodeRoleArn: platformRef.requireOutput("nodeRoleArn") as pulumi.Output<string>,
+      privateSubnetIds: platformRef.requireOutput("privateSubnetIds") as pulumi.Output<string[]>,
+      zones: clusterCfg.availabilityZones,
+    };
+    const groups = leases.map((lease) => {
+      const pool = platform.config.pools.find((p) => p.name === lease.placement.pool)!;
+      return new EksGpuNodePool(lease.id, { stack: stack.name, tenant: tenant.name, lease, pool, gpuType: platform.catalog[lease.gpu.type]!, platform: ref, at }, { provider: aws, dependsOn: [ns] });
+    });
+    return {
+      ...common,
+      nodeGroups: pulumi.all(groups.map((g) => g.desiredNodes)).apply((n) => Object.fromEntries(leases.map((l, i) => [l.id, { desiredNodes: n[i] }]))),
+    };
+  }
+  const pools = leases.map((lease) => new GpuNodePool(lease.id, { tenant: tenant.name, lease, at }, { ...inCluster, dependsOn: [ns] }));
+  return {
+    ...common,
+    leasedNodes: pulumi.all(pools.map((p) => p.nodes)).apply((lists) => Object.fromEntries(leases.map((l, i) => [l.id, lists[i] ?? []]))),
   };
 }

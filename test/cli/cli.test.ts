@@ -4,13 +4,13 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { exampleStacks, ROOT, run, runBin, snapshot } from "./helpers";
 
-const H100 = ["--gpu-type", "h100-80gb", "--pool", "h100-a"];
+const H100 = ["--gpu-type", "h100-80gb", "--pool", "h100-a", "--platform", "platform-local"];
 
 describe("leasehold validate", () => {
   it("passes the example stacks with exit code 0", async () => {
     const r = await run("validate", "--stacks", path.join(ROOT, "stacks"));
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("ok: 4 stack file(s) valid");
+    expect(r.stdout).toContain("ok: 6 stack file(s) valid");
   });
 
   it("reports every problem of a malformed file with file, key path and value, exit 1, file untouched", async () => {
@@ -47,7 +47,7 @@ describe("leasehold validate", () => {
     const r = await run("validate", "--stacks", path.join(ROOT, "stacks"), "--json");
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(true);
-    expect(out.files.map((f: { stack: string }) => f.stack)).toEqual(["platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid"]);
+    expect(out.files.map((f: { stack: string }) => f.stack)).toEqual(["platform-aws", "platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid", "tenant-delta"]);
   });
 });
 
@@ -86,7 +86,7 @@ describe("leasehold check", () => {
   it("defaults --stacks to the project's stackConfigDir when run from the project or below it", () => {
     const r = runBin(path.join(ROOT, "lease"), "check");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("ok: 4 stacks (1 platform, 3 tenant), 6 leases");
+    expect(r.stdout).toContain("ok: 6 stacks (2 platform, 4 tenant), 8 leases");
   });
 });
 
@@ -95,16 +95,16 @@ describe("leasehold request", () => {
 
   it("creates a new tenant stack that passes validate and check, picking free nodes", async () => {
     const dir = exampleStacks();
-    const r = await run("request", "--stacks", dir, "--tenant", "delta", "--gpus", "16", ...H100, ...window, "--admins", "delta:ops");
+    const r = await run("request", "--stacks", dir, "--tenant", "echo", "--gpus", "16", ...H100, ...window, "--admins", "echo:ops");
     expect(r.code).toBe(0);
-    const file = path.join(dir, "Pulumi.tenant-delta.yaml");
+    const file = path.join(dir, "Pulumi.tenant-echo.yaml");
     const cfg = parse(fs.readFileSync(file, "utf8")).config;
     expect(cfg["leasehold:platform"]).toBe("platform-local");
-    expect(cfg["leasehold:tenant"]).toEqual({ name: "delta", access: { admins: ["delta:ops"], viewers: ["delta:viewers"] } });
+    expect(cfg["leasehold:tenant"]).toEqual({ name: "echo", access: { admins: ["echo:ops"], viewers: ["echo:viewers"] } });
     // acme holds gpu-001/002 until June; gpu-003 and gpu-004 are free from April.
     expect(cfg["leasehold:leases"]).toEqual([
       {
-        id: "delta-h100-80gb-20270401",
+        id: "echo-h100-80gb-20270401",
         gpu: { type: "h100-80gb", count: 16 },
         window: { start: "2027-04-01T00:00:00Z", end: "2027-07-01T00:00:00Z" },
         placement: { pool: "h100-a", nodes: ["gpu-003", "gpu-004"] },

@@ -22,7 +22,7 @@ async function renderObjects(stack: string, at = AT, stacks = STACKS): Promise<O
 
 describe("leasehold render", () => {
   // Golden files are the review artefact: regenerate with UPDATE_GOLDEN=1 npx vitest run test/cli/render.test.ts
-  for (const stack of ["platform-local", ...TENANTS]) {
+  for (const stack of ["platform-local", ...TENANTS, "platform-aws", "tenant-delta"]) {
     it(`matches the golden render of ${stack} at ${AT}`, async () => {
       const r = await run("render", "--stacks", STACKS, "--stack", stack, "--at", AT);
       expect(r.code, r.stderr).toBe(0);

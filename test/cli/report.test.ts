@@ -34,13 +34,17 @@ describe("leasehold report", () => {
       "corvid-h100-2027q1": [0, 0, 0],
       // reclaimed Nov 30, 09:00: nothing in December
       "corvid-l40s-2026q4": [0, 0, 0],
+      // on the AWS platform: January on; L40S 8 x 744 h
+      "delta-h100-2027q1": [0, 0, 0],
+      "delta-l40s-2026q4": [5_952, 22_439.04, 2_499.84],
     });
     expect(r.tenants).toEqual([
       { name: "acme", leases: 2, gpuHours: 17_856, cost: 104_338.56, energyKWh: 12_499.2 },
       { name: "bluefin", leases: 2, gpuHours: 9_216, cost: 63_406.08, energyKWh: 7_741.44 },
       { name: "corvid", leases: 2, gpuHours: 0, cost: 0, energyKWh: 0 },
+      { name: "delta", leases: 2, gpuHours: 5_952, cost: 22_439.04, energyKWh: 2_499.84 },
     ]);
-    expect(r.totals).toEqual({ gpuHours: 27_072, cost: 167_744.64, energyKWh: 20_240.64 });
+    expect(r.totals).toEqual({ gpuHours: 33_024, cost: 190_183.68, energyKWh: 22_740.48 });
     const h100 = r.pools.find((p: any) => p.pool === "h100-a");
     // 32 GPUs x 744 h = 23,808; leased 11,904 + 5,952 + 3,264 = 21,120; all 32 held from Dec 15.
     expect([h100.capacity, h100.capacityGpuHours, h100.leasedGpuHours, h100.leasedShare, h100.peakGpus]).toEqual([32, 23_808, 21_120, 0.8871, 32]);
@@ -103,8 +107,8 @@ describe("leasehold report", () => {
     };
     walk(new XMLParser({ ignoreAttributes: false }).parse(svg));
     const tenantOf = (label: string) => /tenant: ([a-z0-9-]+)/.exec(label)?.[1];
-    // h100-a holds acme, bluefin and corvid; l40s-a acme and corvid.
-    expect(areas.map(tenantOf)).toEqual(["acme", "bluefin", "corvid", "acme", "corvid"]);
+    // platform-aws: h100-cb and l40s-od hold delta; platform-local: h100-a acme, bluefin and corvid, l40s-a acme and corvid.
+    expect(areas.map(tenantOf)).toEqual(["delta", "delta", "acme", "bluefin", "corvid", "acme", "corvid"]);
     expect(svg).toContain("reclaim took effect");
     expect(svg).toContain("corvid-l40s-2026q4 (4 GPUs)");
     expect(svg).toContain("platform-local/h100-a (h100-80gb, 32 GPUs)");

@@ -27,14 +27,14 @@ const settings = require("@pulumi/pulumi/runtime/settings") as {
  * Runs `build` under strict mocks (any provider function call fails the test; every resource is
  * recorded with its inputs returned as its state) and waits until every registration is done.
  */
-export async function runMocked(build: () => unknown, stack = "test"): Promise<Recorded[]> {
+export async function runMocked(build: () => unknown, stack = "test", platformOutputs?: Record<string, unknown>): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, protect: false, retainOnDelete: false });
         if (args.type === "pulumi:pulumi:StackReference") {
-          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: { kubeconfig: "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n" } } };
+          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: platformOutputs ?? { kubeconfig: "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n" } } };
         }
         return { id: `${args.name}-id`, state: args.inputs };
       },

@@ -270,16 +270,18 @@ describe("other config namespaces", () => {
 describe("the example stacks", () => {
   const files = listStackFiles(STACKS);
 
-  it("are the four stacks of the repository", () => {
+  it("are the six stacks of the repository", () => {
     expect(files.map((f) => path.basename(f))).toEqual([
+      "Pulumi.platform-aws.yaml",
       "Pulumi.platform-local.yaml",
       "Pulumi.tenant-acme.yaml",
       "Pulumi.tenant-bluefin.yaml",
       "Pulumi.tenant-corvid.yaml",
+      "Pulumi.tenant-delta.yaml",
     ]);
   });
 
-  for (const name of ["platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid"]) {
+  for (const name of ["platform-aws", "platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid", "tenant-delta"]) {
     it(`loads stacks/Pulumi.${name}.yaml without a problem`, () => {
       const r = loadStackFile(path.join(STACKS, `Pulumi.${name}.yaml`));
       expect(r.ok ? [] : r.problems.map(formatProblem)).toEqual([]);

@@ -8,6 +8,7 @@ import { loadStackFile, type PlatformStack, type Stack, type TenantStack } from 
 import { POLICY_NAMES } from "../../lease/policy-names";
 import { POLICIES } from "../../policies/all";
 import { tenantDataRetained } from "../../policies/data";
+import { offlinePlatformOutputs } from "../../programs/offline";
 import { leaseContract, poolCapacity } from "../../policies/capacity";
 import { noPublicServices, tenantNamespaceIsolated, tenantRbacNamespaced } from "../../policies/isolation";
 import { leaseLabels } from "../../policies/labels";
@@ -285,6 +286,53 @@ describe("tenant-data-retained", () => {
     expect(namespace.opts?.protect).toBe(false);
     expect(messages(await resource(tenantDataRetained, namespace, purged(AFTER)))).toEqual([]);
     expect(messages(await resource(tenantDataRetained, namespace, config(contractOf(acme, platform, AFTER))))).toHaveLength(1);
+  });
+});
+
+describe("the AWS platform's tenant stacks", () => {
+  const awsPlatform = load<PlatformStack>("platform-aws");
+  const delta = load<TenantStack>("tenant-delta");
+  const IN_FORCE = "2027-01-15T00:00:00Z";
+  const deltaConfig = (at = IN_FORCE) => config(contractOf(delta, awsPlatform, at));
+  async function deltaResources(at = IN_FORCE): Promise<TestResource[]> {
+    const { tenantProgram } = await import("../../programs/tenant");
+    const recorded = await runMocked(() => tenantProgram(delta, { platform: awsPlatform, at: Date.parse(at) }), delta.name, offlinePlatformOutputs(awsPlatform));
+    return recorded.filter((r) => r.custom).map((r) => ({ type: r.type, props: r.inputs, name: r.name, opts: { protect: r.protect } }));
+  }
+  const group = (rs: TestResource[], name: string) => rs.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === name)!;
+
+  it("pass every policy with the stack's own resources (node groups, launch templates, security groups)", async () => {
+    const rs = await deltaResources();
+    expect(rs.filter((r) => typeof r.type === "string" && r.type.startsWith("aws:")).length).toBeGreaterThan(10);
+    for (const p of POLICIES) {
+      if ("validateStack" in p) expect(messages(await stack(p, rs, deltaConfig())), p.name).toEqual([]);
+      else for (const r of rs) expect(messages(await resource(p as ResourceValidationPolicy, r, deltaConfig())), `${p.name} ${r.name}`).toEqual([]);
+    }
+  });
+
+  it("node-pool-within-lease refuses a node group larger than the lease, one not scaled to zero after it, and the wrong instance type", async () => {
+    const rs = structuredClone(await deltaResources());
+    group(rs, "delta-h100-2027q1-nodes").props.scalingConfig = { desiredSize: 3, minSize: 2, maxSize: 4 };
+    rs.find((r) => r.name === "delta-l40s-2026q4-template")!.props.instanceType = "p5.48xlarge";
+    expect(messages(await stack(nodePoolWithinLease, rs, deltaConfig())).sort()).toEqual([
+      "Node group delta-h100-2027q1-nodes of lease delta-h100-2027q1 has desiredSize 3: 3 nodes x 8 GPUs = 24 GPUs, but the lease is for 16 h100-80gb GPUs (2 node(s)).",
+      "Node group delta-h100-2027q1-nodes of lease delta-h100-2027q1 may grow to 4 nodes x 8 GPUs = 32 GPUs, but the lease allows 16 (16 h100-80gb GPUs).",
+      "Node group delta-l40s-2026q4-nodes of lease delta-l40s-2026q4 launches p5.48xlarge, which does not carry l40s (the catalog's instance types for it: g6e.48xlarge).",
+    ]);
+    // The resources of January, judged once both leases have ended.
+    expect(messages(await stack(nodePoolWithinLease, await deltaResources(), deltaConfig("2027-04-01T00:00:00Z"))).sort()).toEqual([
+      "Node group delta-h100-2027q1-nodes of lease delta-h100-2027q1 has desiredSize 2, but the lease is not in force at 2027-04-01T00:00:00Z: it must be scaled to zero.",
+      "Node group delta-h100-2027q1-nodes of lease delta-h100-2027q1 has minSize 2, but the lease is not in force at 2027-04-01T00:00:00Z: it must be scaled to zero.",
+      "Node group delta-h100-2027q1-nodes of lease delta-h100-2027q1 may grow to 2 nodes x 8 GPUs = 16 GPUs, but the lease allows 0 (16 h100-80gb GPUs, not in force now).",
+      "Node group delta-l40s-2026q4-nodes of lease delta-l40s-2026q4 has desiredSize 1, but the lease is not in force at 2027-04-01T00:00:00Z: it must be scaled to zero.",
+      "Node group delta-l40s-2026q4-nodes of lease delta-l40s-2026q4 has minSize 1, but the lease is not in force at 2027-04-01T00:00:00Z: it must be scaled to zero.",
+    ]);
+  });
+
+  it("lease-labels asks for the chargeback tags on AWS resources, and skips the types that take none", async () => {
+    const sg: TestResource = { type: "aws:ec2/securityGroup:SecurityGroup", name: "sg", props: { tags: { "leasehold:tenant": "delta" } } };
+    expect(messages(await resource(leaseLabels, sg, deltaConfig()))).toEqual(["SecurityGroup sg of tenant delta lacks the tag(s) leasehold:lease, so its cost cannot be charged back to a lease."]);
+    expect(messages(await resource(leaseLabels, { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: {} }, deltaConfig()))).toEqual([]);
   });
 });
 

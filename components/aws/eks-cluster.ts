@@ -1,0 +1,125 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { CLUSTER_ADMIN_ACCESS_POLICY, CLUSTER_ROLE_POLICY, DEFAULT_SYSTEM_NODES, NODE_ROLE_POLICIES, SYSTEM_AMI_TYPE } from "../../lease/aws";
+import { nodeLaunchTemplateArgs } from "./launch-template";
+
+/** Arguments of {@link EksCluster}. */
+export interface EksClusterArgs {
+  name: string;
+  /** Kubernetes minor version, e.g. "1.33". */
+  version: string;
+  region: string;
+  vpcId: pulumi.Input<string>;
+  /** The private subnets (one per zone) the control plane's interfaces and the nodes use. */
+  privateSubnetIds: pulumi.Input<string>[];
+  /** @default private */
+  endpointAccess?: "private" | "public-and-private";
+  publicAccessCidrs?: string[];
+  /** IAM principal ARNs given cluster-admin through access entries. */
+  admins?: string[];
+  systemNodes?: { instanceType: string; count: number };
+  tags: Record<string, string>;
+}
+
+/** Where the VPC CNI is told to enforce Kubernetes NetworkPolicies. */
+export const VPC_CNI_CONFIGURATION = JSON.stringify({ enableNetworkPolicy: "true" });
+
+/**
+ * An EKS cluster for leased GPUs: the control plane (private endpoint by default), authentication
+ * by access entries only (never the aws-auth ConfigMap) with cluster-admin for the platform
+ * admins, the VPC CNI enforcing NetworkPolicies, a small system node group for the landlord's
+ * add-ons, the IAM role GPU node groups use, and an explicit Kubernetes provider.
+ */
+export class EksCluster extends pulumi.ComponentResource {
+  public readonly clusterName: pulumi.Output<string>;
+  /** The security group EKS gives the control plane (and the system nodes). */
+  public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  /** The IAM role of GPU node groups. */
+  public readonly nodeRoleArn: pulumi.Output<string>;
+  /** A kubeconfig that authenticates with `aws eks get-token`. Secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly provider: k8s.Provider;
+
+  constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("leasehold:aws:Cluster", name, {}, opts);
+    const own = { parent: this };
+    const tags = args.tags;
+    const assume = (service: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole", ...(service === "eks.amazonaws.com" ? ["sts:TagSession"] : [])] }] });
+
+    const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: assume("eks.amazonaws.com"), tags }, own);
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: CLUSTER_ROLE_POLICY }, own);
+    const publicEndpoint = args.endpointAccess === "public-and-private";
+    const cluster = new aws.eks.Cluster(
+      `${name}-eks`,
+      {
+        name: args.name,
+        version: args.version,
+        roleArn: clusterRole.arn,
+        vpcConfig: {
+          subnetIds: args.privateSubnetIds,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicEndpoint,
+          ...(publicEndpoint ? { publicAccessCidrs: args.publicAccessCidrs } : {}),
+        },
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: (args.admins ?? []).length === 0 },
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        tags,
+      },
+      { ...own, dependsOn: [clusterPolicy] },
+    );
+    for (const [i, principal] of (args.admins ?? []).entries()) {
+      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn: principal, type: "STANDARD", tags }, own);
+      new aws.eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        { clusterName: cluster.name, principalArn: principal, policyArn: CLUSTER_ADMIN_ACCESS_POLICY, accessScope: { type: "cluster" } },
+        { ...own, dependsOn: [entry] },
+      );
+    }
+    new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      { clusterName: cluster.name, addonName: "vpc-cni", configurationValues: VPC_CNI_CONFIGURATION, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
+      own,
+    );
+
+    const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: assume("ec2.amazonaws.com"), tags }, own);
+    const nodePolicies = NODE_ROLE_POLICIES.map((arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${arn.split("/").pop()}`, { role: nodeRole.name, policyArn: arn }, own));
+    const system = args.systemNodes ?? DEFAULT_SYSTEM_NODES;
+    const systemTemplate = new aws.ec2.LaunchTemplate(`${name}-system`, nodeLaunchTemplateArgs({ tags, volumeGiB: 100 }), own);
+    new aws.eks.NodeGroup(
+      `${name}-system`,
+      {
+        clusterName: cluster.name,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: args.privateSubnetIds,
+        amiType: SYSTEM_AMI_TYPE,
+        instanceTypes: [system.instanceType],
+        capacityType: "ON_DEMAND",
+        scalingConfig: { desiredSize: system.count, minSize: system.count, maxSize: system.count },
+        launchTemplate: { id: systemTemplate.id, version: pulumi.interpolate`${systemTemplate.latestVersion}` },
+        labels: { "leasehold.io/role": "system" },
+        tags,
+      },
+      { ...own, dependsOn: nodePolicies },
+    );
+
+    this.clusterName = cluster.name;
+    this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId ?? "");
+    this.nodeRoleArn = nodeRole.arn;
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([clusterName, endpoint, ca]) =>
+        stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": ca?.data ?? "" } }],
+          users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--region", args.region], interactiveMode: "Never" } } }],
+          contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+          "current-context": clusterName,
+        }),
+      ),
+    );
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, own);
+    this.registerOutputs({ clusterName: this.clusterName, clusterSecurityGroupId: this.clusterSecurityGroupId, nodeRoleArn: this.nodeRoleArn, kubeconfig: this.kubeconfig });
+  }
+}

@@ -1,0 +1,120 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { chargeback, efaInterfaces, GPU_AMI_TYPE, nodesFor, poolInstanceType } from "../../lease/aws";
+import type { GpuType } from "../../lease/catalog";
+import { leaseState, type LeaseState } from "../../lease/lifecycle";
+import type { Lease, Pool } from "../../lease/schema";
+import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
+import { nodeLaunchTemplateArgs } from "./launch-template";
+
+/** The platform's EKS cluster as a tenant stack sees it (the platform stack's outputs). */
+export interface EksPlatformRef {
+  clusterName: pulumi.Input<string>;
+  vpcId: pulumi.Input<string>;
+  clusterSecurityGroupId: pulumi.Input<string>;
+  nodeRoleArn: pulumi.Input<string>;
+  /** Private subnet ids in the order of `zones`. */
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  zones: readonly string[];
+}
+
+/** Arguments of {@link EksGpuNodePool}. */
+export interface EksGpuNodePoolArgs {
+  stack: string;
+  tenant: string;
+  lease: Lease;
+  /** The platform pool the lease is placed on. */
+  pool: Pool;
+  /** The catalog entry of the lease's GPU type. */
+  gpuType: GpuType;
+  platform: EksPlatformRef;
+  /** The deploy instant, epoch milliseconds. */
+  at: number;
+}
+
+/** What sizes a lease's node group at an instant: its nodes while in force, zero otherwise. */
+export function nodeGroupScaling(lease: Lease, type: GpuType, at: number): { desiredSize: number; minSize: number; maxSize: number } {
+  const state = leaseState(lease, at);
+  const n = state === "active" || state === "notice" ? nodesFor(lease.gpu.count, type) : 0;
+  // EKS wants maxSize >= 1 even for an empty group.
+  return { desiredSize: n, minSize: n, maxSize: Math.max(1, n) };
+}
+
+/**
+ * One lease's GPU nodes on EKS: a managed node group of the pool's instance type (AL2023 NVIDIA
+ * AMI) with the lease's labels and taint, sized ceil(GPUs / GPUs per node) while the lease is in
+ * force and scaled to zero once it is reclaimed or ended. A launch template requires IMDSv2 with
+ * one hop, encrypts the root volume, launches into the pool's capacity reservation (a capacity
+ * block through the capacity-block market and CAPACITY_BLOCK capacity) and attaches EFA
+ * interfaces or a cluster placement group when the pool asks.
+ *
+ * The lease's own security group accepts traffic only from the control plane and its own nodes:
+ * another tenant's nodes cannot reach these at the VPC layer.
+ */
+export class EksGpuNodePool extends pulumi.ComponentResource {
+  public readonly nodeGroupName: pulumi.Output<string>;
+  public readonly securityGroupId: pulumi.Output<string>;
+  public readonly state: pulumi.Output<LeaseState>;
+  public readonly desiredNodes: pulumi.Output<number>;
+
+  constructor(name: string, args: EksGpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("leasehold:aws:GpuNodePool", name, {}, opts);
+    const { lease, pool, gpuType, platform, tenant } = args;
+    const own = { parent: this };
+    const tags = { ...chargeback(args.stack, tenant, lease.id), Name: `${tenant}-${lease.id}` };
+    const instanceType = poolInstanceType(pool, gpuType);
+
+    const sg = new aws.ec2.SecurityGroup(`${name}-nodes`, { vpcId: platform.vpcId, description: `Nodes of lease ${lease.id} (tenant ${tenant}): its own nodes and the control plane only`, tags }, own);
+    const all = { ipProtocol: "-1" };
+    new aws.vpc.SecurityGroupIngressRule(`${name}-from-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: "the lease's own nodes", ...all, tags }, own);
+    new aws.vpc.SecurityGroupIngressRule(`${name}-from-control-plane`, { securityGroupId: sg.id, referencedSecurityGroupId: platform.clusterSecurityGroupId, description: "the control plane and the landlord's system nodes", ...all, tags }, own);
+    // The control plane and system nodes (DNS) accept the lease's nodes; that rule lives on the cluster's group.
+    new aws.vpc.SecurityGroupIngressRule(`${name}-to-control-plane`, { securityGroupId: platform.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, description: `nodes of lease ${lease.id}`, ...all, tags }, own);
+    new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", description: "images, the API server and the outside through NAT", ...all, tags }, own);
+    if (pool.efa) {
+      // EFA's OS-bypass traffic needs all traffic to and from the group itself, both ways.
+      new aws.vpc.SecurityGroupEgressRule(`${name}-efa-to-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: "EFA among the lease's nodes", ...all, tags }, own);
+    }
+
+    const placement = pool.placementGroup ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, own) : undefined;
+    const template = new aws.ec2.LaunchTemplate(
+      `${name}-template`,
+      nodeLaunchTemplateArgs({
+        tags,
+        volumeGiB: 500,
+        instanceType,
+        securityGroupIds: [sg.id],
+        efaInterfaces: pool.efa ? efaInterfaces(instanceType) : 0,
+        placementGroup: placement?.name,
+        reservation: pool.capacityReservation,
+      }),
+      own,
+    );
+    // A reservation or a cluster placement group lives in one zone: the group gets that zone's subnet.
+    const zone = pool.capacityReservation?.availabilityZone ?? (pool.placementGroup ? platform.zones[0] : undefined);
+    const subnetIds = pulumi.output(platform.privateSubnetIds).apply((ids) => (zone === undefined ? ids : [ids[platform.zones.indexOf(zone)]!]));
+    const scaling = nodeGroupScaling(lease, gpuType, args.at);
+    const group = new aws.eks.NodeGroup(
+      `${name}-nodes`,
+      {
+        clusterName: platform.clusterName,
+        nodeRoleArn: platform.nodeRoleArn,
+        subnetIds,
+        amiType: GPU_AMI_TYPE,
+        capacityType: pool.capacityReservation?.kind === "capacity-block" ? "CAPACITY_BLOCK" : "ON_DEMAND",
+        scalingConfig: scaling,
+        launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
+        labels: { [LABELS.lease]: lease.id, [LABELS.tenant]: tenant, "leasehold.io/pool": pool.name, "leasehold.io/gpu-type": lease.gpu.type },
+        taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: "NO_SCHEDULE" }],
+        updateConfig: { maxUnavailable: 1 },
+        tags,
+      },
+      own,
+    );
+    this.nodeGroupName = group.nodeGroupName;
+    this.securityGroupId = sg.id;
+    this.state = pulumi.output(leaseState(lease, args.at));
+    this.desiredNodes = pulumi.output(scaling.desiredSize);
+    this.registerOutputs({ nodeGroupName: this.nodeGroupName, securityGroupId: this.securityGroupId, state: this.state, desiredNodes: this.desiredNodes });
+  }
+}
