@@ -1,4 +1,9 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { affectedStacks, allStacks, parseNameStatus, type AffectedSet } from "../lease/changes";
 import { isoInstant } from "../lease/fields";
+import type { Stack } from "../lease/load";
 import { leaseEvents } from "../lease/clock";
 import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
 
@@ -7,18 +12,28 @@ export interface AffectedOptions {
   stacks: string;
   at?: number;
   since?: number;
+  /** A git revision: the stacks its diff to `head` affects. */
   base?: string;
+  head?: string;
+  /** Every stack, platforms first. */
+  all?: boolean;
   json?: boolean;
 }
 
+const ZERO_SHA = /^0{40}$/;
+
 /**
- * `leasehold affected --at TIME --since TIME`: the stacks whose leases change state in
- * `(since, at]`, one per line, so a scheduled job deploys exactly those.
+ * `leasehold affected`: which stacks to preview or deploy, in deploy order (platforms first).
+ * - `--base REF [--head REF]`: the stacks the git diff between REF (its merge base with head) and
+ *   head affects: edited stack files, tenants of an edited platform, every stack when shared code
+ *   changes (a base of all zeros, a branch's first push, means every stack);
+ * - `--at TIME --since TIME`: the lease clock, the stacks whose leases change state in `(since, at]`;
+ * - `--all`: every stack.
+ * Stack names go to stdout, one per line; why, to stderr; `--json` gives both.
  */
 export function affected(opts: AffectedOptions, io: Io): number {
-  if (opts.base !== undefined) throw new UsageError("--base: the git-diff form of affected is not available in this version; use --at and --since");
-  if (opts.at === undefined || opts.since === undefined) throw new UsageError("--at and --since are both required (RFC 3339 with an offset, or now)");
-  if (opts.since > opts.at) throw new UsageError(`--since (${isoInstant(opts.since)}) must not be after --at (${isoInstant(opts.at)})`);
+  const modes = [opts.base !== undefined, opts.at !== undefined || opts.since !== undefined, !!opts.all].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError("give one of --base REF (a git diff), --at TIME --since TIME (the lease clock) or --all");
   const folder = loadFolder(opts.stacks);
   const problems = checkFolder(folder);
   if (problems.length > 0) {
@@ -26,13 +41,68 @@ export function affected(opts: AffectedOptions, io: Io): number {
     else printProblems(io, problems);
     return EXIT.rule;
   }
+  if (opts.base !== undefined) return byDiff(folder.stacks, opts, io);
+  if (opts.all) return print(io, opts, { stacks: allStacks(folder.stacks), removed: [] }, {});
+  if (opts.at === undefined || opts.since === undefined) throw new UsageError("--at and --since are both required (RFC 3339 with an offset, or now)");
+  if (opts.since > opts.at) throw new UsageError(`--since (${isoInstant(opts.since)}) must not be after --at (${isoInstant(opts.at)})`);
   const events = leaseEvents(folder.stacks, opts.since, opts.at);
-  const stacks = [...new Set(events.map((e) => e.stack))].sort();
-  if (opts.json) {
-    printJson(io, { since: isoInstant(opts.since), at: isoInstant(opts.at), stacks: stacks.map((s) => ({ stack: s, events: events.filter((e) => e.stack === s).map(({ stack: _s, ...e }) => e) })) });
-  } else {
-    for (const s of stacks) io.out(s);
-    for (const e of events) io.err(`${e.at}  ${e.stack}  ${e.lease}  ${e.event}`);
+  const names = new Set(events.map((e) => e.stack));
+  const ordered = allStacks(folder.stacks).filter((a) => names.has(a.stack));
+  const set: AffectedSet = {
+    stacks: ordered.map((a) => {
+      const own = events.filter((e) => e.stack === a.stack).map(({ stack: _s, ...e }) => e);
+      return { ...a, reasons: own.map((e) => `${e.at} ${e.lease} ${e.event}`), events: own };
+    }),
+    removed: [],
+  };
+  return print(io, opts, set, { since: isoInstant(opts.since), at: isoInstant(opts.at) });
+}
+
+function byDiff(stacks: readonly Stack[], opts: AffectedOptions, io: Io): number {
+  const root = projectRoot(opts.stacks);
+  const stacksDir = path.relative(root, path.resolve(opts.stacks)).split(path.sep).join("/") || ".";
+  const head = opts.head ?? "HEAD";
+  let set: AffectedSet;
+  if (ZERO_SHA.test(opts.base!)) set = { stacks: allStacks(stacks).map((a) => ({ ...a, reasons: [`no base revision (${opts.base!.slice(0, 7)}...): every stack`] })), removed: [] };
+  else {
+    const git = (args: string[]) => {
+      const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
+      if (r.error) throw new UsageError(`--base: git is not available: ${r.error.message}`);
+      if (r.status !== 0) throw new UsageError(`--base: git ${args.join(" ")} failed in ${root}: ${r.stderr.trim().split("\n")[0]}`);
+      return r.stdout;
+    };
+    git(["rev-parse", "--verify", "--quiet", `${opts.base}^{commit}`]);
+    git(["rev-parse", "--verify", "--quiet", `${head}^{commit}`]);
+    // Relative to the project root, and the base's merge base with head: the pull request's own change.
+    // A rename shows as the old file deleted and the new one added: both stacks are named.
+    set = affectedStacks(stacks, parseNameStatus(git(["diff", "--name-status", "-z", "--no-renames", "--relative", `${opts.base}...${head}`])), stacksDir);
+  }
+  return print(io, opts, set, { base: opts.base, head });
+}
+
+function shape(set: AffectedSet) {
+  return {
+    stacks: set.stacks,
+    platforms: set.stacks.filter((a) => a.role === "platform").map((a) => a.stack),
+    tenants: set.stacks.filter((a) => a.role === "tenant").map((a) => a.stack),
+    removed: set.removed,
+  };
+}
+
+function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<string, unknown>): number {
+  if (opts.json) printJson(io, { ...extra, ...shape(set) });
+  else {
+    for (const a of set.stacks) io.out(a.stack);
+    for (const a of set.stacks) for (const why of a.reasons) io.err(`${a.stack}: ${why}`);
+    for (const r of set.removed) io.err(`${r}: its stack file was removed (destroy it with pulumi destroy --exclude-protected; leasehold previews only stacks that exist)`);
   }
   return EXIT.ok;
+}
+
+/** The folder of the nearest Pulumi.yaml at or above the stacks folder. */
+function projectRoot(stacksDir: string): string {
+  for (let dir = path.resolve(stacksDir); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) throw new UsageError(`--base: no Pulumi.yaml at or above ${stacksDir}: leasehold compares paths relative to the project`);
+  }
 }

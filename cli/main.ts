@@ -1,9 +1,11 @@
+import * as fs from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check } from "./check";
-import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
+import { defaultStacksDir, EXIT, parseTimeOption, printJson, processIo, UsageError, type Io } from "./common";
 import { admit } from "./admit";
 import { affected } from "./affected";
 import { policyConfig } from "./policy-config";
+import { readIssueForm, requestArgsFromIssue } from "./issue-form";
 import { purge } from "./purge";
 import { reclaim } from "./reclaim";
 import { report } from "./report";
@@ -226,24 +228,68 @@ Examples:
 
   cmd
     .command("affected")
-    .description("the lease clock: the stacks whose leases change state (start, end, notice, reclaim) in (--since, --at]")
-    .option("--at <time>", "the end of the interval: RFC 3339 with an offset, or now")
-    .option("--since <time>", "the start of the interval (exclusive), e.g. the last scheduled run")
-    .option("--base <ref>", "the stacks a git diff affects (not available in this version)")
-    .option("--json", "print the stacks and their events as JSON")
+    .description("the stacks to preview or deploy, platforms first: those a git diff affects (--base), those whose leases change state (--at --since), or all")
+    .option("--base <ref>", "a git revision: the stacks the diff from its merge base to --head affects")
+    .option("--head <ref>", "with --base: the revision compared (default HEAD)")
+    .option("--at <time>", "the lease clock: the end of the interval, RFC 3339 with an offset, or now")
+    .option("--since <time>", "the lease clock: the start of the interval (exclusive), e.g. the last scheduled run")
+    .option("--all", "every stack")
+    .option("--json", 'print {"stacks": [{stack, role, reasons}], "platforms", "tenants", "removed"} on stdout')
     .addOption(stacksOption())
-    .addHelpText("after", "\nStack names go to stdout, one per line; the events to stderr. Example:\n  $ leasehold affected --since 2026-12-01T00:00:00Z --at now")
-    .action((o: { at?: string; since?: string; base?: string; json?: boolean; stacks?: string }) => {
+    .addHelpText(
+      "after",
+      "\nStack names go to stdout, one per line, in deploy order; the reasons to stderr. Examples:\n  $ leasehold affected --base origin/main\n  $ leasehold affected --since 2026-12-01T00:00:00Z --at now\n  $ leasehold affected --all --json",
+    )
+    .action((o: { at?: string; since?: string; base?: string; head?: string; all?: boolean; json?: boolean; stacks?: string }) => {
       result.code = affected(
         {
           stacks: o.stacks ?? defaultStacksDir(),
           at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
           since: o.since === undefined ? undefined : parseTimeOption("--since", o.since),
           base: o.base,
+          head: o.head,
+          all: o.all,
           json: o.json,
         },
         io,
       );
+    });
+
+  cmd
+    .command("request-from-issue")
+    .description("leasehold request, with its options read from a lease request filed through the issue form")
+    .requiredOption("--body <file>", "the issue's body, as GitHub renders the form (- for standard input)")
+    .option("--form <file>", "the issue form (default: .github/ISSUE_TEMPLATE/lease-request.yml of the project)")
+    .option("--dry-run", "print the resulting stack file instead of writing it")
+    .option("--json", "print machine-readable results on stdout")
+    .addOption(stacksOption())
+    .action(async (o: { body: string; form?: string; dryRun?: boolean; json?: boolean; stacks?: string }) => {
+      const stacks = o.stacks ?? defaultStacksDir();
+      const read = (file: string, what: string) => {
+        try {
+          return fs.readFileSync(file === "-" ? 0 : file, "utf8");
+        } catch (e) {
+          throw new UsageError(`${what}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      };
+      const body = read(o.body, "--body");
+      let form: { file: string; text: string };
+      try {
+        form = readIssueForm(stacks, o.form);
+      } catch (e) {
+        throw new UsageError(`--form: cannot read the issue form: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      const mapped = requestArgsFromIssue(body, form.text);
+      if ("problems" in mapped) {
+        if (o.json) printJson(io, { ok: false, reason: "the request is incomplete", problems: mapped.problems.map((message) => ({ file: o.body, path: "", message })) });
+        else {
+          for (const p of mapped.problems) io.err(`${o.body}: ${p}`);
+          io.err("request refused: the issue does not say enough; no file was changed");
+        }
+        result.code = EXIT.rule;
+        return;
+      }
+      result.code = await main(["request", ...mapped.args, "--stacks", stacks, ...(o.dryRun ? ["--dry-run"] : []), ...(o.json ? ["--json"] : [])], io);
     });
 
   cmd

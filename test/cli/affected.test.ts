@@ -13,15 +13,25 @@ describe("leasehold affected (the lease clock)", () => {
       since: "2026-11-27T00:00:00Z",
       at: "2026-12-01T00:00:00Z",
       stacks: [
-        { stack: "tenant-acme", events: [{ lease: "acme-h100-2026q4", event: "start", at: "2026-12-01T00:00:00Z" }] },
+        {
+          stack: "tenant-acme",
+          role: "tenant",
+          reasons: ["2026-12-01T00:00:00Z acme-h100-2026q4 start"],
+          events: [{ lease: "acme-h100-2026q4", event: "start", at: "2026-12-01T00:00:00Z" }],
+        },
         {
           stack: "tenant-corvid",
+          role: "tenant",
+          reasons: ["2026-11-27T09:00:00Z corvid-l40s-2026q4 notice", "2026-11-30T09:00:00Z corvid-l40s-2026q4 reclaim"],
           events: [
             { lease: "corvid-l40s-2026q4", event: "notice", at: "2026-11-27T09:00:00Z" },
             { lease: "corvid-l40s-2026q4", event: "reclaim", at: "2026-11-30T09:00:00Z" },
           ],
         },
       ],
+      platforms: [],
+      tenants: ["tenant-acme", "tenant-corvid"],
+      removed: [],
     });
   });
 
@@ -32,9 +42,16 @@ describe("leasehold affected (the lease clock)", () => {
     expect(second.stdout.trim()).toBe("");
   });
 
-  it("refuses --since after --at, missing bounds, and the git form (exit 2)", async () => {
+  it("refuses --since after --at, missing bounds, and mixed modes (exit 2)", async () => {
     expect((await affected("--since", "2027-01-02T00:00:00Z", "--at", "2027-01-01T00:00:00Z")).code).toBe(2);
     expect((await affected("--at", "now")).code).toBe(2);
-    expect((await affected("--base", "origin/main")).code).toBe(2);
+    const mixed = await affected("--base", "HEAD", "--at", "now", "--since", "2026-01-01T00:00:00Z");
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain("give one of --base REF (a git diff), --at TIME --since TIME (the lease clock) or --all");
+  });
+
+  it("lists every stack with --all, platforms first", async () => {
+    const r = await affected("--all");
+    expect(r.stdout.trim().split("\n")).toEqual(["platform-aws", "platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid", "tenant-delta"]);
   });
 });
