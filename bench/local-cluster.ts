@@ -27,7 +27,7 @@ function seconds(fn: () => unknown): number {
  * apply --server-side` of the same objects (from `leasehold render`, in a namespace of their own),
  * and a no-op `pulumi preview` vs `kubectl diff` of those objects.
  */
-export function pulumiVsKubectl(PATH: string, runs: number): { up: number[]; apply: number[]; preview: number[]; diff: number[] } {
+export function pulumiVsKubectl(PATH: string, runs: number, extraEnv: NodeJS.ProcessEnv = {}): { up: number[]; apply: number[]; preview: number[]; diff: number[] } {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-cluster-"));
   const state = path.join(work, "controlplane");
   const base = { ...process.env, PATH };
@@ -38,7 +38,7 @@ export function pulumiVsKubectl(PATH: string, runs: number): { up: number[]; app
     registerPoolNodes(path.join(ROOT, "stacks"), kenv);
     const project = path.join(work, "project");
     syncProject(project);
-    const env = pulumiEnv({ ...kenv, LEASEHOLD_AT: AT }, path.join(work, "pulumi-home"), "bench");
+    const env = pulumiEnv({ ...kenv, LEASEHOLD_AT: AT, ...extraEnv }, path.join(work, "pulumi-home"), "bench");
     const backend = path.join(work, "state");
     ensureStack(project, env, backend, "platform-local");
     pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "platform-local"]);
@@ -48,7 +48,11 @@ export function pulumiVsKubectl(PATH: string, runs: number): { up: number[]; app
       ensureStack(project, env, backend, stack);
       out.up.push(seconds(() => pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", stack])));
       out.preview.push(seconds(() => pulumi(project, env, ["preview", "--stack", stack])));
-      pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", stack]);
+      // A fresh stack each run: the tenant namespace is protected (tenant data), so it is left out of
+      // the destroy, the stack is removed, and the namespace deleted by hand.
+      pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", stack]);
+      pulumi(project, env, ["stack", "rm", "--yes", "--force", "--preserve-config", "--stack", stack]);
+      sh("kubectl", ["delete", "namespace", "acme", "--wait=true"], { env: kenv });
       // The same objects for kubectl, in a namespace of their own so both runs start fresh.
       const ns = `acme-kubectl-${i}`;
       const docs = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string; metadata: Record<string, any> });
@@ -68,4 +72,28 @@ export function pulumiVsKubectl(PATH: string, runs: number): { up: number[]; app
     fs.rmSync(work, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * The floor under any Pulumi Node.js figure: `pulumi preview` of a program that only loads
+ * @pulumi/pulumi and @pulumi/kubernetes and declares nothing (CLI, language host, Node, the SDK).
+ */
+export function emptyProgramPreview(PATH: string, runs: number): number[] {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-floor-"));
+  try {
+    const proj = path.join(work, "project");
+    fs.mkdirSync(proj);
+    fs.writeFileSync(path.join(proj, "Pulumi.yaml"), "name: floor\nruntime: nodejs\n");
+    fs.writeFileSync(path.join(proj, "package.json"), '{"name": "floor", "main": "index.js"}\n');
+    fs.writeFileSync(path.join(proj, "index.js"), 'const pulumi = require("@pulumi/pulumi");\nrequire("@pulumi/kubernetes");\nexports.stack = pulumi.getStack();\n');
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(proj, "node_modules"));
+    const env = pulumiEnv({ ...process.env, PATH }, path.join(work, "pulumi-home"), "bench");
+    fs.mkdirSync(path.join(work, "state"));
+    sh("pulumi", ["login", `file://${path.join(work, "state")}`], { env, cwd: proj });
+    sh("pulumi", ["stack", "init", "floor"], { env, cwd: proj });
+    sh("pulumi", ["preview", "--stack", "floor", "--non-interactive"], { env, cwd: proj });
+    return Array.from({ length: runs }, () => seconds(() => sh("pulumi", ["preview", "--stack", "floor", "--non-interactive"], { env, cwd: proj })));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }

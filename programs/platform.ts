@@ -1,8 +1,6 @@
-import * as aws from "@pulumi/aws";
+import type * as awsSdk from "@pulumi/aws";
 import type { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { EksCluster } from "../components/aws/eks-cluster";
-import { NetworkIsolation } from "../components/aws/network-isolation";
 import { Cluster, existingKubeconfig } from "../components/cluster";
 import { LeaseAdmission } from "../components/lease-admission";
 import { PoolInventory } from "../components/pool-inventory";
@@ -40,6 +38,10 @@ export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptio
  * which read the outputs returned here.
  */
 function eksPlatform(stack: PlatformStack, cluster: EksClusterConfig, pools: unknown[]) {
+  // Loaded only here: the AWS SDK costs about a second to load, which no existing-cluster stack should pay.
+  const aws = require("@pulumi/aws") as typeof awsSdk;
+  const { EksCluster } = require("../components/aws/eks-cluster") as typeof import("../components/aws/eks-cluster");
+  const { NetworkIsolation } = require("../components/aws/network-isolation") as typeof import("../components/aws/network-isolation");
   const region = regionOf(cluster.availabilityZones[0]!);
   const provider = new aws.Provider("aws", { region });
   const tags = chargeback(stack.name);

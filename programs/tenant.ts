@@ -1,6 +1,6 @@
-import * as awsSdk from "@pulumi/aws";
+import type * as awsSdk from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EksGpuNodePool, type EksPlatformRef } from "../components/aws/eks-gpu-node-pool";
+import type { EksPlatformRef } from "../components/aws/eks-gpu-node-pool";
 import { Cluster } from "../components/cluster";
 import { GpuNodePool } from "../components/gpu-node-pool";
 import { TenantNamespace } from "../components/tenant-namespace";
@@ -41,7 +41,10 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   if (clusterCfg.provider === "eks") {
     // The lease's node groups go into the platform's cluster, with its node role, subnets and
     // security groups read from the platform stack's outputs.
-    const aws = new awsSdk.Provider("aws", { region: regionOf(clusterCfg.availabilityZones[0]!) });
+    // Loaded only here: the AWS SDK costs about a second to load, which no existing-cluster stack should pay.
+    const { Provider } = require("@pulumi/aws") as typeof awsSdk;
+    const { EksGpuNodePool } = require("../components/aws/eks-gpu-node-pool") as typeof import("../components/aws/eks-gpu-node-pool");
+    const aws = new Provider("aws", { region: regionOf(clusterCfg.availabilityZones[0]!) });
     const ref: EksPlatformRef = {
       clusterName: platformRef.requireOutput("clusterName") as pulumi.Output<string>,
       vpcId: platformRef.requireOutput("vpcId") as pulumi.Output<string>,
