@@ -15,7 +15,8 @@ function main(): void {
     env.KUBECONFIG = kubeconfig;
     pulumi(PROJECT, env, ["login", `file://${BACKEND}`]);
     for (const stack of deployOrder().reverse()) {
-      const r = pulumi(PROJECT, env, ["destroy", "--yes", "--skip-preview", "--stack", stack.name], true);
+      // Tenant namespaces are protected (tenant data): they go with the control plane below.
+      const r = pulumi(PROJECT, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", stack.name], true);
       console.error(`[down:local] destroy ${stack.name}: ${r.code === 0 ? "ok" : `failed (${r.stderr.trim().split("\n").pop()})`}`);
     }
   }

@@ -13,14 +13,26 @@ export const BACKEND = path.join(LOCAL, "state");
 export const CONTROLPLANE = path.join(LOCAL, "controlplane");
 const PASSPHRASE = process.env.PULUMI_CONFIG_PASSPHRASE ?? "leasehold-local";
 
-/** The stacks of stacks/ in deploy order: platforms first, then tenants; only existing clusters. */
+/**
+ * The stacks of stacks/ the local control plane can hold, in deploy order: the existing-cluster
+ * platforms first, then their tenants. EKS platforms and their tenants need AWS and are skipped.
+ */
 export function deployOrder(): Stack[] {
   const stacks = listStackFiles(path.join(ROOT, "stacks"))
     .map((f) => loadStackFile(f))
     .filter((r): r is Extract<typeof r, { ok: true }> => r.ok)
     .map((r) => r.stack);
-  const local = (s: Stack) => (s.role === "platform" ? s.config.cluster.provider === "existing" : true);
-  return [...stacks.filter((s) => s.role === "platform" && local(s)), ...stacks.filter((s) => s.role === "tenant")];
+  const platforms = stacks.filter((s) => s.role === "platform" && s.config.cluster.provider === "existing");
+  const names = new Set(platforms.map((p) => p.name));
+  return [...platforms, ...stacks.filter((s) => s.role === "tenant" && names.has(s.config.platform))];
+}
+
+/** The stacks deployOrder leaves out, with why. */
+export function skippedStacks(): string[] {
+  const kept = new Set(deployOrder().map((s) => s.name));
+  return listStackFiles(path.join(ROOT, "stacks"))
+    .map((f) => path.basename(f).replace(/^Pulumi\.(.+)\.yaml$/, "$1"))
+    .filter((n) => !kept.has(n));
 }
 
 export function localEnv(): NodeJS.ProcessEnv {
@@ -42,6 +54,8 @@ function main(): void {
   const nodes = registerPoolNodes(path.join(ROOT, "stacks"), env);
   console.error(`[up:local] control plane up (KUBECONFIG=${env.KUBECONFIG}); ${nodes.length} pool nodes registered`);
   syncProject(PROJECT);
+  const skipped = skippedStacks();
+  if (skipped.length > 0) console.error(`[up:local] skipping ${skipped.join(", ")}: EKS platforms and their tenants need AWS, not the local control plane`);
   for (const stack of deployOrder()) {
     ensureStack(PROJECT, env, BACKEND, stack.name);
     const cfg = path.join(LOCAL, `policy-config.${stack.name}.json`);
