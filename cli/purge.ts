@@ -14,8 +14,10 @@ export interface PurgeOptions {
   /** Must repeat the tenant's name (not needed with --cancel). */
   confirm?: string;
   cancel?: boolean;
-  /** The instant of the confirmation (epoch milliseconds). */
+  /** The instant of the confirmation (epoch milliseconds): now, or LEASEHOLD_AT. */
   now: number;
+  /** The real clock, to say when `now` is simulated. @default Date.now() */
+  clock?: number;
   json?: boolean;
 }
 
@@ -50,7 +52,7 @@ export function purge(opts: PurgeOptions, io: Io): number {
   if (!config) throw new Error("a valid stack file has a config map");
 
   let summary: string;
-  let next: string[] = [];
+  const next: string[] = [];
   if (opts.cancel) {
     if (!existing) return refuse([{ file, path: KEY, message: `tenant ${name} is not marked for purge` }], "nothing to cancel");
     config.delete(KEY);
@@ -69,10 +71,13 @@ export function purge(opts: PurgeOptions, io: Io): number {
     (child(marker, "confirmedAt") as Scalar).type = Scalar.QUOTE_DOUBLE;
     config.set(KEY, marker);
     summary = `tenant ${name} marked for purge at ${isoInstant(opts.now)}`;
-    next = [
+    // A marker counts from its confirmedAt on; under a clock set ahead (LEASEHOLD_AT) that is not yet.
+    const real = opts.clock ?? Date.now();
+    if (opts.now > real) next.push(`note: confirmed at ${isoInstant(opts.now)}, ahead of the clock (${isoInstant(real)}, LEASEHOLD_AT is set): the namespace stays protected for deploys before that instant`);
+    next.push(
       `next: pulumi up --stack ${stack.name}        lifts the protection of namespace ${name}`,
       `      pulumi destroy --stack ${stack.name}   deletes namespace ${name} and every PersistentVolumeClaim in it`,
-    ];
+    );
   }
 
   const text = doc.toString(STRINGIFY);

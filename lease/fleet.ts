@@ -23,6 +23,17 @@ export function poolCapacity(platform: PlatformStack, pool: Pool): number {
   return nodes * perNode;
 }
 
+/**
+ * The GPUs a lease takes from its pool. On EKS a node group holds whole nodes, so a lease of 12
+ * GPUs on 8-GPU nodes takes 2 nodes (16 GPUs) of the pool's maxNodes; on an existing cluster the
+ * lease names its nodes, which the node rules already keep exclusive, so it takes what it leases.
+ */
+export function poolFootprint(platform: PlatformStack, pool: Pool, lease: Lease): number {
+  const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
+  if (platform.config.cluster.provider !== "eks" || perNode <= 0) return lease.gpu.count;
+  return Math.ceil(lease.gpu.count / perNode) * perNode;
+}
+
 /** Checks the rules that span stack files; the stacks must each be valid on their own. */
 export function checkFleet(stacks: readonly Stack[]): Problem[] {
   const problems: Problem[] = [];
@@ -145,10 +156,13 @@ type At = (stack: Stack, path: PropertyKey[], message: string) => void;
  */
 function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At): void {
   const capacity = poolCapacity(platform, pool);
+  const eks = platform.config.cluster.provider === "eks";
+  const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
   const events: { t: number; delta: number; p: Placed }[] = [];
   for (const p of leases) {
     if (p.to <= p.from) continue;
-    events.push({ t: p.from, delta: p.lease.gpu.count, p }, { t: p.to, delta: -p.lease.gpu.count, p });
+    const take = poolFootprint(platform, pool, p.lease);
+    events.push({ t: p.from, delta: take, p }, { t: p.to, delta: -take, p });
   }
   events.sort((a, b) => a.t - b.t || a.delta - b.delta);
   const live = new Set<Placed>();
@@ -161,12 +175,22 @@ function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At
     }
     live.add(e.p);
     if (sum > capacity) {
-      const holders = [...live].map((p) => `${p.lease.id} (${p.lease.gpu.count})`).join(", ");
-      at(
-        e.p.stack,
-        ["leasehold:leases", e.p.index, "gpu", "count"],
-        `pool ${pool.name} of ${platform.name} holds ${capacity} GPUs, but from ${isoInstant(e.t)} its leases in force would hold ${sum}: ${holders}`,
-      );
+      if (eks && perNode > 0) {
+        const nodes = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
+        const holders = [...live].map((p) => `${p.lease.id} (${p.lease.gpu.count} GPUs, ${nodes(poolFootprint(platform, pool, p.lease) / perNode)})`).join(", ");
+        at(
+          e.p.stack,
+          ["leasehold:leases", e.p.index, "gpu", "count"],
+          `pool ${pool.name} of ${platform.name} holds ${nodes(capacity / perNode)} of ${perNode} GPUs (maxNodes), but from ${isoInstant(e.t)} its leases in force would take ${nodes(sum / perNode)} (a node group holds whole nodes): ${holders}`,
+        );
+      } else {
+        const holders = [...live].map((p) => `${p.lease.id} (${p.lease.gpu.count})`).join(", ");
+        at(
+          e.p.stack,
+          ["leasehold:leases", e.p.index, "gpu", "count"],
+          `pool ${pool.name} of ${platform.name} holds ${capacity} GPUs, but from ${isoInstant(e.t)} its leases in force would hold ${sum}: ${holders}`,
+        );
+      }
     }
   }
 }

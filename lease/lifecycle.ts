@@ -1,5 +1,5 @@
 import { instant } from "./fields";
-import type { Lease } from "./schema";
+import type { Lease, Purge } from "./schema";
 
 /**
  * Where a lease stands at an instant:
@@ -79,4 +79,12 @@ export function leasesBlockingPurge(leases: readonly Lease[], at: number): Lease
 export function purgeBlocker(lease: Lease, at: number): string {
   const { from, to } = forceInterval(lease);
   return from > at ? `lease ${lease.id} starts at ${lease.window.start}` : `lease ${lease.id} is in force until ${new Date(to).toISOString().replace(".000Z", "Z")}`;
+}
+
+/**
+ * A purge marker lifts the data's protection only from its `confirmedAt` on: a marker written
+ * under a simulated clock (LEASEHOLD_AT ahead of now) protects nothing sooner than it says.
+ */
+export function purgeInEffect(purge: Purge | undefined, at: number): boolean {
+  return purge !== undefined && at >= instant(purge.confirmedAt);
 }

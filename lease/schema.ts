@@ -66,7 +66,7 @@ export const capacityReservationSchema = z.strictObject({
   id: z.string().regex(/^cr-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: "expected a capacity reservation id such as cr-0123456789abcdef0" }),
   /** `capacity-block` (EC2 Capacity Blocks for ML) or `odcr` (an On-Demand Capacity Reservation). */
   kind: z.enum(["capacity-block", "odcr"], { error: "expected capacity-block or odcr" }),
-  /** The reservation's availability zone (one of the cluster's): the pool's nodes launch only there. */
+  /** The reservation's availability zone (one of the cluster's; required on EKS): the pool's nodes launch only there. */
   availabilityZone: z.string({ error: "expected an availability zone such as us-east-2a" }).optional(),
 });
 
@@ -213,6 +213,14 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
         ctx.add(["pools", i, "instanceType"], `is required: the catalog names no instance type for ${pool.gpuType}`, undefined);
       }
       const reservationZone = pool.capacityReservation?.availabilityZone;
+      if (pool.capacityReservation && reservationZone === undefined && cfg.cluster?.provider === "eks") {
+        // A reservation lives in one zone; a node group spread over the others would launch outside it.
+        ctx.add(
+          ["pools", i, "capacityReservation", "availabilityZone"],
+          `is required: a capacity reservation lives in one availability zone, and the pool's nodes launch only in that zone's subnet (one of ${cfg.cluster.availabilityZones.join(", ")})`,
+          undefined,
+        );
+      }
       if (reservationZone !== undefined && cfg.cluster?.provider === "eks" && !cfg.cluster.availabilityZones.includes(reservationZone)) {
         ctx.add(["pools", i, "capacityReservation", "availabilityZone"], `expected one of the cluster's availability zones (${cfg.cluster.availabilityZones.join(", ")}): the pool needs a subnet there`, reservationZone);
       }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { leasesBlockingPurge, purgeBlocker } from "../lease/lifecycle";
+import { leasesBlockingPurge, purgeBlocker, purgeInEffect } from "../lease/lifecycle";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
 
 /**
@@ -24,7 +24,8 @@ export const tenantDataRetained: ResourceValidationPolicy = {
     const tenant = c.tenant.config.tenant.name;
     const meta = (args.props.metadata ?? {}) as { name?: string; namespace?: string };
     if (isNamespace ? meta.name !== tenant : (meta.namespace ?? tenant) !== tenant) return;
-    const purge = c.tenant.config.purge;
+    // A marker confirmed after the deploy instant does not count yet: the data stays protected.
+    const purge = purgeInEffect(c.tenant.config.purge, c.at) ? c.tenant.config.purge : undefined;
     const how = `confirm the deletion with leasehold purge --stack ${c.raw.stack} --tenant ${tenant} --confirm ${tenant}`;
 
     if (purge) {

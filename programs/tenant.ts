@@ -5,6 +5,7 @@ import { Cluster } from "../components/cluster";
 import { GpuNodePool } from "../components/gpu-node-pool";
 import { TenantNamespace } from "../components/tenant-namespace";
 import { regionOf } from "../lease/aws";
+import { purgeInEffect } from "../lease/lifecycle";
 import type { PlatformStack, TenantStack } from "../lease/load";
 import { tenantKubeconfig } from "./kubeconfig";
 
@@ -30,7 +31,7 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   const adminKubeconfig = pulumi.secret(platformRef.requireOutput("kubeconfig")) as pulumi.Output<string>;
   const cluster = new Cluster("cluster", { kubeconfig: adminKubeconfig });
   const inCluster = { provider: cluster.provider };
-  const ns = new TenantNamespace(tenant.name, { tenant, leases, catalog: platform.catalog, at, purge: stack.config.purge !== undefined }, inCluster);
+  const ns = new TenantNamespace(tenant.name, { tenant, leases, catalog: platform.catalog, at, purge: purgeInEffect(stack.config.purge, at) }, inCluster);
   const common = {
     namespace: ns.namespace,
     gpuQuota: ns.gpuQuota,
@@ -53,9 +54,15 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
       privateSubnetIds: platformRef.requireOutput("privateSubnetIds") as pulumi.Output<string[]>,
       zones: clusterCfg.availabilityZones,
     };
+    const { TenantNodeNetwork } = require("../components/aws/tenant-node-network") as typeof import("../components/aws/tenant-node-network");
+    const nodeNetwork = new TenantNodeNetwork(tenant.name, { stack: stack.name, tenant: tenant.name, vpcId: ref.vpcId }, { provider: aws });
     const groups = leases.map((lease) => {
       const pool = platform.config.pools.find((p) => p.name === lease.placement.pool)!;
-      return new EksGpuNodePool(lease.id, { stack: stack.name, tenant: tenant.name, lease, pool, gpuType: platform.catalog[lease.gpu.type]!, platform: ref, at }, { provider: aws, dependsOn: [ns] });
+      return new EksGpuNodePool(
+        lease.id,
+        { stack: stack.name, tenant: tenant.name, lease, pool, gpuType: platform.catalog[lease.gpu.type]!, platform: ref, tenantSecurityGroupId: nodeNetwork.securityGroupId, at },
+        { provider: aws, dependsOn: [ns] },
+      );
     });
     return {
       ...common,

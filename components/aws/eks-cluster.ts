@@ -17,7 +17,7 @@ export interface EksClusterArgs {
   /** @default private */
   endpointAccess?: "private" | "public-and-private";
   publicAccessCidrs?: string[];
-  /** IAM principal ARNs given cluster-admin through access entries. */
+  /** IAM principal ARNs given cluster-admin through access entries (not the principal that creates the cluster: it has cluster-admin already). */
   admins?: string[];
   systemNodes?: { instanceType: string; count: number };
   tags: Record<string, string>;
@@ -63,21 +63,25 @@ export class EksCluster extends pulumi.ComponentResource {
           endpointPublicAccess: publicEndpoint,
           ...(publicEndpoint ? { publicAccessCidrs: args.publicAccessCidrs } : {}),
         },
-        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: (args.admins ?? []).length === 0 },
+        // Fixed, never derived from `admins`: EKS replaces the cluster when this changes. The creator
+        // (the principal running `pulumi up`) keeps cluster-admin, which the provider below uses.
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
         enabledClusterLogTypes: ["api", "audit", "authenticator"],
         tags,
       },
       { ...own, dependsOn: [clusterPolicy] },
     );
+    const access: pulumi.Resource[] = [];
     for (const [i, principal] of (args.admins ?? []).entries()) {
       const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn: principal, type: "STANDARD", tags }, own);
-      new aws.eks.AccessPolicyAssociation(
+      const association = new aws.eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         { clusterName: cluster.name, principalArn: principal, policyArn: CLUSTER_ADMIN_ACCESS_POLICY, accessScope: { type: "cluster" } },
         { ...own, dependsOn: [entry] },
       );
+      access.push(association);
     }
-    new aws.eks.Addon(
+    const vpcCni = new aws.eks.Addon(
       `${name}-vpc-cni`,
       { clusterName: cluster.name, addonName: "vpc-cni", configurationValues: VPC_CNI_CONFIGURATION, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
       own,
@@ -119,7 +123,8 @@ export class EksCluster extends pulumi.ComponentResource {
         }),
       ),
     );
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, own);
+    // Kubernetes objects wait for the admins' access and for the CNI that enforces their NetworkPolicies.
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { ...own, dependsOn: [...access, vpcCni] });
     this.registerOutputs({ clusterName: this.clusterName, clusterSecurityGroupId: this.clusterSecurityGroupId, nodeRoleArn: this.nodeRoleArn, kubeconfig: this.kubeconfig });
   }
 }

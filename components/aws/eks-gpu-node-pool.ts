@@ -28,6 +28,8 @@ export interface EksGpuNodePoolArgs {
   /** The catalog entry of the lease's GPU type. */
   gpuType: GpuType;
   platform: EksPlatformRef;
+  /** The tenant's node security group ({@link TenantNodeNetwork}), carried beside the lease's own. */
+  tenantSecurityGroupId?: pulumi.Input<string>;
   /** The deploy instant, epoch milliseconds. */
   at: number;
 }
@@ -48,8 +50,9 @@ export function nodeGroupScaling(lease: Lease, type: GpuType, at: number): { des
  * block through the capacity-block market and CAPACITY_BLOCK capacity) and attaches EFA
  * interfaces or a cluster placement group when the pool asks.
  *
- * The lease's own security group accepts traffic only from the control plane and its own nodes:
- * another tenant's nodes cannot reach these at the VPC layer.
+ * The lease's own security group accepts traffic only from the control plane and its own nodes;
+ * the tenant's group (when given) adds the tenant's other leases. Another tenant's nodes cannot
+ * reach these at the VPC layer.
  */
 export class EksGpuNodePool extends pulumi.ComponentResource {
   public readonly nodeGroupName: pulumi.Output<string>;
@@ -66,14 +69,17 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
 
     const sg = new aws.ec2.SecurityGroup(`${name}-nodes`, { vpcId: platform.vpcId, description: `Nodes of lease ${lease.id} (tenant ${tenant}): its own nodes and the control plane only`, tags }, own);
     const all = { ipProtocol: "-1" };
-    new aws.vpc.SecurityGroupIngressRule(`${name}-from-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: "the lease's own nodes", ...all, tags }, own);
-    new aws.vpc.SecurityGroupIngressRule(`${name}-from-control-plane`, { securityGroupId: sg.id, referencedSecurityGroupId: platform.clusterSecurityGroupId, description: "the control plane and the landlord's system nodes", ...all, tags }, own);
-    // The control plane and system nodes (DNS) accept the lease's nodes; that rule lives on the cluster's group.
-    new aws.vpc.SecurityGroupIngressRule(`${name}-to-control-plane`, { securityGroupId: platform.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, description: `nodes of lease ${lease.id}`, ...all, tags }, own);
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", description: "images, the API server and the outside through NAT", ...all, tags }, own);
+    // Descriptions keep to the characters EC2 accepts in them (no apostrophes).
+    const rules: pulumi.Resource[] = [
+      new aws.vpc.SecurityGroupIngressRule(`${name}-from-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: `nodes of lease ${lease.id}`, ...all, tags }, own),
+      new aws.vpc.SecurityGroupIngressRule(`${name}-from-control-plane`, { securityGroupId: sg.id, referencedSecurityGroupId: platform.clusterSecurityGroupId, description: "the control plane and the system nodes of the landlord", ...all, tags }, own),
+      // The control plane and system nodes (DNS) accept the lease's nodes; that rule lives on the cluster's group.
+      new aws.vpc.SecurityGroupIngressRule(`${name}-to-control-plane`, { securityGroupId: platform.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, description: `nodes of lease ${lease.id}`, ...all, tags }, own),
+      new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", description: "images, the API server and the outside through NAT", ...all, tags }, own),
+    ];
     if (pool.efa) {
       // EFA's OS-bypass traffic needs all traffic to and from the group itself, both ways.
-      new aws.vpc.SecurityGroupEgressRule(`${name}-efa-to-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: "EFA among the lease's nodes", ...all, tags }, own);
+      rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-efa-to-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: `EFA among the nodes of lease ${lease.id}`, ...all, tags }, own));
     }
 
     const placement = pool.placementGroup ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, own) : undefined;
@@ -83,15 +89,16 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
         tags,
         volumeGiB: 500,
         instanceType,
-        securityGroupIds: [sg.id],
+        securityGroupIds: args.tenantSecurityGroupId === undefined ? [sg.id] : [sg.id, args.tenantSecurityGroupId],
         efaInterfaces: pool.efa ? efaInterfaces(instanceType) : 0,
         placementGroup: placement?.name,
         reservation: pool.capacityReservation,
       }),
       own,
     );
-    // A reservation or a cluster placement group lives in one zone: the group gets that zone's subnet.
-    const zone = pool.capacityReservation?.availabilityZone ?? (pool.placementGroup ? platform.zones[0] : undefined);
+    // A reservation or a cluster placement group lives in one zone, and EFA's OS-bypass traffic
+    // does not leave its subnet: such a group gets one zone's subnet.
+    const zone = pool.capacityReservation?.availabilityZone ?? (pool.placementGroup || pool.efa ? platform.zones[0] : undefined);
     const subnetIds = pulumi.output(platform.privateSubnetIds).apply((ids) => (zone === undefined ? ids : [ids[platform.zones.indexOf(zone)]!]));
     const scaling = nodeGroupScaling(lease, gpuType, args.at);
     const group = new aws.eks.NodeGroup(
@@ -109,7 +116,8 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
         updateConfig: { maxUnavailable: 1 },
         tags,
       },
-      own,
+      // Nodes that boot before their rules exist cannot reach the API server and fail to join.
+      { ...own, dependsOn: rules },
     );
     this.nodeGroupName = group.nodeGroupName;
     this.securityGroupId = sg.id;

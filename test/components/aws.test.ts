@@ -85,7 +85,8 @@ describe("the EKS platform program", () => {
     expect(cluster.inputs.version).toBe("1.33");
     expect(cluster.inputs.vpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: false });
     expect(cluster.inputs.vpcConfig.publicAccessCidrs).toBeUndefined();
-    expect(cluster.inputs.accessConfig).toEqual({ authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
+    // Fixed whatever the admins: a change of this flag replaces the cluster.
+    expect(cluster.inputs.accessConfig).toEqual({ authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
     expect(ofType(r, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn)).toEqual(["arn:aws:iam::123456789012:role/platform-admins"]);
     expect(ofType(r, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0]!.inputs).toMatchObject({
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
@@ -144,6 +145,15 @@ describe("the EKS platform program", () => {
   });
 });
 
+/** Tenant delta with H100 leases [id, GPUs, pool] for January 2027. */
+function deltaWith(leases: [string, number, string][]): TenantStack {
+  const lines = leases.map(([id, count, pool]) => `    - {id: ${id}, gpu: {type: h100-80gb, count: ${count}}, window: {start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z"}, placement: {pool: ${pool}}, reclaim: {noticeHours: 0}}`);
+  const text = `config:\n  leasehold:role: tenant\n  leasehold:platform: platform-aws\n  leasehold:tenant: {name: delta}\n  leasehold:leases:\n${lines.join("\n")}\n`;
+  const r = loadStackText("stacks/Pulumi.tenant-delta.yaml", text);
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join("\n"));
+  return r.stack as TenantStack;
+}
+
 describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
   it("sizes each lease's node group ceil(GPUs / GPUs per node) while in force, on the catalog's instance type and the NVIDIA AMI", async () => {
     const r = await tenantResources(IN_FORCE);
@@ -181,9 +191,9 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     expect(lt.instanceMarketOptions).toEqual({ marketType: "capacity-block" });
     expect(lt.capacityReservationSpecification).toEqual({ capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef0" } });
     expect(lt.placement).toBeUndefined();
-    // p5.48xlarge has 32 network cards: one EFA interface on each, the lease's group on every one.
+    // p5.48xlarge has 32 network cards: one EFA interface on each, the lease's and the tenant's groups on every one.
     expect(lt.networkInterfaces).toHaveLength(32);
-    expect(lt.networkInterfaces.every((n: any) => n.interfaceType === "efa" && n.securityGroups.length === 1)).toBe(true);
+    expect(lt.networkInterfaces.every((n: any) => n.interfaceType === "efa" && n.securityGroups.length === 2)).toBe(true);
     expect(lt.vpcSecurityGroupIds).toBeUndefined();
     const group = byName(r, "aws:eks/nodeGroup:NodeGroup", "delta-h100-2027q1-nodes").inputs;
     expect(group.subnetIds).toEqual(["subnet-offline-us-east-2a"]);
@@ -193,21 +203,9 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
   });
 
   it("targets an ODCR without the capacity-block market, and puts a placement-group pool in one zone", async () => {
-    const on = platformWith(`    - {name: h100-odcr, gpuType: h100-80gb, maxNodes: 4, capacityReservation: {id: cr-0123456789abcdef1, kind: odcr}}
+    const on = platformWith(`    - {name: h100-odcr, gpuType: h100-80gb, maxNodes: 4, capacityReservation: {id: cr-0123456789abcdef1, kind: odcr, availabilityZone: us-east-2b}}
     - {name: h100-pg, gpuType: h100-80gb, maxNodes: 4, placementGroup: true}`);
-    const tenant = loadStackText(
-      "stacks/Pulumi.tenant-delta.yaml",
-      `config:
-  leasehold:role: tenant
-  leasehold:platform: platform-aws
-  leasehold:tenant: {name: delta}
-  leasehold:leases:
-    - {id: a, gpu: {type: h100-80gb, count: 8}, window: {start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z"}, placement: {pool: h100-odcr}, reclaim: {noticeHours: 0}}
-    - {id: b, gpu: {type: h100-80gb, count: 12}, window: {start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z"}, placement: {pool: h100-pg}, reclaim: {noticeHours: 0}}
-`,
-    );
-    if (!tenant.ok) throw new Error(tenant.problems.map(formatProblem).join("\n"));
-    const r = await tenantResources(IN_FORCE, tenant.stack as TenantStack, on);
+    const r = await tenantResources(IN_FORCE, deltaWith([["a", 8, "h100-odcr"], ["b", 12, "h100-pg"]]), on);
     const odcr = byName(r, "aws:ec2/launchTemplate:LaunchTemplate", "a-template").inputs;
     expect(odcr.capacityReservationSpecification).toEqual({ capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef1" } });
     expect(odcr.instanceMarketOptions).toBeUndefined();
@@ -218,6 +216,23 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     const b = byName(r, "aws:eks/nodeGroup:NodeGroup", "b-nodes").inputs;
     // 12 GPUs on 8-GPU nodes: 2 nodes; a cluster placement group lives in one zone.
     expect([b.scalingConfig.desiredSize, b.subnetIds]).toEqual([2, ["subnet-offline-us-east-2a"]]);
+    // The ODCR's nodes launch in the reservation's zone only.
+    expect(byName(r, "aws:eks/nodeGroup:NodeGroup", "a-nodes").inputs.subnetIds).toEqual(["subnet-offline-us-east-2b"]);
+  });
+
+  it("keeps an EFA pool without a reservation in one subnet, EFA traffic not leaving it", async () => {
+    const on = platformWith(`    - {name: h100-efa, gpuType: h100-80gb, maxNodes: 4, efa: true}`);
+    const r = await tenantResources(IN_FORCE, deltaWith([["e", 16, "h100-efa"]]), on);
+    expect(byName(r, "aws:eks/nodeGroup:NodeGroup", "e-nodes").inputs.subnetIds).toEqual(["subnet-offline-us-east-2a"]);
+  });
+
+  it("writes security group and rule descriptions only in the characters EC2 accepts", async () => {
+    // EC2: a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* (an apostrophe is refused at deploy time).
+    const allowed = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/;
+    const r = [...(await platformResources()), ...(await tenantResources(IN_FORCE))];
+    const described = aws(r).filter((x) => /securityGroup|SecurityGroup/.test(x.type) && typeof x.inputs.description === "string");
+    expect(described.length).toBeGreaterThan(8);
+    for (const x of described) expect(x.inputs.description, `${x.type} ${x.name}`).toMatch(allowed);
   });
 
   it("isolates each lease at the VPC layer: ingress only from its own nodes and the control plane, never 0.0.0.0/0", async () => {
@@ -228,18 +243,27 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
       expect(rule.inputs.cidrIpv6, rule.name).toBeUndefined();
       expect(rule.inputs.referencedSecurityGroupId, rule.name).toBeDefined();
     }
-    const rows = [...ingress].sort((a, b) => a.name.localeCompare(b.name)).map((x) => [x.name, x.inputs.securityGroupId === "sg-offline-cluster" ? "cluster" : "lease", x.inputs.referencedSecurityGroupId === "sg-offline-cluster" ? "cluster" : "lease"]);
+    // Mock ids are `<name>-id`: name each group by what it belongs to.
+    const who = (id: string) => (id === "sg-offline-cluster" ? "cluster" : id.replace(/-nodes-id$/, ""));
+    const rows = [...ingress].sort((a, b) => a.name.localeCompare(b.name)).map((x) => [x.name, who(x.inputs.securityGroupId), who(x.inputs.referencedSecurityGroupId)]);
     expect(rows).toEqual([
-      ["delta-h100-2027q1-from-control-plane", "lease", "cluster"],
-      ["delta-h100-2027q1-from-own-nodes", "lease", "lease"],
-      ["delta-h100-2027q1-to-control-plane", "cluster", "lease"],
-      ["delta-l40s-2026q4-from-control-plane", "lease", "cluster"],
-      ["delta-l40s-2026q4-from-own-nodes", "lease", "lease"],
-      ["delta-l40s-2026q4-to-control-plane", "cluster", "lease"],
+      ["delta-from-tenant-nodes", "delta", "delta"],
+      ["delta-h100-2027q1-from-control-plane", "delta-h100-2027q1", "cluster"],
+      ["delta-h100-2027q1-from-own-nodes", "delta-h100-2027q1", "delta-h100-2027q1"],
+      ["delta-h100-2027q1-to-control-plane", "cluster", "delta-h100-2027q1"],
+      ["delta-l40s-2026q4-from-control-plane", "delta-l40s-2026q4", "cluster"],
+      ["delta-l40s-2026q4-from-own-nodes", "delta-l40s-2026q4", "delta-l40s-2026q4"],
+      ["delta-l40s-2026q4-to-control-plane", "cluster", "delta-l40s-2026q4"],
     ]);
-    // Two leases, two groups: neither references the other.
+    // A group per lease, one for the tenant; no lease group references another lease's.
     const groups = ofType(r, "aws:ec2/securityGroup:SecurityGroup");
-    expect(groups).toHaveLength(2);
+    expect(groups.map((g) => g.name).sort()).toEqual(["delta-h100-2027q1-nodes", "delta-l40s-2026q4-nodes", "delta-nodes"]);
+    // Every node of the tenant carries its lease's group and the tenant's, so its leases reach each other.
+    const lts = ofType(r, "aws:ec2/launchTemplate:LaunchTemplate").sort((a, b) => a.name.localeCompare(b.name));
+    expect(lts.map((l) => (l.inputs.vpcSecurityGroupIds ?? l.inputs.networkInterfaces[0].securityGroups).map(who))).toEqual([
+      ["delta-h100-2027q1", "delta"],
+      ["delta-l40s-2026q4", "delta"],
+    ]);
     // EFA pools add the self-referencing egress rule EFA needs; others do not.
     const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((e) => e.name).sort();
     expect(egress).toEqual(["delta-h100-2027q1-efa-to-own-nodes", "delta-h100-2027q1-egress", "delta-l40s-2026q4-egress"]);
@@ -255,7 +279,8 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     const resources = aws(r).filter((x) => !UNTAGGABLE_TYPES.has(x.type));
     expect(resources.length).toBeGreaterThan(10);
     for (const x of resources) {
-      const lease = x.name.startsWith("delta-h100-2027q1") ? "delta-h100-2027q1" : "delta-l40s-2026q4";
+      // The tenant's node group spans its leases and carries an empty lease tag.
+      const lease = x.name.startsWith("delta-h100-2027q1") ? "delta-h100-2027q1" : x.name.startsWith("delta-l40s-2026q4") ? "delta-l40s-2026q4" : "";
       expect(x.inputs.tags, `${x.type} ${x.name}`).toMatchObject({ "leasehold:tenant": "delta", "leasehold:lease": lease, "leasehold:stack": "tenant-delta" });
     }
   });
@@ -275,7 +300,7 @@ ${pools}`;
   const F = "stacks/Pulumi.platform-aws.yaml";
 
   it("a placement group together with a capacity reservation", () => {
-    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, placementGroup: true, capacityReservation: {id: cr-0123456789abcdef0, kind: odcr}}"))).toEqual([
+    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, placementGroup: true, capacityReservation: {id: cr-0123456789abcdef0, kind: odcr, availabilityZone: us-east-2a}}"))).toEqual([
       `${F}: leasehold:pools[0].placementGroup: must not be true together with a capacityReservation: a cluster placement group breaks the reservation's placement`,
     ]);
   });

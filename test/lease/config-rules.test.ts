@@ -159,7 +159,7 @@ describe("tenant stack schema", () => {
 describe("platform stack schema", () => {
   it("accepts an existing cluster and an EKS cluster", () => {
     expect(P(platformCfg())).toEqual([]);
-    expect(P(platformCfg([{ name: "p5", gpuType: "h100-80gb", maxNodes: 4, instanceType: "p5.48xlarge", capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block" }, efa: true }], EKS))).toEqual([]);
+    expect(P(platformCfg([{ name: "p5", gpuType: "h100-80gb", maxNodes: 4, instanceType: "p5.48xlarge", capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" }, efa: true }], EKS))).toEqual([]);
   });
 
   it("refuses existing pools without nodes, EKS-only keys on existing pools, and nodes on EKS pools", () => {

@@ -68,7 +68,7 @@ describe("pool capacity at every instant", () => {
       tenant("c", [{ id: "c1", count: 16, start: "2027-02-15T00:00:00Z", end: "2027-05-01T00:00:00Z", pool: "p5" }], "platform-aws"),
     ];
     expect(messages(stacks)).toEqual([
-      "stacks/Pulumi.tenant-c.yaml: leasehold:leases[0].gpu.count: pool p5 of platform-aws holds 32 GPUs, but from 2027-02-15T00:00:00Z its leases in force would hold 40: a1 (8), b1 (16), c1 (16)",
+      "stacks/Pulumi.tenant-c.yaml: leasehold:leases[0].gpu.count: pool p5 of platform-aws holds 4 nodes of 8 GPUs (maxNodes), but from 2027-02-15T00:00:00Z its leases in force would take 5 nodes (a node group holds whole nodes): a1 (8 GPUs, 1 node), b1 (16 GPUs, 2 nodes), c1 (16 GPUs, 2 nodes)",
     ]);
     // Move c1 to start the instant a1 ends: no instant has all three, so it fits.
     const shifted = [...stacks.slice(0, 3), tenant("c", [{ id: "c1", count: 16, start: "2027-03-01T00:00:00Z", end: "2027-05-01T00:00:00Z", pool: "p5" }], "platform-aws")];
@@ -86,7 +86,22 @@ describe("pool capacity at every instant", () => {
     // One second of overlap is enough to overflow.
     const overlap = [stacks[0]!, stacks[1]!, tenant("b", [{ id: "b1", count: 8, start: "2027-01-31T23:59:59Z", end: "2027-03-01T00:00:00Z", pool: "p5" }], "platform-aws")];
     expect(messages(overlap)).toHaveLength(1);
-    expect(messages(overlap)[0]).toContain("from 2027-01-31T23:59:59Z its leases in force would hold 16");
+    expect(messages(overlap)[0]).toContain("from 2027-01-31T23:59:59Z its leases in force would take 2 nodes");
+  });
+
+  it("counts whole nodes per lease on EKS: three 4-GPU leases overflow a 2-node pool although 12 GPUs < 16", () => {
+    const eks = { provider: "eks", name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] };
+    const window = { start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", pool: "p5" };
+    const two = [
+      platform("platform-aws", [{ name: "p5", gpuType: "h100-80gb", maxNodes: 2 }], eks),
+      tenant("a", [{ id: "a1", count: 4, ...window }], "platform-aws"),
+      tenant("b", [{ id: "b1", count: 4, ...window }], "platform-aws"),
+    ];
+    expect(messages(two)).toEqual([]);
+    const three = [...two, tenant("c", [{ id: "c1", count: 4, ...window }], "platform-aws")];
+    expect(messages(three)).toEqual([
+      "stacks/Pulumi.tenant-c.yaml: leasehold:leases[0].gpu.count: pool p5 of platform-aws holds 2 nodes of 8 GPUs (maxNodes), but from 2027-01-01T00:00:00Z its leases in force would take 3 nodes (a node group holds whole nodes): a1 (4 GPUs, 1 node), b1 (4 GPUs, 1 node), c1 (4 GPUs, 1 node)",
+    ]);
   });
 
   it("frees a reclaimed lease's GPUs from its notice's effectiveAt on", () => {

@@ -723,7 +723,7 @@ describe("platform: EKS clusters and pools", () => {
 
   it("refuses placementGroup: true together with a capacityReservation", () => {
     refused(
-      eks((c) => Object.assign(c.pools[0], { placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block" } })),
+      eks((c) => Object.assign(c.pools[0], { placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" } })),
       "leasehold:pools[0].placementGroup",
       "must not be true together with a capacityReservation",
     );
@@ -731,12 +731,20 @@ describe("platform: EKS clusters and pools", () => {
 
   it("accepts placementGroup: true without a reservation, and a reservation with efa", () => {
     accepted(eks((c) => (c.pools[0].placementGroup = true)));
-    accepted(eks((c) => Object.assign(c.pools[0], { efa: true, capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block" } })));
+    accepted(eks((c) => Object.assign(c.pools[0], { efa: true, capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" } })));
   });
 
   it("accepts capacity reservation ids of 17 and 8 hex digits", () => {
-    accepted(eks((c) => (c.pools[0].capacityReservation = { id: "cr-0123456789abcdef0", kind: "odcr" })));
-    accepted(eks((c) => (c.pools[0].capacityReservation = { id: "cr-01234567", kind: "odcr" })));
+    accepted(eks((c) => (c.pools[0].capacityReservation = { id: "cr-0123456789abcdef0", kind: "odcr", availabilityZone: "us-east-2a" })));
+    accepted(eks((c) => (c.pools[0].capacityReservation = { id: "cr-01234567", kind: "odcr", availabilityZone: "us-east-2b" })));
+  });
+
+  it("requires the availability zone of a capacity reservation on EKS, naming the cluster's zones", () => {
+    refused(
+      eks((c) => (c.pools[0].capacityReservation = { id: "cr-0123456789abcdef0", kind: "capacity-block" })),
+      "leasehold:pools[0].capacityReservation.availabilityZone",
+      "is required: a capacity reservation lives in one availability zone",
+    );
   });
 
   it("refuses a capacity reservation id of the wrong form", () => {

@@ -138,7 +138,7 @@ describe("pool-capacity", () => {
     expect(messages(await stack(poolCapacity, [], config(fits)))).toEqual([]);
     const over = { ...eks, leases: [lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:01Z"), lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")] };
     expect(messages(await stack(poolCapacity, [], config(over)))).toEqual([
-      "leasehold:leases[1].gpu.count: pool p5 of platform-aws holds 16 GPUs, but from 2027-02-01T00:00:00Z its leases in force would hold 24: a (8), b (16).",
+      "leasehold:leases[1].gpu.count: pool p5 of platform-aws holds 2 nodes of 8 GPUs (maxNodes), but from 2027-02-01T00:00:00Z its leases in force would take 3 nodes (a node group holds whole nodes): a (8 GPUs, 1 node), b (16 GPUs, 2 nodes).",
     ]);
   });
 });
@@ -286,6 +286,18 @@ describe("tenant-data-retained", () => {
     expect(namespace.opts?.protect).toBe(false);
     expect(messages(await resource(tenantDataRetained, namespace, purged(AFTER)))).toEqual([]);
     expect(messages(await resource(tenantDataRetained, namespace, config(contractOf(acme, platform, AFTER))))).toHaveLength(1);
+  });
+
+  it("keeps a marker confirmed after the deploy instant from lifting anything until then", async () => {
+    // A marker written under a clock set ahead (LEASEHOLD_AT) must not unprotect data today.
+    const later = "2030-01-01T00:00:00Z";
+    const early: TenantStack = { ...acme, config: { ...acme.config, purge: { tenant: "acme", confirmedAt: later } } };
+    const namespace = (await stackResources(early, AFTER)).find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+    expect(namespace.opts?.protect).toBe(true);
+    expect(messages(await resource(tenantDataRetained, ns(false), purged(AFTER, later)))).toEqual([
+      "Namespace acme holds every PersistentVolumeClaim of tenant acme and is not protected, so a later update, replacement or destroy could delete it; declare it with protect: true, or confirm the deletion with leasehold purge --stack tenant-acme --tenant acme --confirm acme.",
+    ]);
+    expect(messages(await resource(tenantDataRetained, ns(false), purged(later, later)))).toEqual([]);
   });
 });
 

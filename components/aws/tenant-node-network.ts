@@ -1,0 +1,32 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { chargeback } from "../../lease/aws";
+
+/** Arguments of {@link TenantNodeNetwork}. */
+export interface TenantNodeNetworkArgs {
+  /** The tenant stack's name (chargeback tag). */
+  stack: string;
+  tenant: string;
+  vpcId: pulumi.Input<string>;
+}
+
+/**
+ * The security group every GPU node of one tenant carries beside its lease's own group: it
+ * accepts traffic from the tenant's other nodes, so pods of one namespace reach each other across
+ * the tenant's leases (a job spanning a renewal, or two pools) while another tenant's nodes stay
+ * shut out at the VPC layer. Lease-scoped rules (the control plane, EFA) stay on the lease group.
+ */
+export class TenantNodeNetwork extends pulumi.ComponentResource {
+  /** The tenant's node security group. */
+  public readonly securityGroupId: pulumi.Output<string>;
+
+  constructor(name: string, args: TenantNodeNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("leasehold:aws:TenantNodeNetwork", name, {}, opts);
+    const own = { parent: this };
+    const tags = { ...chargeback(args.stack, args.tenant), Name: `${args.tenant}-nodes` };
+    const sg = new aws.ec2.SecurityGroup(`${name}-nodes`, { vpcId: args.vpcId, description: `GPU nodes of tenant ${args.tenant}, across its leases`, tags }, own);
+    new aws.vpc.SecurityGroupIngressRule(`${name}-from-tenant-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, ipProtocol: "-1", description: `nodes of tenant ${args.tenant}`, tags }, own);
+    this.securityGroupId = sg.id;
+    this.registerOutputs({ securityGroupId: this.securityGroupId });
+  }
+}
