@@ -32,6 +32,8 @@ const ZERO_SHA = /^0{40}$/;
  * Stack names go to stdout, one per line; why, to stderr; `--json` gives both.
  */
 export function affected(opts: AffectedOptions, io: Io): number {
+  // Ignoring it would diff against HEAD while the caller believes another revision was compared.
+  if (opts.head !== undefined && opts.base === undefined) throw new UsageError("--head is the revision compared with --base: give --base REF too (e.g. --base origin/main --head HEAD)");
   const modes = [opts.base !== undefined, opts.at !== undefined || opts.since !== undefined, !!opts.all].filter(Boolean).length;
   if (modes !== 1) throw new UsageError("give one of --base REF (a git diff), --at TIME --since TIME (the lease clock) or --all");
   const folder = loadFolder(opts.stacks);
@@ -61,23 +63,37 @@ export function affected(opts: AffectedOptions, io: Io): number {
 function byDiff(stacks: readonly Stack[], opts: AffectedOptions, io: Io): number {
   const root = projectRoot(opts.stacks);
   const stacksDir = path.relative(root, path.resolve(opts.stacks)).split(path.sep).join("/") || ".";
+  const base = opts.base!;
   const head = opts.head ?? "HEAD";
+  for (const [option, ref] of [["--base", base], ["--head", head]] as const) if (ref.trim() === "") throw new UsageError(`${option}: an empty revision: give a branch, tag or commit`);
   let set: AffectedSet;
-  if (ZERO_SHA.test(opts.base!)) set = { stacks: allStacks(stacks).map((a) => ({ ...a, reasons: [`no base revision (${opts.base!.slice(0, 7)}...): every stack`] })), removed: [] };
+  if (ZERO_SHA.test(base)) set = { stacks: allStacks(stacks).map((a) => ({ ...a, reasons: [`no base revision (${base.slice(0, 7)}...): every stack`] })), removed: [] };
   else {
-    const git = (args: string[]) => {
-      const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
-      if (r.error) throw new UsageError(`--base: git is not available: ${r.error.message}`);
-      if (r.status !== 0) throw new UsageError(`--base: git ${args.join(" ")} failed in ${root}: ${r.stderr.trim().split("\n")[0]}`);
-      return r.stdout;
-    };
-    git(["rev-parse", "--verify", "--quiet", `${opts.base}^{commit}`]);
-    git(["rev-parse", "--verify", "--quiet", `${head}^{commit}`]);
+    const git = (args: string[]) => spawnSync("git", args, { cwd: root, encoding: "utf8" });
+    const firstLine = (text: string) => text.trim().split("\n")[0] ?? "";
+    const inRepo = git(["rev-parse", "--git-dir"]);
+    if (inRepo.error) throw new UsageError(`--base: git is not available: ${inRepo.error.message}`);
+    if (inRepo.status !== 0) throw new UsageError(`--base: ${root} is not in a git repository (${firstLine(inRepo.stderr)})`);
+    // --end-of-options: a revision starting with "-" (from an event, a branch name) is never read as
+    // an option of git.
+    for (const [option, ref] of [["--base", base], ["--head", head]] as const) {
+      if (git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]).status === 0) continue;
+      // CI checkouts are shallow by default, the usual reason a base branch or commit is missing.
+      const shallow = git(["rev-parse", "--is-shallow-repository"]).stdout.trim() === "true";
+      throw new UsageError(
+        `${option}: unknown revision ${JSON.stringify(ref)} in ${root}` +
+          (shallow
+            ? "; this clone is shallow: fetch the history (git fetch --unshallow origin, or actions/checkout with fetch-depth: 0)"
+            : "; fetch it first (git fetch origin, or actions/checkout with fetch-depth: 0) or check its spelling"),
+      );
+    }
     // Relative to the project root, and the base's merge base with head: the pull request's own change.
     // A rename shows as the old file deleted and the new one added: both stacks are named.
-    set = affectedStacks(stacks, parseNameStatus(git(["diff", "--name-status", "-z", "--no-renames", "--relative", `${opts.base}...${head}`])), stacksDir);
+    const diff = git(["diff", "--name-status", "-z", "--no-renames", "--relative", "--end-of-options", `${base}...${head}`, "--"]);
+    if (diff.status !== 0) throw new UsageError(`--base: git diff ${JSON.stringify(`${base}...${head}`)} failed in ${root}: ${firstLine(diff.stderr)}`);
+    set = affectedStacks(stacks, parseNameStatus(diff.stdout), stacksDir);
   }
-  return print(io, opts, set, { base: opts.base, head });
+  return print(io, opts, set, { base, head });
 }
 
 function shape(set: AffectedSet) {

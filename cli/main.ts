@@ -6,6 +6,7 @@ import { admit } from "./admit";
 import { affected } from "./affected";
 import { policyConfig } from "./policy-config";
 import { readIssueForm, requestArgsFromIssue } from "./issue-form";
+import { stackFile } from "../lease/load";
 import { purge } from "./purge";
 import { reclaim } from "./reclaim";
 import { report } from "./report";
@@ -285,6 +286,20 @@ Examples:
         else {
           for (const p of mapped.problems) io.err(`${o.body}: ${p}`);
           io.err("request refused: the issue does not say enough; no file was changed");
+        }
+        result.code = EXIT.rule;
+        return;
+      }
+      // Anyone who can open an issue can file a request: it may add a lease, never grant access to
+      // an existing tenant's namespace (that is an edit of the tenant's stack file, reviewed as such).
+      const tenant = mapped.args[mapped.args.indexOf("--tenant") + 1]!;
+      const existing = stackFile(stacks, `tenant-${tenant}`);
+      if (mapped.args.includes("--admins") && fs.existsSync(existing)) {
+        const message = `Admin groups: tenant ${tenant} exists already (${existing}); a lease request names admin groups only for a new tenant: change an existing tenant's access in a pull request that edits leasehold:tenant.access`;
+        if (o.json) printJson(io, { ok: false, reason: "access changes are not lease requests", problems: [{ file: o.body, path: "", message }] });
+        else {
+          io.err(`${o.body}: ${message}`);
+          io.err("request refused: no file was changed");
         }
         result.code = EXIT.rule;
         return;

@@ -13,8 +13,12 @@ export interface Change {
   from?: string;
 }
 
-/** Paths (relative to the project root) whose change affects every stack: the programs and what builds them. */
-export const SHARED_PATHS = ["index.ts", "components/", "lease/", "programs/", "policies/", "package.json", "package-lock.json", "Pulumi.yaml", "tsconfig.json"] as const;
+/**
+ * Paths (relative to the project root) whose change affects every stack: the programs, what builds
+ * them, and the CLI (every workflow computes the stack's policy config and affected set with it).
+ * preview.yml's path filter lists the same paths; a test holds them together.
+ */
+export const SHARED_PATHS = ["index.ts", "components/", "lease/", "programs/", "policies/", "cli/", "bin/", "package.json", "package-lock.json", "Pulumi.yaml", "tsconfig.json"] as const;
 
 /** Why a stack is affected. */
 export interface Affected {

@@ -1,10 +1,13 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { FIELD_OPTIONS, formFields, ISSUE_FORM, requestArgsFromIssue } from "../../cli/issue-form";
-import { exampleStacks, ROOT, run } from "../cli/helpers";
+import { SHARED_PATHS } from "../../lease/changes";
+import { exampleStacks, ROOT, run, snapshot } from "../cli/helpers";
 
 // The CI files are part of the product: linted with a maintained workflow validator (the schema of
 // GitHub workflows, in WebAssembly), and held to the rules platform engineers rely on.
@@ -12,9 +15,19 @@ import { exampleStacks, ROOT, run } from "../cli/helpers";
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).sort();
 const text = (f: string) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
-type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
-type Job = { steps: Step[]; environment?: string; concurrency?: { group: string; "cancel-in-progress"?: boolean }; needs?: string | string[]; strategy?: { matrix?: Record<string, unknown> } };
-const workflow = (f: string) => load(text(f)) as { on: unknown; jobs: Record<string, Job> };
+type Step = { id?: string; name?: string; uses?: string; run?: string; shell?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
+type Job = {
+  steps: Step[];
+  if?: string;
+  environment?: string;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  needs?: string | string[];
+  strategy?: { matrix?: Record<string, unknown> };
+  defaults?: { run?: { shell?: string } };
+};
+type Workflow = { on: Record<string, { paths?: string[] } | null>; permissions?: Record<string, string>; defaults?: { run?: { shell?: string } }; jobs: Record<string, Job> };
+const workflow = (f: string) => load(text(f)) as Workflow;
 const steps = (f: string) => Object.values(workflow(f).jobs).flatMap((j) => j.steps);
 
 describe("the workflows", () => {
@@ -79,9 +92,106 @@ describe("the workflows", () => {
       expect(j.environment, name).toBe("${{ matrix.stack }}");
       expect(j.concurrency, name).toEqual({ group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
     }
-    // The lease clock and drift share the deploy group: they never overlap a deploy of the same stack.
-    expect(workflow("lease-clock.yml").jobs.up!.concurrency?.group).toBe("deploy-${{ matrix.stack }}");
-    expect(workflow("drift.yml").jobs.drift!.concurrency?.group).toBe("deploy-${{ matrix.stack }}");
+    // The lease clock deploys, so it shares the deploy group: never alongside a deploy of the same stack.
+    expect(workflow("lease-clock.yml").jobs.up!.concurrency).toEqual({ group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
+  });
+
+  it("give drift a group of its own: GitHub keeps one pending run per group, so a queued drift check would cancel a queued deploy", () => {
+    const drift = workflow("drift.yml").jobs.drift!.concurrency!;
+    expect(drift).toEqual({ group: "drift-${{ matrix.stack }}", "cancel-in-progress": false });
+    const deployGroups = new Set([...Object.values(workflow("deploy.yml").jobs), workflow("lease-clock.yml").jobs.up!].map((j) => j.concurrency?.group));
+    expect(deployGroups.has(drift.group)).toBe(false);
+    // Only the pull request's preview is cancelled by a newer run; nothing that runs pulumi up is.
+    expect(text("preview.yml")).toMatch(/concurrency:\n  group: preview-\$\{\{ github\.event\.pull_request\.number \}\}\n  cancel-in-progress: true/);
+    for (const f of ["deploy.yml", "drift.yml", "lease-clock.yml"]) {
+      for (const [name, j] of Object.entries(workflow(f).jobs)) if (j.concurrency) expect(j.concurrency["cancel-in-progress"], `${f} ${name}`).toBe(false);
+    }
+  });
+
+  it("deploy tenants only after a successful plan, and after platforms that succeeded or were not needed", () => {
+    const cond = workflow("deploy.yml").jobs.tenants!.if!;
+    expect(cond).toContain("!cancelled()");
+    expect(cond).toContain("needs.plan.result == 'success'");
+    expect(cond).toContain("(needs.platforms.result == 'success' || needs.platforms.result == 'skipped')");
+    expect(cond).toContain("needs.plan.outputs.tenants != '[]'");
+    // Every other job runs under the implicit success(): only a status function in its if would lift it.
+    for (const f of files) {
+      for (const [name, j] of Object.entries(workflow(f).jobs)) {
+        if (f === "deploy.yml" && name === "tenants") continue;
+        expect(j.if ?? "", `${f} ${name}`).not.toMatch(/always\(\)|cancelled\(\)|failure\(\)/);
+      }
+    }
+  });
+
+  it("run every shell step with bash, which GitHub starts with -eo pipefail (its default shell is bash -e alone)", () => {
+    for (const f of files) {
+      const w = workflow(f);
+      expect(w.defaults?.run?.shell, f).toBe("bash");
+      for (const [name, j] of Object.entries(w.jobs)) {
+        expect(j.defaults?.run?.shell ?? "bash", `${f} ${name}`).toBe("bash");
+        for (const s of j.steps) if (s.run) expect(s.shell ?? "bash", `${f} ${name}`).toBe("bash");
+      }
+    }
+  });
+
+  it("never hide a command's failure inside echo's arguments, where even pipefail does not see it", () => {
+    for (const f of files) {
+      for (const s of steps(f)) {
+        for (const line of (s.run ?? "").split("\n")) expect(line, f).not.toMatch(/^\s*(echo|printf)\b.*\$\(/);
+      }
+    }
+  });
+
+  it("deploy and judge drift from main only, and count the lease clock from main's last successful run", () => {
+    for (const [f, job] of [["lease-clock.yml", "plan"], ["drift.yml", "plan"]] as const) {
+      expect(workflow(f).jobs[job]!.if, f).toBe("github.ref == 'refs/heads/main'");
+    }
+    expect(Object.keys(workflow("deploy.yml").on)).toEqual(["push"]);
+    expect(text("deploy.yml")).toContain("branches: [main]");
+    const clock = steps("lease-clock.yml").find((s) => s.run?.includes("gh run list"))!.run!;
+    expect(clock).toMatch(/gh run list --workflow lease-clock\.yml --branch main --status success/);
+  });
+
+  it("preview every pull request that touches a stack file or a path leasehold counts as shared code (SHARED_PATHS)", () => {
+    const paths = workflow("preview.yml").on.pull_request!.paths!;
+    const shared = SHARED_PATHS.map((p) => (p.endsWith("/") ? `${p}**` : p));
+    expect([...paths].sort()).toEqual(["stacks/**", ...shared].sort());
+    for (const p of ["cli/", "bin/"]) expect(SHARED_PATHS, p).toContain(p);
+  });
+
+  it("assume an AWS role through OIDC before every pulumi step, only when the repository names one", () => {
+    for (const f of files) {
+      const w = workflow(f);
+      expect(w.permissions?.["id-token"], `${f}: id-token only for the jobs that need it`).toBeUndefined();
+      for (const [name, j] of Object.entries(w.jobs)) {
+        const pulumi = j.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+        const aws = j.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+        if (pulumi < 0) {
+          expect(aws, `${f} ${name}`).toBe(-1);
+          expect(j.permissions?.["id-token"], `${f} ${name}`).toBeUndefined();
+          continue;
+        }
+        expect(aws, `${f} ${name}`).toBeGreaterThanOrEqual(0);
+        expect(aws, `${f} ${name}: credentials before pulumi`).toBeLessThan(pulumi);
+        const step = j.steps[aws]!;
+        expect(step.uses).toBe("aws-actions/configure-aws-credentials@v4");
+        expect(step.if).toBe("vars.AWS_ROLE_ARN != ''");
+        expect(step.with).toEqual({ "role-to-assume": "${{ vars.AWS_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" });
+        // A job's permissions replace the workflow's: the token, and no more than the workflow grants.
+        expect(j.permissions, `${f} ${name}`).toMatchObject({ contents: "read", "id-token": "write" });
+        for (const [scope, level] of Object.entries(j.permissions!)) if (scope !== "id-token") expect(w.permissions?.[scope], `${f} ${name} ${scope}`).toBe(level);
+      }
+    }
+  });
+
+  it("keep, in the jobs that set their own permissions, what their steps need: the drift issue, the preview comment", () => {
+    expect(workflow("drift.yml").jobs.drift!.permissions?.issues).toBe("write");
+    expect(workflow("preview.yml").jobs.preview!.permissions?.["pull-requests"]).toBe("write");
+  });
+
+  it("open lease request pull requests with LEASE_REQUEST_TOKEN when set, so preview runs on them", () => {
+    const pr = steps("lease-request.yml").find((s) => s.uses?.startsWith("peter-evans/create-pull-request@"))!;
+    expect(pr.with?.token).toBe("${{ secrets.LEASE_REQUEST_TOKEN || github.token }}");
   });
 
   it("preview comments on the pull request and diffs the rendered objects of affected tenants", () => {
@@ -91,6 +201,50 @@ describe("the workflows", () => {
     const drift = steps("drift.yml").find((s) => s.uses?.startsWith("pulumi/actions@"))!;
     expect(drift.with).toMatchObject({ refresh: true, "expect-no-changes": true });
   });
+});
+
+// The steps that ask leasehold for the affected stacks, run as GitHub runs them (shell: bash is
+// `bash --noprofile --norc -eo pipefail {0}`), with npx and gh replaced by stand-ins.
+describe("the affected-stacks steps, run in bash", () => {
+  const affectedSteps = files.flatMap((f) => steps(f).filter((s) => s.run?.includes("npx leasehold affected")).map((s) => ({ f, s })));
+  const hasJq = spawnSync("jq", ["--version"]).status === 0;
+
+  function runStep(script: string, npx: string): { code: number; output: string; stderr: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-step-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "npx"), `#!/usr/bin/env bash\n${npx}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "gh"), "#!/usr/bin/env bash\necho 2026-12-01T00:00:00Z\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "step.sh"), script);
+    const output = path.join(dir, "output");
+    fs.writeFileSync(output, "");
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", path.join(dir, "step.sh")], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: output, BASE: "origin/main", BEFORE: "0".repeat(40) },
+    });
+    return { code: r.status ?? -1, output: fs.readFileSync(output, "utf8"), stderr: r.stderr };
+  }
+
+  it("are the four workflows that plan", () => {
+    expect(affectedSteps.map(({ f }) => f).sort()).toEqual(["deploy.yml", "drift.yml", "lease-clock.yml", "preview.yml"]);
+  });
+
+  for (const { f, s } of affectedSteps) {
+    it(`${f}: a failing leasehold affected fails the step and sets no output`, () => {
+      const r = runStep(s.run!, 'echo "leasehold: --base: unknown revision" >&2; exit 2');
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.output).toBe("");
+    });
+
+    it.skipIf(!hasJq)(`${f}: the stacks leasehold names become the step's outputs`, () => {
+      const json = JSON.stringify({ stacks: [{ stack: "platform-local" }, { stack: "tenant-acme" }], platforms: ["platform-local"], tenants: ["tenant-acme"], removed: [] });
+      const r = runStep(s.run!, `cat <<'EOF'\n${json}\nEOF`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.output).toMatch(/^(stacks|platforms|tenants)=\[/m);
+      for (const line of r.output.trim().split("\n")) expect(line, f).toMatch(/^(stacks=\["platform-local","tenant-acme"\]|platforms=\["platform-local"\]|tenants=\["tenant-acme"\]|at=\S+)$/);
+    });
+  }
 });
 
 describe("the lease request issue form", () => {
@@ -135,5 +289,21 @@ describe("the lease request issue form", () => {
     const incomplete = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
     expect(incomplete.code).toBe(1);
     expect(incomplete.stderr).toContain(`${issue}: GPUs: is required (--gpus)`);
+  });
+
+  it("refuses admin groups for an existing tenant: an issue may ask for a lease, never for access to another's namespace", async () => {
+    const dir = exampleStacks();
+    const issue = path.join(dir, "..", `issue-admins-${path.basename(dir)}.md`);
+    const before = snapshot(dir);
+    fs.writeFileSync(issue, body({ tenant: "acme", gpus: "8", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-07-01T00:00:00Z", end: "2027-08-01T00:00:00Z", admins: "mallory:admins" }));
+    const r = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Admin groups: tenant acme exists already");
+    expect(snapshot(dir)).toEqual(before);
+    // The same request without admin groups is an ordinary lease request.
+    fs.writeFileSync(issue, body({ tenant: "acme", gpus: "8", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-07-01T00:00:00Z", end: "2027-08-01T00:00:00Z" }));
+    const ok = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "Pulumi.tenant-acme.yaml"), "utf8")).not.toContain("mallory");
   });
 });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, run } from "./helpers";
+import { ROOT, run, runBin } from "./helpers";
 
 // `leasehold affected --base` against a real git repository: a copy of the project's stack files
 // and a bit of shared code, committed, then changed the ways pull requests change them.
@@ -105,11 +105,91 @@ describe("leasehold affected --base (a git diff)", () => {
     expect(lines((await affected(dir, "--base", "main")).stdout)).toEqual(["tenant-acme"]);
   });
 
-  it("treats an all-zero base (a branch's first push) as every stack, and refuses an unknown revision (exit 2)", async () => {
+  it("treats an all-zero base (a branch's first push) as every stack", async () => {
     const { dir } = repo();
     expect(lines((await affected(dir, "--base", "0".repeat(40))).stdout)).toHaveLength(6);
-    const bad = await affected(dir, "--base", "no-such-branch");
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^leasehold: --base: git rev-parse --verify --quiet no-such-branch\^\{commit\} failed in /);
+  });
+
+  it("affects every stack when the CLI or its launcher changes: every workflow runs them", async () => {
+    for (const file of ["cli/affected.ts", "bin/leasehold.js"]) {
+      const { dir, git, commit } = repo();
+      const base = git("rev-parse", "HEAD");
+      fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), "// changed\n");
+      commit(`a change to ${file}`);
+      const r = await affected(dir, "--base", base, "--json");
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).stacks.map((a: { stack: string }) => a.stack), file).toHaveLength(6);
+      expect(JSON.parse(r.stdout).stacks[0].reasons, file).toEqual([`shared code changed (${file})`]);
+    }
+  });
+});
+
+describe("leasehold affected --base: mistakes, one line each and exit 2", () => {
+  /** A usage error as the CLI prints it: one line, no stack trace. */
+  const oneLine = (r: { code: number; stdout: string; stderr: string }) => {
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(lines(r.stderr), r.stderr).toHaveLength(1);
+    expect(r.stderr).toMatch(/^leasehold: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    return r.stderr.trim();
+  };
+
+  it("names an unknown revision and says how to fetch it", async () => {
+    const { dir } = repo();
+    const err = oneLine(await affected(dir, "--base", "no-such-branch"));
+    expect(err).toContain('--base: unknown revision "no-such-branch"');
+    expect(err).toContain("git fetch");
+    expect(err).toContain("fetch-depth: 0");
+    expect(oneLine(await affected(dir, "--base", "HEAD", "--head", "nope"))).toContain('--head: unknown revision "nope"');
+  });
+
+  it("says so when the clone is shallow (a CI checkout without fetch-depth: 0)", async () => {
+    const { dir: origin, commit } = repo();
+    edit(origin, "stacks/Pulumi.tenant-acme.yaml", "noticeHours: 72", "noticeHours: 96");
+    commit("second");
+    const clone = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-shallow-"));
+    const r = spawnSync("git", ["clone", "-q", "--depth", "1", `file://${origin}`, clone], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const err = oneLine(await affected(clone, "--base", "HEAD~1"));
+    expect(err).toContain('--base: unknown revision "HEAD~1"');
+    expect(err).toContain("this clone is shallow");
+    expect(err).toContain("fetch-depth: 0");
+  });
+
+  it("never lets a revision starting with - reach git as an option", async () => {
+    const { dir } = repo();
+    const out = path.join(dir, "written-by-git");
+    const err = oneLine(await affected(dir, "--base", `--output=${out}`));
+    expect(err).toContain(`--base: unknown revision "--output=${out}"`);
+    expect(oneLine(await affected(dir, "--base", "HEAD", "--head", `--output=${out}`))).toContain("--head: unknown revision");
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("refuses an empty revision (an event that gave none)", async () => {
+    const { dir } = repo();
+    expect(oneLine(await affected(dir, "--base", ""))).toContain("--base: an empty revision");
+  });
+
+  it("refuses a project outside any git repository", async () => {
+    const { dir } = repo();
+    fs.rmSync(path.join(dir, ".git"), { recursive: true });
+    expect(oneLine(await affected(dir, "--base", "HEAD"))).toContain("is not in a git repository");
+  });
+
+  it("refuses --head without --base instead of ignoring it", async () => {
+    const { dir } = repo();
+    for (const other of [[], ["--all"], ["--at", "now", "--since", "2026-01-01T00:00:00Z"]]) {
+      expect(oneLine(await affected(dir, "--head", "HEAD", ...other))).toContain("--head is the revision compared with --base: give --base REF too");
+    }
+  });
+
+  it("prints the same one line through the installed command, with no stack trace", () => {
+    const { dir } = repo();
+    const r = runBin(dir, "affected", "--base", "no-such-branch");
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^leasehold: --base: unknown revision "no-such-branch"/);
   });
 });
