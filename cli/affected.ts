@@ -1,11 +1,10 @@
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { affectedStacks, allStacks, parseNameStatus, type AffectedSet } from "../lease/changes";
+import { affectedStacks, allStacks, parseNameStatus, type Affected, type AffectedSet } from "../lease/changes";
 import { isoInstant } from "../lease/fields";
 import type { Stack } from "../lease/load";
 import { leaseEvents } from "../lease/clock";
-import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { checkFolder, EXIT, findProjectRoot, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
 
 /** Options of `leasehold affected`. */
 export interface AffectedOptions {
@@ -47,13 +46,17 @@ export function affected(opts: AffectedOptions, io: Io): number {
   if (opts.all) return print(io, opts, { stacks: allStacks(folder.stacks), removed: [] }, {});
   if (opts.at === undefined || opts.since === undefined) throw new UsageError("--at and --since are both required (RFC 3339 with an offset, or now)");
   if (opts.since > opts.at) throw new UsageError(`--since (${isoInstant(opts.since)}) must not be after --at (${isoInstant(opts.at)})`);
-  const events = leaseEvents(folder.stacks, opts.since, opts.at);
-  const names = new Set(events.map((e) => e.stack));
-  const ordered = allStacks(folder.stacks).filter((a) => names.has(a.stack));
+  // Grouped once: a fleet-wide clock tick may touch thousands of stacks.
+  const byStack = new Map<string, NonNullable<Affected["events"]>>();
+  for (const { stack, ...e } of leaseEvents(folder.stacks, opts.since, opts.at)) {
+    const own = byStack.get(stack);
+    if (own) own.push(e);
+    else byStack.set(stack, [e]);
+  }
   const set: AffectedSet = {
-    stacks: ordered.map((a) => {
-      const own = events.filter((e) => e.stack === a.stack).map(({ stack: _s, ...e }) => e);
-      return { ...a, reasons: own.map((e) => `${e.at} ${e.lease} ${e.event}`), events: own };
+    stacks: allStacks(folder.stacks).flatMap((a) => {
+      const own = byStack.get(a.stack);
+      return own ? [{ ...a, reasons: own.map((e) => `${e.at} ${e.lease} ${e.event}`), events: own }] : [];
     }),
     removed: [],
   };
@@ -117,8 +120,7 @@ function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<st
 
 /** The folder of the nearest Pulumi.yaml at or above the stacks folder. */
 function projectRoot(stacksDir: string): string {
-  for (let dir = path.resolve(stacksDir); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new UsageError(`--base: no Pulumi.yaml at or above ${stacksDir}: leasehold compares paths relative to the project`);
-  }
+  const root = findProjectRoot(stacksDir);
+  if (root === undefined) throw new UsageError(`--base: no Pulumi.yaml at or above ${stacksDir}: leasehold compares paths relative to the project`);
+  return root;
 }

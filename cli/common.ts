@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { checkFleet } from "../lease/fleet";
 import { rfc3339Error, instant } from "../lease/fields";
-import { listStackFiles, loadStackFile, loadStackText, stackNameOf, type LoadResult, type Stack } from "../lease/load";
+import { listStackFiles, loadStackFile, loadStackText, stackFile, stackNameOf, type LoadResult, type Stack, type TenantStack } from "../lease/load";
 import { formatProblem, type Problem } from "../lease/problems";
 
 /** A mistake in how the command was called: exit code 2. */
@@ -24,24 +24,28 @@ export const processIo: Io = {
   err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
 };
 
+/** The project root: the folder of the nearest Pulumi.yaml at or above `from`, if any. */
+export function findProjectRoot(from: string): string | undefined {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 /**
  * The default stacks folder: the `stackConfigDir` of the nearest Pulumi.yaml at or above the
  * working directory, or `./stacks` when there is none.
  */
 export function defaultStacksDir(cwd = process.cwd()): string {
-  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    const project = path.join(dir, "Pulumi.yaml");
-    if (fs.existsSync(project)) {
-      let configDir: unknown;
-      try {
-        configDir = (parseYaml(fs.readFileSync(project, "utf8")) as { stackConfigDir?: unknown } | null)?.stackConfigDir;
-      } catch {
-        configDir = undefined;
-      }
-      return display(path.join(dir, typeof configDir === "string" ? configDir : "."), cwd);
-    }
-    if (path.dirname(dir) === dir) return "stacks";
+  const root = findProjectRoot(cwd);
+  if (root === undefined) return "stacks";
+  let configDir: unknown;
+  try {
+    configDir = (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: unknown } | null)?.stackConfigDir;
+  } catch {
+    configDir = undefined;
   }
+  return display(path.join(root, typeof configDir === "string" ? configDir : "."), cwd);
 }
 
 /** A path as messages show it: relative to the working directory when it lies below it. */
@@ -127,4 +131,29 @@ export function refusal(io: Io, json: boolean | undefined, command: string): (pr
     }
     return EXIT.rule;
   };
+}
+
+/** A command's refusal: prints the problems and why, and gives the exit code. */
+export type Refuse = ReturnType<typeof refusal>;
+
+/**
+ * The tenant stack (`--stack`) a command edits, from a folder whose fleet check passes already:
+ * its file, its typed config and the command's refusal; or, refused, the exit code. `why` says
+ * why only a tenant stack will do.
+ */
+export function tenantStackToEdit(
+  opts: { stacks: string; stack: string; json?: boolean },
+  io: Io,
+  command: string,
+  why: string,
+): { file: string; stack: TenantStack; refuse: Refuse } | number {
+  const folder = loadFolder(opts.stacks);
+  const file = stackFile(opts.stacks, opts.stack);
+  if (!folder.files.includes(file)) throw new UsageError(`--stack: no stack file ${file}`);
+  const refuse = refusal(io, opts.json, command);
+  const before = checkFolder(folder);
+  if (before.length > 0) return refuse(before, "the fleet check fails already (fix the problems above first)");
+  const stack = folder.stacks.find((s) => s.file === file);
+  if (!stack || stack.role !== "tenant") return refuse([{ file, path: "leasehold:role", message: `expected a tenant stack: ${why}` }], "not a tenant stack");
+  return { file, stack, refuse };
 }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load as loadYaml } from "js-yaml";
+import { findProjectRoot } from "./common";
 
 // A lease request filed through the issue form `.github/ISSUE_TEMPLATE/lease-request.yml`, turned
 // into the options of `leasehold request`. GitHub renders a submitted form as one `### <label>`
@@ -78,18 +79,7 @@ export function requestArgsFromIssue(body: string, formText: string): { args: st
 
 /** Reads the form from the project root (the folder of the nearest Pulumi.yaml at or above `from`). */
 export function readIssueForm(from: string, explicit?: string): { file: string; text: string } {
-  let file = explicit;
-  if (!file) {
-    for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-      if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
-        file = path.join(dir, ISSUE_FORM);
-        break;
-      }
-      if (path.dirname(dir) === dir) {
-        file = ISSUE_FORM;
-        break;
-      }
-    }
-  }
+  const root = findProjectRoot(from);
+  const file = explicit || (root === undefined ? ISSUE_FORM : path.join(root, ISSUE_FORM));
   return { file, text: fs.readFileSync(file, "utf8") };
 }

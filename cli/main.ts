@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check } from "./check";
-import { defaultStacksDir, EXIT, parseTimeOption, printJson, processIo, UsageError, type Io } from "./common";
+import { defaultStacksDir, EXIT, parseTimeOption, processIo, refusal, UsageError, type Io } from "./common";
 import { admit } from "./admit";
 import { affected } from "./affected";
 import { policyConfig } from "./policy-config";
@@ -10,6 +10,7 @@ import { stackFile } from "../lease/load";
 import { purge } from "./purge";
 import { reclaim } from "./reclaim";
 import { report } from "./report";
+import { DEFAULT_PUE } from "../lease/report";
 import { render } from "./render";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
@@ -208,7 +209,7 @@ Examples:
     .description("GPU-hours, list cost and energy per lease and tenant over a period, each pool's leased share, and an allocation chart (SVG)")
     .option("--from <time>", "the period's start (RFC 3339 with an offset, or now; default: the first lease's start)")
     .option("--to <time>", "the period's end, exclusive (default: the last lease's end)")
-    .option("--pue <n>", "power usage effectiveness of the data center", pue, 1.2)
+    .option("--pue <n>", "power usage effectiveness of the data center", pue, DEFAULT_PUE)
     .option("--out <dir>", "write report.md, report.json and allocation.svg into this folder")
     .option("--json", "print the report as JSON on stdout")
     .addOption(stacksOption())
@@ -281,13 +282,10 @@ Examples:
         throw new UsageError(`--form: cannot read the issue form: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       const mapped = requestArgsFromIssue(body, form.text);
+      const refuse = refusal(io, o.json, "request");
+      const inIssue = (message: string) => ({ file: o.body, path: "", message });
       if ("problems" in mapped) {
-        if (o.json) printJson(io, { ok: false, reason: "the request is incomplete", problems: mapped.problems.map((message) => ({ file: o.body, path: "", message })) });
-        else {
-          for (const p of mapped.problems) io.err(`${o.body}: ${p}`);
-          io.err("request refused: the issue does not say enough; no file was changed");
-        }
-        result.code = EXIT.rule;
+        result.code = refuse(mapped.problems.map(inIssue), "the issue does not say enough");
         return;
       }
       // Anyone who can open an issue can file a request: it may add a lease, never grant access to
@@ -296,12 +294,7 @@ Examples:
       const existing = stackFile(stacks, `tenant-${tenant}`);
       if (mapped.args.includes("--admins") && fs.existsSync(existing)) {
         const message = `Admin groups: tenant ${tenant} exists already (${existing}); a lease request names admin groups only for a new tenant: change an existing tenant's access in a pull request that edits leasehold:tenant.access`;
-        if (o.json) printJson(io, { ok: false, reason: "access changes are not lease requests", problems: [{ file: o.body, path: "", message }] });
-        else {
-          io.err(`${o.body}: ${message}`);
-          io.err("request refused: no file was changed");
-        }
-        result.code = EXIT.rule;
+        result.code = refuse([inIssue(message)], "access changes are not lease requests");
         return;
       }
       result.code = await main(["request", ...mapped.args, "--stacks", stacks, ...(o.dryRun ? ["--dry-run"] : []), ...(o.json ? ["--json"] : [])], io);

@@ -2,8 +2,7 @@ import * as fs from "node:fs";
 import { parseDocument, Scalar, type YAMLMap } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { leasesBlockingPurge, purgeBlocker } from "../lease/lifecycle";
-import { stackFile } from "../lease/load";
-import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
+import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
 import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold purge`. */
@@ -34,14 +33,9 @@ export function purge(opts: PurgeOptions, io: Io): number {
   if (!opts.cancel && opts.confirm !== opts.tenant) {
     throw new UsageError(`--confirm: repeat the tenant's name exactly to confirm deleting its data (--tenant ${opts.tenant} --confirm ${opts.tenant}), got ${JSON.stringify(opts.confirm ?? "")}`);
   }
-  const folder = loadFolder(opts.stacks);
-  const file = stackFile(opts.stacks, opts.stack);
-  if (!folder.files.includes(file)) throw new UsageError(`--stack: no stack file ${file}`);
-  const refuse = refusal(io, opts.json, "purge");
-  const before = checkFolder(folder);
-  if (before.length > 0) return refuse(before, "the fleet check fails already (fix the problems above first)");
-  const stack = folder.stacks.find((s) => s.file === file);
-  if (!stack || stack.role !== "tenant") return refuse([{ file, path: "leasehold:role", message: "expected a tenant stack: tenant data belongs to tenant stacks" }], "not a tenant stack");
+  const opened = tenantStackToEdit(opts, io, "purge", "tenant data belongs to tenant stacks");
+  if (typeof opened === "number") return opened;
+  const { file, stack, refuse } = opened;
   const name = stack.config.tenant.name;
   if (opts.tenant !== name) {
     return refuse([{ file, path: "leasehold:tenant.name", message: `stack ${stack.name} holds tenant ${name}, got --tenant ${JSON.stringify(opts.tenant)}` }], "another tenant");

@@ -2,8 +2,7 @@ import * as fs from "node:fs";
 import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
 import { HOUR_MS, instant, isoInstant } from "../lease/fields";
 import { forceInterval, leaseState } from "../lease/lifecycle";
-import { stackFile } from "../lease/load";
-import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
+import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
 import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold reclaim`. */
@@ -30,14 +29,9 @@ export interface ReclaimOptions {
  */
 export function reclaim(opts: ReclaimOptions, io: Io): number {
   if (!opts.cancel && (!opts.reason || opts.reason.trim() === "")) throw new UsageError("--reason: say why the capacity is reclaimed (the tenant reads it)");
-  const folder = loadFolder(opts.stacks);
-  const file = stackFile(opts.stacks, opts.stack);
-  if (!folder.files.includes(file)) throw new UsageError(`--stack: no stack file ${file}`);
-  const refuse = refusal(io, opts.json, "reclaim");
-  const before = checkFolder(folder);
-  if (before.length > 0) return refuse(before, "the fleet check fails already (fix the problems above first)");
-  const stack = folder.stacks.find((s) => s.file === file);
-  if (!stack || stack.role !== "tenant") return refuse([{ file, path: "leasehold:role", message: "expected a tenant stack: leases live in tenant stacks" }], "not a tenant stack");
+  const opened = tenantStackToEdit(opts, io, "reclaim", "leases live in tenant stacks");
+  if (typeof opened === "number") return opened;
+  const { file, stack, refuse } = opened;
   const index = stack.config.leases.findIndex((l) => l.id === opts.lease);
   const at = (message: string, path = `leasehold:leases[${index}]`) => [{ file, path, message }];
   if (index < 0) {

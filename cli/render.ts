@@ -27,8 +27,6 @@ export interface Rendered {
   outputs: Record<string, unknown>;
 }
 
-// A kubeconfig that parses but reaches nothing: rendering never contacts a cluster.
-
 const KIND_ORDER = [
   "Namespace",
   "ValidatingAdmissionPolicy",

@@ -6,3 +6,4 @@ export * from "./tenant-namespace";
 export * from "./aws/eks-cluster";
 export * from "./aws/eks-gpu-node-pool";
 export * from "./aws/network-isolation";
+export * from "./aws/tenant-node-network";

@@ -1,4 +1,4 @@
-import { instant } from "./fields";
+import { instant, isoInstant } from "./fields";
 import type { Lease, Purge } from "./schema";
 
 /**
@@ -78,7 +78,7 @@ export function leasesBlockingPurge(leases: readonly Lease[], at: number): Lease
 /** Why a lease blocks a purge, in words: `lease X is in force until T` or `lease X starts at T`. */
 export function purgeBlocker(lease: Lease, at: number): string {
   const { from, to } = forceInterval(lease);
-  return from > at ? `lease ${lease.id} starts at ${lease.window.start}` : `lease ${lease.id} is in force until ${new Date(to).toISOString().replace(".000Z", "Z")}`;
+  return from > at ? `lease ${lease.id} starts at ${lease.window.start}` : `lease ${lease.id} is in force until ${isoInstant(to)}`;
 }
 
 /**

@@ -175,9 +175,9 @@ export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: 
     }
     const parsed = schema.safeParse(value, { reportInput: true, error: zodMessages });
     if (parsed.success) {
+      // An optional key that is absent stays absent (no `purge: undefined` in the typed config).
       if (parsed.data !== undefined) parts[key] = parsed.data;
-    }
-    else {
+    } else {
       failed = true;
       for (const iss of parsed.error.issues) problems.push(...toProblems(file, key, schema, value, iss, lineOf));
     }

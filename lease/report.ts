@@ -122,7 +122,7 @@ export function leaseSpan(stacks: readonly Stack[]): { from: number; to: number 
  * (its window, cut short by a reclaim taking effect), clipped to the period.
  */
 export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}): Report {
-  const span = leaseSpan(stacks);
+  const span = opts.from === undefined || opts.to === undefined ? leaseSpan(stacks) : undefined;
   const from = opts.from ?? span?.from ?? 0;
   const to = opts.to ?? span?.to ?? 0;
   const pue = opts.pue ?? DEFAULT_PUE;

@@ -192,6 +192,7 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
   const catalog = mergeCatalog(gpuTypes);
   uniqueIn(ctx, pools, (p) => p?.name, (i) => ["pools", i, "name"], "pool name");
   const provider = cfg.cluster?.provider;
+  const eksZones = cluster?.provider === "eks" ? cluster.availabilityZones : undefined;
   const nodeOwner = new Map<string, string>();
   pools.forEach((pool: Pool | undefined, i) => {
     if (!pool) return;
@@ -213,16 +214,17 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
         ctx.add(["pools", i, "instanceType"], `is required: the catalog names no instance type for ${pool.gpuType}`, undefined);
       }
       const reservationZone = pool.capacityReservation?.availabilityZone;
-      if (pool.capacityReservation && reservationZone === undefined && cfg.cluster?.provider === "eks") {
+      if (pool.capacityReservation && eksZones) {
         // A reservation lives in one zone; a node group spread over the others would launch outside it.
-        ctx.add(
-          ["pools", i, "capacityReservation", "availabilityZone"],
-          `is required: a capacity reservation lives in one availability zone, and the pool's nodes launch only in that zone's subnet (one of ${cfg.cluster.availabilityZones.join(", ")})`,
-          undefined,
-        );
-      }
-      if (reservationZone !== undefined && cfg.cluster?.provider === "eks" && !cfg.cluster.availabilityZones.includes(reservationZone)) {
-        ctx.add(["pools", i, "capacityReservation", "availabilityZone"], `expected one of the cluster's availability zones (${cfg.cluster.availabilityZones.join(", ")}): the pool needs a subnet there`, reservationZone);
+        if (reservationZone === undefined) {
+          ctx.add(
+            ["pools", i, "capacityReservation", "availabilityZone"],
+            `is required: a capacity reservation lives in one availability zone, and the pool's nodes launch only in that zone's subnet (one of ${eksZones.join(", ")})`,
+            undefined,
+          );
+        } else if (!eksZones.includes(reservationZone)) {
+          ctx.add(["pools", i, "capacityReservation", "availabilityZone"], `expected one of the cluster's availability zones (${eksZones.join(", ")}): the pool needs a subnet there`, reservationZone);
+        }
       }
       if (pool.placementGroup && pool.capacityReservation) {
         ctx.add(

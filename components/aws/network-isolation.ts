@@ -17,8 +17,9 @@ export interface NetworkIsolationArgs {
 /**
  * The platform's VPC: in each availability zone a private subnet for nodes (no public IPs, egress
  * through the zone's NAT gateway) and a public subnet for the NAT gateway and load balancers only.
- * Tenant isolation at the VPC layer is per lease: each lease's node group has a security group of
- * its own (see the EKS GpuNodePool), so no tenant's nodes accept another tenant's traffic.
+ * Tenant isolation at the VPC layer lives in the tenant stacks: each lease's node group has a
+ * security group of its own, and each tenant one across its leases (see the EKS GpuNodePool and
+ * TenantNodeNetwork), so no tenant's nodes accept another tenant's traffic.
  */
 export class NetworkIsolation extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
