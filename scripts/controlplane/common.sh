@@ -17,7 +17,7 @@ KUBECONFIG_OUT="$STATE/kubeconfig"
 find_bin() {
   local name="$1" d
   if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$name" ]; then echo "$KUBEBUILDER_ASSETS/$name"; return 0; fi
-  for d in "$TOOLCHAIN/kubernetes-v$LEASEHOLD_KUBERNETES_VERSION/bin" "$TOOLCHAIN/kine-v$LEASEHOLD_KINE_VERSION/bin"; do
+  for d in "$TOOLCHAIN/kubernetes-v$LEASEHOLD_KUBERNETES_VERSION/bin" "$TOOLCHAIN/kine-v$LEASEHOLD_KINE_VERSION/bin" "$TOOLCHAIN/kwok-v$LEASEHOLD_KWOK_VERSION/bin"; do
     if [ -x "$d/$name" ]; then echo "$d/$name"; return 0; fi
   done
   command -v "$name" 2>/dev/null || true

@@ -14,8 +14,8 @@ exec 9>"$STATE/.lock"
 flock 9
 
 stopped=0
-# Reverse start order: controller-manager, apiserver, then storage.
-for name in kube-controller-manager kube-apiserver storage; do
+# Reverse start order: kwok, scheduler, controller-manager, apiserver, then storage.
+for name in kwok kube-scheduler kube-controller-manager kube-apiserver storage; do
   f="$STATE/$name.pid"
   pid="$(live_pid "$f")"
   if [ -n "$pid" ]; then

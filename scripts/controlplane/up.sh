@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Starts a local Kubernetes control plane on 127.0.0.1, for the e2e suite:
-#   storage (kine over SQLite, or etcd from KUBEBUILDER_ASSETS) -> kube-apiserver -> kube-controller-manager
-# No kubelet, scheduler or network: objects are stored and controllers run (namespace
-# deletion, garbage collection, service accounts, quotas), pods are never started.
+# Starts a local Kubernetes control plane on 127.0.0.1, for the e2e suite and `npm run up:local`:
+#   storage (kine over SQLite, or etcd from KUBEBUILDER_ASSETS) -> kube-apiserver
+#   -> kube-controller-manager -> kube-scheduler -> kwok
+# kwok (sigs.k8s.io/kwok) plays the kubelet of every Node annotated `kwok.x-k8s.io/node: fake`:
+# such nodes turn Ready and renew their Lease, pods the scheduler binds to them turn Running,
+# deleted pods go. No container runs and there is no pod network: placement, quotas, taints and
+# evictions are real, workloads are not. scripts/local/toolchain.ts (registerPoolNodes) registers
+# the example fleet's nodes.
 #
 # Writes an admin kubeconfig (client certificate in group system:masters) and prints
 # its path on the last line of stdout. Running it again while the control plane is up
@@ -13,6 +17,8 @@
 #   LEASEHOLD_APISERVER_PORT    kube-apiserver secure port (default: a free port)
 #   LEASEHOLD_STORAGE_PORT      kine/etcd client port (default: a free port)
 #   LEASEHOLD_KCM_PORT          kube-controller-manager secure port (default: a free port)
+#   LEASEHOLD_SCHEDULER_PORT    kube-scheduler secure port (default: a free port)
+#   LEASEHOLD_KWOK_PORT         kwok's server port (default: a free port)
 #   LEASEHOLD_STORAGE           kine | etcd (default: kine if built, else etcd from KUBEBUILDER_ASSETS)
 #   LEASEHOLD_UP_TIMEOUT        seconds to wait for readiness (default 120)
 #   LEASEHOLD_KCM_CONTROLLERS   kube-controller-manager --controllers (default: see below)
@@ -30,7 +36,8 @@ flock 9
 
 # Already running? Then just report.
 if [ -f "$STATE/ports" ] && [ -f "$KUBECONFIG_OUT" ] && [ -n "$(live_pid "$STATE/storage.pid")" ] \
-  && [ -n "$(live_pid "$STATE/kube-apiserver.pid")" ] && [ -n "$(live_pid "$STATE/kube-controller-manager.pid")" ]; then
+  && [ -n "$(live_pid "$STATE/kube-apiserver.pid")" ] && [ -n "$(live_pid "$STATE/kube-controller-manager.pid")" ] \
+  && [ -n "$(live_pid "$STATE/kube-scheduler.pid")" ] && [ -n "$(live_pid "$STATE/kwok.pid")" ]; then
   log "already running (state: $STATE)"
   echo "$KUBECONFIG_OUT"
   exit 0
@@ -47,6 +54,12 @@ APISERVER="$(find_bin kube-apiserver)"
 KCM="$(find_bin kube-controller-manager)"
 [ -n "$APISERVER" ] || die "kube-apiserver not found: run scripts/toolchain/build.sh (or set KUBEBUILDER_ASSETS)"
 [ -n "$KCM" ] || die "kube-controller-manager not found: run scripts/toolchain/build.sh kubernetes"
+SCHEDULER="$(find_bin kube-scheduler)"
+[ -n "$SCHEDULER" ] || die "kube-scheduler not found: run scripts/toolchain/build.sh kubernetes"
+KWOK="$(find_bin kwok)"
+[ -n "$KWOK" ] || die "kwok not found: run scripts/toolchain/build.sh kwok"
+KWOK_STAGES="$(dirname "$KWOK")/kwok-stages.yaml"
+[ -f "$KWOK_STAGES" ] || die "$KWOK_STAGES not found: run scripts/toolchain/build.sh kwok"
 STORAGE="${LEASEHOLD_STORAGE:-}"
 if [ -z "$STORAGE" ]; then
   if [ -n "$(find_bin kine)" ]; then STORAGE=kine
@@ -76,8 +89,10 @@ rm -f "$STATE/ports.tmp"
 API_PORT="${LEASEHOLD_APISERVER_PORT:-$(free_port)}"
 STORAGE_PORT="${LEASEHOLD_STORAGE_PORT:-$(free_port)}"
 KCM_PORT="${LEASEHOLD_KCM_PORT:-$(free_port)}"
+SCHEDULER_PORT="${LEASEHOLD_SCHEDULER_PORT:-$(free_port)}"
+KWOK_PORT="${LEASEHOLD_KWOK_PORT:-$(free_port)}"
 rm -f "$STATE/ports.tmp"
-for p in "$API_PORT" "$STORAGE_PORT" "$KCM_PORT"; do
+for p in "$API_PORT" "$STORAGE_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p on 127.0.0.1 is already in use"; fi
 done
 if [ "$STORAGE" = etcd ]; then ETCD_PEER_PORT="$(free_port)"; fi
@@ -110,6 +125,7 @@ keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
   gen_cert admin "/O=system:masters/CN=leasehold-admin" "$client_ext"
   gen_cert controller-manager "/CN=system:kube-controller-manager" "$client_ext"
+  gen_cert scheduler "/CN=system:kube-scheduler" "$client_ext"
   # Service-account token signing key pair.
   openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
   openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
@@ -141,14 +157,15 @@ EOF
 }
 write_kubeconfig "$KUBECONFIG_OUT" leasehold-admin "$PKI/admin.crt" "$PKI/admin.key"
 write_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager "$PKI/controller-manager.crt" "$PKI/controller-manager.key"
-printf 'apiserver=%s\nstorage=%s\nkcm=%s\n' "$API_PORT" "$STORAGE_PORT" "$KCM_PORT" >"$STATE/ports"
+write_kubeconfig "$STATE/scheduler.kubeconfig" system:kube-scheduler "$PKI/scheduler.crt" "$PKI/scheduler.key"
+printf 'apiserver=%s\nstorage=%s\nkcm=%s\nscheduler=%s\nkwok=%s\n' "$API_PORT" "$STORAGE_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT" >"$STATE/ports"
 
 # ---- processes ----------------------------------------------------------------------
 set +m # no job control: a background command keeps our pid ($!) through setsid's exec
-# Controllers: all defaults, less those that need nodes, clouds or a network, and less the
-# node lifecycle controller, which would taint API-created Nodes (no kubelet heartbeats)
-# as unreachable after 40 s. Override with LEASEHOLD_KCM_CONTROLLERS.
-KCM_CONTROLLERS="${LEASEHOLD_KCM_CONTROLLERS:-*,-node-ipam-controller,-node-lifecycle-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-persistentvolume-attach-detach-controller}"
+# Controllers: all defaults (the node lifecycle and taint-eviction controllers included: kwok
+# renews every node's Lease, so nodes stay Ready and NoExecute taints evict as on a real
+# cluster), less those that need clouds or a pod network. Override with LEASEHOLD_KCM_CONTROLLERS.
+KCM_CONTROLLERS="${LEASEHOLD_KCM_CONTROLLERS:-*,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-persistentvolume-attach-detach-controller}"
 start() { # name binary args...
   local name="$1" bin="$2"; shift 2
   # setsid: own session, so the process outlives this script and its terminal.
@@ -244,6 +261,34 @@ wait_for kube-controller-manager kcm_ok
 default_sa() { curl_api /api/v1/namespaces/default/serviceaccounts/default; }
 wait_for kube-controller-manager default_sa
 log "kube-controller-manager ready (controllers running)"
+
+start kube-scheduler "$SCHEDULER" \
+  --kubeconfig="$STATE/scheduler.kubeconfig" \
+  --authentication-kubeconfig="$STATE/scheduler.kubeconfig" \
+  --authorization-kubeconfig="$STATE/scheduler.kubeconfig" \
+  --bind-address=127.0.0.1 \
+  --secure-port="$SCHEDULER_PORT" \
+  --leader-elect=false \
+  --profiling=false \
+  --v=1
+scheduler_ok() { [ "$(curl -sk --max-time 5 "https://127.0.0.1:$SCHEDULER_PORT/healthz")" = ok ]; }
+wait_for kube-scheduler scheduler_ok
+log "kube-scheduler ready"
+
+# kwok manages only the nodes annotated as its own; the Stages (from the same kwok module,
+# see build.sh) make them Ready with a 40 s Lease, as a kubelet's.
+start kwok "$KWOK" \
+  --kubeconfig="$KUBECONFIG_OUT" \
+  --config="$KWOK_STAGES" \
+  --manage-all-nodes=false \
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+  --node-lease-duration-seconds=40 \
+  --cidr=10.244.0.0/16 \
+  --node-ip=10.0.0.10 \
+  --server-address="127.0.0.1:$KWOK_PORT"
+kwok_ok() { port_open "$KWOK_PORT"; }
+wait_for kwok kwok_ok
+log "kwok ready (simulated kubelets)"
 
 cat >"$STATE/env" <<EOF
 export KUBECONFIG="$KUBECONFIG_OUT"

@@ -2,6 +2,8 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { listStackFiles, loadStackFile, type PlatformStack } from "../../lease/load";
+import { formatQuantity, parseQuantity, scaleQuantity } from "../../lease/quantity";
+import { GPU_RESOURCE } from "../../lease/tenancy";
 
 // The real systems the e2e suite and `npm run up:local` drive: the toolchain built by
 // scripts/toolchain/build.sh, the control plane of scripts/controlplane, the Pulumi CLI with a
@@ -47,27 +49,65 @@ export function controlPlaneDown(stateDir: string, env: NodeJS.ProcessEnv): void
   sh("bash", [path.join(ROOT, "scripts/controlplane/down.sh")], { env: { ...env, LEASEHOLD_CONTROLPLANE_DIR: stateDir }, stdio: ["ignore", "inherit", "inherit"], allowFail: true });
 }
 
+/** The landlord's non-GPU node every local cluster gets (system pods, tenants' CPU-only pods). */
+export const SYSTEM_NODE = { name: "system-001", cpu: "32", memory: "128Gi" } as const;
+
+/** A Node for kwok to manage: Ready once kwok sees it, with this capacity (the kubelet's part). */
+function kwokNode(name: string, capacity: Record<string, string>): object {
+  const status = { capacity: { ...capacity, pods: "110" }, allocatable: { ...capacity, pods: "110" } };
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+      labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", type: "kwok" },
+    },
+    status,
+  };
+}
+
 /**
- * Registers the nodes of every existing-cluster pool of the platform stacks in `stacksDir` as
- * Node objects with `nvidia.com/gpu` capacity (the local control plane has no kubelets).
+ * Registers the local cluster's nodes, as kwok-managed Nodes (Ready, with a Lease, running the
+ * pods bound to them): the landlord's system node (no GPU), and every node of every
+ * existing-cluster pool of the platform stacks in `stacksDir`, advertising one node of its GPU
+ * type per the catalog (`gpusPerNode` GPUs, and `perGpu` x `gpusPerNode` CPU and memory).
+ * Waits until every node is Ready and the node lifecycle controller has lifted the
+ * `node.kubernetes.io/not-ready` taint the API server puts on new nodes. Returns the pool nodes.
  */
-export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv): string[] {
-  const nodes: string[] = [];
+export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): string[] {
+  const nodes: object[] = [kwokNode(SYSTEM_NODE.name, { cpu: SYSTEM_NODE.cpu, memory: SYSTEM_NODE.memory })];
+  const poolNodes: string[] = [];
   for (const f of listStackFiles(stacksDir)) {
     const r = loadStackFile(f);
     if (!r.ok || r.stack.role !== "platform" || r.stack.config.cluster.provider !== "existing") continue;
     const p = r.stack as PlatformStack;
     for (const pool of p.config.pools) {
-      const gpus = String(p.catalog[pool.gpuType]?.gpusPerNode ?? 0);
+      const t = p.catalog[pool.gpuType];
+      if (!t) continue;
+      const per = (v: string) => formatQuantity(scaleQuantity(parseQuantity(v), t.gpusPerNode));
       for (const node of pool.nodes ?? []) {
-        sh("kubectl", ["apply", "-f", "-"], { env, input: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: node } }) });
-        const status = { status: { capacity: { "nvidia.com/gpu": gpus, cpu: "192", memory: "2Ti", pods: "110" }, allocatable: { "nvidia.com/gpu": gpus, cpu: "192", memory: "2Ti", pods: "110" } } };
-        sh("kubectl", ["patch", "node", node, "--subresource=status", "--type=merge", "-p", JSON.stringify(status)], { env });
-        nodes.push(node);
+        nodes.push(kwokNode(node, { [GPU_RESOURCE]: String(t.gpusPerNode), cpu: per(t.perGpu.cpu), memory: per(t.perGpu.memory) }));
+        poolNodes.push(node);
       }
     }
   }
-  return nodes;
+  const names = nodes.map((n) => (n as { metadata: { name: string } }).metadata.name);
+  const existing = new Set(sh("kubectl", ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"], { env }).stdout.split(/\s+/).filter(Boolean));
+  const fresh = nodes.filter((_, i) => !existing.has(names[i]!));
+  if (fresh.length > 0) sh("kubectl", ["create", "-f", "-"], { env, input: JSON.stringify({ apiVersion: "v1", kind: "List", items: fresh }) });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = JSON.parse(sh("kubectl", ["get", "nodes", "-o", "json"], { env }).stdout) as { items: { metadata: { name: string }; spec: { taints?: { key: string }[] }; status: { conditions?: { type: string; status: string }[] } }[] };
+    const waiting = names.filter((n) => {
+      const node = live.items.find((x) => x.metadata.name === n);
+      const ready = node?.status.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      return !ready || (node?.spec.taints ?? []).some((t) => t.key === "node.kubernetes.io/not-ready");
+    });
+    if (waiting.length === 0) return poolNodes;
+    if (Date.now() > deadline) throw new Error(`nodes not Ready (or still tainted not-ready) after ${timeoutMs / 1000} s: ${waiting.join(", ")}`);
+    spawnSync("sleep", ["0.5"]);
+  }
 }
 
 /** The environment of every Pulumi CLI run: no update checks, no plugin downloads, a file backend. */

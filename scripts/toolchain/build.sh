@@ -5,7 +5,8 @@
 #   ${LEASEHOLD_CACHE:-$HOME/.cache/leasehold}/toolchain/<component>-<version>/bin/
 #
 # Components: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kubernetes
-# (kube-apiserver, kube-controller-manager, kubectl), kine.
+# (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl), kine, kwok (simulated
+# kubelets: Ready nodes that run pods).
 #
 # Usage: scripts/toolchain/build.sh [--print-path] [component ...]
 #   no component      build every missing component
@@ -17,7 +18,8 @@
 #     `pulumi-language-nodejs` and `pulumi-resource-kubernetes` on PATH;
 #   - KUBEBUILDER_ASSETS (envtest convention: a folder with kube-apiserver, etcd,
 #     kubectl): kube-apiserver/kubectl are not built, and kine is not built when the
-#     folder has etcd; kube-controller-manager is still built unless the folder has it.
+#     folder has etcd; kube-controller-manager and kube-scheduler are still built unless
+#     the folder has them.
 # Set LEASEHOLD_FORCE_BUILD=1 to ignore binaries found on PATH / KUBEBUILDER_ASSETS.
 set -euo pipefail
 
@@ -36,11 +38,11 @@ for arg in "$@"; do
   case "$arg" in
     --print-path) print_path_only=1 ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubernetes|kine) wanted+=("$arg") ;;
+    pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubernetes|kine|kwok) wanted+=("$arg") ;;
     *) echo "build.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
-[ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine)
+[ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine kwok)
 
 # The language host is this project's own code: its folder is keyed by a hash of its sources
 # too, so that a change to them is rebuilt instead of served stale from the cache.
@@ -53,6 +55,7 @@ dir_of() { # component -> versioned folder
     pulumi-resource-kubernetes) echo "$TOOLCHAIN/pulumi-resource-kubernetes-v$LEASEHOLD_K8S_PROVIDER_VERSION" ;;
     kubernetes) echo "$TOOLCHAIN/kubernetes-v$LEASEHOLD_KUBERNETES_VERSION" ;;
     kine) echo "$TOOLCHAIN/kine-v$LEASEHOLD_KINE_VERSION" ;;
+    kwok) echo "$TOOLCHAIN/kwok-v$LEASEHOLD_KWOK_VERSION" ;;
   esac
 }
 
@@ -73,7 +76,7 @@ binaries_of() {
   case "$1" in
     kubernetes)
       local b
-      for b in kube-apiserver kube-controller-manager kubectl; do
+      for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
         [ -n "$(in_assets "$b")" ] || echo "$b"
       done ;;
     *) echo "$1" ;;
@@ -94,7 +97,9 @@ skip_reason() {
     kine)
       p="$(in_assets etcd)"; [ -n "$p" ] && { echo "KUBEBUILDER_ASSETS has etcd ($p): the control plane uses it"; return; } ;;
     kubernetes)
-      [ -z "$(binaries_of kubernetes)" ] && { echo "all of kube-apiserver, kube-controller-manager, kubectl are in KUBEBUILDER_ASSETS"; return; } ;;
+      [ -z "$(binaries_of kubernetes)" ] && { echo "all of kube-apiserver, kube-controller-manager, kube-scheduler, kubectl are in KUBEBUILDER_ASSETS"; return; } ;;
+    kwok)
+      p="$(foreign_on_path kwok)"; [ -n "$p" ] && { echo "using $p from PATH"; return; } ;;
   esac
   return 0
 }
@@ -103,6 +108,7 @@ complete() { # component -> 0 if every binary exists in its versioned folder
   local c="$1" d b
   d="$(dir_of "$c")"
   for b in $(binaries_of "$c"); do [ -x "$d/bin/$b" ] || return 1; done
+  [ "$c" != kwok ] || [ -f "$d/bin/kwok-stages.yaml" ] || return 1
   return 0
 }
 
@@ -197,12 +203,27 @@ build_kine() {
     -o "$out/kine" github.com/k3s-io/kine)
 }
 
+build_kwok() {
+  local s="$1" out="$2" v="v$LEASEHOLD_KWOK_VERSION"
+  check_gomod kwok sigs.k8s.io/kwok "$v"
+  # The module carries its own version (pkg/consts.Version); nothing to stamp.
+  (cd "$s" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/kwok" sigs.k8s.io/kwok/cmd/kwok)
+  # kwok simulates nothing without Stages; kwokctl embeds these defaults from the same module
+  # (nodes turn Ready and renew their Lease; pods turn Running, Jobs' pods complete, deleted
+  # pods go). Keep them beside the binary, from this exact version.
+  dir="$(cd "$s" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    cat "$dir/kustomize/stage/$f.yaml"; echo "---"
+  done >"$out/kwok-stages.yaml"
+}
+
 version_of() {
   case "$1" in
     pulumi|pulumi-language-nodejs) echo "$LEASEHOLD_PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "$LEASEHOLD_K8S_PROVIDER_VERSION" ;;
     kubernetes) echo "$LEASEHOLD_KUBERNETES_VERSION" ;;
     kine) echo "$LEASEHOLD_KINE_VERSION" ;;
+    kwok) echo "$LEASEHOLD_KWOK_VERSION" ;;
   esac
 }
 

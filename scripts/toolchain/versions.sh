@@ -9,7 +9,9 @@ LEASEHOLD_PULUMI_VERSION=3.274.1
 # proxy; this pseudo-version is the v4.25.0 commit.
 LEASEHOLD_K8S_PROVIDER_VERSION=4.25.0
 LEASEHOLD_K8S_PROVIDER_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
-# kube-apiserver, kube-controller-manager, kubectl: module k8s.io/kubernetes.
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl: module k8s.io/kubernetes.
 LEASEHOLD_KUBERNETES_VERSION=1.34.4
 # Storage for kube-apiserver: kine (etcd API over SQLite), module github.com/k3s-io/kine.
 LEASEHOLD_KINE_VERSION=0.17.5
+# Simulated kubelets (Ready nodes with the catalog's GPUs that run pods), module sigs.k8s.io/kwok.
+LEASEHOLD_KWOK_VERSION=0.8.0
