@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { isWorkloadKind, workloadViolations } from "../lease/admit";
+import { admissionSettings } from "../lease/admission";
+import { isWorkloadKind, judgeWorkload, networkObjectViolations } from "../lease/admit";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Problem } from "../lease/problems";
@@ -80,7 +81,9 @@ export function admit(opts: AdmitOptions, io: Io): number {
   }
   const { tenant, platform } = found;
   const ns = tenant.config.tenant.name;
+  const settings = admissionSettings(platform.catalog, platform.config.cluster);
   const violations: AdmitViolation[] = [];
+  const warnings: AdmitViolation[] = [];
   let count = 0;
   for (const file of opts.files) {
     const { objects, errors } = objectsOf(file);
@@ -92,19 +95,20 @@ export function admit(opts: AdmitOptions, io: Io): number {
       if (namespace !== ns) {
         violations.push({ policy: "tenant-namespace", file, object: id, message: `The object is in namespace ${namespace}, but tenant ${ns} may create objects only in its own namespace ${ns}.` });
       }
-      if (o.kind === "Service" && ["NodePort", "LoadBalancer"].includes(o.spec?.type)) {
-        violations.push({ policy: "no-public-services", file, object: id, message: `Service of type ${o.spec.type}; services in tenant namespaces are ClusterIP or headless only.` });
-      }
+      for (const m of networkObjectViolations(o.kind, o, namespace)) violations.push({ policy: "no-public-services", file, object: id, message: m });
       if (isWorkloadKind(o.kind)) {
-        for (const v of workloadViolations(o.kind, o, tenant.config, platform.catalog, opts.at)) violations.push({ ...v, file, object: id });
+        const judged = judgeWorkload(o.kind, o, tenant.config, { catalog: platform.catalog, settings }, opts.at);
+        for (const v of judged.violations) violations.push({ ...v, file, object: id });
+        for (const v of judged.warnings) warnings.push({ ...v, file, object: id });
       }
     }
   }
   const allowed = violations.length === 0;
   if (opts.json) {
-    printJson(io, { allowed, violations });
+    printJson(io, { allowed, violations, warnings });
   } else {
     for (const v of violations) io.err(`${v.file}: ${v.object ? `${v.object}: ` : ""}[${v.policy}] ${v.message}`);
+    for (const v of warnings) io.err(`${v.file}: ${v.object ? `${v.object}: ` : ""}warning: [${v.policy}] ${v.message}`);
     io.out(
       allowed
         ? `admitted: ${count} object(s) under tenant ${ns}'s leases at ${isoInstant(opts.at)}`

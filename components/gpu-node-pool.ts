@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaseState, type LeaseState } from "../lease/lifecycle";
 import type { Lease } from "../lease/schema";
-import { ANNOTATIONS, LABELS, LEASE_TAINT_KEY } from "../lease/tenancy";
+import { ANNOTATIONS, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
 
 /** Arguments of {@link GpuNodePool}. */
 export interface GpuNodePoolArgs {
@@ -22,7 +22,7 @@ export function leaseFieldManager(leaseId: string): string {
 /**
  * The nodes of one lease on an existing cluster. While the lease is in force, each node carries
  * the lease's labels (`leasehold.io/lease`, `leasehold.io/tenant`) and its taint
- * (`leasehold.io/lease=<id>:NoSchedule`), applied server-side under a field manager of the
+ * (`leasehold.io/lease=<id>:NoExecute`), applied server-side under a field manager of the
  * lease's own. When the lease is reclaimed or ends, the patches are removed, which releases
  * exactly the fields this lease owns: the node keeps no trace of the lease and the admission
  * policy refuses tenant pods that still ask for it.
@@ -55,7 +55,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
               "pulumi.com/patchForce": "true",
             },
           },
-          spec: { taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: "NoSchedule" }] },
+          spec: { taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: LEASE_TAINT_EFFECT }] },
         },
         { parent: this },
       );

@@ -1,55 +1,71 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ADMISSION_VALIDATIONS, ADMISSION_VARIABLES } from "../lease/admission";
+import { DEFAULT_ADMISSION_SETTINGS, podAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../lease/admission";
 import { ANNOTATIONS, LABELS } from "../lease/tenancy";
 
-/** The cluster-wide objects' names. */
+/** The pod policy's name (and its binding's). */
 export const ADMISSION_POLICY_NAME = "leasehold-lease-pinning";
+/** The service policy's name (and its binding's). */
+export const SERVICE_POLICY_NAME = "leasehold-tenant-services";
 /** The field manager the admission objects are applied as (stable across deploys). */
 export const ADMISSION_FIELD_MANAGER = "leasehold-admission";
 
+/** Arguments of {@link LeaseAdmission}. */
+export interface LeaseAdmissionArgs {
+  /** The platform's accelerator resources and the PriorityClasses tenants may use. @default built-in catalog, no PriorityClass */
+  settings?: AdmissionSettings;
+}
+
 /**
- * Lease pinning at runtime, cluster-wide (platform stack): a ValidatingAdmissionPolicy, bound to
- * every tenant namespace, refusing pods that do not select one of their tenant's leases in force,
- * that tolerate another lease's taint or everything, that bypass the scheduler, or that request
- * GPUs while the tenant has no lease in force.
+ * The lease contract at runtime, cluster-wide (platform stack): ValidatingAdmissionPolicies bound
+ * to every tenant namespace. Pods are refused when they do not select one of their tenant's
+ * leases in force, tolerate another lease's taint or everything (on create, and for every
+ * toleration an update appends), bypass the scheduler, request accelerators while the tenant has
+ * no lease in force or any accelerator the platform does not lease, set the NVIDIA device
+ * variables, use a PriorityClass not granted to tenants, or ask for a termination grace period
+ * beyond the bound. Services are refused `externalIPs`.
  */
 export class LeaseAdmission extends pulumi.ComponentResource {
-  /** The policy's name. */
+  /** The pod policy's name. */
   public readonly policyName: pulumi.Output<string>;
 
-  constructor(name: string, args: Record<string, never> = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("leasehold:k8s:LeaseAdmission", name, args, opts);
+  constructor(name: string, args: LeaseAdmissionArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("leasehold:k8s:LeaseAdmission", name, {}, opts);
+    const settings = args.settings ?? DEFAULT_ADMISSION_SETTINGS;
     const labels = { "app.kubernetes.io/part-of": "leasehold" };
     const annotations = { [ANNOTATIONS.fieldManager]: ADMISSION_FIELD_MANAGER };
-    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-      `${name}-policy`,
-      {
-        metadata: { name: ADMISSION_POLICY_NAME, labels, annotations },
-        spec: {
-          failurePolicy: "Fail",
-          matchConstraints: {
-            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }],
+    const policy = (child: string, policyName: string, resource: string, cel: AdmissionCel, dependsOn: pulumi.Resource[] = []) => {
+      const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-${child}`,
+        {
+          metadata: { name: policyName, labels, annotations },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: [resource] }] },
+            ...(cel.variables.length > 0 ? { variables: cel.variables } : {}),
+            validations: cel.validations,
           },
-          variables: ADMISSION_VARIABLES,
-          validations: ADMISSION_VALIDATIONS,
         },
-      },
-      { parent: this },
-    );
-    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-      `${name}-binding`,
-      {
-        metadata: { name: ADMISSION_POLICY_NAME, labels, annotations },
-        spec: {
-          policyName: ADMISSION_POLICY_NAME,
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchExpressions: [{ key: LABELS.tenant, operator: "Exists" }] } },
+        { parent: this, dependsOn },
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-${child === "policy" ? "binding" : `${child}-binding`}`,
+        {
+          metadata: { name: policyName, labels, annotations },
+          spec: {
+            policyName,
+            validationActions: ["Deny"],
+            matchResources: { namespaceSelector: { matchExpressions: [{ key: LABELS.tenant, operator: "Exists" }] } },
+          },
         },
-      },
-      { parent: this, dependsOn: [policy] },
-    );
-    this.policyName = policy.metadata.name;
+        { parent: this, dependsOn: [p] },
+      );
+      return p;
+    };
+    // Child names are kept from before the service policy existed: a rename would replace them.
+    const pods = policy("policy", ADMISSION_POLICY_NAME, "pods", podAdmission(settings));
+    policy("services", SERVICE_POLICY_NAME, "services", serviceAdmission());
+    this.policyName = pods.metadata.name;
     this.registerOutputs({ policyName: this.policyName });
   }
 }

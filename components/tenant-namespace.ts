@@ -67,9 +67,12 @@ const READ_VERBS = ["get", "list", "watch"];
 export const TENANT_ADMIN_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
   {
     apiGroups: [""],
-    resources: ["pods", "services", "endpoints", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"],
+    resources: ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"],
     verbs: ALL_VERBS,
   },
+  // Read only: hand-written endpoints send a Service's traffic to any address (CVE-2021-25740).
+  { apiGroups: [""], resources: ["endpoints"], verbs: READ_VERBS },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ_VERBS },
   { apiGroups: [""], resources: ["pods/log", "pods/status"], verbs: READ_VERBS },
   { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ["create", "get"] },
   { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: ALL_VERBS },

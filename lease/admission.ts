@@ -1,90 +1,188 @@
-import { GPU_RESOURCE, LABELS, LEASE_TAINT_KEY } from "./tenancy";
+import { acceleratorResources, DEFAULT_GPU_RESOURCE, type GpuCatalog } from "./catalog";
+import { ACCELERATOR_NAME_PATTERN, LABELS, LEASE_TAINT_KEY } from "./tenancy";
 
-// The runtime half of lease pinning: CEL for a ValidatingAdmissionPolicy on pods in tenant
+// The runtime half of the lease contract: CEL for the ValidatingAdmissionPolicies on tenant
 // namespaces. The leases in force of a tenant are labels of its namespace
 // (`lease.leasehold.io/<id>: in-force`, written by the tenant stack, which tenants cannot change),
-// so one cluster-wide policy serves every tenant and needs no parameter objects.
+// so one cluster-wide policy serves every tenant and needs no parameter objects. What differs per
+// platform (the accelerator resources its catalog declares, the PriorityClasses tenants may use)
+// is written into the expressions as literals.
+//
+// The policies run after the mutating admission plugins, so they see a pod as it will be stored:
+// with the LimitRange's defaults filled in (every declared accelerator at "0" unless asked for)
+// and the Priority plugin's class. Quantities reach CEL in their canonical form ("0", "8").
 //
 // The expressions avoid CEL's optional syntax (`?.`, `[?]`) so that they read the same in every
 // CEL implementation; `has()` guards each optional field.
 
-const NS_LABELS = "namespaceObject.metadata.labels";
-const owns = (leaseExpr: string) => `('${LABELS.leaseInForcePrefix}' + ${leaseExpr}) in ${NS_LABELS}`;
+/** What the policy needs to know of the platform. */
+export interface AdmissionSettings {
+  /** Accelerator resources the platform's pools advertise (catalog `resource`s); others are refused. @default ["nvidia.com/gpu"] */
+  accelerators: readonly string[];
+  /** PriorityClasses tenant pods may name; no other (the `system-` classes never). @default [] */
+  priorityClasses: readonly string[];
+}
 
-/** Named sub-expressions (ValidatingAdmissionPolicy `variables`). */
-export const ADMISSION_VARIABLES: { name: string; expression: string }[] = [
-  {
-    name: "hasLeaseInForce",
-    expression: `has(namespaceObject.metadata.labels) && ${NS_LABELS}.exists(k, k.startsWith('${LABELS.leaseInForcePrefix}'))`,
-  },
-  {
-    name: "requestsGpu",
-    expression: [
-      "object.spec.containers",
-      "(has(object.spec.initContainers) ? object.spec.initContainers : [])",
-    ]
-      .map(
-        (list) =>
-          `${list}.exists(c, has(c.resources) && ((has(c.resources.limits) && '${GPU_RESOURCE}' in c.resources.limits) || (has(c.resources.requests) && '${GPU_RESOURCE}' in c.resources.requests)))`,
-      )
-      .join(" || "),
-  },
-  {
-    name: "selectorLease",
-    expression: `has(object.spec.nodeSelector) && '${LABELS.lease}' in object.spec.nodeSelector ? object.spec.nodeSelector['${LABELS.lease}'] : ''`,
-  },
-  {
-    name: "affinityTerms",
-    expression:
-      "has(object.spec.affinity) && has(object.spec.affinity.nodeAffinity) && has(object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms : []",
-  },
-];
+/** The settings of a platform that declares nothing beyond the built-in catalog. */
+export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = { accelerators: [DEFAULT_GPU_RESOURCE], priorityClasses: [] };
 
-/** One validation of the policy: a CEL expression that must hold, and the message when it does not. */
+/** A platform's settings: its catalog's accelerator resources and `leasehold:cluster.tenantPriorityClasses`. */
+export function admissionSettings(catalog: GpuCatalog, cluster: { tenantPriorityClasses?: readonly string[] }): AdmissionSettings {
+  return { accelerators: acceleratorResources(catalog), priorityClasses: [...(cluster.tenantPriorityClasses ?? [])] };
+}
+
+/**
+ * Environment variables a tenant container may not set: with the NVIDIA container runtime's
+ * legacy hook (`accept-nvidia-visible-devices-envvar-when-unprivileged = true`, its default),
+ * they expose GPUs (or MIG management) the pod never requested.
+ */
+export const FORBIDDEN_ENV = ["NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "NVIDIA_MIG_CONFIG_DEVICES", "NVIDIA_MIG_MONITOR_DEVICES"] as const;
+
+/**
+ * The longest `terminationGracePeriodSeconds` a tenant pod may ask for, in seconds: a pod taken off
+ * a node at the end of its lease keeps its GPUs until it has shut down, so this bounds how long a
+ * lease's compute outlives it.
+ */
+export const MAX_TERMINATION_GRACE_SECONDS = 300;
+
+/** One validation of a policy: a CEL expression that must hold, and the message when it does not. */
 export interface AdmissionValidation {
   expression: string;
   messageExpression: string;
   reason: "Forbidden" | "Invalid";
 }
 
-const TENANT = `(has(namespaceObject.metadata.labels) && '${LABELS.tenant}' in ${NS_LABELS} ? ${NS_LABELS}['${LABELS.tenant}'] : namespaceObject.metadata.name)`;
+/** A ValidatingAdmissionPolicy's CEL: named sub-expressions, then the validations in the order the API server reports them. */
+export interface AdmissionCel {
+  variables: { name: string; expression: string }[];
+  validations: AdmissionValidation[];
+}
 
-/** The validations, in the order the API server reports them. */
-export const ADMISSION_VALIDATIONS: AdmissionValidation[] = [
-  {
-    // GPUs only under a lease in force.
-    expression: "request.operation != 'CREATE' || !variables.requestsGpu || variables.hasLeaseInForce",
-    messageExpression: `'pod requests ${GPU_RESOURCE} but tenant ' + ${TENANT} + ' has no lease in force'`,
-    reason: "Forbidden",
-  },
-  {
-    // Pinning: every way the pod names a lease must name one of its tenant's leases in force, and
-    // while the tenant has a lease in force the pod must name one.
-    expression: [
-      "request.operation != 'CREATE'",
-      "(" +
-        [
-          `(variables.selectorLease == '' || ${owns("variables.selectorLease")})`,
-          `variables.affinityTerms.all(t, !has(t.matchExpressions) || t.matchExpressions.all(e, e.key != '${LABELS.lease}' || (e.operator == 'In' && e.values.all(v, ${owns("v")}))))`,
-          `(!variables.hasLeaseInForce || variables.selectorLease != '' || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
-        ].join(" && ") +
-        ")",
-    ].join(" || "),
-    messageExpression: `'pod must select one of tenant ' + ${TENANT} + '\\'s leases in force with nodeSelector or a required node affinity on ${LABELS.lease}'`,
-    reason: "Forbidden",
-  },
-  {
-    // No toleration of another lease's taint, and no catch-all toleration. Tolerations can only be
-    // appended to a running pod, so an update that adds none passes (a pod of a lease reclaimed
-    // since must still be able to lose its finalizers).
-    expression: `(request.operation == 'UPDATE' && has(oldObject.spec.tolerations) && has(object.spec.tolerations) && size(object.spec.tolerations) == size(oldObject.spec.tolerations)) || !has(object.spec.tolerations) || object.spec.tolerations.all(t, has(t.key) && t.key != '' && (t.key != '${LEASE_TAINT_KEY}' || (has(t.value) && ${owns("t.value")})))`,
-    messageExpression: `'pod may tolerate only the taints of tenant ' + ${TENANT} + '\\'s own leases in force, and no catch-all toleration'`,
-    reason: "Forbidden",
-  },
-  {
-    // spec.nodeName skips the scheduler, and with it every taint and selector.
-    expression: "request.operation != 'CREATE' || !has(object.spec.nodeName) || object.spec.nodeName == ''",
-    messageExpression: "'pod must not set spec.nodeName in a tenant namespace: the scheduler places pods on leased nodes'",
-    reason: "Forbidden",
-  },
-];
+const NS_LABELS = "namespaceObject.metadata.labels";
+const owns = (leaseExpr: string) => `('${LABELS.leaseInForcePrefix}' + ${leaseExpr}) in ${NS_LABELS}`;
+const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
+const TENANT = `(has(namespaceObject.metadata.labels) && '${LABELS.tenant}' in ${NS_LABELS} ? ${NS_LABELS}['${LABELS.tenant}'] : namespaceObject.metadata.name)`;
+const selectorOf = (pod: string) => `has(${pod}.spec.nodeSelector) && '${LABELS.lease}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${LABELS.lease}'] : ''`;
+const termsOf = (pod: string) =>
+  `has(${pod}.spec.affinity) && has(${pod}.spec.affinity.nodeAffinity) && has(${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? ${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms : []`;
+/** A toleration a tenant may add: it names a key, and the lease key only with one of its own leases in force. */
+const tolerationAllowed = (t: string) => `has(${t}.key) && ${t}.key != '' && (${t}.key != '${LEASE_TAINT_KEY}' || (has(${t}.value) && ${owns(`${t}.value`)}))`;
+
+/** The lease pinning policy on pods in tenant namespaces, for a platform with these settings. */
+export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SETTINGS): AdmissionCel {
+  const acc = celList(settings.accelerators);
+  const asks = (m: string) => `(has(c.resources.${m}) && c.resources.${m}.exists(k, k in ${acc} && c.resources.${m}[k] != '0'))`;
+  const declared = (m: string) => `(!has(c.resources.${m}) || c.resources.${m}.all(k, !k.matches('${ACCELERATOR_NAME_PATTERN}') || k in ${acc}))`;
+  const variables = [
+    {
+      name: "hasLeaseInForce",
+      expression: `has(namespaceObject.metadata.labels) && ${NS_LABELS}.exists(k, k.startsWith('${LABELS.leaseInForcePrefix}'))`,
+    },
+    {
+      name: "containers",
+      // Ephemeral containers are left out: they are of another type, and tenants are not granted
+      // the pods/ephemeralcontainers subresource that adds them.
+      expression: "object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])",
+    },
+    // Any declared accelerator asked for (the LimitRange gives every container "0" of each).
+    { name: "requestsGpu", expression: `variables.containers.exists(c, has(c.resources) && (${asks("limits")} || ${asks("requests")}))` },
+    { name: "selectorLease", expression: selectorOf("object") },
+    { name: "affinityTerms", expression: termsOf("object") },
+    // The scheduling fields are those of the pod before the update (nodeSelector and affinity
+    // may change on a pod only while it has scheduling gates).
+    {
+      name: "schedulingUnchanged",
+      expression: `request.operation == 'UPDATE' && variables.selectorLease == (${selectorOf("oldObject")}) && variables.affinityTerms == (${termsOf("oldObject")})`,
+    },
+    // The DaemonSet controller creates each pod with its required node affinity replaced by one
+    // term `matchFields metadata.name In [node]` (the lease's term is gone); the lease is then
+    // named by the toleration of its taint, which only that lease's nodes carry.
+    {
+      name: "daemonSetPinned",
+      expression: [
+        "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller && r.kind == 'DaemonSet')",
+        "size(variables.affinityTerms) == 1 && !has(variables.affinityTerms[0].matchExpressions) && has(variables.affinityTerms[0].matchFields)",
+        "variables.affinityTerms[0].matchFields.all(f, f.key == 'metadata.name' && f.operator == 'In')",
+        `has(object.spec.tolerations) && object.spec.tolerations.exists(t, has(t.key) && t.key == '${LEASE_TAINT_KEY}' && has(t.value) && ${owns("t.value")})`,
+      ].join(" && "),
+    },
+  ];
+  const validations: AdmissionValidation[] = [
+    {
+      // GPUs only under a lease in force.
+      expression: "request.operation != 'CREATE' || !variables.requestsGpu || variables.hasLeaseInForce",
+      messageExpression: `'pod requests ${settings.accelerators.join(" or ")} but tenant ' + ${TENANT} + ' has no lease in force'`,
+      reason: "Forbidden",
+    },
+    {
+      // Pinning: every way the pod names a lease must name one of its tenant's leases in force,
+      // and while the tenant has a lease in force the pod must name one. Checked on CREATE and on
+      // every UPDATE that changes the scheduling fields.
+      expression: [
+        "variables.schedulingUnchanged",
+        "(" +
+          [
+            `(variables.selectorLease == '' || ${owns("variables.selectorLease")})`,
+            `variables.affinityTerms.all(t, !has(t.matchExpressions) || t.matchExpressions.all(e, e.key != '${LABELS.lease}' || (e.operator == 'In' && e.values.all(v, ${owns("v")}))))`,
+            `(!variables.hasLeaseInForce || variables.selectorLease != '' || variables.daemonSetPinned || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
+          ].join(" && ") +
+          ")",
+      ].join(" || "),
+      messageExpression: `'pod must select one of tenant ' + ${TENANT} + '\\'s leases in force with nodeSelector or a required node affinity on ${LABELS.lease}'`,
+      reason: "Forbidden",
+    },
+    {
+      // No toleration of another lease's taint, and no catch-all toleration. On an update, every
+      // toleration not already on the pod (tolerations can only be appended) passes the same rule;
+      // those it had pass as they are (a pod of a lease that has ended can still be updated).
+      expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, (request.operation == 'UPDATE' && has(oldObject.spec.tolerations) && t in oldObject.spec.tolerations) || (${tolerationAllowed("t")}))`,
+      messageExpression: `'pod may tolerate only the taints of tenant ' + ${TENANT} + '\\'s own leases in force, and no catch-all toleration'`,
+      reason: "Forbidden",
+    },
+    {
+      // spec.nodeName skips the scheduler, and with it every taint and selector.
+      expression: "request.operation != 'CREATE' || !has(object.spec.nodeName) || object.spec.nodeName == ''",
+      messageExpression: "'pod must not set spec.nodeName in a tenant namespace: the scheduler places pods on leased nodes'",
+      reason: "Forbidden",
+    },
+    {
+      // An accelerator no quota counts would be free: only the platform's are allowed.
+      expression: `variables.containers.all(c, !has(c.resources) || (${declared("limits")} && ${declared("requests")}))`,
+      messageExpression: `'pod requests an accelerator resource the platform does not lease; leased accelerators are: ${settings.accelerators.join(", ")}'`,
+      reason: "Forbidden",
+    },
+    {
+      expression: `variables.containers.all(c, !has(c.env) || c.env.all(e, !(e.name in ${celList(FORBIDDEN_ENV)})))`,
+      messageExpression: `'a container sets one of ${FORBIDDEN_ENV.join(", ")}; GPUs are requested as resources only'`,
+      reason: "Forbidden",
+    },
+    {
+      expression: `!has(object.spec.priorityClassName) || object.spec.priorityClassName == '' || object.spec.priorityClassName in ${celList(settings.priorityClasses)}`,
+      messageExpression: `'pod uses PriorityClass ' + object.spec.priorityClassName + '; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"}'`,
+      reason: "Forbidden",
+    },
+    {
+      expression: `!has(object.spec.terminationGracePeriodSeconds) || object.spec.terminationGracePeriodSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}`,
+      messageExpression: `'pod asks for terminationGracePeriodSeconds ' + string(object.spec.terminationGracePeriodSeconds) + '; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so a lease that ends takes its GPUs back within that'`,
+      reason: "Forbidden",
+    },
+  ];
+  return { variables, validations };
+}
+
+/**
+ * The service policy on tenant namespaces: no `spec.externalIPs` (CVE-2020-8554: with kube-proxy,
+ * a Service's external IPs capture traffic to those addresses from every pod and node).
+ */
+export function serviceAdmission(): AdmissionCel {
+  return {
+    variables: [],
+    validations: [
+      {
+        expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+        messageExpression: "'Service ' + object.metadata.name + ' sets spec.externalIPs, which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not'",
+        reason: "Forbidden",
+      },
+    ],
+  };
+}

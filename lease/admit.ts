@@ -1,18 +1,37 @@
+import { admissionSettings, type AdmissionSettings } from "./admission";
 import type { GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
-import { inForce, totalGpusInForce } from "./lifecycle";
+import { inForce } from "./lifecycle";
 import { podSecurityRestricted } from "./pod-security";
 import type { TenantConfig } from "./schema";
-import { GPU_RESOURCE } from "./tenancy";
-import { pinningViolations, podCount, podGpus, podOf, WORKLOAD_KINDS, type WorkloadKind } from "./workloads";
+import { acceleratorsInForce, GPU_RESOURCE } from "./tenancy";
+import {
+  daemonSetViolations,
+  pinningViolations,
+  podAccelerators,
+  podCount,
+  podLimitViolations,
+  podOf,
+  schedulingWarnings,
+  undeclaredAccelerators,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+} from "./workloads";
 
 /** The policies that judge workloads (the pack and `leasehold admit` share them). */
 export type WorkloadPolicy = "pod-security-restricted" | "lease-pinning" | "gpu-requests-within-quota";
 
-/** One reason a workload would be refused. */
+/** One reason a workload would be refused (or, as a warning, would not run as meant). */
 export interface WorkloadViolation {
   policy: WorkloadPolicy;
   message: string;
+}
+
+/** What the workload rules need of the platform: its catalog and its admission settings. */
+export interface WorkloadPlatform {
+  catalog: GpuCatalog;
+  /** @default the catalog's accelerators and no PriorityClass */
+  settings?: AdmissionSettings;
 }
 
 /** True for the kinds whose pods the workload policies judge. */
@@ -22,32 +41,104 @@ export function isWorkloadKind(kind: unknown): kind is WorkloadKind {
 
 /**
  * Every reason the tenant's leases at `at` would refuse this workload: Pod Security restricted on
- * its pod (template), lease pinning, and its GPU requests (per pod x pods at once) against the
- * GPUs in force.
+ * its pod (template), lease pinning (DaemonSets as their controller writes their pods), the
+ * admission policy's limits (NVIDIA device variables, PriorityClass, grace period), and its
+ * accelerator requests (per pod, as the API server defaults and counts them, x pods at once)
+ * against the units in force of each accelerator resource.
  */
-export function workloadViolations(kind: WorkloadKind, object: unknown, cfg: Pick<TenantConfig, "tenant" | "leases">, catalog: GpuCatalog, at: number): WorkloadViolation[] {
+export function workloadViolations(kind: WorkloadKind, object: unknown, cfg: Pick<TenantConfig, "tenant" | "leases">, platform: WorkloadPlatform, at: number): WorkloadViolation[] {
+  return judgeWorkload(kind, object, cfg, platform, at).violations;
+}
+
+/** {@link workloadViolations} with the warnings: what is admitted but will not run as meant. */
+export function judgeWorkload(
+  kind: WorkloadKind,
+  object: unknown,
+  cfg: Pick<TenantConfig, "tenant" | "leases">,
+  platform: WorkloadPlatform,
+  at: number,
+): { violations: WorkloadViolation[]; warnings: WorkloadViolation[] } {
   const pod = podOf(kind, object);
-  if (!pod) return [];
+  if (!pod) return { violations: [], warnings: [] };
+  const { catalog } = platform;
+  const settings = platform.settings ?? admissionSettings(catalog, {});
   const out: WorkloadViolation[] = [];
+  const warnings: WorkloadViolation[] = [];
   const tenant = cfg.tenant.name;
   for (const v of podSecurityRestricted(pod.spec, pod.metadata)) out.push({ policy: "pod-security-restricted", message: v.message });
   const live = cfg.leases.filter((l) => inForce(l, at));
   const ids = new Set(live.map((l) => l.id));
-  for (const m of pinningViolations(pod.spec, tenant, ids)) out.push({ policy: "lease-pinning", message: m });
-  const perPod = podGpus(pod.spec);
-  if (perPod > 0) {
+  const { units, problems } = podAccelerators(pod.spec, settings.accelerators);
+  for (const m of pinningViolations(pod.spec, tenant, ids, units)) out.push({ policy: "lease-pinning", message: m });
+  if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, ids)) out.push({ policy: "lease-pinning", message: m });
+  for (const m of podLimitViolations(pod.spec, settings)) out.push({ policy: /PriorityClass|terminationGrace/.test(m) ? "lease-pinning" : "gpu-requests-within-quota", message: m });
+  for (const m of schedulingWarnings(pod.spec)) warnings.push({ policy: "lease-pinning", message: m });
+  const undeclared = undeclaredAccelerators(pod.spec, settings.accelerators);
+  if (undeclared.length > 0) {
+    out.push({
+      policy: "gpu-requests-within-quota",
+      message: `The pod requests ${undeclared.join(", ")}, which the platform does not lease (its accelerators: ${settings.accelerators.join(", ")}); the API server refuses it.`,
+    });
+  }
+  for (const m of problems) out.push({ policy: "gpu-requests-within-quota", message: m });
+  if (Object.values(units).some((n) => n > 0)) {
     const nodesOf = (id: string) => {
       const l = live.find((x) => x.id === id);
       return l ? (l.placement.nodes?.length ?? Math.ceil(l.gpu.count / (catalog[l.gpu.type]?.gpusPerNode ?? 1))) : 0;
     };
     const pods = podCount(kind, object, nodesOf);
-    const granted = totalGpusInForce(cfg.leases, at);
-    if (perPod * pods > granted) {
-      out.push({
-        policy: "gpu-requests-within-quota",
-        message: `${kind} requests ${perPod} ${GPU_RESOURCE} per pod x ${pods} pod(s) = ${perPod * pods} GPUs, but tenant ${tenant}'s leases in force at ${isoInstant(at)} grant ${granted}.`,
-      });
+    const granted = acceleratorsInForce(cfg.leases, catalog, at);
+    for (const [r, perPod] of Object.entries(units)) {
+      if (perPod === 0) continue;
+      if (perPod * pods > (granted[r] ?? 0)) {
+        out.push({
+          policy: "gpu-requests-within-quota",
+          message: `${kind} requests ${perPod} ${r} per pod x ${pods} pod(s) = ${perPod * pods} ${r === GPU_RESOURCE ? "GPUs" : r}, but tenant ${tenant}'s leases in force at ${isoInstant(at)} grant ${granted[r] ?? 0}.`,
+        });
+      } else if (kind === "Deployment" && perPod * (pods + rollingSurge(object, pods)) > (granted[r] ?? 0)) {
+        const surge = rollingSurge(object, pods);
+        warnings.push({
+          policy: "gpu-requests-within-quota",
+          message: `A rolling update of this Deployment starts ${surge} new pod(s) before old ones stop (maxSurge): ${perPod * (pods + surge)} ${r} at once, but tenant ${tenant}'s leases in force grant ${granted[r] ?? 0}, so the update would wait on the quota; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.`,
+        });
+      }
     }
+  }
+  return { violations: out, warnings };
+}
+
+/**
+ * Extra pods a Deployment's rolling update runs at once: `maxSurge` (default 25%) of the replicas,
+ * rounded up as the Deployment controller does; 0 for `strategy.type: Recreate`.
+ */
+export function rollingSurge(object: unknown, replicas: number): number {
+  const strategy = (object as { spec?: { strategy?: { type?: string; rollingUpdate?: { maxSurge?: unknown } } } })?.spec?.strategy;
+  if (strategy?.type === "Recreate") return 0;
+  const v = strategy?.rollingUpdate?.maxSurge ?? "25%";
+  if (typeof v === "number") return v;
+  const m = /^(\d+)%$/.exec(String(v));
+  return m ? Math.ceil((replicas * Number(m[1])) / 100) : Number(v) || 0;
+}
+
+/**
+ * Why a tenant may not create this Service, Endpoints or EndpointSlice (policy
+ * `no-public-services`): a NodePort or LoadBalancer Service (quota 0), `spec.externalIPs`
+ * (CVE-2020-8554, refused by the service admission policy), or hand-written endpoints
+ * (CVE-2021-25740: they send a Service's traffic to any address; tenants have no write access to
+ * Endpoints or EndpointSlices, the controllers write them).
+ */
+export function networkObjectViolations(kind: unknown, object: unknown, namespace?: string): string[] {
+  const o = (object ?? {}) as { metadata?: { name?: string }; spec?: { type?: string; externalIPs?: unknown[] } };
+  const name = `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
+  if (kind === "Endpoints" || kind === "EndpointSlice") {
+    return [`${kind} ${name}: tenants may not write ${kind} (CVE-2021-25740: hand-written endpoints redirect a Service's traffic to any address); give the Service a selector and Kubernetes writes them.`];
+  }
+  if (kind !== "Service") return [];
+  const out: string[] = [];
+  const type = o.spec?.type ?? "ClusterIP";
+  if (type === "NodePort" || type === "LoadBalancer") out.push(`Service ${name} is of type ${type}; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).`);
+  if (Array.isArray(o.spec?.externalIPs) && o.spec.externalIPs.length > 0) {
+    out.push(`Service ${name} sets spec.externalIPs (${o.spec.externalIPs.join(", ")}), which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not.`);
   }
   return out;
 }

@@ -22,10 +22,26 @@ export const perGpuSchema = z.strictObject({
   pods: positiveInt,
 });
 
+/** The extended resource whole NVIDIA GPUs are advertised and requested as (the NVIDIA device plugin's). */
+export const DEFAULT_GPU_RESOURCE = "nvidia.com/gpu";
+
+/**
+ * An extended resource name as Kubernetes validates it: a DNS subdomain prefix, a slash and a
+ * name (`nvidia.com/gpu`, `nvidia.com/mig-1g.10gb`, `nvidia.com/gpu.shared`, `amd.com/gpu`).
+ */
+export const EXTENDED_RESOURCE_NAME = /^(?=.{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
 /** One GPU type of the catalog. */
 export const gpuTypeSchema = z.strictObject({
   /** GPUs in one node (server or instance) of this type. */
   gpusPerNode: positiveInt,
+  /**
+   * The extended resource a node of this type advertises and a lease's pods request, counted in
+   * `gpusPerNode` units per node: whole GPUs (`nvidia.com/gpu`), a MIG profile
+   * (`nvidia.com/mig-1g.10gb`, 7 per A100/H100) or time-sliced shares (`nvidia.com/gpu.shared`).
+   * @default "nvidia.com/gpu"
+   */
+  resource: z.string().regex(EXTENDED_RESOURCE_NAME, "expected an extended resource name such as nvidia.com/gpu or nvidia.com/mig-1g.10gb").optional(),
   /** AWS instance types that carry exactly `gpusPerNode` GPUs of this type; the first is the default. */
   instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, "expected an EC2 instance type such as p5.48xlarge")),
   /** Board power of one GPU, in watts (the spec sheet's maximum TDP). */
@@ -133,6 +149,22 @@ export function mergeCatalog(overrides: Record<string, PartialGpuType> | undefin
     out[name] = base ? { ...base, ...o, perGpu: { ...base.perGpu, ...o.perGpu } } : (o as GpuType);
   }
   return Object.freeze(out);
+}
+
+/** The extended resource a GPU type is requested as (its `resource`, else `nvidia.com/gpu`). */
+export function gpuResourceOf(t: Pick<GpuType, "resource"> | undefined): string {
+  return t?.resource ?? DEFAULT_GPU_RESOURCE;
+}
+
+/**
+ * Every accelerator resource a platform's pools may advertise: the resources of its catalog's
+ * types, `nvidia.com/gpu` always first (sorted after it). Each gets a quota in every tenant
+ * namespace; any other accelerator-like resource is refused.
+ */
+export function acceleratorResources(catalog: GpuCatalog): string[] {
+  const names = new Set(Object.values(catalog).map((t) => gpuResourceOf(t)));
+  names.delete(DEFAULT_GPU_RESOURCE);
+  return [DEFAULT_GPU_RESOURCE, ...[...names].sort()];
 }
 
 /** An override of a built-in type: any subset of its fields. */

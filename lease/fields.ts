@@ -22,6 +22,12 @@ export const nodeName = z
   .max(253, { error: "expected a node name of at most 253 characters" })
   .regex(DNS1123_SUBDOMAIN, { error: "expected a node name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')" });
 
+/** A PriorityClass name: a DNS-1123 subdomain of at most 253 characters. */
+export const priorityClassName = z
+  .string({ error: "expected a PriorityClass name (a DNS-1123 subdomain)" })
+  .max(253, { error: "expected a PriorityClass name of at most 253 characters" })
+  .regex(DNS1123_SUBDOMAIN, { error: "expected a PriorityClass name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')" });
+
 /** A Kubernetes group or user name as RBAC subjects carry them: non-empty, no whitespace. */
 export const subjectName = z
   .string({ error: "expected a group name such as acme:admins" })

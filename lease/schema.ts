@@ -10,6 +10,7 @@ import {
   cidrStrictlyInside,
   dnsLabel,
   HOUR_MS,
+  priorityClassName,
   instant,
   nodeName,
   port,
@@ -90,10 +91,22 @@ export const poolSchema = z.strictObject({
   placementGroup: z.boolean({ error: "expected true or false" }).optional(),
 });
 
+/**
+ * PriorityClasses tenant pods may name (DNS subdomains); a pod naming any other is refused. A
+ * cluster's `globalDefault` class is written into every pod that names none, so list it too.
+ * @default []
+ */
+const tenantPriorityClasses = z
+  .array(priorityClassName.refine((n) => !n.startsWith("system-"), { error: "the system- PriorityClasses are the cluster's own; tenants never get them" }), {
+    error: "expected a list of PriorityClass names",
+  })
+  .optional();
+
 /** A cluster that exists already and is reached through a kubeconfig. */
 export const existingClusterSchema = z.strictObject({
   /** `existing`: any reachable cluster. */
   provider: z.literal("existing"),
+  tenantPriorityClasses,
 });
 
 /** An EKS cluster that the platform stack creates. */
@@ -126,6 +139,7 @@ export const eksClusterSchema = z.strictObject({
     .optional(),
   /** The landlord's system nodes (CoreDNS and the like; no GPUs). @default { instanceType: m7i.xlarge, count: 2 } */
   systemNodes: z.strictObject({ instanceType: z.string({ error: "expected an EC2 instance type such as m7i.xlarge" }), count: positiveInt }).optional(),
+  tenantPriorityClasses,
 });
 
 /** `leasehold:cluster`. */
@@ -161,7 +175,9 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
   for (const [name, entry] of Object.entries(gpuTypes)) {
     // A new type needs every field; an override of a built-in one may give only some.
     if (!(name in BUILTIN_CATALOG)) {
-      const missing = Object.keys(gpuTypeSchema.shape).filter((k) => (entry as Record<string, unknown>)[k] === undefined);
+      const missing = Object.entries(gpuTypeSchema.shape)
+        .filter(([k, field]) => !field.safeParse(undefined).success && (entry as Record<string, unknown>)[k] === undefined)
+        .map(([k]) => k);
       const perGpu = entry.perGpu ?? {};
       missing.push(...Object.keys(perGpuSchema.shape).filter((k) => entry.perGpu && (perGpu as Record<string, unknown>)[k] === undefined).map((k) => `perGpu.${k}`));
       if (missing.length > 0) {

@@ -1,4 +1,4 @@
-import type { GpuCatalog } from "./catalog";
+import { acceleratorResources, DEFAULT_GPU_RESOURCE, gpuResourceOf, type GpuCatalog } from "./catalog";
 import { METADATA_CIDRS } from "./metadata";
 import { cidrFamily, cidrStrictlyInside } from "./fields";
 import { forceInterval, inForce, leaseState, type LeaseState } from "./lifecycle";
@@ -44,8 +44,31 @@ export function tenantFieldManager(tenant: string): string {
 /** The taint key of leased nodes; its value is the lease id. */
 export const LEASE_TAINT_KEY = LABELS.lease;
 
-/** The extended resource GPUs are requested as. */
-export const GPU_RESOURCE = "nvidia.com/gpu";
+/**
+ * The effect of the lease taint: NoExecute, so that the taint both keeps other pods off a leased
+ * node and, when the node changes hands or goes back to the pool, makes Kubernetes' taint-eviction
+ * controller evict the pods that no longer tolerate it. Tenant pods tolerate it with
+ * `{key: leasehold.io/lease, operator: Equal, value: <lease id>, effect: NoExecute}`.
+ */
+export const LEASE_TAINT_EFFECT = "NoExecute";
+
+/** The extended resource whole GPUs are requested as. */
+export const GPU_RESOURCE = DEFAULT_GPU_RESOURCE;
+
+/**
+ * Resource names that look like an accelerator (RE2 and JavaScript alike, for CEL's `matches`
+ * and for leasehold's own checks): a GPU anywhere in the name (`nvidia.com/gpu`,
+ * `nvidia.com/gpu.shared`, `amd.com/gpu`, `gpu.intel.com/i915`), a MIG profile
+ * (`nvidia.com/mig-1g.10gb`), AWS Neuron, Google TPU, Intel Gaudi. A tenant may request only
+ * those its platform's catalog declares ({@link acceleratorResources}); each has a quota.
+ */
+export const ACCELERATOR_NAME_PATTERN = "^([^/]*gpu[^/]*/.+|[^/]+/(.*gpu.*|mig-.*|.*neuron.*|.*tpu.*|.*gaudi.*))$";
+const ACCELERATOR_NAME = new RegExp(ACCELERATOR_NAME_PATTERN);
+
+/** True for a resource name that looks like an accelerator ({@link ACCELERATOR_NAME_PATTERN}). */
+export function isAcceleratorName(name: string): boolean {
+  return ACCELERATOR_NAME.test(name);
+}
 
 /** The Pod Security Standards version tenant namespaces pin (enforce, audit and warn). */
 export const POD_SECURITY_VERSION = "v1.35";
@@ -63,8 +86,10 @@ export const PER_GPU_EXTRA = { ephemeralStorage: "100Gi", pvcs: 10, objects: 50 
 
 /** The ResourceQuota of a tenant namespace at an instant. */
 export interface TenantQuota {
-  /** GPUs of the leases in force (requests.nvidia.com/gpu). */
+  /** GPUs of the leases in force, all accelerator resources together. */
   gpus: number;
+  /** Per accelerator resource the platform declares (nvidia.com/gpu first): the units in force, 0 when none. */
+  accelerators: Record<string, number>;
   /** The `spec.hard` of the ResourceQuota, every value a string as the API server stores it. */
   hard: Record<string, string>;
 }
@@ -86,11 +111,23 @@ function q(v: string | number): Quantity {
   return parseQuantity(v);
 }
 
+/** Per accelerator resource of the catalog ({@link acceleratorResources}), the units of the leases in force at `at`. */
+export function acceleratorsInForce(leases: readonly Lease[], catalog: GpuCatalog, at: number): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(acceleratorResources(catalog).map((r) => [r, 0]));
+  for (const l of leases) {
+    if (!inForce(l, at)) continue;
+    const r = gpuResourceOf(catalog[l.gpu.type]);
+    out[r] = (out[r] ?? 0) + l.gpu.count;
+  }
+  return out;
+}
+
 /**
- * The tenant's quota at `at`: GPUs of the leases in force; cpu, memory, storage and pods from the
- * tenant's caps when given, else the base allowance plus the catalog's perGpu figures for each
- * GPU in force; object counts and ephemeral storage scale the same way; NodePort and
- * LoadBalancer services are always 0.
+ * The tenant's quota at `at`: for every accelerator resource the platform declares, the units of
+ * the leases in force (0 when none, so an accelerator no lease grants is refused rather than
+ * uncounted); cpu, memory, storage and pods from the tenant's caps when given, else the base
+ * allowance plus the catalog's perGpu figures for each GPU in force; object counts and ephemeral
+ * storage scale the same way; NodePort and LoadBalancer services are always 0.
  */
 export function tenantQuota(tenant: TenantConfig["tenant"], leases: readonly Lease[], catalog: GpuCatalog, at: number): TenantQuota {
   let gpus = 0;
@@ -113,10 +150,12 @@ export function tenantQuota(tenant: TenantConfig["tenant"], leases: readonly Lea
   const memoryText = caps.memory ?? formatQuantity(memory);
   const podCount = caps.pods ?? pods;
   const objects = PER_GPU_EXTRA.objects * Math.max(1, gpus);
+  const accelerators = acceleratorsInForce(leases, catalog, at);
   return {
     gpus,
+    accelerators,
     hard: {
-      [`requests.${GPU_RESOURCE}`]: String(gpus),
+      ...Object.fromEntries(Object.entries(accelerators).map(([r, n]) => [`requests.${r}`, String(n)])),
       "requests.cpu": cpuText,
       "limits.cpu": cpuText,
       "requests.memory": memoryText,
@@ -136,7 +175,22 @@ export function tenantQuota(tenant: TenantConfig["tenant"], leases: readonly Lea
   };
 }
 
-/** The LimitRange of a tenant namespace: container defaults, and maxima of one node of the largest GPU type leased. */
+/** Container defaults of every tenant LimitRange, for the resources other than accelerators. */
+export const CONTAINER_DEFAULTS = {
+  default: { cpu: "1", memory: "4Gi", "ephemeral-storage": "10Gi" },
+  defaultRequest: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "1Gi" },
+} as const;
+
+/**
+ * The LimitRange of a tenant namespace: container defaults, and maxima of one node of the largest
+ * GPU type leased (per accelerator resource: the most units one node of a leased type holds, 0
+ * when no lease asks for it).
+ *
+ * Every resource with a `max` has an explicit `default` and `defaultRequest`: for a resource with
+ * a max and no default, the API server copies the max into both, which would give every
+ * container that asks for no GPU a node's worth of them. Accelerators default to 0, which the
+ * device plugins and the quota treat as none.
+ */
 export function tenantLimits(leases: readonly Lease[], catalog: GpuCatalog): {
   default: Record<string, string>;
   defaultRequest: Record<string, string>;
@@ -144,7 +198,7 @@ export function tenantLimits(leases: readonly Lease[], catalog: GpuCatalog): {
 } {
   let maxCpu = q(BASE_ALLOWANCE.cpu);
   let maxMemory = q(BASE_ALLOWANCE.memory);
-  let maxGpus = 0;
+  const maxUnits: Record<string, number> = Object.fromEntries(acceleratorResources(catalog).map((r) => [r, 0]));
   for (const l of leases) {
     const t = catalog[l.gpu.type];
     if (!t) continue;
@@ -152,12 +206,14 @@ export function tenantLimits(leases: readonly Lease[], catalog: GpuCatalog): {
     const mem = scaleQuantity(q(t.perGpu.memory), t.gpusPerNode);
     if (cpu.nanos > maxCpu.nanos) maxCpu = cpu;
     if (mem.nanos > maxMemory.nanos) maxMemory = mem;
-    maxGpus = Math.max(maxGpus, t.gpusPerNode);
+    const r = gpuResourceOf(t);
+    maxUnits[r] = Math.max(maxUnits[r] ?? 0, t.gpusPerNode);
   }
+  const zero = Object.fromEntries(Object.keys(maxUnits).map((r) => [r, "0"]));
   return {
-    default: { cpu: "1", memory: "4Gi", "ephemeral-storage": "10Gi" },
-    defaultRequest: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "1Gi" },
-    max: { cpu: formatQuantity(maxCpu), memory: formatQuantity(maxMemory), [GPU_RESOURCE]: String(maxGpus) },
+    default: { ...CONTAINER_DEFAULTS.default, ...zero },
+    defaultRequest: { ...CONTAINER_DEFAULTS.defaultRequest, ...zero },
+    max: { cpu: formatQuantity(maxCpu), memory: formatQuantity(maxMemory), ...Object.fromEntries(Object.entries(maxUnits).map(([r, n]) => [r, String(n)])) },
   };
 }
 

@@ -1,5 +1,6 @@
+import { FORBIDDEN_ENV, MAX_TERMINATION_GRACE_SECONDS, type AdmissionSettings } from "./admission";
 import { parseQuantity } from "./quantity";
-import { GPU_RESOURCE, LABELS, LEASE_TAINT_KEY } from "./tenancy";
+import { isAcceleratorName, LABELS, LEASE_TAINT_KEY } from "./tenancy";
 
 // The workload half of the contract, as plain functions over Kubernetes objects: the policy pack
 // runs them on a stack's workloads at preview, `leasehold admit` on manifests before submission.
@@ -43,6 +44,14 @@ export function podOf(kind: string, object: unknown): { spec: Obj; metadata: Obj
   }
 }
 
+/** Pods a Job runs at once: its parallelism (default 1), never more than its completions when set. */
+function jobPods(spec: Obj): number {
+  const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const parallelism = int(spec.parallelism) ?? 1;
+  const completions = int(spec.completions);
+  return completions === undefined ? parallelism : Math.min(parallelism, completions);
+}
+
 /** Pods a workload runs at once: replicas, parallelism, or (DaemonSet) one per node it may land on. */
 export function podCount(kind: string, object: unknown, nodesPerLease: (lease: string) => number): number {
   const spec = obj(obj(object).spec);
@@ -53,9 +62,9 @@ export function podCount(kind: string, object: unknown, nodesPerLease: (lease: s
     case "ReplicaSet":
       return int(spec.replicas, 1);
     case "Job":
-      return int(spec.parallelism, 1);
+      return jobPods(spec);
     case "CronJob":
-      return int(obj(obj(spec.jobTemplate).spec).parallelism, 1);
+      return jobPods(obj(obj(spec.jobTemplate).spec));
     case "DaemonSet": {
       const pod = podOf(kind, object)!;
       const leases = pinnedLeases(pod.spec);
@@ -66,21 +75,98 @@ export function podCount(kind: string, object: unknown, nodesPerLease: (lease: s
   }
 }
 
-/** GPUs one pod requests: the largest of its init containers (they run one at a time) or the sum of its containers. */
-export function podGpus(spec: Obj): number {
-  const gpus = (c: unknown) => {
+/**
+ * One pod's accelerators as the API server will store and count it, per accelerator resource of
+ * the platform, with the reasons the server refuses the pod's accelerator requests.
+ *
+ * Mirrors the server: a limit without a request gets the request copied from it (defaulting); a
+ * request without a limit gets the namespace LimitRange's default limit, 0, and is then refused
+ * (a request above its limit); extended resources must be whole numbers; the pod's count is
+ * Kubernetes' effective request: the containers plus the restartable init containers (sidecars,
+ * `restartPolicy: Always`) running beside them, or the largest regular init container with the
+ * sidecars started before it, whichever is larger.
+ */
+export function podAccelerators(spec: Obj, accelerators: readonly string[]): { units: Record<string, number>; problems: string[] } {
+  const problems: string[] = [];
+  const unitsOf = (c: unknown, r: string): number => {
     const res = obj(obj(c).resources);
-    const v = obj(res.limits)[GPU_RESOURCE] ?? obj(res.requests)[GPU_RESOURCE];
-    if (v === undefined) return 0;
-    try {
-      return Number(parseQuantity(typeof v === "number" ? v : String(v)).nanos / 1_000_000_000n);
-    } catch {
-      return 0;
+    const name = String(obj(c).name ?? "?");
+    const lim = obj(res.limits)[r];
+    const req = obj(res.requests)[r];
+    const read = (v: unknown, field: string): number | undefined => {
+      let n: bigint;
+      try {
+        n = parseQuantity(typeof v === "number" ? v : String(v)).nanos;
+      } catch {
+        problems.push(`Container ${name} asks for ${field}.${r} ${JSON.stringify(v)}, which is not a quantity.`);
+        return undefined;
+      }
+      if (n % 1_000_000_000n !== 0n) {
+        problems.push(`Container ${name} asks for ${field}.${r} ${JSON.stringify(v)}; ${r} is counted in whole units, so the API server refuses a fraction.`);
+        return undefined;
+      }
+      return Number(n / 1_000_000_000n);
+    };
+    const l = lim === undefined ? undefined : read(lim, "limits");
+    const q = req === undefined ? undefined : read(req, "requests");
+    if (req !== undefined && lim === undefined && (q ?? 0) > 0) {
+      problems.push(`Container ${name} requests ${q} ${r} with no limit: the tenant's LimitRange defaults the limit to 0 and the API server refuses a request above its limit; set limits.${r}: ${q}.`);
     }
+    if (l !== undefined && q !== undefined && l !== q) problems.push(`Container ${name} requests ${q} ${r} but limits it to ${l}; extended resources must request exactly their limit.`);
+    return l ?? 0;
   };
-  const main = list(spec.containers).reduce((n: number, c) => n + gpus(c), 0);
-  const init = Math.max(0, ...list(spec.initContainers).map(gpus));
-  return Math.max(main, init);
+  const units: Record<string, number> = {};
+  for (const r of accelerators) {
+    const main = list(spec.containers).reduce((n: number, c) => n + unitsOf(c, r), 0);
+    let sidecars = 0;
+    let init = 0;
+    for (const c of list(spec.initContainers)) {
+      const u = unitsOf(c, r);
+      if (obj(c).restartPolicy === "Always") {
+        sidecars += u;
+        init = Math.max(init, sidecars);
+      } else {
+        init = Math.max(init, sidecars + u);
+      }
+    }
+    units[r] = Math.max(main + sidecars, init);
+  }
+  return { units, problems: [...new Set(problems)] };
+}
+
+/** The accelerator-like resources a pod spec asks for that the platform does not lease (refused by the API server). */
+export function undeclaredAccelerators(spec: Obj, accelerators: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
+    const res = obj(obj(c).resources);
+    for (const k of [...Object.keys(obj(res.limits)), ...Object.keys(obj(res.requests))]) if (isAcceleratorName(k) && !accelerators.includes(k)) out.add(k);
+  }
+  return [...out].sort();
+}
+
+/**
+ * What the admission policy refuses beyond pinning: the NVIDIA device variables in a container,
+ * a PriorityClass not granted to tenants, a termination grace period beyond the bound.
+ */
+export function podLimitViolations(spec: Obj, settings: AdmissionSettings): string[] {
+  const out: string[] = [];
+  for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
+    for (const e of list(obj(c).env)) {
+      const n = obj(e).name;
+      if ((FORBIDDEN_ENV as readonly unknown[]).includes(n)) {
+        out.push(`Container ${String(obj(c).name ?? "?")} sets ${String(n)}; with the NVIDIA container runtime it exposes GPUs the pod never requested. Request GPUs as resources only.`);
+      }
+    }
+  }
+  const pc = spec.priorityClassName;
+  if (typeof pc === "string" && pc !== "" && !settings.priorityClasses.includes(pc)) {
+    out.push(`The pod uses PriorityClass ${pc}; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"} (a higher priority would preempt the landlord's pods).`);
+  }
+  const grace = spec.terminationGracePeriodSeconds;
+  if (typeof grace === "number" && grace > MAX_TERMINATION_GRACE_SECONDS) {
+    out.push(`The pod asks for terminationGracePeriodSeconds ${grace}; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so that a lease that ends takes its GPUs back within that.`);
+  }
+  return out;
 }
 
 /** The lease ids a pod spec selects (nodeSelector and required node affinity terms with operator In). */
@@ -107,7 +193,7 @@ function affinityTerms(spec: Obj): any[] {
  * no lease in force need not select one (it reaches the tenant's data between leases), as at
  * runtime. Empty when it is pinned.
  */
-export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>): string[] {
+export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>, accelerators: Readonly<Record<string, number>> = {}): string[] {
   const out: string[] = [];
   const held = [...inForce].join(", ") || "none";
   const sel = obj(spec.nodeSelector)[LABELS.lease];
@@ -127,8 +213,9 @@ export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySe
   if (typeof sel !== "string" && !termsPinned) {
     if (inForce.size > 0) {
       out.push(`The pod must select one of tenant ${tenant}'s leases in force (${held}) with nodeSelector ${LABELS.lease} or a required node affinity term on it in every term.`);
-    } else if (podGpus(spec) > 0) {
-      out.push(`The pod requests ${podGpus(spec)} ${GPU_RESOURCE} but tenant ${tenant} has no lease in force to select.`);
+    } else {
+      const asked = Object.entries(accelerators).filter(([, n]) => n > 0);
+      if (asked.length > 0) out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")} but tenant ${tenant} has no lease in force to select.`);
     }
   }
   list(spec.tolerations).forEach((t, i) => {
@@ -140,4 +227,34 @@ export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySe
   });
   if (typeof spec.nodeName === "string" && spec.nodeName !== "") out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the lease's taint.`);
   return out;
+}
+
+/** The tolerations of the lease taint a pod spec carries, by lease id. */
+function toleratedLeases(spec: Obj): Set<string> {
+  return new Set(list(spec.tolerations).filter((t) => obj(t).key === LEASE_TAINT_KEY && typeof obj(t).value === "string" && ["", "NoExecute"].includes(String(obj(t).effect ?? ""))).map((t) => obj(t).value as string));
+}
+
+/**
+ * Why the pods of a DaemonSet would be refused although its template is pinned: the DaemonSet
+ * controller replaces a required node affinity with the node's name, so a DaemonSet pinned by
+ * affinity alone names its lease only through the toleration of the lease's taint.
+ */
+export function daemonSetViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>): string[] {
+  if (typeof obj(spec.nodeSelector)[LABELS.lease] === "string") return [];
+  const pinned = pinnedLeases(spec).filter((l) => inForce.has(l));
+  if (pinned.length === 0 || pinned.some((l) => toleratedLeases(spec).has(l))) return [];
+  return [
+    `The DaemonSet is pinned by node affinity only, which its controller replaces with each node's name: its pods must tolerate ${LEASE_TAINT_KEY}=${pinned[0]} (effect NoExecute), or select the lease with nodeSelector, to stay pinned to tenant ${tenant}'s lease.`,
+  ];
+}
+
+/**
+ * Warnings (no refusal): a pod that selects a lease but does not tolerate that lease's taint
+ * (`leasehold.io/lease=<id>:NoExecute`) is admitted and never scheduled.
+ */
+export function schedulingWarnings(spec: Obj): string[] {
+  const tolerated = toleratedLeases(spec);
+  return pinnedLeases(spec)
+    .filter((l) => !tolerated.has(l))
+    .map((l) => `The pod selects lease ${l} but does not tolerate its taint ${LEASE_TAINT_KEY}=${l}:NoExecute: it will stay Pending. Add {key: ${LEASE_TAINT_KEY}, operator: Equal, value: ${l}, effect: NoExecute}.`);
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { networkObjectViolations } from "../lease/admit";
 import { LABELS } from "../lease/tenancy";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
 
@@ -45,24 +46,33 @@ export const tenantNamespaceIsolated: StackValidationPolicy = {
   },
 };
 
-/** No NodePort or LoadBalancer Service in a tenant namespace. */
+/** No NodePort or LoadBalancer Service, no externalIPs and no hand-written Endpoints or EndpointSlices in a tenant namespace. */
 export const noPublicServices: ResourceValidationPolicy = {
   name: "no-public-services",
-  description: "No NodePort or LoadBalancer Service in a tenant namespace: tenants reach the outside only through the landlord's ingress.",
+  description:
+    "No NodePort or LoadBalancer Service, no Service externalIPs (CVE-2020-8554) and no hand-written Endpoints or EndpointSlices (CVE-2021-25740) in a tenant namespace: tenants reach the outside only through the landlord's ingress.",
   enforcementLevel: "mandatory",
   configSchema: contractConfigSchema,
   validateResource: (args, reportViolation) => {
-    if (!args.isType(k8s.core.v1.Service)) return;
+    const kind = args.isType(k8s.core.v1.Service)
+      ? "Service"
+      : args.isType(k8s.core.v1.Endpoints)
+        ? "Endpoints"
+        : args.isType(k8s.discovery.v1.EndpointSlice)
+          ? "EndpointSlice"
+          : undefined;
+    if (!kind) return;
     const c = tenantOrSkip(args);
-    const svc = args.props as { metadata?: { name?: string; namespace?: string }; spec?: { type?: string } };
     const tenant = c.tenant.config.tenant.name;
-    if ((svc.metadata?.namespace ?? tenant) !== tenant) return;
-    const type = svc.spec?.type ?? "ClusterIP";
-    if (type === "NodePort" || type === "LoadBalancer") {
-      reportViolation(`Service ${tenant}/${svc.metadata?.name} is of type ${type}; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).`);
-    }
+    const o = args.props as { metadata?: { namespace?: string } };
+    if ((o.metadata?.namespace ?? tenant) !== tenant) return;
+    for (const m of networkObjectViolations(kind, args.props, tenant)) reportViolation(m);
   },
 };
+
+/** Resources tenants may read but never write in their namespace (the controllers write them). */
+const READ_ONLY_FOR_TENANTS = ["endpoints", "endpointslices"];
+const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection"];
 
 const FORBIDDEN_VERBS = ["escalate", "bind", "impersonate"];
 
@@ -107,6 +117,11 @@ export const tenantRbacNamespaced: ResourceValidationPolicy = {
       }
       const bad = (rule.verbs ?? []).filter((v) => FORBIDDEN_VERBS.includes(v));
       if (bad.length > 0) reportViolation(`Role ${name} rule ${i} grants ${bad.join(", ")}, which let a tenant raise its own rights.`);
+      const readOnly = (rule.resources ?? []).filter((r) => READ_ONLY_FOR_TENANTS.includes(r));
+      const writes = (rule.verbs ?? []).filter((v) => WRITE_VERBS.includes(v));
+      if (readOnly.length > 0 && writes.length > 0) {
+        reportViolation(`Role ${name} rule ${i} grants ${writes.join(", ")} on ${readOnly.join(", ")}; hand-written endpoints redirect a Service's traffic to any address (CVE-2021-25740), so tenants only read them.`);
+      }
     });
   },
 };

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { admissionSettings } from "../lease/admission";
 import { workloadViolations, type WorkloadPolicy } from "../lease/admit";
 import type { WorkloadKind } from "../lease/workloads";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
@@ -29,7 +30,7 @@ function workloadPolicy(name: WorkloadPolicy, description: string): ResourceVali
       const kind = kindOf(args);
       if (!kind) return;
       const c = tenantOrSkip(args);
-      for (const v of workloadViolations(kind, args.props, c.tenant.config, c.catalog, c.at)) {
+      for (const v of workloadViolations(kind, args.props, c.tenant.config, { catalog: c.catalog, settings: admissionSettings(c.catalog, c.platform.config.cluster) }, c.at)) {
         if (v.policy === name) reportViolation(v.message);
       }
     },

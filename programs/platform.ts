@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster, existingKubeconfig } from "../components/cluster";
 import { LeaseAdmission } from "../components/lease-admission";
 import { PoolInventory } from "../components/pool-inventory";
+import { admissionSettings } from "../lease/admission";
 import { poolCapacity } from "../lease/fleet";
 import { chargeback, regionOf, subnetPlan } from "../lease/aws";
 import type { PlatformStack } from "../lease/load";
@@ -27,7 +28,7 @@ export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptio
   if (cfg.cluster.provider === "eks") return eksPlatform(stack, cfg.cluster, pools);
   const cluster = new Cluster("cluster", { kubeconfig: opts.kubeconfig ?? existingKubeconfig() });
   const inCluster = { provider: cluster.provider };
-  new LeaseAdmission("lease-admission", {}, inCluster);
+  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cfg.cluster) }, inCluster);
   new PoolInventory("pools", { pools: cfg.pools }, inCluster);
   return { kubeconfig: cluster.kubeconfig, clusterProvider: cfg.cluster.provider, pools };
 }
@@ -64,7 +65,7 @@ function eksPlatform(stack: PlatformStack, cluster: EksClusterConfig, pools: unk
     },
     { provider },
   );
-  new LeaseAdmission("lease-admission", {}, { provider: eks.provider });
+  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cluster) }, { provider: eks.provider });
   return {
     kubeconfig: eks.kubeconfig,
     clusterProvider: "eks",

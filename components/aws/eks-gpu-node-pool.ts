@@ -112,7 +112,7 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
         scalingConfig: scaling,
         launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
         labels: { [LABELS.lease]: lease.id, [LABELS.tenant]: tenant, "leasehold.io/pool": pool.name, "leasehold.io/gpu-type": lease.gpu.type },
-        taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: "NO_SCHEDULE" }],
+        taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: "NO_EXECUTE" }],
         updateConfig: { maxUnavailable: 1 },
         tags,
       },

@@ -19,7 +19,7 @@ const podSpec = (lease = "acme-h100-2026q4", gpus = "8") => ({
   securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
   containers: [{ name: "train", image: "trainer:1", resources: { limits: { "nvidia.com/gpu": gpus } }, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
   nodeSelector: { "leasehold.io/lease": lease },
-  tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoSchedule" }],
+  tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }],
 });
 const job = (name: string, parallelism: number, spec = podSpec()) => ({ apiVersion: "batch/v1", kind: "Job", metadata: { name }, spec: { parallelism, template: { spec: { ...spec, restartPolicy: "Never" } } } });
 
@@ -45,6 +45,100 @@ describe("leasehold admit", () => {
     expect(by("lease-pinning").map((v: { object: string }) => v.object)).toContain("Pod/acme/root");
     expect(by("pod-security-restricted").length).toBeGreaterThan(0);
     expect(by("pod-security-restricted").every((v: { file: string }) => v.file === b)).toBe(true);
+  });
+
+  // The runtime cases (a hostile tenant and a careless one, tried on a live cluster): admit must
+  // give the API server's verdict, now that the server refuses what it should.
+  const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+  const podSec = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+  const l40s = { nodeSelector: { "leasehold.io/lease": "acme-l40s-2026q4" }, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s-2026q4", effect: "NoExecute" }] };
+  const admitJson = async (stack: string, ...docs: unknown[]) => {
+    const r = await run("admit", "--stacks", STACKS, "--stack", stack, "--at", AT, "--json", "-f", manifest("m.yaml", ...docs));
+    return { code: r.code, ...(JSON.parse(r.stdout) as { allowed: boolean; violations: { policy: string; message: string }[]; warnings: { policy: string; message: string }[] }) };
+  };
+
+  it("admits CPU-only pods with no GPU default: three containers in a leased tenant, one between leases (corvid has none in force)", async () => {
+    const three = { apiVersion: "v1", kind: "Pod", metadata: { name: "three" }, spec: { securityContext: podSec, ...l40s, containers: ["a", "b", "c"].map((name) => ({ name, image: "app:1", securityContext: restricted })) } };
+    expect(await admitJson("tenant-acme", three)).toMatchObject({ code: 0, allowed: true });
+    const notebook = { apiVersion: "v1", kind: "Pod", metadata: { name: "notebook" }, spec: { securityContext: podSec, containers: [{ name: "app", image: "nb:1", securityContext: restricted }] } };
+    expect(await admitJson("tenant-corvid", notebook)).toMatchObject({ code: 0, allowed: true });
+  });
+
+  it("refuses what the API server refuses: other accelerator names, system PriorityClasses, NVIDIA_VISIBLE_DEVICES, externalIPs, hand-written Endpoints", async () => {
+    const pod = (spec: object, container: object = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { securityContext: podSec, ...l40s, containers: [{ name: "app", image: "app:1", securityContext: restricted, ...container }], ...spec } });
+    const other = await admitJson("tenant-acme", pod({}, { resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }));
+    expect(other.violations.map((v) => v.message)).toEqual(["The pod requests amd.com/gpu, nvidia.com/mig-1g.10gb, which the platform does not lease (its accelerators: nvidia.com/gpu); the API server refuses it."]);
+    const critical = await admitJson("tenant-acme", pod({ priorityClassName: "system-node-critical" }));
+    expect(critical.violations.map((v) => v.policy)).toEqual(["lease-pinning"]);
+    expect(critical.violations[0]!.message).toContain("PriorityClass system-node-critical; tenant pods may use none");
+    const env = await admitJson("tenant-acme", pod({}, { env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }));
+    expect(env.violations[0]!.message).toContain("sets NVIDIA_VISIBLE_DEVICES");
+    const svc = await admitJson("tenant-acme", { apiVersion: "v1", kind: "Service", metadata: { name: "intercept" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] } });
+    expect(svc.violations.map((v) => v.message)).toEqual(["Service acme/intercept sets spec.externalIPs (203.0.113.10), which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not."]);
+    const eps = await admitJson("tenant-acme", { apiVersion: "v1", kind: "Endpoints", metadata: { name: "redirect" }, subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }] });
+    expect(eps.violations.map((v) => v.policy)).toEqual(["no-public-services"]);
+    // The idle-pool-node case: between leases, aimed at a pool node, with the all-devices variable.
+    const idle = await admitJson("tenant-corvid", { ...pod({}, { env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }), spec: { securityContext: podSec, nodeSelector: { "leasehold.io/pool": "h100-a" }, containers: [{ name: "app", image: "app:1", securityContext: restricted, env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }] } });
+    expect(idle.allowed).toBe(false);
+  });
+
+  it("judges GPUs as the API server counts them: requests without a limit refused, fractions refused, sidecars added, Jobs capped by completions", async () => {
+    const gpuPod = (container: object, extra: object = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "g" }, spec: { securityContext: podSec, ...podSpec(), containers: [{ name: "train", image: "t:1", securityContext: restricted, ...container }], ...extra } });
+    const requestsOnly = await admitJson("tenant-acme", gpuPod({ resources: { requests: { "nvidia.com/gpu": "8" } } }));
+    expect(requestsOnly.violations.map((v) => v.message)).toContain("Container train requests 8 nvidia.com/gpu with no limit: the tenant's LimitRange defaults the limit to 0 and the API server refuses a request above its limit; set limits.nvidia.com/gpu: 8.");
+    for (const v of ["0.5", ".5", "10.5"]) {
+      const r = await admitJson("tenant-acme", gpuPod({ resources: { limits: { "nvidia.com/gpu": v } } }));
+      expect(r.allowed, v).toBe(false);
+    }
+    expect((await admitJson("tenant-acme", gpuPod({ resources: { limits: { "nvidia.com/gpu": "eight" } } }))).allowed).toBe(false);
+    // 16 at once (an 8-GPU sidecar runs beside the 8-GPU app) against 16 of acme's h100 lease... and 24 in force: admitted; three such pods are not.
+    const sidecar = { initContainers: [{ name: "side", image: "s:1", restartPolicy: "Always", securityContext: restricted, resources: { limits: { "nvidia.com/gpu": "8" } } }] };
+    const withSidecar = gpuPod({ resources: { limits: { "nvidia.com/gpu": "8" } } }, sidecar);
+    expect(await admitJson("tenant-acme", withSidecar)).toMatchObject({ allowed: true });
+    const deploy = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 2, selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: withSidecar.spec } } };
+    expect((await admitJson("tenant-acme", deploy)).violations.map((v) => v.message)).toEqual([
+      "Deployment requests 16 nvidia.com/gpu per pod x 2 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24.",
+    ]);
+    const completions = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "once" }, spec: { completions: 1, parallelism: 4, template: { spec: { ...podSpec(), restartPolicy: "Never" } } } };
+    expect(await admitJson("tenant-acme", completions)).toMatchObject({ allowed: true });
+  });
+
+  it("warns (exit 0) when a Deployment's rolling update would need more GPUs than are leased, and when a pod does not tolerate its lease's taint", async () => {
+    const full = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "all-in" }, spec: { replicas: 3, selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: podSpec() } } };
+    const r = await admitJson("tenant-acme", full);
+    expect(r).toMatchObject({ code: 0, allowed: true });
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      "A rolling update of this Deployment starts 1 new pod(s) before old ones stop (maxSurge): 32 nvidia.com/gpu at once, but tenant acme's leases in force grant 24, so the update would wait on the quota; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.",
+    ]);
+    const recreate = { ...full, spec: { ...full.spec, strategy: { type: "Recreate" } } };
+    expect((await admitJson("tenant-acme", recreate)).warnings).toEqual([]);
+    const untolerated = { apiVersion: "v1", kind: "Pod", metadata: { name: "stuck" }, spec: { ...podSpec("acme-h100-2026q4", "0"), tolerations: [] } };
+    expect((await admitJson("tenant-acme", untolerated)).warnings[0]!.message).toContain("does not tolerate its taint leasehold.io/lease=acme-h100-2026q4:NoExecute");
+  });
+
+  it("a DaemonSet pinned by node affinity is admitted only with its lease's toleration (its controller rewrites the affinity)", async () => {
+    const ds = (tolerations: object[]) => ({
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "node-agent" },
+      spec: {
+        selector: { matchLabels: { app: "node-agent" } },
+        template: {
+          metadata: { labels: { app: "node-agent" } },
+          spec: {
+            securityContext: podSec,
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "In", values: ["acme-l40s-2026q4"] }] }] } } },
+            tolerations,
+            containers: [{ name: "agent", image: "agent:1", securityContext: restricted }],
+          },
+        },
+      },
+    });
+    expect(await admitJson("tenant-acme", ds(l40s.tolerations))).toMatchObject({ allowed: true });
+    const bare = await admitJson("tenant-acme", ds([]));
+    expect(bare.violations.map((v) => v.message)).toEqual([
+      "The DaemonSet is pinned by node affinity only, which its controller replaces with each node's name: its pods must tolerate leasehold.io/lease=acme-l40s-2026q4 (effect NoExecute), or select the lease with nodeSelector, to stay pinned to tenant acme's lease.",
+    ]);
   });
 
   it("reports invalid YAML and non-objects as such, without a stack trace (exit 1)", () => {

@@ -46,7 +46,7 @@ describe("leasehold render", () => {
       apiVersion: "v1",
       kind: "Node",
       metadata: { name: "gpu-001", labels: { "leasehold.io/lease": "acme-h100-2026q4", "leasehold.io/tenant": "acme" } },
-      spec: { taints: [{ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoSchedule" }] },
+      spec: { taints: [{ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoExecute" }] },
     });
   });
 

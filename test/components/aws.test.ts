@@ -168,7 +168,7 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     const lts = ofType(r, "aws:ec2/launchTemplate:LaunchTemplate").sort((a, b) => a.name.localeCompare(b.name));
     expect(lts.map((l) => l.inputs.instanceType)).toEqual(["p5.48xlarge", "g6e.48xlarge"]);
     expect(groups[0]!.inputs.labels).toEqual({ "leasehold.io/lease": "delta-h100-2027q1", "leasehold.io/tenant": "delta", "leasehold.io/pool": "h100-cb", "leasehold.io/gpu-type": "h100-80gb" });
-    expect(groups[0]!.inputs.taints).toEqual([{ key: "leasehold.io/lease", value: "delta-h100-2027q1", effect: "NO_SCHEDULE" }]);
+    expect(groups[0]!.inputs.taints).toEqual([{ key: "leasehold.io/lease", value: "delta-h100-2027q1", effect: "NO_EXECUTE" }]);
     expect(groups[0]!.inputs.nodeRoleArn).toBe("arn:aws:iam::000000000000:role/offline-node-role");
   });
 

@@ -1,6 +1,6 @@
 import { run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { ADMISSION_VALIDATIONS, ADMISSION_VARIABLES } from "../../lease/admission";
+import { podAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../../lease/admission";
 
 // Evaluates the lease admission policy's CEL the way the API server does: variables first, then
 // each validation, with the pod as `object` and its namespace as `namespaceObject`.
@@ -18,6 +18,8 @@ export function admit(
   namespaceLabels: Record<string, string>,
   operation: "CREATE" | "UPDATE" = "CREATE",
   oldPod?: object,
+  settings?: AdmissionSettings,
+  policy: AdmissionCel = podAdmission(settings),
 ): { allowed: boolean; messages: string[] } {
   const namespaceObject = cel({ metadata: { name: namespaceLabels["leasehold.io/tenant"] ?? "ns", labels: namespaceLabels } });
   const bindings: Record<string, unknown> = {
@@ -27,12 +29,17 @@ export function admit(
     request: cel({ operation }),
   };
   const variables = new Map<string, unknown>();
-  for (const v of ADMISSION_VARIABLES) variables.set(v.name, run(v.expression, { ...bindings, variables } as never, { funcs: strings }));
+  for (const v of policy.variables) variables.set(v.name, run(v.expression, { ...bindings, variables } as never, { funcs: strings }));
   const messages: string[] = [];
-  for (const check of ADMISSION_VALIDATIONS) {
+  for (const check of policy.validations) {
     const ok = run(check.expression, { ...bindings, variables } as never, { funcs: strings });
     if (typeof ok !== "boolean") throw new Error(`validation did not evaluate to a bool: ${String(ok)}\n${check.expression}`);
     if (!ok) messages.push(String(run(check.messageExpression, { ...bindings, variables } as never, { funcs: strings })));
   }
   return { allowed: messages.length === 0, messages };
+}
+
+/** The service policy's verdict on a Service in a tenant namespace. */
+export function admitService(service: object, operation: "CREATE" | "UPDATE" = "CREATE"): { allowed: boolean; messages: string[] } {
+  return admit(service, { "leasehold.io/tenant": "acme" }, operation, undefined, undefined, serviceAdmission());
 }

@@ -32,7 +32,7 @@ describe("GpuNodePool on an existing cluster", () => {
           labels: { "leasehold.io/lease": "acme-h100", "leasehold.io/tenant": "acme" },
           annotations: { "pulumi.com/patchFieldManager": "leasehold-lease-acme-h100", "pulumi.com/patchForce": "true" },
         },
-        spec: { taints: [{ key: "leasehold.io/lease", value: "acme-h100", effect: "NoSchedule" }] },
+        spec: { taints: [{ key: "leasehold.io/lease", value: "acme-h100", effect: "NoExecute" }] },
       })),
     );
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admit } from "./cel";
+import { admit, admitService } from "./cel";
 import { ofType, runMocked } from "./mocks";
 import * as k8s from "@pulumi/kubernetes";
 
@@ -8,7 +8,7 @@ const NO_LEASE = { "leasehold.io/tenant": "acme" };
 
 const container = (gpus?: number) => ({ name: "c", image: "x", ...(gpus ? { resources: { limits: { "nvidia.com/gpu": String(gpus) } } } : {}) });
 const pod = (spec: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "acme" }, spec: { containers: [container(1)], ...spec } });
-const pinned = { nodeSelector: { "leasehold.io/lease": "acme-h100" }, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100", effect: "NoSchedule" }] };
+const pinned = { nodeSelector: { "leasehold.io/lease": "acme-h100" }, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100", effect: "NoExecute" }] };
 
 describe("lease admission policy (CEL)", () => {
   it("admits a GPU pod pinned by nodeSelector to its tenant's lease in force, tolerating that lease's taint", () => {
@@ -54,7 +54,7 @@ describe("lease admission policy (CEL)", () => {
   });
 
   it("refuses tolerating another lease's taint, and catch-all tolerations", () => {
-    const other = { ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100", effect: "NoSchedule" }] };
+    const other = { ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100", effect: "NoExecute" }] };
     expect(admit(pod(other), NS).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration"]);
     expect(admit(pod({ ...pinned, tolerations: [{ operator: "Exists" }] }), NS).allowed).toBe(false);
     expect(admit(pod({ ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Exists" }] }), NS).allowed).toBe(false);
@@ -84,18 +84,98 @@ describe("lease admission policy (CEL)", () => {
   });
 });
 
+describe("lease admission policy (CEL): the rules a hostile tenant probes", () => {
+  const cpu = (extra: object = {}) => ({ name: "c", image: "x", resources: { limits: { "nvidia.com/gpu": "0" }, requests: { "nvidia.com/gpu": "0" } }, ...extra });
+
+  it("a CPU pod whose containers got the LimitRange's GPU default of 0 requests no GPU, with or without a lease in force", () => {
+    const three = pod({ containers: [cpu(), { ...cpu(), name: "d" }, { ...cpu(), name: "e" }] });
+    expect(admit(three, NO_LEASE)).toEqual({ allowed: true, messages: [] });
+    expect(admit(pod({ ...pinned, containers: [cpu()] }), NS).allowed).toBe(true);
+  });
+
+  it("on update, a toleration appended or swapped in passes the create rule (the duplicate-then-patch swap is refused)", () => {
+    const twice = pod({ ...pinned, tolerations: [pinned.tolerations[0], pinned.tolerations[0]] });
+    const swapped = pod({ ...pinned, tolerations: [pinned.tolerations[0], { operator: "Exists" }] });
+    expect(admit(twice, NS).allowed).toBe(true);
+    expect(admit(swapped, NS, "UPDATE", twice).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration"]);
+    // An own lease's toleration may be appended; an unchanged pod passes even once its lease is over.
+    const appended = pod({ ...pinned, tolerations: [...pinned.tolerations, { key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }] });
+    expect(admit(appended, NS, "UPDATE", pod(pinned)).allowed).toBe(true);
+    expect(admit(twice, NO_LEASE, "UPDATE", twice).allowed).toBe(true);
+  });
+
+  it("pinning is checked again when an update changes the scheduling fields (a gated pod re-pointed at another lease)", () => {
+    const gated = pod({ containers: [cpu()] });
+    const repointed = pod({ containers: [cpu()], nodeSelector: { "leasehold.io/lease": "bluefin-h100" } });
+    expect(admit(repointed, NO_LEASE, "UPDATE", gated).allowed).toBe(false);
+    expect(admit(gated, NO_LEASE, "UPDATE", gated).allowed).toBe(true);
+  });
+
+  it("a DaemonSet's pod, its affinity rewritten to matchFields metadata.name, is pinned by its own lease's toleration", () => {
+    const byController = {
+      metadata: { name: "agent-x", namespace: "acme", ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: "u", controller: true }] },
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["l40s-001"] }] }] } } },
+    };
+    const dsPod = (tolerations: object[]) => ({ ...pod({ affinity: byController.affinity, tolerations, containers: [cpu()] }), metadata: byController.metadata });
+    expect(admit(dsPod([{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }]), NS)).toEqual({ allowed: true, messages: [] });
+    // No lease named at all: refused. Not controlled by a DaemonSet: refused.
+    expect(admit(dsPod([]), NS).allowed).toBe(false);
+    const bare = pod({ affinity: byController.affinity, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }], containers: [cpu()] });
+    expect(admit(bare, NS).allowed).toBe(false);
+  });
+
+  it("accelerators the platform does not lease are refused; those it declares count as GPUs", () => {
+    const other = pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }] });
+    expect(admit(other, NS).messages).toEqual(["pod requests an accelerator resource the platform does not lease; leased accelerators are: nvidia.com/gpu"]);
+    for (const name of ["nvidia.com/gpu.shared", "gpu.intel.com/i915", "aws.amazon.com/neuroncore", "google.com/tpu", "habana.ai/gaudi"]) {
+      expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { [name]: "1" } } }] }), NS).allowed, name).toBe(false);
+    }
+    // Not accelerators: EFA, hugepages.
+    expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "vpc.amazonaws.com/efa": "1", "hugepages-2Mi": "1Gi" } } }] }), NS).allowed).toBe(true);
+    const settings = { accelerators: ["nvidia.com/gpu", "nvidia.com/mig-1g.10gb"], priorityClasses: [] };
+    const mig = pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "nvidia.com/gpu": "0" } } }] });
+    expect(admit(mig, NS, "CREATE", undefined, settings).allowed).toBe(true);
+    expect(admit(mig, NO_LEASE, "CREATE", undefined, settings).messages).toContain("pod requests nvidia.com/gpu or nvidia.com/mig-1g.10gb but tenant acme has no lease in force");
+  });
+
+  it("the NVIDIA device variables, foreign PriorityClasses and long grace periods are refused", () => {
+    const env = pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }] });
+    expect(admit(env, NS).messages).toEqual(["a container sets one of NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES, NVIDIA_MIG_CONFIG_DEVICES, NVIDIA_MIG_MONITOR_DEVICES; GPUs are requested as resources only"]);
+    expect(admit(pod({ ...pinned, containers: [cpu()], initContainers: [{ ...cpu(), env: [{ name: "NVIDIA_DRIVER_CAPABILITIES", value: "all" }] }] }), NS).allowed).toBe(false);
+    expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "CUDA_VISIBLE_DEVICES", value: "0" }] }] }), NS).allowed).toBe(true);
+    expect(admit(pod({ ...pinned, priorityClassName: "system-node-critical" }), NS).messages).toEqual(["pod uses PriorityClass system-node-critical; tenant pods may use none"]);
+    expect(admit(pod({ ...pinned, priorityClassName: "tenant-batch" }), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], priorityClasses: ["tenant-batch"] }).allowed).toBe(true);
+    expect(admit(pod({ ...pinned, terminationGracePeriodSeconds: 301 }), NS).messages).toEqual([
+      "pod asks for terminationGracePeriodSeconds 301; at most 300 in a tenant namespace, so a lease that ends takes its GPUs back within that",
+    ]);
+    expect(admit(pod({ ...pinned, terminationGracePeriodSeconds: 300 }), NS).allowed).toBe(true);
+  });
+
+  it("a Service with externalIPs is refused (CVE-2020-8554); a ClusterIP Service is admitted", () => {
+    const svc = (spec: object) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "acme" }, spec: { ports: [{ port: 443 }], ...spec } });
+    expect(admitService(svc({ externalIPs: ["203.0.113.10"] })).allowed).toBe(false);
+    expect(admitService(svc({})).allowed).toBe(true);
+  });
+});
+
 describe("LeaseAdmission component", () => {
-  it("binds the policy to every tenant namespace, denying, with failurePolicy Fail", async () => {
+  it("binds the pod and the service policies to every tenant namespace, denying, with failurePolicy Fail", async () => {
     const { LeaseAdmission } = await import("../../components/lease-admission");
     const r = await runMocked(() => new LeaseAdmission("admission", {}, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) }));
-    const policy = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")[0]!.inputs;
-    const binding = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")[0]!.inputs;
-    expect(policy.spec.failurePolicy).toBe("Fail");
-    expect(policy.spec.matchConstraints.resourceRules[0].resources).toEqual(["pods"]);
-    expect(binding.spec).toEqual({
-      policyName: policy.metadata.name,
-      validationActions: ["Deny"],
-      matchResources: { namespaceSelector: { matchExpressions: [{ key: "leasehold.io/tenant", operator: "Exists" }] } },
-    });
+    const byName = (a: Record<string, any>, b: Record<string, any>) => String(a.metadata.name).localeCompare(String(b.metadata.name));
+    const policies = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").map((x) => x.inputs).sort(byName);
+    const bindings = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding").map((x) => x.inputs).sort(byName);
+    expect(policies.map((p) => [p.metadata.name, p.spec.matchConstraints.resourceRules[0].resources])).toEqual([
+      ["leasehold-lease-pinning", ["pods"]],
+      ["leasehold-tenant-services", ["services"]],
+    ]);
+    for (const [i, policy] of policies.entries()) {
+      expect(policy.spec.failurePolicy).toBe("Fail");
+      expect(bindings[i]!.spec).toEqual({
+        policyName: policy.metadata.name,
+        validationActions: ["Deny"],
+        matchResources: { namespaceSelector: { matchExpressions: [{ key: "leasehold.io/tenant", operator: "Exists" }] } },
+      });
+    }
   });
 });
