@@ -116,7 +116,8 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
     },
     {
       // Pinning: every way the pod names a lease must name one of its tenant's leases in force,
-      // and while the tenant has a lease in force the pod must name one. Checked on CREATE and on
+      // and a pod that asks for an accelerator must name one (a CPU-only pod need not: it runs on
+      // the landlord's non-pool nodes, every pool node being tainted). Checked on CREATE and on
       // every UPDATE that changes the scheduling fields.
       expression: [
         "variables.schedulingUnchanged",
@@ -124,7 +125,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
           [
             `(variables.selectorLease == '' || ${owns("variables.selectorLease")})`,
             `variables.affinityTerms.all(t, !has(t.matchExpressions) || t.matchExpressions.all(e, e.key != '${LABELS.lease}' || (e.operator == 'In' && e.values.all(v, ${owns("v")}))))`,
-            `(!variables.hasLeaseInForce || variables.selectorLease != '' || variables.daemonSetPinned || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
+            `(!variables.requestsGpu || !variables.hasLeaseInForce || variables.selectorLease != '' || variables.daemonSetPinned || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
           ].join(" && ") +
           ")",
       ].join(" || "),

@@ -187,11 +187,11 @@ function affinityTerms(spec: Obj): any[] {
 }
 
 /**
- * Why a pod spec is not pinned to its tenant's leases in force: it must select one of them (by
- * nodeSelector or by every required node affinity term), name no other lease, tolerate no other
- * lease's taint and carry no catch-all toleration. A pod that asks for no GPU while its tenant has
- * no lease in force need not select one (it reaches the tenant's data between leases), as at
- * runtime. Empty when it is pinned.
+ * Why a pod spec is not pinned to its tenant's leases in force: a pod that asks for an accelerator
+ * must select one of them (by nodeSelector or by every required node affinity term); no pod may
+ * name another lease, tolerate another lease's taint or carry a catch-all toleration. A CPU-only
+ * pod need not select a lease: it runs on the landlord's non-pool nodes (and reaches the tenant's
+ * data between leases), as at runtime. Empty when it is pinned.
  */
 export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>, accelerators: Readonly<Record<string, number>> = {}): string[] {
   const out: string[] = [];
@@ -210,12 +210,12 @@ export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySe
     }
   });
   const termsPinned = terms.length > 0 && terms.every((t) => list(obj(t).matchExpressions).some((e) => obj(e).key === LABELS.lease && obj(e).operator === "In" && list(obj(e).values).length > 0));
-  if (typeof sel !== "string" && !termsPinned) {
+  const asked = Object.entries(accelerators).filter(([, n]) => n > 0);
+  if (typeof sel !== "string" && !termsPinned && asked.length > 0) {
     if (inForce.size > 0) {
-      out.push(`The pod must select one of tenant ${tenant}'s leases in force (${held}) with nodeSelector ${LABELS.lease} or a required node affinity term on it in every term.`);
+      out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")}, so it must select one of tenant ${tenant}'s leases in force (${held}) with nodeSelector ${LABELS.lease} or a required node affinity term on it in every term.`);
     } else {
-      const asked = Object.entries(accelerators).filter(([, n]) => n > 0);
-      if (asked.length > 0) out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")} but tenant ${tenant} has no lease in force to select.`);
+      out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")} but tenant ${tenant} has no lease in force to select.`);
     }
   }
   list(spec.tolerations).forEach((t, i) => {

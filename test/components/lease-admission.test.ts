@@ -26,7 +26,13 @@ describe("lease admission policy (CEL)", () => {
     expect(admit(pod({ affinity }), NS).allowed).toBe(true);
   });
 
-  it("refuses a pod that selects no lease while its tenant has one in force", () => {
+  it("admits a CPU-only pod that selects no lease (it runs on the landlord's non-pool nodes), with or without a lease in force", () => {
+    const cpuOnly = pod({ containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/gpu": "0" } } }] });
+    expect(admit(cpuOnly, NS).allowed).toBe(true);
+    expect(admit(cpuOnly, NO_LEASE).allowed).toBe(true);
+  });
+
+  it("refuses a GPU pod that selects no lease while its tenant has one in force", () => {
     const r = admit(pod({}), NS);
     expect(r.allowed).toBe(false);
     expect(r.messages).toEqual(["pod must select one of tenant acme's leases in force with nodeSelector or a required node affinity on leasehold.io/lease"]);
@@ -116,11 +122,11 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
       metadata: { name: "agent-x", namespace: "acme", ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: "u", controller: true }] },
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["l40s-001"] }] }] } } },
     };
-    const dsPod = (tolerations: object[]) => ({ ...pod({ affinity: byController.affinity, tolerations, containers: [cpu()] }), metadata: byController.metadata });
+    const dsPod = (tolerations: object[]) => ({ ...pod({ affinity: byController.affinity, tolerations, containers: [container(1)] }), metadata: byController.metadata });
     expect(admit(dsPod([{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }]), NS)).toEqual({ allowed: true, messages: [] });
-    // No lease named at all: refused. Not controlled by a DaemonSet: refused.
+    // A GPU pod naming no lease at all: refused. Not controlled by a DaemonSet: refused.
     expect(admit(dsPod([]), NS).allowed).toBe(false);
-    const bare = pod({ affinity: byController.affinity, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }], containers: [cpu()] });
+    const bare = pod({ affinity: byController.affinity, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }], containers: [container(1)] });
     expect(admit(bare, NS).allowed).toBe(false);
   });
 
