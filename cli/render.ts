@@ -4,6 +4,7 @@ import type { Input, Output } from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type Stack } from "../lease/load";
+import type { TaintIntent } from "../lease/node-taints";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
 import { OFFLINE_KUBECONFIG, offlinePlatformOutputs } from "../programs/offline";
 
@@ -44,7 +45,8 @@ const KIND_ORDER = [
 /**
  * Runs a stack's program in this process under Pulumi's mock runtime and returns the Kubernetes
  * objects it declares: no cluster, no cloud credentials, no Pulumi CLI. Patches appear as the
- * fields they set on their target (a NodePatch as a Node with its name, labels and taints).
+ * fields they set on their target (a NodePatch as a Node with its name and labels, a NodeTaint as
+ * the taint entry it keeps on that Node).
  */
 export async function renderStack(stack: Stack, platform: PlatformStack, at: number): Promise<Rendered> {
   // Loaded here, not at the top: the other commands need no Pulumi runtime and start faster.
@@ -96,6 +98,7 @@ export async function renderStack(stack: Stack, platform: PlatformStack, at: num
   if (failures.length > 0) throw failures[0];
 
   const objects = recorded.filter((r) => r.type.startsWith("kubernetes:")).map((r) => asApplied(r.type, r.inputs));
+  for (const r of recorded) if (r.type.endsWith(":NodeTaint")) addTaint(objects, r.inputs as { node: string; intent: TaintIntent });
   objects.sort(compareObjects);
   return { objects, outputs };
 }
@@ -126,6 +129,15 @@ function asApplied(type: string, inputs: Record<string, any>): KubeObject {
   }
   const { apiVersion, kind, metadata, ...rest } = obj;
   return { apiVersion, kind, metadata, ...rest };
+}
+
+/** A NodeTaint as the entry it keeps in its node's taint list (an empty value is omitted, as the API server does). */
+function addTaint(objects: KubeObject[], t: { node: string; intent: TaintIntent }): void {
+  let node = objects.find((o) => o.kind === "Node" && o.metadata.name === t.node);
+  if (!node) objects.push((node = { apiVersion: "v1", kind: "Node", metadata: { name: t.node } }));
+  const spec = ((node as Record<string, any>).spec ??= {}) as { taints?: Record<string, string>[] };
+  const { key, value, effect } = t.intent;
+  (spec.taints ??= []).push({ effect, key, ...(value ? { value } : {}) });
 }
 
 function prune(v: unknown): unknown {

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaseState, type LeaseState } from "../lease/lifecycle";
 import type { Lease } from "../lease/schema";
-import { ANNOTATIONS, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
+import { ANNOTATIONS, IDLE_TAINT_VALUE, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
+import { NodeTaint } from "./node-taint";
 
 /** Arguments of {@link GpuNodePool}. */
 export interface GpuNodePoolArgs {
@@ -12,6 +13,8 @@ export interface GpuNodePoolArgs {
   lease: Lease;
   /** The deploy instant, epoch milliseconds. */
   at: number;
+  /** A kubeconfig (contents, secret) that may get and patch the nodes: the lease taint is written through it. */
+  kubeconfig: pulumi.Input<string>;
 }
 
 /** The server-side-apply field manager of a lease's node patches: one per lease. */
@@ -21,16 +24,19 @@ export function leaseFieldManager(leaseId: string): string {
 
 /**
  * The nodes of one lease on an existing cluster. While the lease is in force, each node carries
- * the lease's labels (`leasehold.io/lease`, `leasehold.io/tenant`) and its taint
- * (`leasehold.io/lease=<id>:NoExecute`), applied server-side under a field manager of the
- * lease's own. When the lease is reclaimed or ends, the patches are removed, which releases
- * exactly the fields this lease owns: the node keeps no trace of the lease and the admission
- * policy refuses tenant pods that still ask for it.
+ * the lease's labels (`leasehold.io/lease`, `leasehold.io/tenant`, server-side apply under a
+ * field manager of the lease's own: labels are a map, so each owner keeps its own keys) and its
+ * taint `leasehold.io/lease=<id>:NoExecute` (a {@link NodeTaint}: one entry of the node's taint
+ * list, changed by read-modify-write, every other taint left as it is).
  *
- * Back-to-back leases on a node never fight: each applies with force, so the lease that starts
- * takes over the label and the (atomic) taint list whatever order the two stacks deploy in, and
- * the lease that ends relinquishes only what it still owns. The fleet check guarantees that two
- * leases never hold a node at the same instant, which is what makes forcing safe.
+ * When the lease stops being in force (its end, or a reclaim's `effectiveAt`), the next deploy
+ * removes the labels and gives the taint back to the pool: its value becomes the empty idle
+ * value, which no tenant may tolerate. The lease's pods tolerated only `leasehold.io/lease=<id>`,
+ * so Kubernetes' taint-eviction controller evicts them from the node at once (within their
+ * termination grace period, which the admission policy caps at 300 s); their data is
+ * untouched. A lease that starts on a node takes the entry over from whatever holds it (the idle
+ * value, or a lease that ended but was not yet deployed), and the pods of the lease before it go
+ * the same way. The fleet check guarantees that two leases never hold a node at the same instant.
  */
 export class GpuNodePool extends pulumi.ComponentResource {
   /** The nodes the lease holds at the deploy instant (empty once reclaimed or ended). */
@@ -44,7 +50,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
     const state = leaseState(lease, at);
     const held = state === "active" || state === "notice" ? (lease.placement.nodes ?? []) : [];
     for (const node of held) {
-      new k8s.core.v1.NodePatch(
+      const labels = new k8s.core.v1.NodePatch(
         `${name}-${node}`,
         {
           metadata: {
@@ -55,9 +61,20 @@ export class GpuNodePool extends pulumi.ComponentResource {
               "pulumi.com/patchForce": "true",
             },
           },
-          spec: { taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: LEASE_TAINT_EFFECT }] },
         },
         { parent: this },
+      );
+      // After the labels: a node never carries the lease's taint without its label.
+      new NodeTaint(
+        `${name}-${node}-taint`,
+        {
+          kubeconfig: args.kubeconfig,
+          node,
+          intent: { mode: "set", key: LEASE_TAINT_KEY, value: lease.id, effect: LEASE_TAINT_EFFECT },
+          releaseTo: IDLE_TAINT_VALUE,
+          fieldManager: leaseFieldManager(lease.id),
+        },
+        { parent: this, dependsOn: [labels] },
       );
     }
     this.nodes = pulumi.output(held);

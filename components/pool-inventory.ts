@@ -1,12 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Pool } from "../lease/schema";
-import { ANNOTATIONS, LABELS } from "../lease/tenancy";
+import { ANNOTATIONS, IDLE_TAINT_VALUE, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
+import { NodeTaint } from "./node-taint";
 
 /** Arguments of {@link PoolInventory}. */
 export interface PoolInventoryArgs {
   /** The pools of the platform (existing cluster: with their nodes). */
   pools: readonly Pool[];
+  /** A kubeconfig (contents, secret) that may get and patch the nodes: the idle taint is written through it. */
+  kubeconfig: pulumi.Input<string>;
 }
 
 /** The field manager of the platform's inventory labels. */
@@ -14,8 +17,11 @@ export const INVENTORY_FIELD_MANAGER = "leasehold-platform";
 
 /**
  * Inventory labels on the nodes of an existing cluster's pools (`leasehold.io/pool`,
- * `leasehold.io/gpu-type`), applied server-side under the platform's own field manager. It owns
- * labels only: leases own their label and the taints, so neither ever conflicts with the other.
+ * `leasehold.io/gpu-type`), applied server-side under the platform's own field manager, and the
+ * idle lease taint `leasehold.io/lease=:NoExecute` on every pool node no lease holds yet (a
+ * {@link NodeTaint} that adds the entry only where the node has none): an unleased GPU node is
+ * closed to every tenant. Leases own their label and take the taint entry over while they hold
+ * the node, giving it back idle when they end; the platform's destroy removes only idle entries.
  */
 export class PoolInventory extends pulumi.ComponentResource {
   /** Node names per pool. */
@@ -35,6 +41,16 @@ export class PoolInventory extends pulumi.ComponentResource {
               labels: { [LABELS.pool]: pool.name, [LABELS.gpuType]: pool.gpuType },
               annotations: { [ANNOTATIONS.fieldManager]: INVENTORY_FIELD_MANAGER },
             },
+          },
+          { parent: this },
+        );
+        new NodeTaint(
+          `${name}-${pool.name}-${node}-idle`,
+          {
+            kubeconfig: args.kubeconfig,
+            node,
+            intent: { mode: "ensure", key: LEASE_TAINT_KEY, value: IDLE_TAINT_VALUE, effect: LEASE_TAINT_EFFECT },
+            fieldManager: INVENTORY_FIELD_MANAGER,
           },
           { parent: this },
         );

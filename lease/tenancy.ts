@@ -52,6 +52,12 @@ export const LEASE_TAINT_KEY = LABELS.lease;
  */
 export const LEASE_TAINT_EFFECT = "NoExecute";
 
+/**
+ * The lease taint's value on a pool node no lease holds (`leasehold.io/lease=:NoExecute`): no lease
+ * id is empty, so no tenant pod can tolerate it, and an idle GPU node is closed to every tenant.
+ */
+export const IDLE_TAINT_VALUE = "";
+
 /** The extended resource whole GPUs are requested as. */
 export const GPU_RESOURCE = DEFAULT_GPU_RESOURCE;
 

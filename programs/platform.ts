@@ -29,7 +29,7 @@ export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptio
   const cluster = new Cluster("cluster", { kubeconfig: opts.kubeconfig ?? existingKubeconfig() });
   const inCluster = { provider: cluster.provider };
   new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cfg.cluster) }, inCluster);
-  new PoolInventory("pools", { pools: cfg.pools }, inCluster);
+  new PoolInventory("pools", { pools: cfg.pools, kubeconfig: cluster.kubeconfig }, inCluster);
   return { kubeconfig: cluster.kubeconfig, clusterProvider: cfg.cluster.provider, pools };
 }
 

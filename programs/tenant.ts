@@ -69,7 +69,7 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
       nodeGroups: pulumi.all(groups.map((g) => g.desiredNodes)).apply((n) => Object.fromEntries(leases.map((l, i) => [l.id, { desiredNodes: n[i] }]))),
     };
   }
-  const pools = leases.map((lease) => new GpuNodePool(lease.id, { tenant: tenant.name, lease, at }, { ...inCluster, dependsOn: [ns] }));
+  const pools = leases.map((lease) => new GpuNodePool(lease.id, { tenant: tenant.name, lease, at, kubeconfig: adminKubeconfig }, { ...inCluster, dependsOn: [ns] }));
   return {
     ...common,
     leasedNodes: pulumi.all(pools.map((p) => p.nodes)).apply((lists) => Object.fromEntries(leases.map((l, i) => [l.id, lists[i] ?? []]))),

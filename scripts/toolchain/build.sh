@@ -277,6 +277,19 @@ pl="$(dir_of pulumi)/bin"
 if [ -x "$pl/pulumi" ] && [ -x "$(dir_of pulumi-language-nodejs)/bin/pulumi-language-nodejs" ]; then
   ln -sfn "../../$(basename "$(dir_of pulumi-language-nodejs)")/bin/pulumi-language-nodejs" "$pl/pulumi-language-nodejs"
 fi
+# Dynamic resources (leasehold's NodeTaint) run in the `pulumi-nodejs` provider plugin, which
+# Pulumi's releases ship next to the CLI as a small script; the CLI built from Go source has none.
+# This is that script: the engine starts plugins in the project's folder, so it runs the
+# dynamic-provider host of the program's own @pulumi/pulumi.
+if [ -x "$pl/pulumi" ]; then
+  cat >"$pl/pulumi-resource-pulumi-nodejs" <<'PLUGIN'
+#!/bin/sh
+# Pulumi's dynamic-provider plugin, as the CLI's releases bundle it (written by leasehold's build.sh).
+script=$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))") || exit 1
+exec node "$script" "$@"
+PLUGIN
+  chmod +x "$pl/pulumi-resource-pulumi-nodejs"
+fi
 
 echo
 echo "Toolchain summary (total $(fmt_secs $(( $(date +%s) - total_start )))):"

@@ -83,7 +83,7 @@ describe("leasehold admit", () => {
   });
 
   it("judges GPUs as the API server counts them: requests without a limit refused, fractions refused, sidecars added, Jobs capped by completions", async () => {
-    const gpuPod = (container: object, extra: object = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "g" }, spec: { securityContext: podSec, ...podSpec(), containers: [{ name: "train", image: "t:1", securityContext: restricted, ...container }], ...extra } });
+    const gpuPod = (container: object, extra: object = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "g" }, spec: { ...podSpec(), containers: [{ name: "train", image: "t:1", securityContext: restricted, ...container }], ...extra } });
     const requestsOnly = await admitJson("tenant-acme", gpuPod({ resources: { requests: { "nvidia.com/gpu": "8" } } }));
     expect(requestsOnly.violations.map((v) => v.message)).toContain("Container train requests 8 nvidia.com/gpu with no limit: the tenant's LimitRange defaults the limit to 0 and the API server refuses a request above its limit; set limits.nvidia.com/gpu: 8.");
     for (const v of ["0.5", ".5", "10.5"]) {

@@ -11,16 +11,16 @@ async function patches(l: Lease, at: string) {
   const { GpuNodePool } = await import("../../components/gpu-node-pool");
   let nodes: string[] = [];
   const r = await runMocked(() => {
-    const pool = new GpuNodePool(l.id, { tenant: "acme", lease: l, at: Date.parse(at) }, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) });
+    const pool = new GpuNodePool(l.id, { tenant: "acme", lease: l, at: Date.parse(at), kubeconfig: "kubeconfig" }, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) });
     return { nodes: promiseOf<string[]>(pool.nodes).then((n) => (nodes = n)) };
   });
-  return { patches: ofType(r, "kubernetes:core/v1:NodePatch"), nodes };
+  return { patches: ofType(r, "kubernetes:core/v1:NodePatch"), taints: r.filter((x) => x.type.endsWith("NodeTaint")), nodes };
 }
 
 describe("GpuNodePool on an existing cluster", () => {
   const a = lease("acme-h100", ["gpu-001", "gpu-002"], "2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z");
 
-  it("labels and taints each leased node while the lease is in force, server-side, under the lease's own forced field manager", async () => {
+  it("labels each leased node while the lease is in force, server-side, under the lease's own forced field manager (and leaves spec.taints, an atomic list, alone)", async () => {
     const { patches: p, nodes } = await patches(a, "2027-01-15T00:00:00Z");
     expect(nodes).toEqual(["gpu-001", "gpu-002"]);
     expect(p.map((x) => x.inputs)).toEqual(
@@ -32,9 +32,16 @@ describe("GpuNodePool on an existing cluster", () => {
           labels: { "leasehold.io/lease": "acme-h100", "leasehold.io/tenant": "acme" },
           annotations: { "pulumi.com/patchFieldManager": "leasehold-lease-acme-h100", "pulumi.com/patchForce": "true" },
         },
-        spec: { taints: [{ key: "leasehold.io/lease", value: "acme-h100", effect: "NoExecute" }] },
       })),
     );
+  });
+
+  it("taints each leased node with leasehold.io/lease=<id>:NoExecute as one entry of its taint list, given back idle when the lease goes", async () => {
+    const { taints } = await patches(a, "2027-01-15T00:00:00Z");
+    expect(taints.map((t) => [t.inputs.node, t.inputs.intent, t.inputs.releaseTo, t.inputs.fieldManager])).toEqual(
+      ["gpu-001", "gpu-002"].map((n) => [n, { mode: "set", key: "leasehold.io/lease", value: "acme-h100", effect: "NoExecute" }, "", "leasehold-lease-acme-h100"]),
+    );
+    expect((await patches(a, "2027-02-01T00:00:00Z")).taints).toEqual([]);
   });
 
   it("holds no node before the window, at its exact end, or once a reclaim took effect", async () => {

@@ -10,6 +10,8 @@ import { ensureStack, pulumi, pulumiEnv, ROOT, sh, syncProject } from "../../scr
 // (platform up, tenant up, tenant as a user, reclaim, crash recovery, destroy).
 
 const AT = "2026-12-20T00:00:00Z";
+/** The lease taint of a pool node no lease holds, as the API server stores it. */
+const IDLE = { key: "leasehold.io/lease", effect: "NoExecute" };
 const CORPUS = path.resolve(ROOT, "../shared/corpora/pod-security");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-e2e-"));
 const project = path.join(work, "project");
@@ -55,7 +57,7 @@ function pin(pod: Record<string, any>, lease = "acme-h100-2026q4") {
   // The corpus names its pods after the fixture files (base_linux); the API server wants DNS names.
   p.metadata = { ...(p.metadata ?? {}), namespace: "acme", name: String(p.metadata?.name ?? "pod").replace(/_/g, "-") };
   p.spec.nodeSelector = { ...(p.spec.nodeSelector ?? {}), "leasehold.io/lease": lease };
-  p.spec.tolerations = [...(p.spec.tolerations ?? []), { key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoSchedule" }];
+  p.spec.tolerations = [...(p.spec.tolerations ?? []), { key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }];
   return p;
 }
 const dryRun = (obj: object, as = asTenantAdmin) => kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as });
@@ -127,6 +129,9 @@ describe("the example fleet on a real engine and API server", () => {
       expectSubset(live.metadata.annotations ?? {}, metadata.annotations ?? {}, `${o.kind}/${o.metadata.name}.annotations`);
       const { apiVersion: _a, kind: _k, ...body } = rest;
       expectSubset(live, body, `${o.kind}/${o.metadata.name}`);
+      // The API server adds nothing to a LimitRange leasehold renders: every resource with a max
+      // has its own default and defaultRequest (a max alone would be copied into both).
+      if (o.kind === "LimitRange") expect(live.spec, "LimitRange as stored").toEqual(body.spec);
     }
   });
 
@@ -225,7 +230,7 @@ describe("the example fleet on a real engine and API server", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("8");
       expect(get("node", "gpu-001").metadata.labels["leasehold.io/lease"]).toBeUndefined();
-      expect(get("node", "gpu-001").spec.taints ?? []).toEqual([]);
+      expect(get("node", "gpu-001").spec.taints ?? []).toEqual([IDLE]);
       expect(get("pvc", "checkpoints", "acme").metadata.name).toBe("checkpoints");
       expect(get("configmap", "run-state", "acme").data.step).toBe("4200");
     } finally {
@@ -290,7 +295,7 @@ describe("the example fleet on a real engine and API server", () => {
     expect(kubectl(["get", "resourcequota", "-n", "bluefin", "-o", "name"]).stdout.trim()).toBe("");
     expect(get("namespace", "bluefin").status.phase).toBe("Active");
     expect(get("configmap", "results", "bluefin").data.loss).toBe("0.93");
-    expect(get("node", "gpu-004").spec.taints ?? []).toEqual([]);
+    expect(get("node", "gpu-004").spec.taints ?? []).toEqual([IDLE]);
   });
 
   it("leasehold purge, then pulumi up and pulumi destroy, delete a tenant's data only once its last lease is over", () => {

@@ -1,0 +1,337 @@
+import * as pulumi from "@pulumi/pulumi";
+import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type TaintIntent } from "../lease/node-taints";
+
+// One owner's entry in a node's taint list, kept the way Kubernetes itself shares that list
+// (kubectl taint, the node lifecycle controller's PatchNodeTaints): read the node, change only our
+// entry, write the whole list back under the read resourceVersion, and start over on a conflict.
+// `spec.taints` is atomic under server-side apply, so a NodePatch would own, and wipe, the taints
+// of every other actor on the node.
+//
+// Pulumi serializes the provider below (runtime.serializeFunction) and runs it in the engine's
+// `pulumi-resource-pulumi-nodejs` plugin process. Everything it reaches is captured by value: the
+// functions of this file and of lease/node-taints.ts, all self-contained. They require Node's
+// modules and js-yaml inside their bodies: there, `require` resolves from the program's working
+// directory (the project root), whatever folder the project was copied to; no path is baked in.
+
+/** Arguments of {@link NodeTaint}. */
+export interface NodeTaintArgs {
+  /** The contents of a kubeconfig whose current context may get and patch the node (kept secret). */
+  kubeconfig: pulumi.Input<string>;
+  /** The node's name. */
+  node: string;
+  /** What this resource wants of the entries with its key. */
+  intent: TaintIntent;
+  /**
+   * For a `set`: the value the entry is given back on delete (e.g. the idle value "") instead of
+   * being removed; only while the entry still holds our value. @default undefined (removed)
+   */
+  releaseTo?: string;
+  /** The field manager the patches are recorded under in `metadata.managedFields`. */
+  fieldManager: string;
+}
+
+/** The inputs of a NodeTaint as its provider receives them: the arguments, resolved, in the clear. */
+export interface NodeTaintInputs {
+  /** The kubeconfig's contents. */
+  kubeconfig: string;
+  /** The node's name. */
+  node: string;
+  /** What this resource wants of the entries with its key. */
+  intent: TaintIntent;
+  /** The value a `set` entry is given back on delete. @default undefined (removed) */
+  releaseTo?: string;
+  /** The field manager of the patches. */
+  fieldManager: string;
+}
+
+/** The state of a NodeTaint: its inputs and what it saw. */
+export interface NodeTaintState extends NodeTaintInputs {
+  /** The node's taints after the last write (or read). */
+  taints: Taint[];
+  /** Whether the taints satisfy the intent, i.e. applying it would change nothing. */
+  present: boolean;
+}
+
+/** How to reach the API server of a kubeconfig's current context. */
+export interface KubeConnection {
+  /** The API server's base URL. */
+  server: URL;
+  /** TLS options of every request (CA, client certificate, verification). */
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; servername?: string };
+  /** The Authorization header, if the user authenticates with a token. @default undefined */
+  authorization?: string;
+}
+
+/** A response of the API server: its status code and its body, parsed when it is JSON. */
+interface KubeResponse {
+  status: number;
+  body: any;
+}
+
+/**
+ * Resolves the current context of a kubeconfig (its contents) into a connection: server,
+ * certificate-authority(-data), insecure-skip-tls-verify, tls-server-name,
+ * client-certificate(-data)/client-key(-data), token, tokenFile, and `exec` credential plugins
+ * (client.authentication.k8s.io/v1 and v1beta1). Relative file paths resolve from the working
+ * directory: the kubeconfig has no folder of its own here.
+ */
+export async function kubeConnection(kubeconfig: string): Promise<KubeConnection> {
+  const yaml = require("js-yaml") as typeof import("js-yaml");
+  const fs = require("node:fs") as typeof import("node:fs");
+  const cfg = (yaml.load(kubeconfig) ?? {}) as Record<string, any>;
+  const named = (list: string, name: string) => {
+    const found = (Array.isArray(cfg[list]) ? cfg[list] : []).find((x: any) => x && x.name === name);
+    return found === undefined ? undefined : (found[list.slice(0, -1)] ?? {});
+  };
+  const contextName = cfg["current-context"];
+  if (!contextName) throw new Error("kubeconfig: no current-context");
+  const context = named("contexts", contextName);
+  if (!context) throw new Error(`kubeconfig: current-context ${contextName} is not among its contexts`);
+  const cluster = named("clusters", context.cluster);
+  if (!cluster) throw new Error(`kubeconfig: context ${contextName} names cluster ${context.cluster}, which it does not define`);
+  if (!cluster.server) throw new Error(`kubeconfig: cluster ${context.cluster} has no server`);
+  const user = (context.user === undefined ? {} : named("users", context.user)) ?? {};
+  const dataOrFile = (data: unknown, file: unknown) =>
+    typeof data === "string" && data !== "" ? Buffer.from(data, "base64").toString("utf8") : typeof file === "string" && file !== "" ? fs.readFileSync(file, "utf8") : undefined;
+
+  const tls: KubeConnection["tls"] = { rejectUnauthorized: cluster["insecure-skip-tls-verify"] !== true };
+  const ca = dataOrFile(cluster["certificate-authority-data"], cluster["certificate-authority"]);
+  if (ca !== undefined) tls.ca = ca;
+  if (cluster["tls-server-name"]) tls.servername = cluster["tls-server-name"];
+  const cert = dataOrFile(user["client-certificate-data"], user["client-certificate"]);
+  const key = dataOrFile(user["client-key-data"], user["client-key"]);
+  if (cert !== undefined) tls.cert = cert;
+  if (key !== undefined) tls.key = key;
+  let token: string | undefined = user.token || (user.tokenFile ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined);
+
+  if (user.exec) {
+    const exec = user.exec as { apiVersion?: string; command?: string; args?: string[]; env?: { name: string; value: string }[] | null; provideClusterInfo?: boolean };
+    const versions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
+    if (!exec.command) throw new Error(`kubeconfig: user ${context.user}: exec has no command`);
+    if (!exec.apiVersion || !versions.includes(exec.apiVersion)) throw new Error(`kubeconfig: user ${context.user}: exec apiVersion ${exec.apiVersion} is not one of ${versions.join(", ")}`);
+    const spec: Record<string, unknown> = { interactive: false };
+    if (exec.provideClusterInfo) {
+      spec.cluster = {
+        server: cluster.server,
+        "tls-server-name": cluster["tls-server-name"],
+        "insecure-skip-tls-verify": cluster["insecure-skip-tls-verify"],
+        "certificate-authority-data": ca === undefined ? undefined : Buffer.from(ca).toString("base64"),
+        config: (cluster.extensions ?? []).find((e: any) => e?.name === "client.authentication.k8s.io/exec")?.extension,
+      };
+    }
+    const env: Record<string, string | undefined> = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: exec.apiVersion, kind: "ExecCredential", spec }) };
+    for (const e of exec.env ?? []) env[e.name] = e.value;
+    const { execFile } = require("node:child_process") as typeof import("node:child_process");
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(exec.command!, exec.args ?? [], { env, timeout: 60_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
+        if (!err) return resolve(out);
+        const why = String(errOut).trim().split("\n")[0] || err.message.split("\n")[0];
+        reject(new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} failed: ${why}`));
+      }),
+    );
+    let status: Record<string, any> | undefined;
+    try {
+      status = JSON.parse(stdout)?.status;
+    } catch {
+      throw new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} printed no ExecCredential JSON`);
+    }
+    if (status?.token) token = status.token;
+    if (status?.clientCertificateData) tls.cert = status.clientCertificateData;
+    if (status?.clientKeyData) tls.key = status.clientKeyData;
+    if (!status?.token && !(status?.clientCertificateData && status?.clientKeyData)) {
+      throw new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} returned neither status.token nor status.clientCertificateData and clientKeyData`);
+    }
+  } else if (user["auth-provider"]) {
+    throw new Error(`kubeconfig: user ${context.user}: auth-provider ${user["auth-provider"].name} is not supported; use an exec credential plugin`);
+  }
+  return { server: new URL(cluster.server), tls, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
+/** One request to the API server; `path` is absolute (`/api/v1/nodes/n1?fieldManager=x`). */
+export async function kubeRequest(conn: KubeConnection, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
+  const url = new URL(conn.server.pathname.replace(/\/$/, "") + path, conn.server);
+  const http = (url.protocol === "https:" ? require("node:https") : require("node:http")) as typeof import("node:https");
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (conn.authorization) headers.Authorization = conn.authorization;
+  if (payload !== undefined) headers["Content-Type"] = contentType;
+  return new Promise<KubeResponse>((resolve, reject) => {
+    const req = http.request(url, { method, headers, ...conn.tls, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // Not JSON (a proxy's error page): keep the text for the error message.
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${url.href}: no answer within 30 s`)));
+    req.on("error", (e) => reject(new Error(`${method} ${url.href}: ${e.message}`)));
+    req.end(payload);
+  });
+}
+
+/**
+ * Read-modify-write of one node's taints: GET the node, compute the new list, and unless it is the
+ * same, PATCH it as a JSON merge patch carrying the read resourceVersion as a precondition, so a
+ * concurrent writer makes the API server answer 409 and we start over from a fresh read.
+ * Returns the taints after the write, or undefined if the node does not exist.
+ */
+export async function rewriteTaints(conn: KubeConnection, node: string, fieldManager: string, change: (current: Taint[]) => Taint[]): Promise<Taint[] | undefined> {
+  const nodePath = `/api/v1/nodes/${encodeURIComponent(node)}`;
+  const failure = (verb: string, r: KubeResponse) =>
+    new Error(`${verb} node ${node}: ${r.status} ${typeof r.body === "object" && r.body?.message ? r.body.message : String(r.body).slice(0, 200)}`);
+  const attempts = 5;
+  for (let attempt = 1; ; attempt++) {
+    const got = await kubeRequest(conn, "GET", nodePath);
+    if (got.status === 404) return undefined;
+    if (got.status !== 200) throw failure("get", got);
+    const current: Taint[] = got.body?.spec?.taints ?? [];
+    const next = change(current);
+    if (sameTaints(next, current)) return current;
+    const patch = { metadata: { resourceVersion: got.body.metadata.resourceVersion }, spec: { taints: next } };
+    const put = await kubeRequest(conn, "PATCH", `${nodePath}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, "application/merge-patch+json");
+    if (put.status === 200) return put.body?.spec?.taints ?? [];
+    if (put.status === 404) return undefined;
+    if (put.status !== 409) throw failure("patch", put);
+    if (attempt >= attempts) throw new Error(`patch node ${node}: its taints changed under us ${attempts} times in a row (409 Conflict); try again`);
+    // Someone else wrote the node between our read and our write: back off a little (20 ms,
+    // doubling, jittered), re-read.
+    await new Promise((r) => setTimeout(r, 20 * 2 ** (attempt - 1) * (1 + Math.random() / 2)));
+  }
+}
+
+/** The taint an intent writes, as `key=value:effect`, for messages. */
+function describeIntent(intent: TaintIntent): string {
+  return `${intent.mode === "set" ? "lease" : "idle"} taint ${intent.key}=${intent.value}:${intent.effect}`;
+}
+
+/** Writes the intent of a create or update; a node that does not exist is an error. */
+async function holdIntent(s: NodeTaintInputs, change: (current: Taint[]) => Taint[]): Promise<NodeTaintState> {
+  const taints = await rewriteTaints(await kubeConnection(s.kubeconfig), s.node, s.fieldManager, change);
+  if (taints === undefined) throw new Error(`node ${s.node} does not exist in the cluster (${describeIntent(s.intent)})`);
+  return { ...s, taints, present: sameTaints(applyIntent(taints, s.intent), taints) };
+}
+
+/** The arguments a diff compares, in a stable form. */
+function argsOf(s: Partial<NodeTaintInputs>) {
+  const i = (s.intent ?? {}) as Partial<TaintIntent>;
+  return { kubeconfig: s.kubeconfig, node: s.node, intent: [i.mode, i.key, i.value, i.effect], releaseTo: s.releaseTo, fieldManager: s.fieldManager };
+}
+
+/**
+ * The CRUD of {@link NodeTaint} (exported for tests). One object, so that the SDK serializes it
+ * once per process however many nodes a program taints.
+ */
+export const nodeTaintProvider: pulumi.dynamic.ResourceProvider<NodeTaintInputs, NodeTaintState> = {
+  async create(inputs) {
+    const outs = await holdIntent(inputs, (current) => applyIntent(current, inputs.intent));
+    return { id: `${inputs.node}/${inputs.intent.key}`, outs };
+  },
+
+  async diff(_id, olds, news) {
+    const before = argsOf(olds);
+    const after = argsOf(news);
+    const replaces: string[] = [];
+    if (before.node !== after.node) replaces.push("node");
+    if (before.intent[1] !== after.intent[1]) replaces.push("intent");
+    const changed = JSON.stringify(before) !== JSON.stringify(after);
+    // A refresh that found the intent no longer holding (someone removed our entry) makes the
+    // next update write it again.
+    return { changes: changed || olds.present === false, replaces };
+  },
+
+  async update(_id, olds, news) {
+    return { outs: await holdIntent(news, (current) => changeIntent(current, olds.intent, news.intent)) };
+  },
+
+  async delete(_id, props) {
+    try {
+      const conn = await kubeConnection(props.kubeconfig);
+      // A node that is gone carries no taint of ours: nothing to release.
+      await rewriteTaints(conn, props.node, props.fieldManager, (current) => releaseIntent(current, props.intent, props.releaseTo));
+    } catch (e) {
+      throw withoutTrace(e, `releasing the ${describeIntent(props.intent)} of node ${props.node}`);
+    }
+  },
+
+  async read(id, props) {
+    const s = props!;
+    try {
+      const conn = await kubeConnection(s.kubeconfig);
+      const got = await kubeRequest(conn, "GET", `/api/v1/nodes/${encodeURIComponent(s.node)}`);
+      if (got.status !== 200 && got.status !== 404) throw new Error(`get node ${s.node}: ${got.status} ${got.body?.message ?? ""}`);
+      const taints: Taint[] = got.status === 404 ? [] : (got.body?.spec?.taints ?? []);
+      const present = got.status === 200 && sameTaints(applyIntent(taints, s.intent), taints);
+      const { taints: _taints, present: _present, ...inputs } = s;
+      return { id, props: { ...s, taints, present }, inputs: inputs as NodeTaintState };
+    } catch (e) {
+      throw withoutTrace(e, `reading the ${describeIntent(s.intent)} of node ${s.node}`);
+    }
+  },
+};
+
+/**
+ * The SDK's plugin prints a failed delete or read as `${error}: ${error.stack}` on stderr, which
+ * the engine shows: give it one line that says what we were doing instead of a stack trace.
+ */
+function withoutTrace(e: unknown, doing: string): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  err.stack = `while ${doing}`;
+  return err;
+}
+
+/**
+ * One owner's entry in a node's taint list: a lease's `leasehold.io/lease=<id>:NoSchedule`
+ * (intent `set`), or the platform's idle entry (intent `ensure`). It adds, changes and removes only
+ * that entry, by read-modify-write under the node's resourceVersion, so the taints of every other
+ * actor (not-ready, a cordon's unschedulable, GPU health, the autoscaler) stay as they are. On
+ * delete it takes away only an entry that still holds its value: a lease that took the node over
+ * since keeps its own.
+ *
+ * A dynamic resource: its type is `pulumi-nodejs:dynamic/leasehold:NodeTaint`, and the engine needs
+ * the `pulumi-resource-pulumi-nodejs` plugin (on PATH or next to the `pulumi` binary).
+ */
+export class NodeTaint extends pulumi.dynamic.Resource {
+  /** The node's name. */
+  public declare readonly node: pulumi.Output<string>;
+  /** The node's taints after the last write (or refresh), every owner's. */
+  public declare readonly taints: pulumi.Output<Taint[]>;
+  /** Whether, at the last write or refresh, the node's taints satisfied the intent. */
+  public declare readonly present: pulumi.Output<boolean>;
+
+  constructor(name: string, args: NodeTaintArgs, opts?: pulumi.CustomResourceOptions) {
+    const problem = invalidArg(args);
+    if (problem) throw new pulumi.InputPropertyError({ propertyPath: problem.path, reason: `NodeTaint ${name}: ${problem.path}: ${problem.reason}` });
+    const props: Record<string, unknown> = {
+      kubeconfig: pulumi.secret(args.kubeconfig),
+      node: args.node,
+      intent: { mode: args.intent.mode, key: args.intent.key, value: args.intent.value, effect: args.intent.effect },
+      fieldManager: args.fieldManager,
+      taints: undefined,
+      present: undefined,
+    };
+    if (args.releaseTo !== undefined) props.releaseTo = args.releaseTo;
+    super(nodeTaintProvider, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "leasehold", "NodeTaint");
+  }
+}
+
+const EFFECTS: readonly string[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/** The first argument the API server or this resource would refuse, with the offending value. */
+function invalidArg(args: NodeTaintArgs): { path: string; reason: string } | undefined {
+  const { node, intent, fieldManager, releaseTo } = args;
+  if (!node) return { path: "node", reason: "must name a node" };
+  if (intent.mode !== "set" && intent.mode !== "ensure") return { path: "intent.mode", reason: `must be set or ensure (${String((intent as { mode: unknown }).mode)})` };
+  if (!intent.key) return { path: "intent.key", reason: "must not be empty" };
+  if (!EFFECTS.includes(intent.effect)) return { path: "intent.effect", reason: `must be one of ${EFFECTS.join(", ")} (${String(intent.effect)})` };
+  if (typeof intent.value !== "string") return { path: "intent.value", reason: `must be a string (${String(intent.value)})` };
+  if (!fieldManager || fieldManager.length > 128) return { path: "fieldManager", reason: `must be 1 to 128 characters (${JSON.stringify(fieldManager)})` };
+  if (releaseTo !== undefined && intent.mode === "ensure") return { path: "releaseTo", reason: `applies to a set intent only (mode ensure, releaseTo ${JSON.stringify(releaseTo)})` };
+  return undefined;
+}
