@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { listStackFiles, loadStackFile, type PlatformStack } from "../../lease/load";
 import { formatQuantity, parseQuantity, scaleQuantity } from "../../lease/quantity";
-import { GPU_RESOURCE } from "../../lease/tenancy";
+import { gpuResourceOf } from "../../lease/catalog";
 
 // The real systems the e2e suite and `npm run up:local` drive: the toolchain built by
 // scripts/toolchain/build.sh, the control plane of scripts/controlplane, the Pulumi CLI with a
@@ -50,7 +50,7 @@ export function controlPlaneDown(stateDir: string, env: NodeJS.ProcessEnv): void
 }
 
 /** The landlord's non-GPU node every local cluster gets (system pods, tenants' CPU-only pods). */
-export const SYSTEM_NODE = { name: "system-001", cpu: "32", memory: "128Gi" } as const;
+export const SYSTEM_NODE = { name: "system-001", cpu: "32", memory: "128Gi", "ephemeral-storage": "500Gi" } as const;
 
 /** A Node for kwok to manage: Ready once kwok sees it, with this capacity (the kubelet's part). */
 function kwokNode(name: string, capacity: Record<string, string>): object {
@@ -71,12 +71,14 @@ function kwokNode(name: string, capacity: Record<string, string>): object {
  * Registers the local cluster's nodes, as kwok-managed Nodes (Ready, with a Lease, running the
  * pods bound to them): the landlord's system node (no GPU), and every node of every
  * existing-cluster pool of the platform stacks in `stacksDir`, advertising one node of its GPU
- * type per the catalog (`gpusPerNode` GPUs, and `perGpu` x `gpusPerNode` CPU and memory).
+ * type per the catalog (`gpusPerNode` of its resource, and `perGpu` x `gpusPerNode` CPU, memory
+ * and ephemeral storage).
  * Waits until every node is Ready and the node lifecycle controller has lifted the
  * `node.kubernetes.io/not-ready` taint the API server puts on new nodes. Returns the pool nodes.
  */
 export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): string[] {
-  const nodes: object[] = [kwokNode(SYSTEM_NODE.name, { cpu: SYSTEM_NODE.cpu, memory: SYSTEM_NODE.memory })];
+  const { name: system, ...systemCapacity } = SYSTEM_NODE;
+  const nodes: object[] = [kwokNode(system, systemCapacity)];
   const poolNodes: string[] = [];
   for (const f of listStackFiles(stacksDir)) {
     const r = loadStackFile(f);
@@ -87,7 +89,8 @@ export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, tim
       if (!t) continue;
       const per = (v: string) => formatQuantity(scaleQuantity(parseQuantity(v), t.gpusPerNode));
       for (const node of pool.nodes ?? []) {
-        nodes.push(kwokNode(node, { [GPU_RESOURCE]: String(t.gpusPerNode), cpu: per(t.perGpu.cpu), memory: per(t.perGpu.memory) }));
+        // Local disk for containers' ephemeral storage: the catalog's storage per GPU (sized to the node's NVMe).
+        nodes.push(kwokNode(node, { [gpuResourceOf(t)]: String(t.gpusPerNode), cpu: per(t.perGpu.cpu), memory: per(t.perGpu.memory), "ephemeral-storage": per(t.perGpu.storage) }));
         poolNodes.push(node);
       }
     }

@@ -10,6 +10,13 @@ import { ensureStack, pulumi, pulumiEnv, ROOT, sh, syncProject } from "../../scr
 // (platform up, tenant up, tenant as a user, reclaim, crash recovery, destroy).
 
 const AT = "2026-12-20T00:00:00Z";
+/**
+ * How long after the deploy that ends a lease its pods may still be on its nodes: the
+ * taint-eviction controller deletes them as soon as it sees the taint change, and kwok (here the
+ * kubelet) removes a deleted pod at once; on a real node add the pod's termination grace period
+ * (capped at 300 s by the admission policy).
+ */
+const EVICTION_BOUND_MS = 10_000;
 /** The lease taint of a pool node no lease holds, as the API server stores it. */
 const IDLE = { key: "leasehold.io/lease", effect: "NoExecute" };
 const CORPUS = path.resolve(ROOT, "../shared/corpora/pod-security");
@@ -39,6 +46,49 @@ function preview(stack: string) {
   return pulumi(project, env, ["preview", "--stack", stack, "--policy-pack", "policies", "--policy-pack-config", cfg], true);
 }
 const get = (kind: string, name: string, ns?: string) => JSON.parse(kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", "json"]).stdout);
+
+/** Polls `check` every 100 ms until it returns a value (not undefined), or fails after `ms`. */
+async function waitFor<T>(what: string, check: () => T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+interface LivePod {
+  metadata: { name: string; deletionTimestamp?: string; ownerReferences?: { kind: string }[] };
+  spec: { nodeName?: string };
+  status: { phase: string };
+}
+const podsIn = (ns: string) => (JSON.parse(kubectl(["get", "pods", "-n", ns, "-o", "json"]).stdout) as { items: LivePod[] }).items;
+/** The pod once it is Running (kwok plays its kubelet), with the node the scheduler put it on. */
+const running = (ns: string, name: string) => waitFor(`pod ${ns}/${name} Running`, () => podsIn(ns).find((p) => p.metadata.name === name && p.status.phase === "Running"));
+const asTenant = (tenant: string) => ["--as=alice", `--as-group=${tenant}:admins`];
+const applyAs = (tenant: string, obj: object) => kubectl(["create", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as: asTenant(tenant) });
+const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+const toleration = (lease: string) => ({ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" });
+/** A restricted pod spec; `gpus` per container, pinned to `lease` when given. */
+function podSpec(opts: { lease?: string; gpus?: number; containers?: number; extra?: object } = {}) {
+  return {
+    securityContext: POD_SECURITY,
+    ...(opts.lease ? { nodeSelector: { "leasehold.io/lease": opts.lease }, tolerations: [toleration(opts.lease)] } : {}),
+    containers: Array.from({ length: opts.containers ?? 1 }, (_, i) => ({
+      name: `c${i}`,
+      image: "registry.example/app:1",
+      securityContext: RESTRICTED,
+      ...(opts.gpus ? { resources: { limits: { "nvidia.com/gpu": String(opts.gpus) } } } : {}),
+    })),
+    ...opts.extra,
+  };
+}
+const bare = (ns: string, name: string, spec: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec });
+/** The taints leasehold does not own on the node (a cordon's, a GPU-health one): they must survive every deploy. */
+const foreignTaints = (node: string) => ((get("node", node).spec.taints ?? []) as { key: string }[]).filter((t) => t.key !== "leasehold.io/lease");
+const HEALTH = { key: "example.com/gpu-health", value: "degraded", effect: "NoSchedule" };
+const CORDON = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };
 
 /** Every field of `want` is in `live` with the same value (the server adds defaults, never changes ours). */
 function expectSubset(live: unknown, want: unknown, where: string): void {
@@ -85,11 +135,19 @@ beforeAll(() => {
 });
 
 describe("the example fleet on a real engine and API server", () => {
-  it("pulumi up of the platform (with the policy pack) installs the admission policy and labels the pool nodes", () => {
+  it("pulumi up of the platform (with the policy pack) installs the admission policy, labels the pool nodes and closes every unleased one", async () => {
     const r = up("platform-local");
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(get("validatingadmissionpolicy", "leasehold-lease-pinning").spec.failurePolicy).toBe("Fail");
     expect(get("node", "gpu-001").metadata.labels).toMatchObject({ "leasehold.io/pool": "h100-a", "leasehold.io/gpu-type": "h100-80gb" });
+    // Every pool node is closed until a lease holds it; the landlord's system node is not a pool node.
+    for (const node of ["gpu-001", "gpu-002", "gpu-003", "gpu-004", "l40s-001", "l40s-002"]) expect(get("node", node).spec.taints, node).toEqual([IDLE]);
+    expect(get("node", "system-001").spec.taints ?? []).toEqual([]);
+    // The landlord's own: gpu-002 cordoned and marked by a GPU health check. Both must survive
+    // the lease's start, its reclaim and every destroy.
+    kubectl(["cordon", "gpu-002"]);
+    kubectl(["taint", "node", "gpu-002", `${HEALTH.key}=${HEALTH.value}:${HEALTH.effect}`]);
+    await waitFor("the cordon's taint", () => (foreignTaints("gpu-002").length === 2 ? true : undefined));
   });
 
   it("pulumi preview with the policy pack passes for every example tenant stack", () => {
@@ -128,11 +186,126 @@ describe("the example fleet on a real engine and API server", () => {
       expectSubset(live.metadata.labels ?? {}, metadata.labels ?? {}, `${o.kind}/${o.metadata.name}.labels`);
       expectSubset(live.metadata.annotations ?? {}, metadata.annotations ?? {}, `${o.kind}/${o.metadata.name}.annotations`);
       const { apiVersion: _a, kind: _k, ...body } = rest;
+      if (o.kind === "Node") {
+        // A node's taint list is shared: leasehold's entry is one of the node's taints, in any place.
+        const { taints, ...spec } = (body.spec ?? {}) as { taints?: object[] };
+        expectSubset(live, { ...body, spec }, `Node/${o.metadata.name}`);
+        for (const t of taints ?? []) expect(live.spec.taints, `Node/${o.metadata.name}.spec.taints`).toContainEqual(t);
+        continue;
+      }
       expectSubset(live, body, `${o.kind}/${o.metadata.name}`);
       // The API server adds nothing to a LimitRange leasehold renders: every resource with a max
       // has its own default and defaultRequest (a max alone would be copied into both).
       if (o.kind === "LimitRange") expect(live.spec, "LimitRange as stored").toEqual(body.spec);
     }
+  });
+
+  it("a lease's start adds its taint beside the node's cordon and foreign taint, which stay", () => {
+    expect(foreignTaints("gpu-002")).toEqual(expect.arrayContaining([expect.objectContaining(HEALTH), expect.objectContaining(CORDON)]));
+    expect(foreignTaints("gpu-002")).toHaveLength(2);
+    expect((get("node", "gpu-002").spec.taints as object[]).filter((t) => !foreignTaints("gpu-002").includes(t as never))).toContainEqual({ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoExecute" });
+    expect(get("node", "gpu-002").spec.unschedulable).toBe(true);
+  });
+
+  it("pods really run: the tenant's GPU Deployment on its leased nodes only, its DaemonSet once per leased node, CPU pods on the system node with no GPU", async () => {
+    const deploy = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "train", namespace: "acme" },
+      spec: { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: { app: "train" } }, template: { metadata: { labels: { app: "train" } }, spec: podSpec({ lease: "acme-h100-2026q4", gpus: 8 }) } },
+    };
+    const d = applyAs("acme", deploy);
+    expect(d.code, d.stderr).toBe(0);
+    const gpuPod = await waitFor("train's pod Running", () => podsIn("acme").find((p) => p.metadata.name.startsWith("train-") && p.status.phase === "Running"));
+    // gpu-002 is cordoned: the lease's other node takes it.
+    expect(gpuPod.spec.nodeName).toBe("gpu-001");
+    // The DaemonSet case: pinned by node affinity, its controller rewrites that to the node's name.
+    const ds = {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "node-agent", namespace: "acme" },
+      spec: {
+        selector: { matchLabels: { app: "node-agent" } },
+        template: {
+          metadata: { labels: { app: "node-agent" } },
+          spec: podSpec({
+            extra: {
+              affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "In", values: ["acme-l40s-2026q4"] }] }] } } },
+              tolerations: [toleration("acme-l40s-2026q4")],
+            },
+          }),
+        },
+      },
+    };
+    expect(applyAs("acme", ds).code).toBe(0);
+    const agents = await waitFor("node-agent's pods Running", () => {
+      const ps = podsIn("acme").filter((p) => p.metadata.name.startsWith("node-agent-") && p.status.phase === "Running");
+      return ps.length > 0 ? ps : undefined;
+    });
+    expect(agents.map((p) => p.spec.nodeName)).toEqual(["l40s-001"]);
+    // The cpu-pod-three-containers case: no GPU asked, none defaulted, and it lands on the system node.
+    expect(applyAs("acme", bare("acme", "three-cpu-containers", podSpec({ containers: 3 }))).code).toBe(0);
+    expect((await running("acme", "three-cpu-containers")).spec.nodeName).toBe("system-001");
+    const used = await waitFor("quota usage", () => get("resourcequota", "leasehold-quota", "acme").status?.used?.["requests.nvidia.com/gpu"]);
+    expect(used).toBe("8");
+    // Pending pods (none should be) would show the scheduler's reason.
+    expect(podsIn("acme").filter((p) => p.status.phase !== "Running").map((p) => p.metadata.name)).toEqual([]);
+  });
+
+  it("a tenant with no lease in force runs CPU pods on the system node and reaches no pool node, leased or idle", async () => {
+    const r = up("tenant-corvid");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(get("limitrange", "leasehold-limits", "corvid").spec.limits[0].default["nvidia.com/gpu"]).toBe("0");
+    // The cpu-pod-between-leases case.
+    expect(applyAs("corvid", bare("corvid", "notebook", podSpec())).code).toBe(0);
+    expect((await running("corvid", "notebook")).spec.nodeName).toBe("system-001");
+    // Aimed at acme's leased node by name, and at an idle pool node by label: both stay Pending.
+    expect(applyAs("corvid", bare("corvid", "squatter", podSpec({ extra: { nodeSelector: { "kubernetes.io/hostname": "gpu-001" } } }))).code).toBe(0);
+    expect(applyAs("corvid", bare("corvid", "idle-node", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }))).code).toBe(0);
+    await waitFor("the scheduler's verdict", () => {
+      const events = kubectl(["get", "events", "-n", "corvid", "--field-selector", "reason=FailedScheduling", "-o", "jsonpath={.items[*].involvedObject.name}"]).stdout;
+      return events.includes("squatter") && events.includes("idle-node") ? true : undefined;
+    });
+    const pending = podsIn("corvid").filter((p) => ["squatter", "idle-node"].includes(p.metadata.name));
+    expect(pending.map((p) => [p.metadata.name, p.status.phase, p.spec.nodeName ?? ""])).toEqual([
+      ["idle-node", "Pending", ""],
+      ["squatter", "Pending", ""],
+    ]);
+    // The idle-pool-node case as written: with the NVIDIA all-devices variable it is refused outright.
+    const env = bare("corvid", "all-devices", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }));
+    (env.spec as any).containers[0].env = [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }];
+    const refused = applyAs("corvid", env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("NVIDIA_VISIBLE_DEVICES");
+    kubectl(["delete", "pod", "-n", "corvid", "squatter", "idle-node", "--wait=false"]);
+  });
+
+  it("as the tenant: the toleration swap on update, Service externalIPs, Endpoints writes, other accelerators and system PriorityClasses are refused", () => {
+    // The toleration-swap case: the same toleration twice, then the second patched into a catch-all.
+    const twice = bare("acme", "swap", podSpec({ lease: "acme-l40s-2026q4", extra: { tolerations: [toleration("acme-l40s-2026q4"), toleration("acme-l40s-2026q4")] } }));
+    const created = applyAs("acme", twice);
+    expect(created.code, created.stderr).toBe(0);
+    const patch = kubectl(["patch", "pod", "swap", "-n", "acme", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/tolerations/1", value: { operator: "Exists" } }])], { allowFail: true, as: asTenant("acme") });
+    expect(patch.code, patch.stdout).not.toBe(0);
+    expect(patch.stderr).toContain("no catch-all toleration");
+    expect((get("pod", "swap", "acme").spec.tolerations as { key?: string }[]).filter((t) => !t.key)).toEqual([]);
+    const ext = applyAs("acme", { apiVersion: "v1", kind: "Service", metadata: { name: "intercept", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] } });
+    expect(ext.code).not.toBe(0);
+    expect(ext.stderr).toContain("CVE-2020-8554");
+    const eps = applyAs("acme", { apiVersion: "v1", kind: "Endpoints", metadata: { name: "redirect", namespace: "acme" }, subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }] });
+    expect(eps.code).not.toBe(0);
+    expect(eps.stderr).toContain("forbidden");
+    const slice = applyAs("acme", { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", metadata: { name: "redirect", namespace: "acme" }, addressType: "IPv4", endpoints: [{ addresses: ["10.244.7.7"] }] });
+    expect(slice.code).not.toBe(0);
+    const other = bare("acme", "other-names", podSpec({ lease: "acme-l40s-2026q4" }));
+    (other.spec as any).containers[0].resources = { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } };
+    const o = applyAs("acme", other);
+    expect(o.code).not.toBe(0);
+    expect(o.stderr).toContain("does not lease");
+    const critical = applyAs("acme", bare("acme", "critical", podSpec({ lease: "acme-l40s-2026q4", extra: { priorityClassName: "system-node-critical" } })));
+    expect(critical.code).not.toBe(0);
+    expect(critical.stderr).toContain("PriorityClass system-node-critical");
+    kubectl(["delete", "pod", "swap", "-n", "acme", "--wait=false"]);
   });
 
   it("as the tenant admin group: cluster resources, quotas, limits and other tenants are out of reach (MTB profile level 1)", () => {
@@ -217,24 +390,56 @@ describe("the example fleet on a real engine and API server", () => {
     expect(wronglyAdmitted.filter((f) => !f.startsWith("procmount_restricted"))).toEqual([]);
   });
 
-  it("a reclaim takes the GPUs out of the quota while a PVC and a data object in the namespace survive", () => {
+  it("a reclaim takes the nodes back: the tenant's pods leave them within the bound, its PVC and data stay, the next lease's pods run there", async () => {
     kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "checkpoints", namespace: "acme" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } }) });
     kubectl(["create", "configmap", "run-state", "-n", "acme", "--from-literal=step=4200"]);
+    const reclaimed = ["gpu-001", "gpu-002"];
+    const onReclaimed = () => podsIn("acme").filter((p) => reclaimed.includes(p.spec.nodeName ?? ""));
+    expect(onReclaimed().map((p) => p.status.phase)).toEqual(["Running"]);
     const file = path.join(project, "stacks", "Pulumi.tenant-acme.yaml");
     const original = fs.readFileSync(file, "utf8");
     const doc = parse(original);
     doc.config["leasehold:leases"][0].reclaim.notice = { issuedAt: "2026-12-10T00:00:00Z", effectiveAt: "2026-12-13T00:00:00Z", reason: "Capacity recalled for maintenance." };
     fs.writeFileSync(file, stringify(doc));
+    const eve = path.join(project, "stacks", "Pulumi.tenant-eve.yaml");
     try {
+      // LEASEHOLD_AT (2026-12-20) is past the notice's effectiveAt: this is the lease clock's deploy.
       const r = up("tenant-acme");
+      const deployed = Date.now();
       expect(r.code, r.stdout + r.stderr).toBe(0);
+      await waitFor("acme's pods to leave the reclaimed nodes", () => (onReclaimed().length === 0 ? true : undefined), EVICTION_BOUND_MS);
+      const evictedMs = Date.now() - deployed;
+      console.error(`[e2e] reclaim: the tenant's pods were gone from the reclaimed nodes ${evictedMs} ms after the deploy ended (bound checked: ${EVICTION_BOUND_MS} ms)`);
       expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("8");
       expect(get("node", "gpu-001").metadata.labels["leasehold.io/lease"]).toBeUndefined();
       expect(get("node", "gpu-001").spec.taints ?? []).toEqual([IDLE]);
+      // The reclaim gave gpu-002 back to the pool and left the landlord's taints and cordon alone.
+      expect(foreignTaints("gpu-002")).toHaveLength(2);
+      expect((get("node", "gpu-002").spec.taints as object[]).length).toBe(3);
       expect(get("pvc", "checkpoints", "acme").metadata.name).toBe("checkpoints");
       expect(get("configmap", "run-state", "acme").data.step).toBe("4200");
+      // The Deployment tries again; the admission policy refuses pods of a lease no longer in force.
+      const rs = await waitFor("the ReplicaSet's refusal", () => {
+        const ev = kubectl(["get", "events", "-n", "acme", "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}"]).stdout;
+        return ev.includes("leasehold-lease-pinning") ? ev : undefined;
+      });
+      expect(rs).toContain("leases in force");
+      expect(onReclaimed()).toEqual([]);
+      // The next lease on gpu-001 starts at the reclaim's effectiveAt: its tenant's pods run there.
+      const lease = { id: "eve-h100", gpu: { type: "h100-80gb", count: 8 }, window: { start: "2026-12-13T00:00:00Z", end: "2027-01-01T00:00:00Z" }, placement: { pool: "h100-a", nodes: ["gpu-001"] }, reclaim: { noticeHours: 24 } };
+      fs.writeFileSync(eve, stringify({ config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": { name: "eve", access: { admins: ["eve:admins"] } }, "leasehold:leases": [lease] } }));
+      const e = up("tenant-eve");
+      expect(e.code, e.stdout + e.stderr).toBe(0);
+      expect(applyAs("eve", bare("eve", "train", podSpec({ lease: "eve-h100", gpus: 8 }))).code).toBe(0);
+      expect((await running("eve", "train")).spec.nodeName).toBe("gpu-001");
+      const gone = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", "tenant-eve"], true);
+      expect(gone.code, gone.stdout + gone.stderr).toBe(0);
+      expect(get("node", "gpu-001").spec.taints ?? []).toEqual([IDLE]);
+      await waitFor("eve's pod to leave gpu-001 once its lease is gone", () => (podsIn("eve").length === 0 ? true : undefined), EVICTION_BOUND_MS);
     } finally {
+      // The fleet as it was: acme's lease unreclaimed (so eve's lease would overlap it).
       fs.writeFileSync(file, original);
+      fs.rmSync(eve, { force: true });
     }
   });
 
@@ -322,11 +527,14 @@ describe("the example fleet on a real engine and API server", () => {
     const r = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", "platform-local"], true);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(kubectl(["get", "validatingadmissionpolicy", "leasehold-lease-pinning"], { allowFail: true }).code).not.toBe(0);
-    for (const node of ["gpu-001", "gpu-004", "l40s-001"]) {
+    for (const node of ["gpu-001", "gpu-003", "gpu-004", "l40s-001", "l40s-002"]) {
       const labels = get("node", node).metadata.labels ?? {};
       expect(Object.keys(labels).filter((k) => k.startsWith("leasehold.io/")), node).toEqual([]);
       expect(get("node", node).spec.taints ?? [], node).toEqual([]);
     }
+    // The landlord's cordon and GPU-health taint outlived the lease, its reclaim and both destroys.
+    expect(get("node", "gpu-002").spec.taints.map((t: { key: string }) => t.key).sort()).toEqual([HEALTH.key, CORDON.key].sort());
+    expect(get("node", "gpu-002").spec.unschedulable).toBe(true);
     for (const kind of ["resourcequota", "limitrange", "networkpolicy", "role", "rolebinding"]) {
       expect(kubectl(["get", kind, "-n", "bluefin", "-o", "name"]).stdout.trim(), kind).toBe("");
     }
