@@ -132,6 +132,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
     const labels = { [LABELS.tenant]: ns, [LABELS.lease]: "" };
     const managed = { [ANNOTATIONS.fieldManager]: tenantFieldManager(ns) };
     const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels, annotations: managed });
+    const noticeAnnotations: Record<string, string> = notice ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason } : {};
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -148,7 +149,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
             ...Object.fromEntries(inForceIds.map((id) => [`${LABELS.leaseInForcePrefix}${id}`, "in-force"])),
           },
-          annotations: { ...managed, ...(notice ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason } : {}) },
+          annotations: { ...managed, ...noticeAnnotations },
         },
       },
       { parent: this, ...namespaceRetention(args.purge ?? false) },
@@ -156,7 +157,13 @@ export class TenantNamespace extends pulumi.ComponentResource {
     // Every namespaced child waits for the namespace.
     const inNs: pulumi.CustomResourceOptions = { parent: this, dependsOn: [namespace] };
 
-    new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: meta(TENANT_OBJECTS.quota), spec: { hard: quota.hard } }, inNs);
+    // The notice also goes on the quota: tenants cannot read their Namespace object (it is
+    // cluster-scoped), but they can read and watch this quota, which they cannot change.
+    new k8s.core.v1.ResourceQuota(
+      `${name}-quota`,
+      { metadata: { ...meta(TENANT_OBJECTS.quota), annotations: { ...managed, ...noticeAnnotations } }, spec: { hard: quota.hard } },
+      inNs,
+    );
     new k8s.core.v1.LimitRange(
       `${name}-limits`,
       { metadata: meta(TENANT_OBJECTS.limits), spec: { limits: [{ type: "Container", ...limits }] } },

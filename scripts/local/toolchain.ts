@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { listStackFiles, loadStackFile, type PlatformStack } from "../../lease/load";
 import { formatQuantity, parseQuantity, scaleQuantity } from "../../lease/quantity";
 import { gpuResourceOf } from "../../lease/catalog";
+import { inForce } from "../../lease/lifecycle";
+import { LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../../lease/tenancy";
 
 // The real systems the e2e suite and `npm run up:local` drive: the toolchain built by
 // scripts/toolchain/build.sh, the control plane of scripts/controlplane, the Pulumi CLI with a
@@ -111,6 +113,65 @@ export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, tim
     if (Date.now() > deadline) throw new Error(`nodes not Ready (or still tainted not-ready) after ${timeoutMs / 1000} s: ${waiting.join(", ")}`);
     spawnSync("sleep", ["0.5"]);
   }
+}
+
+/**
+ * Example workloads, created as each tenant would (impersonating its first admin group): per lease
+ * in force at `at`, a Deployment of one pod per leased node asking for a whole node's GPUs,
+ * pinned to the lease and tolerating its taint; per tenant, a CPU-only pod that selects no lease.
+ * Waits until every pod is Running (kwok plays the kubelet) and returns `kubectl get pods -o wide`
+ * of the tenants' namespaces: where the scheduler put them.
+ */
+export function runExampleWorkloads(stacksDir: string, env: NodeJS.ProcessEnv, at: number, timeoutMs = 120_000): string {
+  const stacks = listStackFiles(stacksDir).map((f) => loadStackFile(f)).filter((r) => r.ok).map((r) => (r as Extract<typeof r, { ok: true }>).stack);
+  const platforms = new Map(stacks.filter((s): s is PlatformStack => s.role === "platform" && s.config.cluster.provider === "existing").map((p) => [p.name, p]));
+  const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+  const podSecurity = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+  const namespaces: string[] = [];
+  for (const t of stacks) {
+    if (t.role !== "tenant" || !platforms.has(t.config.platform)) continue;
+    const catalog = platforms.get(t.config.platform)!.catalog;
+    const ns = t.config.tenant.name;
+    const as = t.config.tenant.access.admins[0] ? ["--as=example", `--as-group=${t.config.tenant.access.admins[0]}`] : [];
+    const objects: object[] = [
+      { apiVersion: "v1", kind: "Pod", metadata: { name: "notebook", namespace: ns }, spec: { securityContext: podSecurity, containers: [{ name: "notebook", image: "registry.example/notebook:1", securityContext: restricted }] } },
+    ];
+    for (const l of t.config.leases.filter((x) => inForce(x, at))) {
+      const type = catalog[l.gpu.type];
+      if (!type) continue;
+      const labels = { app: `train-${l.id}` };
+      objects.push({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: `train-${l.id}`, namespace: ns },
+        spec: {
+          replicas: l.placement.nodes?.length ?? 1,
+          strategy: { type: "Recreate" },
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              securityContext: podSecurity,
+              nodeSelector: { [LABELS.lease]: l.id },
+              tolerations: [{ key: LEASE_TAINT_KEY, operator: "Equal", value: l.id, effect: LEASE_TAINT_EFFECT }],
+              containers: [{ name: "train", image: "registry.example/train:1", securityContext: restricted, resources: { limits: { [gpuResourceOf(type)]: String(Math.min(type.gpusPerNode, l.gpu.count)) } } }],
+            },
+          },
+        },
+      });
+    }
+    sh("kubectl", [...as, "apply", "-f", "-"], { env, input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
+    namespaces.push(ns);
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pods = namespaces.flatMap((ns) => (JSON.parse(sh("kubectl", ["get", "pods", "-n", ns, "-o", "json"], { env }).stdout) as { items: { status: { phase: string } }[] }).items);
+    const expected = namespaces.length;
+    if (pods.length >= expected && pods.every((p) => p.status.phase === "Running")) break;
+    if (Date.now() > deadline) break;
+    spawnSync("sleep", ["0.5"]);
+  }
+  return namespaces.map((ns) => sh("kubectl", ["get", "pods", "-n", ns, "-o", "wide"], { env }).stdout.trim()).join("\n\n");
 }
 
 /** The environment of every Pulumi CLI run: no update checks, no plugin downloads, a file backend. */

@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { listStackFiles, loadStackFile, type Stack } from "../../lease/load";
-import { buildToolchain, controlPlaneUp, ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, sh, syncProject } from "./toolchain";
+import { deployInstantFrom, isoInstant } from "../../lease/fields";
+import { buildToolchain, controlPlaneUp, ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, runExampleWorkloads, sh, syncProject } from "./toolchain";
 
 export const LOCAL = path.join(ROOT, ".leasehold");
 export const PROJECT = path.join(LOCAL, "project");
@@ -50,6 +51,11 @@ function main(): void {
     process.stderr.write("up:local: the fleet check fails; fix the stack files first\n");
     process.exit(1);
   }
+  const instant = deployInstantFrom();
+  if (typeof instant === "string") {
+    process.stderr.write(`up:local: ${instant}\n`);
+    process.exit(1);
+  }
   const env = localEnv();
   const nodes = registerPoolNodes(path.join(ROOT, "stacks"), env);
   console.error(`[up:local] control plane up (KUBECONFIG=${env.KUBECONFIG}); ${nodes.length} pool nodes registered`);
@@ -70,8 +76,10 @@ function main(): void {
     const outputs = pulumi(PROJECT, env, ["stack", "output", "--stack", stack.name, "--json"]).stdout;
     console.log(`${stack.name}: ${outputs.trim()}`);
   }
+  console.error(`[up:local] example workloads, created as each tenant (a GPU Deployment per lease in force at ${isoInstant(instant)}, a CPU-only notebook):`);
+  console.log(runExampleWorkloads(path.join(PROJECT, "stacks"), env, instant));
   fs.writeFileSync(path.join(LOCAL, "env"), `export KUBECONFIG=${env.KUBECONFIG}\nexport PATH=${env.PATH}\n`);
-  console.error(`[up:local] done in ${Math.round((Date.now() - t0) / 1000)} s. Try: source .leasehold/env && kubectl get ns,resourcequota -A`);
+  console.error(`[up:local] done in ${Math.round((Date.now() - t0) / 1000)} s. Try: source .leasehold/env && kubectl get pods -A -o wide`);
 }
 
 if (require.main === module) main();

@@ -53,6 +53,9 @@ describe("TenantNamespace quota across lease windows", () => {
     expect(quotaOf(r)["requests.nvidia.com/gpu"]).toBe("16");
     expect(nsOf(r).annotations).toEqual({ ...MANAGED, "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z", "leasehold.io/reclaim-reason": "a: maintenance" });
     expect(nsOf(r).labels["lease.leasehold.io/a"]).toBe("in-force");
+    // Where the tenant can read it: its quota (the Namespace object is out of its reach).
+    const quota = ofType(r, "kubernetes:core/v1:ResourceQuota")[0]!.inputs;
+    expect(quota.metadata.annotations).toMatchObject({ "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z", "leasehold.io/reclaim-reason": "a: maintenance" });
   });
 
   it("drops a reclaimed lease from the quota and from the namespace's leases in force", async () => {
@@ -61,6 +64,7 @@ describe("TenantNamespace quota across lease windows", () => {
     expect(quotaOf(r)["requests.nvidia.com/gpu"]).toBe("0");
     expect(nsOf(r).labels["lease.leasehold.io/a"]).toBeUndefined();
     expect(nsOf(r).annotations).toEqual(MANAGED);
+    expect(ofType(r, "kubernetes:core/v1:ResourceQuota")[0]!.inputs.metadata.annotations).toEqual(MANAGED);
   });
 
   it("protects and retains the namespace, until a purge lifts both; nothing else is protected", async () => {
