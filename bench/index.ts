@@ -121,6 +121,10 @@ function benchLocalCluster(runs: number): void {
   record("kubectl diff --server-side, the same objects", "s", "(reference)", s(r.diff), () => true);
   const floor = emptyProgramPreview(PATH, runs);
   record("pulumi preview of an empty Node.js program (floor)", "s", "(reference)", s(floor), () => true);
+  const { leaseEviction } = require("./local-cluster") as typeof import("./local-cluster");
+  const ev = leaseEviction(PATH, runs);
+  record("lease clock deploy of a reclaimed lease (pulumi up)", "s", "(reference)", s(ev.deploy), () => true);
+  record("reclaimed lease: its pods gone after the deploy", "s", "< 10 s", s(ev.evicted), (v) => v < 10);
   const diffRatio = median(r.preview) / median(r.diff);
   results.push({ name: "pulumi preview / kubectl diff (no-op)", value: Number(diffRatio.toFixed(2)), unit: "x", goal: "<= 3", pass: diffRatio <= 3, runs: r.preview.length, peakMB: 0 });
   console.log(`${diffRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi preview / kubectl diff (no-op)".padEnd(46)} ${`${diffRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { controlPlaneDown, controlPlaneUp, ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, sh, syncProject, toolchainPath } from "../scripts/local/toolchain";
 
 const AT = "2026-12-20T00:00:00Z";
@@ -66,6 +66,85 @@ export function pulumiVsKubectl(PATH: string, runs: number, extraEnv: NodeJS.Pro
       fs.writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"));
       out.apply.push(seconds(() => sh("kubectl", ["apply", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file], { env: kenv })));
       out.diff.push(seconds(() => sh("kubectl", ["diff", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file], { env: kenv, allowFail: true })));
+    }
+  } finally {
+    controlPlaneDown(state, base);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/**
+ * How fast a lease that stops being in force takes its nodes back, on the local control plane
+ * (real kube-scheduler, taint-eviction controller; kwok kubelets): tenant-acme runs one 8-GPU pod
+ * on each of its two H100 lease's nodes; a reclaim notice whose `effectiveAt` has passed is
+ * written, and the lease clock's deploy (`pulumi up`) runs. Measured per run: the deploy's wall
+ * time, and from the deploy's end until no pod of the tenant is left on the reclaimed nodes. The
+ * lease is then restored (deploy, pods Running again) for the next run.
+ */
+export function leaseEviction(PATH: string, runs: number): { deploy: number[]; evicted: number[] } {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-eviction-"));
+  const state = path.join(work, "controlplane");
+  const base = { ...process.env, PATH };
+  const kubeconfig = controlPlaneUp(state, base);
+  const kenv = { ...base, KUBECONFIG: kubeconfig };
+  const out = { deploy: [] as number[], evicted: [] as number[] };
+  const nodes = ["gpu-001", "gpu-002"];
+  const podsOnNodes = () =>
+    (JSON.parse(sh("kubectl", ["get", "pods", "-n", "acme", "-o", "json"], { env: kenv }).stdout) as { items: { spec: { nodeName?: string }; status: { phase: string } }[] }).items.filter((p) =>
+      nodes.includes(p.spec.nodeName ?? ""),
+    );
+  const until = (what: string, ok: () => boolean, ms = 120_000) => {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+      sh("sleep", ["0.05"]);
+    }
+  };
+  try {
+    registerPoolNodes(path.join(ROOT, "stacks"), kenv);
+    const project = path.join(work, "project");
+    syncProject(project);
+    const env = pulumiEnv({ ...kenv, LEASEHOLD_AT: AT }, path.join(work, "pulumi-home"), "bench");
+    const backend = path.join(work, "state");
+    for (const stack of ["platform-local", "tenant-acme"]) {
+      ensureStack(project, env, backend, stack);
+      pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", stack]);
+    }
+    const lease = "acme-h100-2026q4";
+    const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+    const deploy = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "train", namespace: "acme" },
+      spec: {
+        replicas: 2,
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: { app: "train" } },
+        template: {
+          metadata: { labels: { app: "train" } },
+          spec: {
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+            nodeSelector: { "leasehold.io/lease": lease },
+            tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }],
+            containers: [{ name: "train", image: "train:1", securityContext: restricted, resources: { limits: { "nvidia.com/gpu": "8" } } }],
+          },
+        },
+      },
+    };
+    sh("kubectl", ["--as=bench", "--as-group=acme:admins", "apply", "-f", "-"], { env: kenv, input: JSON.stringify(deploy) });
+    const file = path.join(project, "stacks", "Pulumi.tenant-acme.yaml");
+    const original = fs.readFileSync(file, "utf8");
+    const doc = parse(original);
+    doc.config["leasehold:leases"][0].reclaim.notice = { issuedAt: "2026-12-10T00:00:00Z", effectiveAt: "2026-12-13T00:00:00Z", reason: "Capacity recalled (bench)." };
+    const reclaimed = stringify(doc);
+    for (let i = 0; i < runs; i++) {
+      until("acme's pods Running on the lease's nodes", () => podsOnNodes().filter((p) => p.status.phase === "Running").length === 2);
+      fs.writeFileSync(file, reclaimed);
+      out.deploy.push(seconds(() => pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme"])));
+      out.evicted.push(seconds(() => until("acme's pods gone from the reclaimed nodes", () => podsOnNodes().length === 0)));
+      fs.writeFileSync(file, original);
+      pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme"]);
     }
   } finally {
     controlPlaneDown(state, base);
