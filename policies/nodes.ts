@@ -3,7 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { isoInstant } from "../lease/fields";
 import { inForce } from "../lease/lifecycle";
 import { TAGS } from "../lease/aws";
-import { LABELS } from "../lease/tenancy";
+import { LABELS, LEASE_TAINT_KEY } from "../lease/tenancy";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
 
 /**
@@ -39,6 +39,22 @@ export const nodePoolWithinLease: StackValidationPolicy = {
       let list = byLease.get(id);
       if (!list) byLease.set(id, (list = []));
       list.push({ node, urn: r.urn });
+    }
+    // The lease taint (NodeTaint, a dynamic resource): a tenant stack may only set its own lease
+    // in force on that lease's nodes, and never the idle entry a platform keeps.
+    for (const r of args.resources) {
+      if (!r.type.endsWith(":NodeTaint")) continue;
+      const intent = r.props.intent as { mode?: string; key?: string; value?: string } | undefined;
+      if (intent?.key !== LEASE_TAINT_KEY) continue;
+      const node = String(r.props.node);
+      const id = String(intent.value ?? "");
+      const lease = leases.get(id);
+      if (intent.mode !== "set" || !lease) {
+        reportViolation(`Node ${node} is given the taint ${LEASE_TAINT_KEY}=${id} by tenant ${tenant}'s stack, which names none of its leases.`, r.urn);
+        continue;
+      }
+      if (!inForce(lease, c.at)) reportViolation(`Node ${node} is tainted for lease ${id}, which is not in force at ${isoInstant(c.at)}.`, r.urn);
+      if (!(lease.placement.nodes ?? []).includes(node)) reportViolation(`Node ${node} is tainted for lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`, r.urn);
     }
     // EKS: one managed node group per lease, sized in nodes; its launch template names the instance type.
     const instanceTypes = new Map<string, string>();

@@ -130,6 +130,32 @@ describe("node-pool-within-lease", () => {
   });
 });
 
+describe("node-pool-within-lease: lease taints", () => {
+  const taint = (node: string, value: string, mode = "set"): TestResource => ({
+    type: "pulumi-nodejs:dynamic/leasehold:NodeTaint",
+    name: `${value}-${node}-taint`,
+    props: { node, intent: { mode, key: "leasehold.io/lease", value, effect: "NoExecute" }, releaseTo: "", fieldManager: `leasehold-lease-${value}` },
+  });
+
+  it("accepts the taint of the tenant's lease in force on its own nodes", async () => {
+    expect(messages(await stack(nodePoolWithinLease, [taint("gpu-001", "acme-h100-2026q4"), taint("gpu-002", "acme-h100-2026q4")]))).toEqual([]);
+  });
+
+  it("refuses a taint for another tenant's lease, on a node outside the placement, after the lease ended, or the idle entry", async () => {
+    expect(messages(await stack(nodePoolWithinLease, [taint("gpu-003", "bluefin-h100-burst")]))).toEqual([
+      "Node gpu-003 is given the taint leasehold.io/lease=bluefin-h100-burst by tenant acme's stack, which names none of its leases.",
+    ]);
+    expect(messages(await stack(nodePoolWithinLease, [taint("gpu-003", "acme-h100-2026q4")]))).toEqual([
+      "Node gpu-003 is tainted for lease acme-h100-2026q4, but the lease's placement is gpu-001, gpu-002.",
+    ]);
+    expect(messages(await stack(nodePoolWithinLease, [taint("gpu-001", "", "ensure")]))).toHaveLength(1);
+    const later = config(contractOf(acme, platform, "2027-07-01T00:00:00Z"));
+    expect(messages(await stack(nodePoolWithinLease, [taint("gpu-001", "acme-h100-2026q4")], later))).toEqual([
+      "Node gpu-001 is tainted for lease acme-h100-2026q4, which is not in force at 2027-07-01T00:00:00Z.",
+    ]);
+  });
+});
+
 describe("pool-capacity", () => {
   it("refuses leases that overflow their pool only while they overlap", async () => {
     const eks = { ...contractOf(acme, platform), platform: { name: "platform-aws", cluster: { provider: "eks" as const, name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] }, pools: [{ name: "p5", gpuType: "h100-80gb", maxNodes: 2 }] } };
