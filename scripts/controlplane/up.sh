@@ -171,8 +171,16 @@ start() { # name binary args...
   # setsid: own session, so the process outlives this script and its terminal.
   # 9>&-: the child must not inherit the state lock, or down.sh would wait for it forever.
   setsid nohup "$bin" "$@" >"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
-  echo "$! $(readlink -f "$bin")" >"$STATE/$name.pid"
-  log "started $name (pid $!, log $LOGS/$name.log)"
+  local pid=$! want
+  want="$(readlink -f "$bin")"
+  echo "$pid $want" >"$STATE/$name.pid"
+  # setsid and nohup exec the binary in the same process: until they have, /proc/<pid>/exe still
+  # names them and live_pid would take the process for gone. Wait for the exec (or the exit).
+  for _ in $(seq 1 100); do
+    case "$(readlink "/proc/$pid/exe" 2>/dev/null || echo gone)" in "$want"|"$want (deleted)"|gone) break ;; esac
+    sleep 0.02
+  done
+  log "started $name (pid $pid, log $LOGS/$name.log)"
 }
 fail_with_log() { # name message
   log "$2; last lines of $LOGS/$1.log:"

@@ -90,6 +90,13 @@ const foreignTaints = (node: string) => ((get("node", node).spec.taints ?? []) a
 const HEALTH = { key: "example.com/gpu-health", value: "degraded", effect: "NoSchedule" };
 const CORDON = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };
 
+/** The API server stores the tenant's LimitRange exactly as leasehold renders it (it adds no default of its own). */
+function expectLimitRangeAsRendered(stack: string): void {
+  const rendered = parseAllDocuments(leasehold(["render", "--stack", stack, "--at", AT]).stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: unknown });
+  const lr = rendered.find((o) => o.kind === "LimitRange")!;
+  expect(get("limitrange", lr.metadata.name, lr.metadata.namespace).spec, `${stack}: LimitRange as stored`).toEqual(lr.spec);
+}
+
 /** Every field of `want` is in `live` with the same value (the server adds defaults, never changes ours). */
 function expectSubset(live: unknown, want: unknown, where: string): void {
   if (Array.isArray(want)) {
@@ -256,6 +263,7 @@ describe("the example fleet on a real engine and API server", () => {
     const r = up("tenant-corvid");
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(get("limitrange", "leasehold-limits", "corvid").spec.limits[0].default["nvidia.com/gpu"]).toBe("0");
+    expectLimitRangeAsRendered("tenant-corvid");
     // The cpu-pod-between-leases case.
     expect(applyAs("corvid", bare("corvid", "notebook", podSpec())).code).toBe(0);
     expect((await running("corvid", "notebook")).spec.nodeName).toBe("system-001");
@@ -306,6 +314,50 @@ describe("the example fleet on a real engine and API server", () => {
     expect(critical.code).not.toBe(0);
     expect(critical.stderr).toContain("PriorityClass system-node-critical");
     kubectl(["delete", "pod", "swap", "-n", "acme", "--wait=false"]);
+  });
+
+  it("leasehold admit gives the API server's verdict on the runtime cases and their variations (differential, as the tenant)", () => {
+    const pod = (ns: string, name: string, spec: object) => bare(ns, name, spec);
+    const gpu = (n: string | number, lease = "acme-h100-2026q4", field: "limits" | "requests" = "limits") =>
+      podSpec({ lease, extra: { containers: [{ name: "c0", image: "x", securityContext: RESTRICTED, resources: { [field]: { "nvidia.com/gpu": String(n) } } }] } });
+    const withContainer = (spec: Record<string, any>, patch: object) => ({ ...spec, containers: [{ ...spec.containers[0], ...patch }] });
+    const l40s = (extra: object = {}) => podSpec({ lease: "acme-l40s-2026q4", extra });
+    const corpus: [string, string, object][] = [
+      ["tenant-acme", "three CPU containers, pinned", pod("acme", "three", podSpec({ lease: "acme-l40s-2026q4", containers: 3 }))],
+      ["tenant-acme", "a CPU pod, unpinned", pod("acme", "cpu", podSpec())],
+      ["tenant-acme", "8 GPUs, pinned", pod("acme", "gpu", gpu(8))],
+      ["tenant-acme", "8 GPUs, unpinned", pod("acme", "gpu-unpinned", podSpec({ gpus: 8 }))],
+      ["tenant-acme", "8 GPUs in requests only", pod("acme", "requests-only", gpu(8, "acme-h100-2026q4", "requests"))],
+      ["tenant-acme", "half a GPU", pod("acme", "half", gpu("0.5"))],
+      ["tenant-acme", "a GPU sidecar beside a GPU app (16 at once)", pod("acme", "sidecar", { ...gpu(8), initContainers: [{ name: "side", image: "x", restartPolicy: "Always", securityContext: RESTRICTED, resources: { limits: { "nvidia.com/gpu": "8" } } }] })],
+      ["tenant-acme", "MIG and AMD GPUs", pod("acme", "other", withContainer(l40s(), { resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }))],
+      ["tenant-acme", "system-node-critical", pod("acme", "critical", l40s({ priorityClassName: "system-node-critical" }))],
+      ["tenant-acme", "NVIDIA_VISIBLE_DEVICES", pod("acme", "env", withContainer(l40s(), { env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }))],
+      ["tenant-acme", "a grace period of 301 s", pod("acme", "grace", l40s({ terminationGracePeriodSeconds: 301 }))],
+      ["tenant-acme", "spec.nodeName", pod("acme", "bypass", l40s({ nodeName: "l40s-001" }))],
+      ["tenant-acme", "a catch-all toleration", pod("acme", "catch-all", l40s({ tolerations: [{ operator: "Exists" }] }))],
+      ["tenant-acme", "another tenant's lease", pod("acme", "theirs", gpu(8, "bluefin-h100-burst"))],
+      ["tenant-acme", "Service with externalIPs", { apiVersion: "v1", kind: "Service", metadata: { name: "intercept", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] } }],
+      ["tenant-acme", "NodePort Service", { apiVersion: "v1", kind: "Service", metadata: { name: "np", namespace: "acme" }, spec: { type: "NodePort", selector: { app: "web" }, ports: [{ port: 443 }] } }],
+      ["tenant-acme", "ClusterIP Service", { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }] } }],
+      ["tenant-acme", "hand-written Endpoints", { apiVersion: "v1", kind: "Endpoints", metadata: { name: "redirect", namespace: "acme" }, subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }] }],
+      ["tenant-corvid", "a notebook between leases", pod("corvid", "notebook2", podSpec())],
+      ["tenant-corvid", "a GPU between leases", pod("corvid", "gpu", podSpec({ gpus: 1 }))],
+      ["tenant-corvid", "aimed at an idle pool node", pod("corvid", "idle", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }))],
+    ];
+    const disagreements: string[] = [];
+    for (const [stack, what, obj] of corpus) {
+      const tenant = stack.replace("tenant-", "");
+      const server = kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as: asTenant(tenant) });
+      const file = path.join(work, `differential-${tenant}-${(obj as { metadata: { name: string } }).metadata.name}.json`);
+      fs.writeFileSync(file, JSON.stringify(obj));
+      const predicted = leasehold(["admit", "--stack", stack, "--at", AT, "--json", "-f", file]);
+      const admitted = (JSON.parse(predicted.stdout) as { allowed: boolean }).allowed;
+      if (admitted !== (server.code === 0)) {
+        disagreements.push(`${stack}: ${what}: admit ${admitted ? "admitted" : `refused (${predicted.stdout})`}, API server ${server.code === 0 ? "admitted" : `refused (${server.stderr.trim()})`}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
   });
 
   it("as the tenant admin group: cluster resources, quotas, limits and other tenants are out of reach (MTB profile level 1)", () => {
@@ -467,6 +519,7 @@ describe("the example fleet on a real engine and API server", () => {
     expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
     const r = up("tenant-bluefin");
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expectLimitRangeAsRendered("tenant-bluefin");
     const state = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"]).stdout) as { deployment: { resources: { urn: string; type: string }[]; pending_operations?: unknown[] } };
     const urns = state.deployment.resources.map((x) => x.urn);
     expect(new Set(urns).size).toBe(urns.length);
