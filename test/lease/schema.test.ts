@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadStackText, type LoadResult } from "../../lease/load";
 import type { Problem } from "../../lease/problems";
+import { acceleratorResources } from "../../lease/catalog";
 
 // Every rule of the stack schemas, each with a case it refuses and a case it accepts, through the
 // real loader. Configs are built as objects from a valid base and written out as YAML, so each test
@@ -806,6 +807,25 @@ describe("platform: EKS clusters and pools", () => {
       "leasehold:cluster.name",
       "is required",
     );
+  });
+});
+
+describe("platform: accelerators and PriorityClasses tenants may use", () => {
+  it("accepts a MIG profile as a catalog type's resource, and puts it in the platform's accelerators", () => {
+    const r = platform((c) => (c.gpuTypes = { "a100-80gb": { resource: "nvidia.com/mig-1g.10gb", gpusPerNode: 56 } }));
+    accepted(r);
+    if (!r.ok || r.stack.role !== "platform") throw new Error("expected a platform stack");
+    expect(acceleratorResources(r.stack.catalog)).toEqual(["nvidia.com/gpu", "nvidia.com/mig-1g.10gb"]);
+  });
+
+  it("refuses a resource that is not an extended resource name", () => {
+    refused(platform((c) => (c.gpuTypes = { "a100-80gb": { resource: "gpu" } })), "leasehold:gpuTypes.a100-80gb.resource", "expected an extended resource name such as nvidia.com/gpu");
+  });
+
+  it("accepts tenantPriorityClasses and refuses the system- classes and malformed names", () => {
+    accepted(platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["tenant-batch", "tenant-serving"] })));
+    refused(platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["system-node-critical"] })), "leasehold:cluster.tenantPriorityClasses[0]", "the system- PriorityClasses are the cluster's own");
+    refused(platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["Batch"] })), "leasehold:cluster.tenantPriorityClasses[0]", "expected a PriorityClass name");
   });
 });
 
