@@ -3,15 +3,13 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { isoInstant, instant } from "../lease/fields";
 import { gpusInForce, inForce, totalGpusInForce } from "../lease/lifecycle";
 import { parseQuantity } from "../lease/quantity";
-import { GPU_RESOURCE, LABELS } from "../lease/tenancy";
+import { acceleratorsInForce, GPU_RESOURCE, LABELS } from "../lease/tenancy";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
 
-const GPU_KEYS = [`requests.${GPU_RESOURCE}`, `limits.${GPU_RESOURCE}`, GPU_RESOURCE];
-
-/** The GPUs a quota's `hard` grants, or undefined when it sets no GPU limit at all. */
-function quotaGpus(hard: Record<string, unknown> | undefined): number | undefined {
+/** The units of an accelerator resource a quota's `hard` grants, or undefined when it sets no limit on it at all. */
+function quotaGpus(hard: Record<string, unknown> | undefined, resource = GPU_RESOURCE): number | undefined {
   let gpus: number | undefined;
-  for (const k of GPU_KEYS) {
+  for (const k of [`requests.${resource}`, `limits.${resource}`, resource]) {
     const v = hard?.[k];
     if (v === undefined) continue;
     const n = Number(parseQuantity(String(v)).nanos / 1_000_000_000n);
@@ -23,7 +21,7 @@ function quotaGpus(hard: Record<string, unknown> | undefined): number | undefine
 /** A tenant namespace's GPU quota never exceeds the GPUs of the tenant's leases in force. */
 export const tenantGpuQuotaWithinLeases: ResourceValidationPolicy = {
   name: "tenant-gpu-quota-within-leases",
-  description: "A tenant namespace's ResourceQuota grants no more nvidia.com/gpu than the tenant's leases in force.",
+  description: "A tenant namespace's ResourceQuota grants no more nvidia.com/gpu (and no more of any other accelerator resource the catalog declares) than the tenant's leases in force.",
   enforcementLevel: "mandatory",
   configSchema: contractConfigSchema,
   validateResource: (args, reportViolation) => {
@@ -40,6 +38,14 @@ export const tenantGpuQuotaWithinLeases: ResourceValidationPolicy = {
       reportViolation(`ResourceQuota ${tenant}/${quota.metadata?.name} sets no requests.${GPU_RESOURCE}, so tenant ${tenant} could use every GPU of the cluster; its leases in force grant ${granted}.`);
     } else if (gpus > granted) {
       reportViolation(`Tenant ${tenant} would hold ${gpus} GPUs but its leases in force at ${isoInstant(c.at)} grant ${granted} (${byType}).`);
+    }
+    // Every other accelerator resource the platform's catalog declares (MIG profiles, shared GPUs).
+    const units = acceleratorsInForce(leases, c.catalog, c.at);
+    for (const [r, leased] of Object.entries(units)) {
+      if (r === GPU_RESOURCE) continue;
+      const n = quotaGpus(quota.spec?.hard, r);
+      if (n === undefined) reportViolation(`ResourceQuota ${tenant}/${quota.metadata?.name} sets no requests.${r}, which the platform's nodes advertise, so tenant ${tenant} could use all of it; its leases in force grant ${leased}.`);
+      else if (n > leased) reportViolation(`Tenant ${tenant} would hold ${n} ${r} but its leases in force at ${isoInstant(c.at)} grant ${leased}.`);
     }
   },
 };

@@ -94,6 +94,18 @@ describe("tenant-gpu-quota-within-leases", () => {
     expect(messages(await resource(tenantGpuQuotaWithinLeases, quota("72", "kube-system")))).toEqual([]);
   });
 
+  it("with a MIG profile in the catalog: refuses a quota that leaves it out or grants more than the leases", async () => {
+    const mig = { ...platform, config: { ...platform.config, gpuTypes: { "a100-80gb": { resource: "nvidia.com/mig-1g.10gb", gpusPerNode: 56 } } } } as PlatformStack;
+    const withMig = config(contractOf(acme, mig, AT));
+    expect(messages(await resource(tenantGpuQuotaWithinLeases, quota("24"), withMig))).toEqual([
+      "ResourceQuota acme/leasehold-quota sets no requests.nvidia.com/mig-1g.10gb, which the platform's nodes advertise, so tenant acme could use all of it; its leases in force grant 0.",
+    ]);
+    const granted = { ...quota("24"), props: { ...quota("24").props, spec: { hard: { "requests.nvidia.com/gpu": "24", "requests.nvidia.com/mig-1g.10gb": "7" } } } };
+    expect(messages(await resource(tenantGpuQuotaWithinLeases, granted, withMig))).toEqual([
+      "Tenant acme would hold 7 nvidia.com/mig-1g.10gb but its leases in force at 2026-12-20T00:00:00Z grant 0.",
+    ]);
+  });
+
   it("refuses a quota with no GPU limit at all", async () => {
     expect(messages(await resource(tenantGpuQuotaWithinLeases, quota(undefined)))[0]).toContain("sets no requests.nvidia.com/gpu");
   });
