@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { admissionSettings } from "../lease/admission";
-import { isWorkloadKind, judgeWorkload, networkObjectViolations } from "../lease/admit";
+import { configObjectViolations, isWorkloadKind, judgeWorkload, networkObjectViolations } from "../lease/admit";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Problem } from "../lease/problems";
@@ -81,7 +81,7 @@ export function admit(opts: AdmitOptions, io: Io): number {
   }
   const { tenant, platform } = found;
   const ns = tenant.config.tenant.name;
-  const settings = admissionSettings(platform.catalog, platform.config.cluster);
+  const settings = admissionSettings(platform.catalog, platform.config.cluster, platform.config.pools);
   const violations: AdmitViolation[] = [];
   const warnings: AdmitViolation[] = [];
   let count = 0;
@@ -96,6 +96,7 @@ export function admit(opts: AdmitOptions, io: Io): number {
         violations.push({ policy: "tenant-namespace", file, object: id, message: `The object is in namespace ${namespace}, but tenant ${ns} may create objects only in its own namespace ${ns}.` });
       }
       for (const m of networkObjectViolations(o.kind, o, namespace)) violations.push({ policy: "no-public-services", file, object: id, message: m });
+      for (const m of configObjectViolations(o.kind, o, namespace)) violations.push({ policy: "gpu-requests-within-quota", file, object: id, message: m });
       if (isWorkloadKind(o.kind)) {
         const judged = judgeWorkload(o.kind, o, tenant.config, { catalog: platform.catalog, settings }, opts.at);
         for (const v of judged.violations) violations.push({ ...v, file, object: id });

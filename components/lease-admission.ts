@@ -1,12 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_ADMISSION_SETTINGS, podAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../lease/admission";
+import { configAdmission, DEFAULT_ADMISSION_SETTINGS, podAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../lease/admission";
 import { ANNOTATIONS, LABELS } from "../lease/tenancy";
 
 /** The pod policy's name (and its binding's). */
 export const ADMISSION_POLICY_NAME = "leasehold-lease-pinning";
 /** The service policy's name (and its binding's). */
 export const SERVICE_POLICY_NAME = "leasehold-tenant-services";
+/** The config policy's name (and its binding's): ConfigMap and Secret keys. */
+export const CONFIG_POLICY_NAME = "leasehold-tenant-config";
 /** The field manager the admission objects are applied as (stable across deploys). */
 export const ADMISSION_FIELD_MANAGER = "leasehold-admission";
 
@@ -23,7 +25,8 @@ export interface LeaseAdmissionArgs {
  * toleration an update appends), bypass the scheduler, request accelerators while the tenant has
  * no lease in force or any accelerator the platform does not lease, set the NVIDIA device
  * variables, use a PriorityClass not granted to tenants, or ask for a termination grace period
- * beyond the bound. Services are refused `externalIPs`.
+ * beyond the bound, use DRA resource claims, or tolerate a landlord's taint. Services are refused
+ * `externalIPs`; ConfigMaps and Secrets keys named like an NVIDIA device variable.
  */
 export class LeaseAdmission extends pulumi.ComponentResource {
   /** The pod policy's name. */
@@ -34,14 +37,14 @@ export class LeaseAdmission extends pulumi.ComponentResource {
     const settings = args.settings ?? DEFAULT_ADMISSION_SETTINGS;
     const labels = { "app.kubernetes.io/part-of": "leasehold" };
     const annotations = { [ANNOTATIONS.fieldManager]: ADMISSION_FIELD_MANAGER };
-    const policy = (child: string, policyName: string, resource: string, cel: AdmissionCel, dependsOn: pulumi.Resource[] = []) => {
+    const policy = (child: string, policyName: string, resources: string[], cel: AdmissionCel, dependsOn: pulumi.Resource[] = []) => {
       const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-${child}`,
         {
           metadata: { name: policyName, labels, annotations },
           spec: {
             failurePolicy: "Fail",
-            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: [resource] }] },
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources }] },
             ...(cel.variables.length > 0 ? { variables: cel.variables } : {}),
             validations: cel.validations,
           },
@@ -63,8 +66,10 @@ export class LeaseAdmission extends pulumi.ComponentResource {
       return p;
     };
     // Child names are kept from before the service policy existed: a rename would replace them.
-    const pods = policy("policy", ADMISSION_POLICY_NAME, "pods", podAdmission(settings));
-    policy("services", SERVICE_POLICY_NAME, "services", serviceAdmission());
+    // pods/ephemeralcontainers too: `kubectl debug` adds containers through it.
+    const pods = policy("policy", ADMISSION_POLICY_NAME, ["pods", "pods/ephemeralcontainers"], podAdmission(settings));
+    policy("services", SERVICE_POLICY_NAME, ["services"], serviceAdmission());
+    policy("config", CONFIG_POLICY_NAME, ["configmaps", "secrets"], configAdmission());
     this.policyName = pods.metadata.name;
     this.registerOutputs({ policyName: this.policyName });
   }

@@ -1,5 +1,5 @@
 import { acceleratorResources, DEFAULT_GPU_RESOURCE, type GpuCatalog } from "./catalog";
-import { ACCELERATOR_NAME_PATTERN, LABELS, LEASE_TAINT_KEY } from "./tenancy";
+import { LABELS, LEASE_TAINT_KEY } from "./tenancy";
 
 // The runtime half of the lease contract: CEL for the ValidatingAdmissionPolicies on tenant
 // namespaces. The leases in force of a tenant are labels of its namespace
@@ -17,19 +17,47 @@ import { ACCELERATOR_NAME_PATTERN, LABELS, LEASE_TAINT_KEY } from "./tenancy";
 
 /** What the policy needs to know of the platform. */
 export interface AdmissionSettings {
-  /** Accelerator resources the platform's pools advertise (catalog `resource`s); others are refused. @default ["nvidia.com/gpu"] */
+  /** Accelerator resources the platform's pools advertise (catalog `resource`s); each has a quota. @default ["nvidia.com/gpu"] */
   accelerators: readonly string[];
+  /**
+   * Other extended resources (names with a `/`) tenant pods may request: EFA on EFA pools, and the
+   * platform's `tenantExtendedResources`. Any extended resource neither here nor in `accelerators`
+   * is refused (an allowlist: a device nobody counts would be free). @default []
+   */
+  extendedResources: readonly string[];
   /** PriorityClasses tenant pods may name; no other (the `system-` classes never). @default [] */
   priorityClasses: readonly string[];
 }
 
 /** The settings of a platform that declares nothing beyond the built-in catalog. */
-export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = { accelerators: [DEFAULT_GPU_RESOURCE], priorityClasses: [] };
+export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = { accelerators: [DEFAULT_GPU_RESOURCE], extendedResources: [], priorityClasses: [] };
 
-/** A platform's settings: its catalog's accelerator resources and `leasehold:cluster.tenantPriorityClasses`. */
-export function admissionSettings(catalog: GpuCatalog, cluster: { tenantPriorityClasses?: readonly string[] }): AdmissionSettings {
-  return { accelerators: acceleratorResources(catalog), priorityClasses: [...(cluster.tenantPriorityClasses ?? [])] };
+/** The extended resource of the EFA device plugin (AWS), which EFA pools advertise. */
+export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
+
+/**
+ * A platform's settings: its catalog's accelerator resources, EFA when a pool has it,
+ * `leasehold:cluster.tenantExtendedResources` and `leasehold:cluster.tenantPriorityClasses`.
+ */
+export function admissionSettings(
+  catalog: GpuCatalog,
+  cluster: { tenantPriorityClasses?: readonly string[]; tenantExtendedResources?: readonly string[] },
+  pools: readonly { efa?: boolean }[] = [],
+): AdmissionSettings {
+  const extra = new Set(cluster.tenantExtendedResources ?? []);
+  if (pools.some((p) => p.efa)) extra.add(EFA_RESOURCE);
+  return { accelerators: acceleratorResources(catalog), extendedResources: [...extra].sort(), priorityClasses: [...(cluster.tenantPriorityClasses ?? [])] };
 }
+
+/**
+ * The users the DaemonSet controller creates pods as: its own ServiceAccount when the controller
+ * manager runs with `--use-service-account-credentials` (kubeadm, EKS and the local cluster do),
+ * else the controller manager itself.
+ */
+export const DAEMONSET_CONTROLLER_USERS = ["system:serviceaccount:kube-system:daemon-set-controller", "system:kube-controller-manager"] as const;
+
+/** Kubernetes' own node-condition tolerations a tenant pod may carry, NoExecute, for at most this many seconds (DefaultTolerationSeconds adds them with 300). */
+export const NODE_CONDITION_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] as const;
 
 /**
  * Environment variables a tenant container may not set: with the NVIDIA container runtime's
@@ -65,15 +93,28 @@ const TENANT = `(has(namespaceObject.metadata.labels) && '${LABELS.tenant}' in $
 const selectorOf = (pod: string) => `has(${pod}.spec.nodeSelector) && '${LABELS.lease}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${LABELS.lease}'] : ''`;
 const termsOf = (pod: string) =>
   `has(${pod}.spec.affinity) && has(${pod}.spec.affinity.nodeAffinity) && has(${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? ${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms : []`;
-/** A toleration a tenant may add: it names a key, and the lease key only with one of its own leases in force. */
-const tolerationAllowed = (t: string) => `has(${t}.key) && ${t}.key != '' && (${t}.key != '${LEASE_TAINT_KEY}' || (has(${t}.value) && ${owns(`${t}.value`)}))`;
+/**
+ * A toleration a tenant pod may carry: its own lease in force; an accelerator's key (the
+ * ExtendedResourceToleration plugin adds those to pods that request it); Kubernetes' not-ready
+ * and unreachable for at most 300 s (DefaultTolerationSeconds); and, in pods the DaemonSet
+ * controller creates, the node.kubernetes.io/ tolerations it adds. Nothing else: a tenant that
+ * tolerated a cordon, a GPU-health or a maintenance taint would defeat the landlord's.
+ */
+const tolerationAllowed = (t: string, acc: string) =>
+  `has(${t}.key) && ${t}.key != '' && ((${t}.key == '${LEASE_TAINT_KEY}' && has(${t}.value) && ${owns(`${t}.value`)}) || ${t}.key in ${acc} || (${t}.key in ${celList(NODE_CONDITION_TOLERATIONS)} && has(${t}.effect) && ${t}.effect == 'NoExecute' && has(${t}.tolerationSeconds) && ${t}.tolerationSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}) || (variables.byDaemonSetController && ${t}.key.startsWith('node.kubernetes.io/')))`;
 
 /** The lease pinning policy on pods in tenant namespaces, for a platform with these settings. */
 export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SETTINGS): AdmissionCel {
   const acc = celList(settings.accelerators);
+  const allowed = celList([...settings.accelerators, ...settings.extendedResources]);
   const asks = (m: string) => `(has(c.resources.${m}) && c.resources.${m}.exists(k, k in ${acc} && c.resources.${m}[k] != '0'))`;
-  const declared = (m: string) => `(!has(c.resources.${m}) || c.resources.${m}.all(k, !k.matches('${ACCELERATOR_NAME_PATTERN}') || k in ${acc}))`;
+  // Extended resources (a name with a domain: nvidia.com/gpu, amd.com/GPU, cloud-tpus.google.com/v3)
+  // are an allowlist; native ones (cpu, memory, ephemeral-storage, hugepages-*) have no slash.
+  const declared = (m: string) => `(!has(c.resources.${m}) || c.resources.${m}.all(k, !k.contains('/') || k in ${allowed}))`;
+  const noForbiddenEnv = (c: string) =>
+    `(!has(${c}.env) || ${c}.env.all(e, !(e.name in ${celList(FORBIDDEN_ENV)}))) && (!has(${c}.envFrom) || ${c}.envFrom.all(e, !has(e.prefix) || e.prefix == '' || !${celList(FORBIDDEN_ENV)}.exists(f, f.startsWith(e.prefix))))`;
   const variables = [
+    { name: "byDaemonSetController", expression: `request.userInfo.username in ${celList(DAEMONSET_CONTROLLER_USERS)}` },
     {
       name: "hasLeaseInForce",
       expression: `has(namespaceObject.metadata.labels) && ${NS_LABELS}.exists(k, k.startsWith('${LABELS.leaseInForcePrefix}'))`,
@@ -96,11 +137,12 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
     },
     // The DaemonSet controller creates each pod with its required node affinity replaced by one
     // term `matchFields metadata.name In [node]` (the lease's term is gone); the lease is then
-    // named by the toleration of its taint, which only that lease's nodes carry.
+    // named by the toleration of its taint, which only that lease's nodes carry. Only the
+    // controller's own requests count: a tenant can forge an ownerReference.
     {
       name: "daemonSetPinned",
       expression: [
-        "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller && r.kind == 'DaemonSet')",
+        "variables.byDaemonSetController && has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller && r.kind == 'DaemonSet')",
         "size(variables.affinityTerms) == 1 && !has(variables.affinityTerms[0].matchExpressions) && has(variables.affinityTerms[0].matchFields)",
         "variables.affinityTerms[0].matchFields.all(f, f.key == 'metadata.name' && f.operator == 'In')",
         `has(object.spec.tolerations) && object.spec.tolerations.exists(t, has(t.key) && t.key == '${LEASE_TAINT_KEY}' && has(t.value) && ${owns("t.value")})`,
@@ -136,8 +178,8 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       // No toleration of another lease's taint, and no catch-all toleration. On an update, every
       // toleration not already on the pod (tolerations can only be appended) passes the same rule;
       // those it had pass as they are (a pod of a lease that has ended can still be updated).
-      expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, (request.operation == 'UPDATE' && has(oldObject.spec.tolerations) && t in oldObject.spec.tolerations) || (${tolerationAllowed("t")}))`,
-      messageExpression: `'pod may tolerate only the taints of tenant ' + ${TENANT} + '\\'s own leases in force, and no catch-all toleration'`,
+      expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, (request.operation == 'UPDATE' && has(oldObject.spec.tolerations) && t in oldObject.spec.tolerations) || (${tolerationAllowed("t", acc)}))`,
+      messageExpression: `'pod may tolerate only the taints of tenant ' + ${TENANT} + '\\'s own leases in force, and no catch-all toleration (nor a landlord\\'s taint: only ${NODE_CONDITION_TOLERATIONS.join(" and ")} for at most ${MAX_TERMINATION_GRACE_SECONDS} s)'`,
       reason: "Forbidden",
     },
     {
@@ -149,17 +191,25 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
     {
       // An accelerator no quota counts would be free: only the platform's are allowed.
       expression: `variables.containers.all(c, !has(c.resources) || (${declared("limits")} && ${declared("requests")}))`,
-      messageExpression: `'pod requests an accelerator resource the platform does not lease; leased accelerators are: ${settings.accelerators.join(", ")}'`,
+      messageExpression: `'pod requests an extended resource the platform does not lease; leased accelerators are: ${settings.accelerators.join(", ")}${settings.extendedResources.length > 0 ? `; other extended resources allowed: ${settings.extendedResources.join(", ")}` : ""}'`,
       reason: "Forbidden",
     },
     {
-      expression: `variables.containers.all(c, !has(c.env) || c.env.all(e, !(e.name in ${celList(FORBIDDEN_ENV)})))`,
-      messageExpression: `'a container sets one of ${FORBIDDEN_ENV.join(", ")}; GPUs are requested as resources only'`,
+      // env, and envFrom whose prefix could spell one (ConfigMap and Secret keys that are one are
+      // refused by the config policy); ephemeral containers too (pods/ephemeralcontainers).
+      expression: `variables.containers.all(c, ${noForbiddenEnv("c")}) && (!has(object.spec.ephemeralContainers) || object.spec.ephemeralContainers.all(c, ${noForbiddenEnv("c")}))`,
+      messageExpression: `'a container sets one of ${FORBIDDEN_ENV.join(", ")} (by env, or envFrom with a prefix that could spell one); GPUs are requested as resources only'`,
       reason: "Forbidden",
     },
     {
       expression: `!has(object.spec.priorityClassName) || object.spec.priorityClassName == '' || object.spec.priorityClassName in ${celList(settings.priorityClasses)}`,
       messageExpression: `'pod uses PriorityClass ' + object.spec.priorityClassName + '; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"}'`,
+      reason: "Forbidden",
+    },
+    {
+      // Dynamic resource allocation: devices no quota or lease taint of leasehold's would see.
+      expression: "!has(object.spec.resourceClaims) || size(object.spec.resourceClaims) == 0",
+      messageExpression: "'pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only'",
       reason: "Forbidden",
     },
     {
@@ -182,6 +232,25 @@ export function serviceAdmission(): AdmissionCel {
       {
         expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
         messageExpression: "'Service ' + object.metadata.name + ' sets spec.externalIPs, which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not'",
+        reason: "Forbidden",
+      },
+    ],
+  };
+}
+
+/**
+ * The config policy on tenant namespaces: no ConfigMap or Secret key named like an NVIDIA device
+ * variable, so `envFrom` cannot bring one into a container (the pod policy refuses prefixes that
+ * could spell one).
+ */
+export function configAdmission(): AdmissionCel {
+  const keysOk = (field: string) => `(!has(object.${field}) || !object.${field}.exists(k, k in ${celList(FORBIDDEN_ENV)}))`;
+  return {
+    variables: [],
+    validations: [
+      {
+        expression: `${keysOk("data")} && ${keysOk("binaryData")}`,
+        messageExpression: `object.kind + ' ' + object.metadata.name + ' has a key named like an NVIDIA device variable (${FORBIDDEN_ENV.join(", ")}), which envFrom would put in a container; tenants may not'`,
         reason: "Forbidden",
       },
     ],

@@ -1,4 +1,4 @@
-import { admissionSettings, type AdmissionSettings } from "./admission";
+import { admissionSettings, FORBIDDEN_ENV, type AdmissionSettings } from "./admission";
 import type { GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
 import { inForce } from "./lifecycle";
@@ -13,7 +13,9 @@ import {
   podLimitViolations,
   podOf,
   schedulingWarnings,
-  undeclaredAccelerators,
+  podSpecValidation,
+  tolerationViolations,
+  undeclaredResources,
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from "./workloads";
@@ -70,14 +72,16 @@ export function judgeWorkload(
   const ids = new Set(live.map((l) => l.id));
   const { units, problems } = podAccelerators(pod.spec, settings.accelerators);
   for (const m of pinningViolations(pod.spec, tenant, ids, units)) out.push({ policy: "lease-pinning", message: m });
+  for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind)) out.push({ policy: "lease-pinning", message: m });
+  for (const m of podSpecValidation(pod.spec)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, ids)) out.push({ policy: "lease-pinning", message: m });
   for (const m of podLimitViolations(pod.spec, settings)) out.push({ policy: /PriorityClass|terminationGrace/.test(m) ? "lease-pinning" : "gpu-requests-within-quota", message: m });
   for (const m of schedulingWarnings(pod.spec)) warnings.push({ policy: "lease-pinning", message: m });
-  const undeclared = undeclaredAccelerators(pod.spec, settings.accelerators);
+  const undeclared = undeclaredResources(pod.spec, settings);
   if (undeclared.length > 0) {
     out.push({
       policy: "gpu-requests-within-quota",
-      message: `The pod requests ${undeclared.join(", ")}, which the platform does not lease (its accelerators: ${settings.accelerators.join(", ")}); the API server refuses it.`,
+      message: `The pod requests ${undeclared.join(", ")}, which the platform does not lease (its accelerators: ${settings.accelerators.join(", ")}${settings.extendedResources.length > 0 ? `; other extended resources: ${settings.extendedResources.join(", ")}` : ""}); the API server refuses it.`,
     });
   }
   for (const m of problems) out.push({ policy: "gpu-requests-within-quota", message: m });
@@ -137,8 +141,24 @@ export function networkObjectViolations(kind: unknown, object: unknown, namespac
   const out: string[] = [];
   const type = o.spec?.type ?? "ClusterIP";
   if (type === "NodePort" || type === "LoadBalancer") out.push(`Service ${name} is of type ${type}; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).`);
+  if (type === "ClusterIP" && Array.isArray((o.spec as { ports?: { nodePort?: unknown }[] } | undefined)?.ports) && (o.spec as { ports: { nodePort?: unknown }[] }).ports.some((p) => p?.nodePort !== undefined)) {
+    out.push(`Service ${name} sets a nodePort on a ClusterIP Service; the API server refuses it.`);
+  }
   if (Array.isArray(o.spec?.externalIPs) && o.spec.externalIPs.length > 0) {
     out.push(`Service ${name} sets spec.externalIPs (${o.spec.externalIPs.join(", ")}), which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not.`);
   }
   return out;
+}
+
+/**
+ * Why a tenant may not create this ConfigMap or Secret (policy `gpu-requests-within-quota`, the
+ * config admission policy at runtime): a key named like an NVIDIA device variable, which
+ * `envFrom` would put in a container.
+ */
+export function configObjectViolations(kind: unknown, object: unknown, namespace?: string): string[] {
+  if (kind !== "ConfigMap" && kind !== "Secret") return [];
+  const o = (object ?? {}) as { metadata?: { name?: string }; data?: Record<string, unknown>; binaryData?: Record<string, unknown>; stringData?: Record<string, unknown> };
+  const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})].filter((k) => (FORBIDDEN_ENV as readonly string[]).includes(k));
+  const name = `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
+  return keys.length > 0 ? [`${kind} ${name} has the key ${[...new Set(keys)].join(", ")}, which envFrom would put in a container as an NVIDIA device variable; tenants may not.`] : [];
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { regionOf, subnetPlan } from "./aws";
 import { leasesBlockingPurge, purgeBlocker } from "./lifecycle";
 import { METADATA_CIDRS } from "./metadata";
-import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
+import { BUILTIN_CATALOG, EXTENDED_RESOURCE_NAME, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
 import {
   cidr,
   cidrFamily,
@@ -102,11 +102,20 @@ const tenantPriorityClasses = z
   })
   .optional();
 
+/**
+ * Extended resources tenant pods may request beyond the catalog's accelerators (which have a quota
+ * each) and EFA on EFA pools, e.g. a FUSE or RDMA device plugin's. Any other is refused. @default []
+ */
+const tenantExtendedResources = z
+  .array(z.string().regex(EXTENDED_RESOURCE_NAME, { error: "expected an extended resource name such as smarter-devices/fuse" }), { error: "expected a list of extended resource names" })
+  .optional();
+
 /** A cluster that exists already and is reached through a kubeconfig. */
 export const existingClusterSchema = z.strictObject({
   /** `existing`: any reachable cluster. */
   provider: z.literal("existing"),
   tenantPriorityClasses,
+  tenantExtendedResources,
 });
 
 /** An EKS cluster that the platform stack creates. */
@@ -140,6 +149,7 @@ export const eksClusterSchema = z.strictObject({
   /** The landlord's system nodes (CoreDNS and the like; no GPUs). @default { instanceType: m7i.xlarge, count: 2 } */
   systemNodes: z.strictObject({ instanceType: z.string({ error: "expected an EC2 instance type such as m7i.xlarge" }), count: positiveInt }).optional(),
   tenantPriorityClasses,
+  tenantExtendedResources,
 });
 
 /** `leasehold:cluster`. */

@@ -61,21 +61,6 @@ export const IDLE_TAINT_VALUE = "";
 /** The extended resource whole GPUs are requested as. */
 export const GPU_RESOURCE = DEFAULT_GPU_RESOURCE;
 
-/**
- * Resource names that look like an accelerator (RE2 and JavaScript alike, for CEL's `matches`
- * and for leasehold's own checks): a GPU anywhere in the name (`nvidia.com/gpu`,
- * `nvidia.com/gpu.shared`, `amd.com/gpu`, `gpu.intel.com/i915`), a MIG profile
- * (`nvidia.com/mig-1g.10gb`), AWS Neuron, Google TPU, Intel Gaudi. A tenant may request only
- * those its platform's catalog declares ({@link acceleratorResources}); each has a quota.
- */
-export const ACCELERATOR_NAME_PATTERN = "^([^/]*gpu[^/]*/.+|[^/]+/(.*gpu.*|mig-.*|.*neuron.*|.*tpu.*|.*gaudi.*))$";
-const ACCELERATOR_NAME = new RegExp(ACCELERATOR_NAME_PATTERN);
-
-/** True for a resource name that looks like an accelerator ({@link ACCELERATOR_NAME_PATTERN}). */
-export function isAcceleratorName(name: string): boolean {
-  return ACCELERATOR_NAME.test(name);
-}
-
 /** The Pod Security Standards version tenant namespaces pin (enforce, audit and warn). */
 export const POD_SECURITY_VERSION = "v1.35";
 

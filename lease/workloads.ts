@@ -1,6 +1,6 @@
-import { FORBIDDEN_ENV, MAX_TERMINATION_GRACE_SECONDS, type AdmissionSettings } from "./admission";
+import { FORBIDDEN_ENV, MAX_TERMINATION_GRACE_SECONDS, NODE_CONDITION_TOLERATIONS, type AdmissionSettings } from "./admission";
 import { parseQuantity } from "./quantity";
-import { isAcceleratorName, LABELS, LEASE_TAINT_KEY } from "./tenancy";
+import { LABELS, LEASE_TAINT_KEY } from "./tenancy";
 
 // The workload half of the contract, as plain functions over Kubernetes objects: the policy pack
 // runs them on a stack's workloads at preview, `leasehold admit` on manifests before submission.
@@ -134,12 +134,17 @@ export function podAccelerators(spec: Obj, accelerators: readonly string[]): { u
   return { units, problems: [...new Set(problems)] };
 }
 
-/** The accelerator-like resources a pod spec asks for that the platform does not lease (refused by the API server). */
-export function undeclaredAccelerators(spec: Obj, accelerators: readonly string[]): string[] {
+/**
+ * The extended resources (names with a `/`) a pod spec asks for that the platform allows no
+ * tenant (neither a catalog accelerator nor one of its other extended resources): the API server
+ * refuses them.
+ */
+export function undeclaredResources(spec: Obj, settings: Pick<AdmissionSettings, "accelerators" | "extendedResources">): string[] {
+  const allowed = new Set([...settings.accelerators, ...settings.extendedResources]);
   const out = new Set<string>();
   for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
     const res = obj(obj(c).resources);
-    for (const k of [...Object.keys(obj(res.limits)), ...Object.keys(obj(res.requests))]) if (isAcceleratorName(k) && !accelerators.includes(k)) out.add(k);
+    for (const k of [...Object.keys(obj(res.limits)), ...Object.keys(obj(res.requests))]) if (k.includes("/") && !allowed.has(k)) out.add(k);
   }
   return [...out].sort();
 }
@@ -157,7 +162,14 @@ export function podLimitViolations(spec: Obj, settings: AdmissionSettings): stri
         out.push(`Container ${String(obj(c).name ?? "?")} sets ${String(n)}; with the NVIDIA container runtime it exposes GPUs the pod never requested. Request GPUs as resources only.`);
       }
     }
+    for (const e of list(obj(c).envFrom)) {
+      const prefix = obj(e).prefix;
+      if (typeof prefix === "string" && prefix !== "" && FORBIDDEN_ENV.some((f) => f.startsWith(prefix))) {
+        out.push(`Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell ${FORBIDDEN_ENV.filter((f) => f.startsWith(prefix)).join(", ")}; the API server refuses it.`);
+      }
+    }
   }
+  if (list(spec.resourceClaims).length > 0) out.push("The pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only.");
   const pc = spec.priorityClassName;
   if (typeof pc === "string" && pc !== "" && !settings.priorityClasses.includes(pc)) {
     out.push(`The pod uses PriorityClass ${pc}; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"} (a higher priority would preempt the landlord's pods).`);
@@ -196,7 +208,8 @@ function affinityTerms(spec: Obj): any[] {
 export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>, accelerators: Readonly<Record<string, number>> = {}): string[] {
   const out: string[] = [];
   const held = [...inForce].join(", ") || "none";
-  const sel = obj(spec.nodeSelector)[LABELS.lease];
+  // An empty selector value names no lease (the API server's policy reads it as no selector).
+  const sel = obj(spec.nodeSelector)[LABELS.lease] === "" ? undefined : obj(spec.nodeSelector)[LABELS.lease];
   const terms = affinityTerms(spec);
   if (typeof sel === "string" && !inForce.has(sel)) {
     out.push(`The pod selects lease ${sel} by nodeSelector, but tenant ${tenant}'s leases in force are: ${held}.`);
@@ -218,14 +231,56 @@ export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySe
       out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")} but tenant ${tenant} has no lease in force to select.`);
     }
   }
+  if (typeof spec.nodeName === "string" && spec.nodeName !== "") out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the lease's taint.`);
+  return out;
+}
+
+/**
+ * Why a pod's tolerations would be refused: a tenant pod may tolerate its own leases in force, an
+ * accelerator it may request (the ExtendedResourceToleration plugin adds those), and Kubernetes'
+ * not-ready and unreachable (NoExecute) for at most 300 s; a DaemonSet's pods, which its
+ * controller creates, may also carry any `node.kubernetes.io/` toleration. Nothing else: a
+ * catch-all, another lease's, or a landlord's taint (a cordon, GPU health, maintenance).
+ */
+export function tolerationViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>, accelerators: readonly string[], kind: string): string[] {
+  const out: string[] = [];
+  const held = [...inForce].join(", ") || "none";
   list(spec.tolerations).forEach((t, i) => {
-    const key = obj(t).key;
-    if (key === undefined || key === "") out.push(`Toleration ${i} has no key: it tolerates every taint, including other leases'.`);
-    else if (key === LEASE_TAINT_KEY && !(typeof obj(t).value === "string" && inForce.has(obj(t).value))) {
-      out.push(`Toleration ${i} tolerates ${LEASE_TAINT_KEY}=${String(obj(t).value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`);
+    const { key, value, effect, operator, tolerationSeconds } = obj(t);
+    if (operator === "Exists" && typeof value === "string" && value !== "") {
+      out.push(`Toleration ${i} has operator Exists and value ${value}; the API server refuses a value with Exists.`);
+    }
+    if (key === undefined || key === "") {
+      out.push(`Toleration ${i} has no key: it tolerates every taint, including other leases'.`);
+    } else if (key === LEASE_TAINT_KEY) {
+      if (!(typeof value === "string" && inForce.has(value))) out.push(`Toleration ${i} tolerates ${LEASE_TAINT_KEY}=${String(value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`);
+    } else if (accelerators.includes(String(key))) {
+      // The accelerator's own taint (ExtendedResourceToleration): harmless behind the lease taint.
+    } else if ((NODE_CONDITION_TOLERATIONS as readonly unknown[]).includes(key) && effect === "NoExecute" && typeof tolerationSeconds === "number" && tolerationSeconds <= MAX_TERMINATION_GRACE_SECONDS) {
+      // Kubernetes' own, bounded (DefaultTolerationSeconds adds these with 300 s).
+    } else if (kind === "DaemonSet" && String(key).startsWith("node.kubernetes.io/")) {
+      // The DaemonSet controller creates these pods and adds such tolerations itself.
+    } else {
+      out.push(
+        `Toleration ${i} tolerates ${String(key)}, a taint that is not tenant ${tenant}'s: tenant pods may tolerate only their leases' taints and ${NODE_CONDITION_TOLERATIONS.join(" and ")} (NoExecute) for at most ${MAX_TERMINATION_GRACE_SECONDS} s.`,
+      );
     }
   });
-  if (typeof spec.nodeName === "string" && spec.nodeName !== "") out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the lease's taint.`);
+  return out;
+}
+
+/**
+ * What the API server's own validation refuses in a pod spec that leasehold's rules would not:
+ * pod-level `resources` other than CPU and memory, `overhead` without a RuntimeClass to supply
+ * it, ephemeral containers on create.
+ */
+export function podSpecValidation(spec: Obj): string[] {
+  const out: string[] = [];
+  const podLevel = obj(spec.resources);
+  const bad = [...Object.keys(obj(podLevel.limits)), ...Object.keys(obj(podLevel.requests))].filter((k) => !["cpu", "memory"].includes(k) && !k.startsWith("hugepages-"));
+  if (bad.length > 0) out.push(`Pod-level resources may only be cpu, memory and hugepages; ${[...new Set(bad)].join(", ")} is refused (request it per container).`);
+  if (spec.overhead !== undefined && spec.runtimeClassName === undefined) out.push("The pod sets overhead with no runtimeClassName; the RuntimeClass admission plugin refuses it (overhead comes from the RuntimeClass).");
+  if (list(spec.ephemeralContainers).length > 0) out.push("The pod sets ephemeralContainers; they can only be added to a running pod, never on create.");
   return out;
 }
 

@@ -28,7 +28,7 @@ export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptio
   if (cfg.cluster.provider === "eks") return eksPlatform(stack, cfg.cluster, pools);
   const cluster = new Cluster("cluster", { kubeconfig: opts.kubeconfig ?? existingKubeconfig() });
   const inCluster = { provider: cluster.provider };
-  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cfg.cluster) }, inCluster);
+  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cfg.cluster, cfg.pools) }, inCluster);
   new PoolInventory("pools", { pools: cfg.pools, kubeconfig: cluster.kubeconfig }, inCluster);
   return { kubeconfig: cluster.kubeconfig, clusterProvider: cfg.cluster.provider, pools };
 }
@@ -65,7 +65,7 @@ function eksPlatform(stack: PlatformStack, cluster: EksClusterConfig, pools: unk
     },
     { provider },
   );
-  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cluster) }, { provider: eks.provider });
+  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cluster, stack.config.pools) }, { provider: eks.provider });
   return {
     kubeconfig: eks.kubeconfig,
     clusterProvider: "eks",

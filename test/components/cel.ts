@@ -20,13 +20,14 @@ export function admit(
   oldPod?: object,
   settings?: AdmissionSettings,
   policy: AdmissionCel = podAdmission(settings),
+  requester = "alice",
 ): { allowed: boolean; messages: string[] } {
   const namespaceObject = cel({ metadata: { name: namespaceLabels["leasehold.io/tenant"] ?? "ns", labels: namespaceLabels } });
   const bindings: Record<string, unknown> = {
     object: cel(pod),
     oldObject: oldPod ? cel(oldPod) : null,
     namespaceObject,
-    request: cel({ operation }),
+    request: cel({ operation, userInfo: { username: requester } }),
   };
   const variables = new Map<string, unknown>();
   for (const v of policy.variables) variables.set(v.name, run(v.expression, { ...bindings, variables } as never, { funcs: strings }));

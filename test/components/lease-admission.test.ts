@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { admit, admitService } from "./cel";
+import { configAdmission } from "../../lease/admission";
 import { ofType, runMocked } from "./mocks";
 import * as k8s from "@pulumi/kubernetes";
 
@@ -61,7 +62,7 @@ describe("lease admission policy (CEL)", () => {
 
   it("refuses tolerating another lease's taint, and catch-all tolerations", () => {
     const other = { ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100", effect: "NoExecute" }] };
-    expect(admit(pod(other), NS).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration"]);
+    expect(admit(pod(other), NS).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)"]);
     expect(admit(pod({ ...pinned, tolerations: [{ operator: "Exists" }] }), NS).allowed).toBe(false);
     expect(admit(pod({ ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Exists" }] }), NS).allowed).toBe(false);
     // Tolerating an unrelated taint is fine.
@@ -103,7 +104,7 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     const twice = pod({ ...pinned, tolerations: [pinned.tolerations[0], pinned.tolerations[0]] });
     const swapped = pod({ ...pinned, tolerations: [pinned.tolerations[0], { operator: "Exists" }] });
     expect(admit(twice, NS).allowed).toBe(true);
-    expect(admit(swapped, NS, "UPDATE", twice).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration"]);
+    expect(admit(swapped, NS, "UPDATE", twice).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)"]);
     // An own lease's toleration may be appended; an unchanged pod passes even once its lease is over.
     const appended = pod({ ...pinned, tolerations: [...pinned.tolerations, { key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }] });
     expect(admit(appended, NS, "UPDATE", pod(pinned)).allowed).toBe(true);
@@ -123,22 +124,29 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["l40s-001"] }] }] } } },
     };
     const dsPod = (tolerations: object[]) => ({ ...pod({ affinity: byController.affinity, tolerations, containers: [container(1)] }), metadata: byController.metadata });
-    expect(admit(dsPod([{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }]), NS)).toEqual({ allowed: true, messages: [] });
+    const controller = "system:serviceaccount:kube-system:daemon-set-controller";
+    const own = [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }];
+    expect(admit(dsPod(own), NS, "CREATE", undefined, undefined, undefined, controller)).toEqual({ allowed: true, messages: [] });
+    // The controller's own tolerations of node conditions, unbounded, are its to add.
+    const conditions = [...own, { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }, { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }];
+    expect(admit(dsPod(conditions), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(true);
+    // A tenant forging the ownerReference (the request is its own): refused.
+    expect(admit(dsPod(own), NS).allowed).toBe(false);
     // A GPU pod naming no lease at all: refused. Not controlled by a DaemonSet: refused.
-    expect(admit(dsPod([]), NS).allowed).toBe(false);
+    expect(admit(dsPod([]), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(false);
     const bare = pod({ affinity: byController.affinity, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }], containers: [container(1)] });
     expect(admit(bare, NS).allowed).toBe(false);
   });
 
   it("accelerators the platform does not lease are refused; those it declares count as GPUs", () => {
     const other = pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }] });
-    expect(admit(other, NS).messages).toEqual(["pod requests an accelerator resource the platform does not lease; leased accelerators are: nvidia.com/gpu"]);
+    expect(admit(other, NS).messages).toEqual(["pod requests an extended resource the platform does not lease; leased accelerators are: nvidia.com/gpu"]);
     for (const name of ["nvidia.com/gpu.shared", "gpu.intel.com/i915", "aws.amazon.com/neuroncore", "google.com/tpu", "habana.ai/gaudi"]) {
       expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { [name]: "1" } } }] }), NS).allowed, name).toBe(false);
     }
-    // Not accelerators: EFA, hugepages.
-    expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "vpc.amazonaws.com/efa": "1", "hugepages-2Mi": "1Gi" } } }] }), NS).allowed).toBe(true);
-    const settings = { accelerators: ["nvidia.com/gpu", "nvidia.com/mig-1g.10gb"], priorityClasses: [] };
+    // Native resources (no domain) are not extended resources: hugepages pass.
+    expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "hugepages-2Mi": "1Gi", memory: "1Gi" } } }] }), NS).allowed).toBe(true);
+    const settings = { accelerators: ["nvidia.com/gpu", "nvidia.com/mig-1g.10gb"], extendedResources: [], priorityClasses: [] };
     const mig = pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "nvidia.com/gpu": "0" } } }] });
     expect(admit(mig, NS, "CREATE", undefined, settings).allowed).toBe(true);
     expect(admit(mig, NO_LEASE, "CREATE", undefined, settings).messages).toContain("pod requests nvidia.com/gpu or nvidia.com/mig-1g.10gb but tenant acme has no lease in force");
@@ -146,15 +154,50 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
 
   it("the NVIDIA device variables, foreign PriorityClasses and long grace periods are refused", () => {
     const env = pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }] });
-    expect(admit(env, NS).messages).toEqual(["a container sets one of NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES, NVIDIA_MIG_CONFIG_DEVICES, NVIDIA_MIG_MONITOR_DEVICES; GPUs are requested as resources only"]);
+    expect(admit(env, NS).messages).toEqual(["a container sets one of NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES, NVIDIA_MIG_CONFIG_DEVICES, NVIDIA_MIG_MONITOR_DEVICES (by env, or envFrom with a prefix that could spell one); GPUs are requested as resources only"]);
     expect(admit(pod({ ...pinned, containers: [cpu()], initContainers: [{ ...cpu(), env: [{ name: "NVIDIA_DRIVER_CAPABILITIES", value: "all" }] }] }), NS).allowed).toBe(false);
     expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "CUDA_VISIBLE_DEVICES", value: "0" }] }] }), NS).allowed).toBe(true);
     expect(admit(pod({ ...pinned, priorityClassName: "system-node-critical" }), NS).messages).toEqual(["pod uses PriorityClass system-node-critical; tenant pods may use none"]);
-    expect(admit(pod({ ...pinned, priorityClassName: "tenant-batch" }), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], priorityClasses: ["tenant-batch"] }).allowed).toBe(true);
+    expect(admit(pod({ ...pinned, priorityClassName: "tenant-batch" }), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], extendedResources: [], priorityClasses: ["tenant-batch"] }).allowed).toBe(true);
     expect(admit(pod({ ...pinned, terminationGracePeriodSeconds: 301 }), NS).messages).toEqual([
       "pod asks for terminationGracePeriodSeconds 301; at most 300 in a tenant namespace, so a lease that ends takes its GPUs back within that",
     ]);
     expect(admit(pod({ ...pinned, terminationGracePeriodSeconds: 300 }), NS).allowed).toBe(true);
+  });
+
+  it("tenant pods tolerate no landlord taint: not a cordon, a GPU-health or maintenance taint, nor node conditions beyond 300 s", () => {
+    const tol = (t: object) => pod({ ...pinned, tolerations: [...pinned.tolerations, t] });
+    for (const t of [
+      { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+      { key: "nvidia.com/gpu.health", operator: "Exists" },
+      { key: "example.com/maintenance", operator: "Exists", effect: "NoExecute" },
+      { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+      { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 301 },
+    ]) {
+      expect(admit(tol(t), NS).allowed, JSON.stringify(t)).toBe(false);
+    }
+    // What DefaultTolerationSeconds adds, and ExtendedResourceToleration's GPU toleration, pass.
+    expect(admit(tol({ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }), NS).allowed).toBe(true);
+    expect(admit(tol({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }), NS).allowed).toBe(true);
+  });
+
+  it("extended resources are an allowlist (other case, other domains refused), envFrom prefixes that spell an NVIDIA variable and DRA claims are refused", () => {
+    const res = (name: string) => pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { [name]: "1" } } }] });
+    for (const name of ["amd.com/GPU", "cloud-tpus.google.com/v3", "furiosa.ai/npu", "vpc.amazonaws.com/efa"]) expect(admit(res(name), NS).allowed, name).toBe(false);
+    expect(admit(res("vpc.amazonaws.com/efa"), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], extendedResources: ["vpc.amazonaws.com/efa"], priorityClasses: [] }).allowed).toBe(true);
+    const envFrom = (prefix: string) => pod({ ...pinned, containers: [{ ...container(1), envFrom: [{ prefix, configMapRef: { name: "cm" } }] }] });
+    expect(admit(envFrom("NVIDIA_"), NS).allowed).toBe(false);
+    expect(admit(envFrom("N"), NS).allowed).toBe(false);
+    expect(admit(envFrom("APP_"), NS).allowed).toBe(true);
+    const dra = pod({ ...pinned, resourceClaims: [{ name: "gpu", resourceClaimTemplateName: "gpu" }] });
+    expect(admit(dra, NS).messages).toEqual(["pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only"]);
+  });
+
+  it("a ConfigMap or Secret key named like an NVIDIA device variable is refused (envFrom would bring it in)", () => {
+    const cm = (data: object) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "acme" }, data });
+    const policy = configAdmission();
+    expect(admit(cm({ NVIDIA_VISIBLE_DEVICES: "all" }), NS, "CREATE", undefined, undefined, policy).allowed).toBe(false);
+    expect(admit(cm({ VISIBLE_DEVICES: "all" }), NS, "CREATE", undefined, undefined, policy).allowed).toBe(true);
   });
 
   it("a Service with externalIPs is refused (CVE-2020-8554); a ClusterIP Service is admitted", () => {
@@ -165,14 +208,15 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
 });
 
 describe("LeaseAdmission component", () => {
-  it("binds the pod and the service policies to every tenant namespace, denying, with failurePolicy Fail", async () => {
+  it("binds the pod, config and service policies to every tenant namespace, denying, with failurePolicy Fail", async () => {
     const { LeaseAdmission } = await import("../../components/lease-admission");
     const r = await runMocked(() => new LeaseAdmission("admission", {}, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) }));
     const byName = (a: Record<string, any>, b: Record<string, any>) => String(a.metadata.name).localeCompare(String(b.metadata.name));
     const policies = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").map((x) => x.inputs).sort(byName);
     const bindings = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding").map((x) => x.inputs).sort(byName);
     expect(policies.map((p) => [p.metadata.name, p.spec.matchConstraints.resourceRules[0].resources])).toEqual([
-      ["leasehold-lease-pinning", ["pods"]],
+      ["leasehold-lease-pinning", ["pods", "pods/ephemeralcontainers"]],
+      ["leasehold-tenant-config", ["configmaps", "secrets"]],
       ["leasehold-tenant-services", ["services"]],
     ]);
     for (const [i, policy] of policies.entries()) {
