@@ -75,7 +75,7 @@ export function judgeWorkload(
   for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind)) out.push({ policy: "lease-pinning", message: m });
   for (const m of podSpecValidation(pod.spec)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, ids)) out.push({ policy: "lease-pinning", message: m });
-  for (const m of podLimitViolations(pod.spec, settings)) out.push({ policy: /PriorityClass|terminationGrace/.test(m) ? "lease-pinning" : "gpu-requests-within-quota", message: m });
+  out.push(...podLimitViolations(pod.spec, settings));
   for (const m of schedulingWarnings(pod.spec)) warnings.push({ policy: "lease-pinning", message: m });
   const undeclared = undeclaredResources(pod.spec, settings);
   if (undeclared.length > 0) {

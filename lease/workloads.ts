@@ -153,32 +153,33 @@ export function undeclaredResources(spec: Obj, settings: Pick<AdmissionSettings,
  * What the admission policy refuses beyond pinning: the NVIDIA device variables in a container,
  * a PriorityClass not granted to tenants, a termination grace period beyond the bound.
  */
-export function podLimitViolations(spec: Obj, settings: AdmissionSettings): string[] {
-  const out: string[] = [];
+export function podLimitViolations(spec: Obj, settings: AdmissionSettings): { policy: "lease-pinning" | "gpu-requests-within-quota"; message: string }[] {
+  const gpu: string[] = [];
+  const pinning: string[] = [];
   for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
     for (const e of list(obj(c).env)) {
       const n = obj(e).name;
       if ((FORBIDDEN_ENV as readonly unknown[]).includes(n)) {
-        out.push(`Container ${String(obj(c).name ?? "?")} sets ${String(n)}; with the NVIDIA container runtime it exposes GPUs the pod never requested. Request GPUs as resources only.`);
+        gpu.push(`Container ${String(obj(c).name ?? "?")} sets ${String(n)}; with the NVIDIA container runtime it exposes GPUs the pod never requested. Request GPUs as resources only.`);
       }
     }
     for (const e of list(obj(c).envFrom)) {
       const prefix = obj(e).prefix;
       if (typeof prefix === "string" && prefix !== "" && FORBIDDEN_ENV.some((f) => f.startsWith(prefix))) {
-        out.push(`Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell ${FORBIDDEN_ENV.filter((f) => f.startsWith(prefix)).join(", ")}; the API server refuses it.`);
+        gpu.push(`Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell ${FORBIDDEN_ENV.filter((f) => f.startsWith(prefix)).join(", ")}; the API server refuses it.`);
       }
     }
   }
-  if (list(spec.resourceClaims).length > 0) out.push("The pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only.");
+  if (list(spec.resourceClaims).length > 0) gpu.push("The pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only.");
   const pc = spec.priorityClassName;
   if (typeof pc === "string" && pc !== "" && !settings.priorityClasses.includes(pc)) {
-    out.push(`The pod uses PriorityClass ${pc}; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"} (a higher priority would preempt the landlord's pods).`);
+    pinning.push(`The pod uses PriorityClass ${pc}; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"} (a higher priority would preempt the landlord's pods).`);
   }
   const grace = spec.terminationGracePeriodSeconds;
   if (typeof grace === "number" && grace > MAX_TERMINATION_GRACE_SECONDS) {
-    out.push(`The pod asks for terminationGracePeriodSeconds ${grace}; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so that a lease that ends takes its GPUs back within that.`);
+    pinning.push(`The pod asks for terminationGracePeriodSeconds ${grace}; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so that a lease that ends takes its GPUs back within that.`);
   }
-  return out;
+  return [...gpu.map((message) => ({ policy: "gpu-requests-within-quota" as const, message })), ...pinning.map((message) => ({ policy: "lease-pinning" as const, message }))];
 }
 
 /** The lease ids a pod spec selects (nodeSelector and required node affinity terms with operator In). */

@@ -570,7 +570,7 @@ describe("the example fleet on a real engine and API server", () => {
     expect(get("node", "gpu-004").spec.taints ?? []).toEqual([IDLE]);
   });
 
-  it("leasehold purge, then pulumi up and pulumi destroy, delete a tenant's data only once its last lease is over", () => {
+  it("leasehold purge, then pulumi up and pulumi destroy, delete a tenant's data only once its last lease is over (and the lease's end evicts)", async () => {
     const refused = leasehold(["purge", "--stack", "tenant-acme", "--tenant", "acme", "--confirm", "acme"]);
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain("lease acme-h100-2026q4 is in force until 2027-06-01T00:00:00Z");
@@ -582,6 +582,9 @@ describe("the example fleet on a real engine and API server", () => {
     expect(leasehold(["policy-config", "--stack", "tenant-acme", "--out", cfg], later).code).toBe(0);
     const r = pulumi(project, later, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme", "--policy-pack", "policies", "--policy-pack-config", cfg], true);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    // The L40S lease ended (2027-03-01): its end takes the node back as a reclaim does.
+    await waitFor("acme's DaemonSet pod to leave l40s-001 at its lease's end", () => (podsIn("acme").some((p) => p.spec.nodeName === "l40s-001") ? undefined : true), EVICTION_BOUND_MS);
+    expect(get("node", "l40s-001").spec.taints).toEqual([IDLE]);
     expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("0");
     expect(get("pvc", "checkpoints", "acme").metadata.name).toBe("checkpoints");
     const d = pulumi(project, later, ["destroy", "--yes", "--skip-preview", "--stack", "tenant-acme"], true);
