@@ -46,7 +46,7 @@ export interface NodeTaintInputs {
 
 /** The state of a NodeTaint: its inputs and what it saw. */
 export interface NodeTaintState extends NodeTaintInputs {
-  /** The node's taints after the last write (or read). */
+  /** The node's taints after the last write (a refresh updates them only when our entry is gone). */
   taints: Taint[];
   /** Whether the taints satisfy the intent, i.e. applying it would change nothing. */
   present: boolean;
@@ -269,7 +269,10 @@ export const nodeTaintProvider: pulumi.dynamic.ResourceProvider<NodeTaintInputs,
       const taints: Taint[] = got.status === 404 ? [] : (got.body?.spec?.taints ?? []);
       const present = got.status === 200 && sameTaints(applyIntent(taints, s.intent), taints);
       const { taints: _taints, present: _present, ...inputs } = s;
-      return { id, props: { ...s, taints, present }, inputs: inputs as NodeTaintState };
+      // While our entry holds, the state stays as the last write left it: other owners' taints
+      // come and go (a cordon, not-ready) and are no drift of this resource's
+      // (`pulumi preview --refresh --expect-no-changes` in drift.yml stays quiet about them).
+      return { id, props: { ...s, taints: present ? s.taints : taints, present }, inputs: inputs as NodeTaintState };
     } catch (e) {
       throw withoutTrace(e, `reading the ${describeIntent(s.intent)} of node ${s.node}`);
     }
@@ -300,7 +303,7 @@ function withoutTrace(e: unknown, doing: string): Error {
 export class NodeTaint extends pulumi.dynamic.Resource {
   /** The node's name. */
   public declare readonly node: pulumi.Output<string>;
-  /** The node's taints after the last write (or refresh), every owner's. */
+  /** The node's taints, every owner's, after the last write (a refresh updates them only when our entry is gone). */
   public declare readonly taints: pulumi.Output<Taint[]>;
   /** Whether, at the last write or refresh, the node's taints satisfied the intent. */
   public declare readonly present: pulumi.Output<boolean>;

@@ -214,6 +214,24 @@ describe("the example fleet on a real engine and API server", () => {
     expect(get("node", "gpu-002").spec.unschedulable).toBe(true);
   });
 
+  it("drift detection sees a lease taint removed by hand (and not another owner's taint coming and going); up --refresh restores it", () => {
+    const driftCheck = () => pulumi(project, env, ["preview", "--refresh", "--expect-no-changes", "--stack", "tenant-acme"], true);
+    kubectl(["taint", "node", "gpu-001", "example.com/maintenance=planned:PreferNoSchedule"]);
+    try {
+      const quiet = driftCheck();
+      expect(quiet.code, quiet.stdout + quiet.stderr).toBe(0);
+    } finally {
+      kubectl(["taint", "node", "gpu-001", "example.com/maintenance-"]);
+    }
+    kubectl(["taint", "node", "gpu-001", "leasehold.io/lease-"]);
+    expect(get("node", "gpu-001").spec.taints ?? []).toEqual([]);
+    const drift = driftCheck();
+    expect(drift.code, drift.stdout).not.toBe(0);
+    const r = up("tenant-acme", ["--refresh"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(get("node", "gpu-001").spec.taints).toEqual([{ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoExecute" }]);
+  });
+
   it("pods really run: the tenant's GPU Deployment on its leased nodes only, its DaemonSet once per leased node, CPU pods on the system node with no GPU", async () => {
     const deploy = {
       apiVersion: "apps/v1",
