@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { configAdmission, DEFAULT_ADMISSION_SETTINGS, podAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../lease/admission";
+import { configAdmission, DEFAULT_ADMISSION_SETTINGS, podAdmission, podDeletionAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../lease/admission";
 import { ANNOTATIONS, LABELS } from "../lease/tenancy";
 
 /** The pod policy's name (and its binding's). */
@@ -9,6 +9,8 @@ export const ADMISSION_POLICY_NAME = "leasehold-lease-pinning";
 export const SERVICE_POLICY_NAME = "leasehold-tenant-services";
 /** The config policy's name (and its binding's): ConfigMap and Secret keys. */
 export const CONFIG_POLICY_NAME = "leasehold-tenant-config";
+/** The deletion policy's name (and its binding's): grace periods of pod deletions. */
+export const DELETION_POLICY_NAME = "leasehold-pod-deletion";
 /** The field manager the admission objects are applied as (stable across deploys). */
 export const ADMISSION_FIELD_MANAGER = "leasehold-admission";
 
@@ -37,19 +39,19 @@ export class LeaseAdmission extends pulumi.ComponentResource {
     const settings = args.settings ?? DEFAULT_ADMISSION_SETTINGS;
     const labels = { "app.kubernetes.io/part-of": "leasehold" };
     const annotations = { [ANNOTATIONS.fieldManager]: ADMISSION_FIELD_MANAGER };
-    const policy = (child: string, policyName: string, resources: string[], cel: AdmissionCel, dependsOn: pulumi.Resource[] = []) => {
+    const policy = (child: string, policyName: string, resources: string[], cel: AdmissionCel, operations = ["CREATE", "UPDATE"]) => {
       const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-${child}`,
         {
           metadata: { name: policyName, labels, annotations },
           spec: {
             failurePolicy: "Fail",
-            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources }] },
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations, resources }] },
             ...(cel.variables.length > 0 ? { variables: cel.variables } : {}),
             validations: cel.validations,
           },
         },
-        { parent: this, dependsOn },
+        { parent: this },
       );
       new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
         `${name}-${child === "policy" ? "binding" : `${child}-binding`}`,
@@ -70,6 +72,7 @@ export class LeaseAdmission extends pulumi.ComponentResource {
     const pods = policy("policy", ADMISSION_POLICY_NAME, ["pods", "pods/ephemeralcontainers"], podAdmission(settings));
     policy("services", SERVICE_POLICY_NAME, ["services"], serviceAdmission());
     policy("config", CONFIG_POLICY_NAME, ["configmaps", "secrets"], configAdmission());
+    policy("deletion", DELETION_POLICY_NAME, ["pods"], podDeletionAdmission(), ["DELETE"]);
     this.policyName = pods.metadata.name;
     this.registerOutputs({ policyName: this.policyName });
   }

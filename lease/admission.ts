@@ -60,11 +60,38 @@ export const DAEMONSET_CONTROLLER_USERS = ["system:serviceaccount:kube-system:da
 export const NODE_CONDITION_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] as const;
 
 /**
- * Environment variables a tenant container may not set: with the NVIDIA container runtime's
- * legacy hook (`accept-nvidia-visible-devices-envvar-when-unprivileged = true`, its default),
- * they expose GPUs (or MIG management) the pod never requested.
+ * The tolerations the DaemonSet controller adds to every pod it creates (pkg/controller/daemon/util:
+ * AddOrUpdateDaemonPodTolerations), which its pods may carry unbounded. Not `out-of-service`, the
+ * landlord's non-graceful shutdown.
  */
-export const FORBIDDEN_ENV = ["NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "NVIDIA_MIG_CONFIG_DEVICES", "NVIDIA_MIG_MONITOR_DEVICES"] as const;
+export const DAEMONSET_TOLERATIONS = [
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/unreachable",
+  "node.kubernetes.io/disk-pressure",
+  "node.kubernetes.io/memory-pressure",
+  "node.kubernetes.io/pid-pressure",
+  "node.kubernetes.io/unschedulable",
+  "node.kubernetes.io/network-unavailable",
+] as const;
+
+/**
+ * The prefix of the environment variables a tenant container may not set: the NVIDIA container
+ * toolkit reads `NVIDIA_*` from a container's environment to decide which devices to inject
+ * (`NVIDIA_VISIBLE_DEVICES`, `NVIDIA_DRIVER_CAPABILITIES`, MIG management, `NVIDIA_IMEX_CHANNELS`,
+ * `NVIDIA_NVSWITCH`, `NVIDIA_GDS`, `NVIDIA_MOFED`, `NVIDIA_GDRCOPY`, ...), devices the pod never
+ * requested as resources. A prefix, not a list: the toolkit adds variables over time.
+ */
+export const FORBIDDEN_ENV_PREFIX = "NVIDIA_";
+
+/** True for an environment variable name a tenant may not set ({@link FORBIDDEN_ENV_PREFIX}). */
+export function forbiddenEnvName(name: string): boolean {
+  return name.startsWith(FORBIDDEN_ENV_PREFIX);
+}
+
+/** True for an envFrom prefix under which some key could spell a forbidden name. */
+export function forbiddenEnvPrefix(prefix: string): boolean {
+  return prefix !== "" && (FORBIDDEN_ENV_PREFIX.startsWith(prefix) || prefix.startsWith(FORBIDDEN_ENV_PREFIX));
+}
 
 /**
  * The longest `terminationGracePeriodSeconds` a tenant pod may ask for, in seconds: a pod taken off
@@ -101,7 +128,7 @@ const termsOf = (pod: string) =>
  * tolerated a cordon, a GPU-health or a maintenance taint would defeat the landlord's.
  */
 const tolerationAllowed = (t: string, acc: string) =>
-  `has(${t}.key) && ${t}.key != '' && ((${t}.key == '${LEASE_TAINT_KEY}' && has(${t}.value) && ${owns(`${t}.value`)}) || ${t}.key in ${acc} || (${t}.key in ${celList(NODE_CONDITION_TOLERATIONS)} && has(${t}.effect) && ${t}.effect == 'NoExecute' && has(${t}.tolerationSeconds) && ${t}.tolerationSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}) || (variables.byDaemonSetController && ${t}.key.startsWith('node.kubernetes.io/')))`;
+  `has(${t}.key) && ${t}.key != '' && ((${t}.key == '${LEASE_TAINT_KEY}' && has(${t}.value) && ${owns(`${t}.value`)}) || (${t}.key in ${acc} && has(${t}.effect) && ${t}.effect == 'NoSchedule') || (${t}.key in ${celList(NODE_CONDITION_TOLERATIONS)} && has(${t}.effect) && ${t}.effect == 'NoExecute' && has(${t}.tolerationSeconds) && ${t}.tolerationSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}) || (variables.byDaemonSetController && ${t}.key in ${celList(DAEMONSET_TOLERATIONS)}))`;
 
 /** The lease pinning policy on pods in tenant namespaces, for a platform with these settings. */
 export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SETTINGS): AdmissionCel {
@@ -112,7 +139,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
   // are an allowlist; native ones (cpu, memory, ephemeral-storage, hugepages-*) have no slash.
   const declared = (m: string) => `(!has(c.resources.${m}) || c.resources.${m}.all(k, !k.contains('/') || k in ${allowed}))`;
   const noForbiddenEnv = (c: string) =>
-    `(!has(${c}.env) || ${c}.env.all(e, !(e.name in ${celList(FORBIDDEN_ENV)}))) && (!has(${c}.envFrom) || ${c}.envFrom.all(e, !has(e.prefix) || e.prefix == '' || !${celList(FORBIDDEN_ENV)}.exists(f, f.startsWith(e.prefix))))`;
+    `(!has(${c}.env) || ${c}.env.all(e, !e.name.startsWith('${FORBIDDEN_ENV_PREFIX}'))) && (!has(${c}.envFrom) || ${c}.envFrom.all(e, !has(e.prefix) || e.prefix == '' || !('${FORBIDDEN_ENV_PREFIX}'.startsWith(e.prefix) || e.prefix.startsWith('${FORBIDDEN_ENV_PREFIX}'))))`;
   const variables = [
     { name: "byDaemonSetController", expression: `request.userInfo.username in ${celList(DAEMONSET_CONTROLLER_USERS)}` },
     {
@@ -135,19 +162,6 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       name: "schedulingUnchanged",
       expression: `request.operation == 'UPDATE' && variables.selectorLease == (${selectorOf("oldObject")}) && variables.affinityTerms == (${termsOf("oldObject")})`,
     },
-    // The DaemonSet controller creates each pod with its required node affinity replaced by one
-    // term `matchFields metadata.name In [node]` (the lease's term is gone); the lease is then
-    // named by the toleration of its taint, which only that lease's nodes carry. Only the
-    // controller's own requests count: a tenant can forge an ownerReference.
-    {
-      name: "daemonSetPinned",
-      expression: [
-        "variables.byDaemonSetController && has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller && r.kind == 'DaemonSet')",
-        "size(variables.affinityTerms) == 1 && !has(variables.affinityTerms[0].matchExpressions) && has(variables.affinityTerms[0].matchFields)",
-        "variables.affinityTerms[0].matchFields.all(f, f.key == 'metadata.name' && f.operator == 'In')",
-        `has(object.spec.tolerations) && object.spec.tolerations.exists(t, has(t.key) && t.key == '${LEASE_TAINT_KEY}' && has(t.value) && ${owns("t.value")})`,
-      ].join(" && "),
-    },
   ];
   const validations: AdmissionValidation[] = [
     {
@@ -167,7 +181,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
           [
             `(variables.selectorLease == '' || ${owns("variables.selectorLease")})`,
             `variables.affinityTerms.all(t, !has(t.matchExpressions) || t.matchExpressions.all(e, e.key != '${LABELS.lease}' || (e.operator == 'In' && e.values.all(v, ${owns("v")}))))`,
-            `(!variables.requestsGpu || !variables.hasLeaseInForce || variables.selectorLease != '' || variables.daemonSetPinned || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
+            `(!variables.requestsGpu || !variables.hasLeaseInForce || variables.selectorLease != '' || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
           ].join(" && ") +
           ")",
       ].join(" || "),
@@ -198,7 +212,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       // env, and envFrom whose prefix could spell one (ConfigMap and Secret keys that are one are
       // refused by the config policy); ephemeral containers too (pods/ephemeralcontainers).
       expression: `variables.containers.all(c, ${noForbiddenEnv("c")}) && (!has(object.spec.ephemeralContainers) || object.spec.ephemeralContainers.all(c, ${noForbiddenEnv("c")}))`,
-      messageExpression: `'a container sets one of ${FORBIDDEN_ENV.join(", ")} (by env, or envFrom with a prefix that could spell one); GPUs are requested as resources only'`,
+      messageExpression: `'a container sets an ${FORBIDDEN_ENV_PREFIX}* variable (by env, or envFrom with a prefix that could spell one), which the NVIDIA container toolkit reads to inject devices; GPUs are requested as resources only'`,
       reason: "Forbidden",
     },
     {
@@ -230,6 +244,13 @@ export function serviceAdmission(): AdmissionCel {
     variables: [],
     validations: [
       {
+        // An ExternalName Service lets an ingress controller (or any proxy that follows it) reach
+        // any address from outside the tenant's network policies: cloud metadata, internal names.
+        expression: "!has(object.spec.type) || object.spec.type != 'ExternalName'",
+        messageExpression: "'Service ' + object.metadata.name + ' is of type ExternalName, which a proxy outside the tenant namespace would follow to any address (cloud metadata, internal names); tenants may not'",
+        reason: "Forbidden",
+      },
+      {
         expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
         messageExpression: "'Service ' + object.metadata.name + ' sets spec.externalIPs, which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not'",
         reason: "Forbidden",
@@ -244,13 +265,32 @@ export function serviceAdmission(): AdmissionCel {
  * could spell one).
  */
 export function configAdmission(): AdmissionCel {
-  const keysOk = (field: string) => `(!has(object.${field}) || !object.${field}.exists(k, k in ${celList(FORBIDDEN_ENV)}))`;
+  const keysOk = (field: string) => `(!has(object.${field}) || !object.${field}.exists(k, k.startsWith('${FORBIDDEN_ENV_PREFIX}')))`;
   return {
     variables: [],
     validations: [
       {
         expression: `${keysOk("data")} && ${keysOk("binaryData")}`,
-        messageExpression: `object.kind + ' ' + object.metadata.name + ' has a key named like an NVIDIA device variable (${FORBIDDEN_ENV.join(", ")}), which envFrom would put in a container; tenants may not'`,
+        messageExpression: `object.kind + ' ' + object.metadata.name + ' has a key named like an NVIDIA device variable (${FORBIDDEN_ENV_PREFIX}*), which envFrom would put in a container; tenants may not'`,
+        reason: "Forbidden",
+      },
+    ],
+  };
+}
+
+/**
+ * The deletion policy on tenant pods: no delete request with a grace period beyond the bound. The
+ * taint-eviction controller deletes with the pod's own grace period, but a pod already deleted
+ * keeps the grace period of its first delete, so a tenant that deleted its pods with a long one
+ * ahead of a reclaim would keep the lease's GPUs that long.
+ */
+export function podDeletionAdmission(): AdmissionCel {
+  return {
+    variables: [],
+    validations: [
+      {
+        expression: `request.options == null || !has(request.options.gracePeriodSeconds) || request.options.gracePeriodSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}`,
+        messageExpression: `'a delete with gracePeriodSeconds ' + string(request.options.gracePeriodSeconds) + '; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so a lease that ends takes its GPUs back within that'`,
         reason: "Forbidden",
       },
     ],

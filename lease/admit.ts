@@ -1,4 +1,4 @@
-import { admissionSettings, FORBIDDEN_ENV, type AdmissionSettings } from "./admission";
+import { admissionSettings, FORBIDDEN_ENV_PREFIX, forbiddenEnvName, type AdmissionSettings } from "./admission";
 import type { GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
 import { inForce } from "./lifecycle";
@@ -74,7 +74,7 @@ export function judgeWorkload(
   for (const m of pinningViolations(pod.spec, tenant, ids, units)) out.push({ policy: "lease-pinning", message: m });
   for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind)) out.push({ policy: "lease-pinning", message: m });
   for (const m of podSpecValidation(pod.spec)) out.push({ policy: "gpu-requests-within-quota", message: m });
-  if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, ids)) out.push({ policy: "lease-pinning", message: m });
+  if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, units)) out.push({ policy: "lease-pinning", message: m });
   out.push(...podLimitViolations(pod.spec, settings));
   for (const m of schedulingWarnings(pod.spec)) warnings.push({ policy: "lease-pinning", message: m });
   const undeclared = undeclaredResources(pod.spec, settings);
@@ -140,6 +140,7 @@ export function networkObjectViolations(kind: unknown, object: unknown, namespac
   if (kind !== "Service") return [];
   const out: string[] = [];
   const type = o.spec?.type ?? "ClusterIP";
+  if (type === "ExternalName") out.push(`Service ${name} is of type ExternalName, which a proxy outside the tenant namespace (an ingress controller) would follow to any address, cloud metadata included; tenants may not.`);
   if (type === "NodePort" || type === "LoadBalancer") out.push(`Service ${name} is of type ${type}; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).`);
   if (type === "ClusterIP" && Array.isArray((o.spec as { ports?: { nodePort?: unknown }[] } | undefined)?.ports) && (o.spec as { ports: { nodePort?: unknown }[] }).ports.some((p) => p?.nodePort !== undefined)) {
     out.push(`Service ${name} sets a nodePort on a ClusterIP Service; the API server refuses it.`);
@@ -158,7 +159,7 @@ export function networkObjectViolations(kind: unknown, object: unknown, namespac
 export function configObjectViolations(kind: unknown, object: unknown, namespace?: string): string[] {
   if (kind !== "ConfigMap" && kind !== "Secret") return [];
   const o = (object ?? {}) as { metadata?: { name?: string }; data?: Record<string, unknown>; binaryData?: Record<string, unknown>; stringData?: Record<string, unknown> };
-  const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})].filter((k) => (FORBIDDEN_ENV as readonly string[]).includes(k));
+  const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})].filter(forbiddenEnvName);
   const name = `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
-  return keys.length > 0 ? [`${kind} ${name} has the key ${[...new Set(keys)].join(", ")}, which envFrom would put in a container as an NVIDIA device variable; tenants may not.`] : [];
+  return keys.length > 0 ? [`${kind} ${name} has the key ${[...new Set(keys)].join(", ")}, which envFrom would put in a container as an NVIDIA device variable (${FORBIDDEN_ENV_PREFIX}*); tenants may not.`] : [];
 }

@@ -1,4 +1,12 @@
-import { FORBIDDEN_ENV, MAX_TERMINATION_GRACE_SECONDS, NODE_CONDITION_TOLERATIONS, type AdmissionSettings } from "./admission";
+import {
+  DAEMONSET_TOLERATIONS,
+  FORBIDDEN_ENV_PREFIX,
+  forbiddenEnvName,
+  forbiddenEnvPrefix,
+  MAX_TERMINATION_GRACE_SECONDS,
+  NODE_CONDITION_TOLERATIONS,
+  type AdmissionSettings,
+} from "./admission";
 import { parseQuantity } from "./quantity";
 import { LABELS, LEASE_TAINT_KEY } from "./tenancy";
 
@@ -159,14 +167,14 @@ export function podLimitViolations(spec: Obj, settings: AdmissionSettings): { po
   for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
     for (const e of list(obj(c).env)) {
       const n = obj(e).name;
-      if ((FORBIDDEN_ENV as readonly unknown[]).includes(n)) {
-        gpu.push(`Container ${String(obj(c).name ?? "?")} sets ${String(n)}; with the NVIDIA container runtime it exposes GPUs the pod never requested. Request GPUs as resources only.`);
+      if (typeof n === "string" && forbiddenEnvName(n)) {
+        gpu.push(`Container ${String(obj(c).name ?? "?")} sets ${n}; the NVIDIA container toolkit reads ${FORBIDDEN_ENV_PREFIX}* variables to inject devices the pod never requested. Request GPUs as resources only.`);
       }
     }
     for (const e of list(obj(c).envFrom)) {
       const prefix = obj(e).prefix;
-      if (typeof prefix === "string" && prefix !== "" && FORBIDDEN_ENV.some((f) => f.startsWith(prefix))) {
-        gpu.push(`Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell ${FORBIDDEN_ENV.filter((f) => f.startsWith(prefix)).join(", ")}; the API server refuses it.`);
+      if (typeof prefix === "string" && forbiddenEnvPrefix(prefix)) {
+        gpu.push(`Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell an ${FORBIDDEN_ENV_PREFIX}* variable; the API server refuses it.`);
       }
     }
   }
@@ -255,11 +263,11 @@ export function tolerationViolations(spec: Obj, tenant: string, inForce: Readonl
       out.push(`Toleration ${i} has no key: it tolerates every taint, including other leases'.`);
     } else if (key === LEASE_TAINT_KEY) {
       if (!(typeof value === "string" && inForce.has(value))) out.push(`Toleration ${i} tolerates ${LEASE_TAINT_KEY}=${String(value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`);
-    } else if (accelerators.includes(String(key))) {
-      // The accelerator's own taint (ExtendedResourceToleration): harmless behind the lease taint.
+    } else if (accelerators.includes(String(key)) && effect === "NoSchedule") {
+      // The accelerator's own taint, as ExtendedResourceToleration adds it: harmless behind the lease taint.
     } else if ((NODE_CONDITION_TOLERATIONS as readonly unknown[]).includes(key) && effect === "NoExecute" && typeof tolerationSeconds === "number" && tolerationSeconds <= MAX_TERMINATION_GRACE_SECONDS) {
       // Kubernetes' own, bounded (DefaultTolerationSeconds adds these with 300 s).
-    } else if (kind === "DaemonSet" && String(key).startsWith("node.kubernetes.io/")) {
+    } else if (kind === "DaemonSet" && (DAEMONSET_TOLERATIONS as readonly unknown[]).includes(key)) {
       // The DaemonSet controller creates these pods and adds such tolerations itself.
     } else {
       out.push(
@@ -291,16 +299,14 @@ function toleratedLeases(spec: Obj): Set<string> {
 }
 
 /**
- * Why the pods of a DaemonSet would be refused although its template is pinned: the DaemonSet
- * controller replaces a required node affinity with the node's name, so a DaemonSet pinned by
- * affinity alone names its lease only through the toleration of the lease's taint.
+ * Why the pods of a GPU DaemonSet would be refused although its template is pinned: the DaemonSet
+ * controller replaces a required node affinity with the node's name, so only a nodeSelector
+ * still names the lease in the pods it creates (a CPU-only DaemonSet needs no lease).
  */
-export function daemonSetViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>): string[] {
-  if (typeof obj(spec.nodeSelector)[LABELS.lease] === "string") return [];
-  const pinned = pinnedLeases(spec).filter((l) => inForce.has(l));
-  if (pinned.length === 0 || pinned.some((l) => toleratedLeases(spec).has(l))) return [];
+export function daemonSetViolations(spec: Obj, tenant: string, accelerators: Readonly<Record<string, number>>): string[] {
+  if (typeof obj(spec.nodeSelector)[LABELS.lease] === "string" || !Object.values(accelerators).some((n) => n > 0) || pinnedLeases(spec).length === 0) return [];
   return [
-    `The DaemonSet is pinned by node affinity only, which its controller replaces with each node's name: its pods must tolerate ${LEASE_TAINT_KEY}=${pinned[0]} (effect NoExecute), or select the lease with nodeSelector, to stay pinned to tenant ${tenant}'s lease.`,
+    `The DaemonSet asks for accelerators and selects tenant ${tenant}'s lease by node affinity only, which its controller replaces with each node's name in the pods it creates: select the lease with nodeSelector ${LABELS.lease} instead.`,
   ];
 }
 

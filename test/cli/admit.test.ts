@@ -116,7 +116,7 @@ describe("leasehold admit", () => {
     expect((await admitJson("tenant-acme", untolerated)).warnings[0]!.message).toContain("does not tolerate its taint leasehold.io/lease=acme-h100-2026q4:NoExecute");
   });
 
-  it("a DaemonSet pinned by node affinity is admitted only with its lease's toleration (its controller rewrites the affinity)", async () => {
+  it("a DaemonSet pinned by node affinity: admitted (CPU), warned without its lease's toleration, refused with GPUs (its controller rewrites the affinity)", async () => {
     const ds = (tolerations: object[]) => ({
       apiVersion: "apps/v1",
       kind: "DaemonSet",
@@ -134,10 +134,16 @@ describe("leasehold admit", () => {
         },
       },
     });
-    expect(await admitJson("tenant-acme", ds(l40s.tolerations))).toMatchObject({ allowed: true });
+    expect(await admitJson("tenant-acme", ds(l40s.tolerations))).toMatchObject({ allowed: true, warnings: [] });
+    // Without the lease's toleration it is admitted, but its pods never reach the lease's node.
     const bare = await admitJson("tenant-acme", ds([]));
-    expect(bare.violations.map((v) => v.message)).toEqual([
-      "The DaemonSet is pinned by node affinity only, which its controller replaces with each node's name: its pods must tolerate leasehold.io/lease=acme-l40s-2026q4 (effect NoExecute), or select the lease with nodeSelector, to stay pinned to tenant acme's lease.",
+    expect(bare).toMatchObject({ allowed: true });
+    expect(bare.warnings.map((w) => w.message)[0]).toContain("does not tolerate its taint leasehold.io/lease=acme-l40s-2026q4:NoExecute");
+    // A GPU DaemonSet must keep the lease in a nodeSelector: the controller drops the affinity.
+    const gpuDs = ds(l40s.tolerations);
+    (gpuDs.spec.template.spec.containers[0] as Record<string, unknown>).resources = { limits: { "nvidia.com/gpu": "8" } };
+    expect((await admitJson("tenant-acme", gpuDs)).violations.map((v) => v.message)).toEqual([
+      "The DaemonSet asks for accelerators and selects tenant acme's lease by node affinity only, which its controller replaces with each node's name in the pods it creates: select the lease with nodeSelector leasehold.io/lease instead.",
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { podAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../../lease/admission";
+import { podAdmission, podDeletionAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../../lease/admission";
 
 // Evaluates the lease admission policy's CEL the way the API server does: variables first, then
 // each validation, with the pod as `object` and its namespace as `namespaceObject`.
@@ -16,18 +16,19 @@ function cel(v: unknown): unknown {
 export function admit(
   pod: object,
   namespaceLabels: Record<string, string>,
-  operation: "CREATE" | "UPDATE" = "CREATE",
+  operation: "CREATE" | "UPDATE" | "DELETE" = "CREATE",
   oldPod?: object,
   settings?: AdmissionSettings,
   policy: AdmissionCel = podAdmission(settings),
   requester = "alice",
+  options: object | null = null,
 ): { allowed: boolean; messages: string[] } {
   const namespaceObject = cel({ metadata: { name: namespaceLabels["leasehold.io/tenant"] ?? "ns", labels: namespaceLabels } });
   const bindings: Record<string, unknown> = {
     object: cel(pod),
     oldObject: oldPod ? cel(oldPod) : null,
     namespaceObject,
-    request: cel({ operation, userInfo: { username: requester } }),
+    request: cel({ operation, userInfo: { username: requester }, options }),
   };
   const variables = new Map<string, unknown>();
   for (const v of policy.variables) variables.set(v.name, run(v.expression, { ...bindings, variables } as never, { funcs: strings }));
@@ -43,4 +44,9 @@ export function admit(
 /** The service policy's verdict on a Service in a tenant namespace. */
 export function admitService(service: object, operation: "CREATE" | "UPDATE" = "CREATE"): { allowed: boolean; messages: string[] } {
   return admit(service, { "leasehold.io/tenant": "acme" }, operation, undefined, undefined, serviceAdmission());
+}
+
+/** The deletion policy's verdict on a DELETE of a tenant pod with these DeleteOptions. */
+export function admitDelete(options: object | null): { allowed: boolean; messages: string[] } {
+  return admit({}, { "leasehold.io/tenant": "acme" }, "DELETE", undefined, undefined, podDeletionAdmission(), "alice", options);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admit, admitService } from "./cel";
+import { admit, admitDelete, admitService } from "./cel";
 import { configAdmission } from "../../lease/admission";
 import { ofType, runMocked } from "./mocks";
 import * as k8s from "@pulumi/kubernetes";
@@ -118,24 +118,28 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     expect(admit(gated, NO_LEASE, "UPDATE", gated).allowed).toBe(true);
   });
 
-  it("a DaemonSet's pod, its affinity rewritten to matchFields metadata.name, is pinned by its own lease's toleration", () => {
+  it("a DaemonSet's pod, its affinity rewritten to matchFields metadata.name: a CPU pod needs no lease, a GPU pod must keep a lease nodeSelector", () => {
     const byController = {
       metadata: { name: "agent-x", namespace: "acme", ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: "u", controller: true }] },
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["l40s-001"] }] }] } } },
     };
-    const dsPod = (tolerations: object[]) => ({ ...pod({ affinity: byController.affinity, tolerations, containers: [container(1)] }), metadata: byController.metadata });
     const controller = "system:serviceaccount:kube-system:daemon-set-controller";
     const own = [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }];
-    expect(admit(dsPod(own), NS, "CREATE", undefined, undefined, undefined, controller)).toEqual({ allowed: true, messages: [] });
-    // The controller's own tolerations of node conditions, unbounded, are its to add.
+    const dsPod = (containers: object[], extra: object = {}) => ({ ...pod({ affinity: byController.affinity, tolerations: own, containers, ...extra }), metadata: byController.metadata });
+    const cpu = [{ name: "c", image: "x" }];
+    expect(admit(dsPod(cpu), NS, "CREATE", undefined, undefined, undefined, controller)).toEqual({ allowed: true, messages: [] });
+    // A GPU pod the controller wrote from an affinity-pinned template names no lease: refused, even
+    // forged by the tenant; pinned by nodeSelector (which the controller keeps) it passes.
+    expect(admit(dsPod([container(1)]), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(false);
+    expect(admit(dsPod([container(1)]), NS).allowed).toBe(false);
+    expect(admit(dsPod([container(1)], { nodeSelector: { "leasehold.io/lease": "acme-l40s" } }), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(true);
+    // The controller's own tolerations of node conditions, unbounded, are its to add; out-of-service is not.
     const conditions = [...own, { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }, { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }];
-    expect(admit(dsPod(conditions), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(true);
-    // A tenant forging the ownerReference (the request is its own): refused.
-    expect(admit(dsPod(own), NS).allowed).toBe(false);
-    // A GPU pod naming no lease at all: refused. Not controlled by a DaemonSet: refused.
-    expect(admit(dsPod([]), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(false);
-    const bare = pod({ affinity: byController.affinity, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }], containers: [container(1)] });
-    expect(admit(bare, NS).allowed).toBe(false);
+    expect(admit({ ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: conditions } }, NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(true);
+    const outOfService = [...own, { key: "node.kubernetes.io/out-of-service", operator: "Exists" }];
+    expect(admit({ ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: outOfService } }, NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(false);
+    // The same tolerations in a pod of the tenant's own: refused.
+    expect(admit({ ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: conditions } }, NS).allowed).toBe(false);
   });
 
   it("accelerators the platform does not lease are refused; those it declares count as GPUs", () => {
@@ -154,9 +158,12 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
 
   it("the NVIDIA device variables, foreign PriorityClasses and long grace periods are refused", () => {
     const env = pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }] });
-    expect(admit(env, NS).messages).toEqual(["a container sets one of NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES, NVIDIA_MIG_CONFIG_DEVICES, NVIDIA_MIG_MONITOR_DEVICES (by env, or envFrom with a prefix that could spell one); GPUs are requested as resources only"]);
+    expect(admit(env, NS).messages).toEqual(["a container sets an NVIDIA_* variable (by env, or envFrom with a prefix that could spell one), which the NVIDIA container toolkit reads to inject devices; GPUs are requested as resources only"]);
     expect(admit(pod({ ...pinned, containers: [cpu()], initContainers: [{ ...cpu(), env: [{ name: "NVIDIA_DRIVER_CAPABILITIES", value: "all" }] }] }), NS).allowed).toBe(false);
     expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "CUDA_VISIBLE_DEVICES", value: "0" }] }] }), NS).allowed).toBe(true);
+    for (const name of ["NVIDIA_IMEX_CHANNELS", "NVIDIA_NVSWITCH", "NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_GDRCOPY"]) {
+      expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name, value: "all" }] }] }), NS).allowed, name).toBe(false);
+    }
     expect(admit(pod({ ...pinned, priorityClassName: "system-node-critical" }), NS).messages).toEqual(["pod uses PriorityClass system-node-critical; tenant pods may use none"]);
     expect(admit(pod({ ...pinned, priorityClassName: "tenant-batch" }), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], extendedResources: [], priorityClasses: ["tenant-batch"] }).allowed).toBe(true);
     expect(admit(pod({ ...pinned, terminationGracePeriodSeconds: 301 }), NS).messages).toEqual([
@@ -179,6 +186,8 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     // What DefaultTolerationSeconds adds, and ExtendedResourceToleration's GPU toleration, pass.
     expect(admit(tol({ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }), NS).allowed).toBe(true);
     expect(admit(tol({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }), NS).allowed).toBe(true);
+    // Not with another effect (a landlord's NoExecute GPU-health taint keyed nvidia.com/gpu).
+    expect(admit(tol({ key: "nvidia.com/gpu", operator: "Exists" }), NS).allowed).toBe(false);
   });
 
   it("extended resources are an allowlist (other case, other domains refused), envFrom prefixes that spell an NVIDIA variable and DRA claims are refused", () => {
@@ -204,11 +213,21 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     const svc = (spec: object) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "acme" }, spec: { ports: [{ port: 443 }], ...spec } });
     expect(admitService(svc({ externalIPs: ["203.0.113.10"] })).allowed).toBe(false);
     expect(admitService(svc({})).allowed).toBe(true);
+    expect(admitService(svc({ type: "ExternalName", externalName: "169.254.169.254" })).allowed).toBe(false);
+  });
+
+  it("a tenant's delete with a grace period over 300 s is refused (it would hold a lease's GPUs past its end); plain deletes pass", () => {
+    expect(admitDelete({ apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions", gracePeriodSeconds: 86400 }).messages).toEqual([
+      "a delete with gracePeriodSeconds 86400; at most 300 in a tenant namespace, so a lease that ends takes its GPUs back within that",
+    ]);
+    expect(admitDelete({ apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions" }).allowed).toBe(true);
+    expect(admitDelete({ apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions", gracePeriodSeconds: 0 }).allowed).toBe(true);
+    expect(admitDelete(null).allowed).toBe(true);
   });
 });
 
 describe("LeaseAdmission component", () => {
-  it("binds the pod, config and service policies to every tenant namespace, denying, with failurePolicy Fail", async () => {
+  it("binds the pod, deletion, config and service policies to every tenant namespace, denying, with failurePolicy Fail", async () => {
     const { LeaseAdmission } = await import("../../components/lease-admission");
     const r = await runMocked(() => new LeaseAdmission("admission", {}, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) }));
     const byName = (a: Record<string, any>, b: Record<string, any>) => String(a.metadata.name).localeCompare(String(b.metadata.name));
@@ -216,6 +235,7 @@ describe("LeaseAdmission component", () => {
     const bindings = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding").map((x) => x.inputs).sort(byName);
     expect(policies.map((p) => [p.metadata.name, p.spec.matchConstraints.resourceRules[0].resources])).toEqual([
       ["leasehold-lease-pinning", ["pods", "pods/ephemeralcontainers"]],
+      ["leasehold-pod-deletion", ["pods"]],
       ["leasehold-tenant-config", ["configmaps", "secrets"]],
       ["leasehold-tenant-services", ["services"]],
     ]);

@@ -302,7 +302,7 @@ describe("the example fleet on a real engine and API server", () => {
     (env.spec as any).containers[0].env = [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }];
     const refused = applyAs("corvid", env);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain("NVIDIA_VISIBLE_DEVICES");
+    expect(refused.stderr).toContain("NVIDIA_*");
     kubectl(["delete", "pod", "-n", "corvid", "squatter", "idle-node", "--wait=false"]);
   });
 
@@ -331,7 +331,12 @@ describe("the example fleet on a real engine and API server", () => {
     const critical = applyAs("acme", bare("acme", "critical", podSpec({ lease: "acme-l40s-2026q4", extra: { priorityClassName: "system-node-critical" } })));
     expect(critical.code).not.toBe(0);
     expect(critical.stderr).toContain("PriorityClass system-node-critical");
-    kubectl(["delete", "pod", "swap", "-n", "acme", "--wait=false"]);
+    // A delete with a long grace period would hold the lease's GPUs past its end: refused.
+    const slow = kubectl(["delete", "pod", "swap", "-n", "acme", "--grace-period=86400", "--wait=false"], { allowFail: true, as: asTenant("acme") });
+    expect(slow.code).not.toBe(0);
+    expect(slow.stderr).toContain("gracePeriodSeconds 86400");
+    const plain = kubectl(["delete", "pod", "swap", "-n", "acme", "--wait=false"], { allowFail: true, as: asTenant("acme") });
+    expect(plain.code, plain.stderr).toBe(0);
   });
 
   it("leasehold admit gives the API server's verdict on the runtime cases and their variations (differential, as the tenant)", () => {
@@ -373,6 +378,10 @@ describe("the example fleet on a real engine and API server", () => {
       ["tenant-acme", "overhead without a RuntimeClass", pod("acme", "overhead", l40s({ overhead: { cpu: "1" } }))],
       ["tenant-acme", "a nodePort on a ClusterIP Service", { apiVersion: "v1", kind: "Service", metadata: { name: "np2", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443, nodePort: 30443 }] } }],
       ["tenant-acme", "an empty lease selector on a CPU pod", pod("acme", "empty-selector", podSpec({ extra: { nodeSelector: { "leasehold.io/lease": "" } } }))],
+      // Found by the second attack.
+      ["tenant-acme", "NVIDIA_IMEX_CHANNELS", pod("acme", "imex", withContainer(l40s(), { env: [{ name: "NVIDIA_IMEX_CHANNELS", value: "all" }] }))],
+      ["tenant-acme", "an ExternalName Service to the metadata address", { apiVersion: "v1", kind: "Service", metadata: { name: "imds", namespace: "acme" }, spec: { type: "ExternalName", externalName: "169.254.169.254" } }],
+      ["tenant-acme", "a gpu toleration with no effect", pod("acme", "gpu-tol", l40s({ tolerations: [toleration("acme-l40s-2026q4"), { key: "nvidia.com/gpu", operator: "Exists" }] }))],
       ["tenant-corvid", "a notebook between leases", pod("corvid", "notebook2", podSpec())],
       ["tenant-corvid", "a GPU between leases", pod("corvid", "gpu", podSpec({ gpus: 1 }))],
       ["tenant-corvid", "aimed at an idle pool node", pod("corvid", "idle", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }))],
