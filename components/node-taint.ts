@@ -290,7 +290,7 @@ function withoutTrace(e: unknown, doing: string): Error {
 }
 
 /**
- * One owner's entry in a node's taint list: a lease's `leasehold.io/lease=<id>:NoSchedule`
+ * One owner's entry in a node's taint list: a lease's `leasehold.io/lease=<id>:NoExecute`
  * (intent `set`), or the platform's idle entry (intent `ensure`). It adds, changes and removes only
  * that entry, by read-modify-write under the node's resourceVersion, so the taints of every other
  * actor (not-ready, a cordon's unschedulable, GPU health, the autoscaler) stay as they are. On

@@ -148,8 +148,8 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
     },
     {
       name: "containers",
-      // Ephemeral containers are left out: they are of another type, and tenants are not granted
-      // the pods/ephemeralcontainers subresource that adds them.
+      // Ephemeral containers are of another type and are judged apart (their variables): tenants
+      // are not granted the pods/ephemeralcontainers subresource, a landlord's `kubectl debug` is.
       expression: "object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])",
     },
     // Any declared accelerator asked for (the LimitRange gives every container "0" of each).
