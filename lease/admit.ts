@@ -92,6 +92,7 @@ export function judgeWorkload(
     };
     const pods = podCount(kind, object, nodesOf);
     const granted = acceleratorsInForce(cfg.leases, catalog, at);
+    const surge = kind === "Deployment" ? rollingSurge(object, pods) : 0;
     for (const [r, perPod] of Object.entries(units)) {
       if (perPod === 0) continue;
       if (perPod * pods > (granted[r] ?? 0)) {
@@ -99,8 +100,7 @@ export function judgeWorkload(
           policy: "gpu-requests-within-quota",
           message: `${kind} requests ${perPod} ${r} per pod x ${pods} pod(s) = ${perPod * pods} ${r === GPU_RESOURCE ? "GPUs" : r}, but tenant ${tenant}'s leases in force at ${isoInstant(at)} grant ${granted[r] ?? 0}.`,
         });
-      } else if (kind === "Deployment" && perPod * (pods + rollingSurge(object, pods)) > (granted[r] ?? 0)) {
-        const surge = rollingSurge(object, pods);
+      } else if (kind === "Deployment" && perPod * (pods + surge) > (granted[r] ?? 0)) {
         warnings.push({
           policy: "gpu-requests-within-quota",
           message: `A rolling update of this Deployment starts ${surge} new pod(s) before old ones stop (maxSurge): ${perPod * (pods + surge)} ${r} at once, but tenant ${tenant}'s leases in force grant ${granted[r] ?? 0}, so the update would wait on the quota; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.`,
@@ -133,7 +133,7 @@ export function rollingSurge(object: unknown, replicas: number): number {
  */
 export function networkObjectViolations(kind: unknown, object: unknown, namespace?: string): string[] {
   const o = (object ?? {}) as { metadata?: { name?: string }; spec?: { type?: string; externalIPs?: unknown[] } };
-  const name = `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
+  const name = qualifiedName(o, namespace);
   if (kind === "Endpoints" || kind === "EndpointSlice") {
     return [`${kind} ${name}: tenants may not write ${kind} (CVE-2021-25740: hand-written endpoints redirect a Service's traffic to any address); give the Service a selector and Kubernetes writes them.`];
   }
@@ -160,6 +160,11 @@ export function configObjectViolations(kind: unknown, object: unknown, namespace
   if (kind !== "ConfigMap" && kind !== "Secret") return [];
   const o = (object ?? {}) as { metadata?: { name?: string }; data?: Record<string, unknown>; binaryData?: Record<string, unknown>; stringData?: Record<string, unknown> };
   const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})].filter(forbiddenEnvName);
-  const name = `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
+  const name = qualifiedName(o, namespace);
   return keys.length > 0 ? [`${kind} ${name} has the key ${[...new Set(keys)].join(", ")}, which envFrom would put in a container as an NVIDIA device variable (${FORBIDDEN_ENV_PREFIX}*); tenants may not.`] : [];
+}
+
+/** `namespace/name` of an object as messages name it (`name` alone without a namespace). */
+function qualifiedName(o: { metadata?: { name?: string } }, namespace?: string): string {
+  return `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
 }
