@@ -8,6 +8,6 @@ const stack = stackFromRuntime();
 const outputs: Record<string, unknown> =
   stack.role === "platform"
     ? platformProgram(stack)
-    : tenantProgram(stack, { platform: platformStack(stack.config.platform), at: deployInstant() });
+    : tenantProgram(stack, { platform: platformStack(stack), at: deployInstant() });
 
 export = outputs;

@@ -3,7 +3,7 @@ import { parseDocument, Scalar, type YAMLMap } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { leasesBlockingPurge, purgeBlocker } from "../lease/lifecycle";
 import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
-import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold purge`. */
 export interface PurgeOptions {
@@ -41,7 +41,8 @@ export function purge(opts: PurgeOptions, io: Io): number {
     return refuse([{ file, path: "leasehold:tenant.name", message: `stack ${stack.name} holds tenant ${name}, got --tenant ${JSON.stringify(opts.tenant)}` }], "another tenant");
   }
   const existing = stack.config.purge;
-  const doc = parseDocument(fs.readFileSync(file, "utf8"));
+  const original = fs.readFileSync(file, "utf8");
+  const doc = parseDocument(original);
   const config = child(doc.contents, "config") as YAMLMap | undefined;
   if (!config) throw new Error("a valid stack file has a config map");
 
@@ -74,7 +75,7 @@ export function purge(opts: PurgeOptions, io: Io): number {
     );
   }
 
-  const text = doc.toString(STRINGIFY);
+  const text = inOriginalLayout(original, doc.toString(STRINGIFY));
   const after = checkFolder(loadFolder(opts.stacks, new Map([[file, text]])));
   if (after.length > 0) return refuse(after, "the fleet check would fail");
   writeAtomically(file, text);

@@ -3,7 +3,7 @@ import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
 import { HOUR_MS, instant, isoInstant } from "../lease/fields";
 import { forceInterval, leaseState } from "../lease/lifecycle";
 import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
-import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold reclaim`. */
 export interface ReclaimOptions {
@@ -41,7 +41,8 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
   const state = leaseState(lease, opts.now);
   const existing = lease.reclaim.notice;
 
-  const doc = parseDocument(fs.readFileSync(file, "utf8"));
+  const original = fs.readFileSync(file, "utf8");
+  const doc = parseDocument(original);
   const leases = child(child(doc.contents, "config"), "leasehold:leases");
   const leaseNode = isSeq(leases) ? leases.items[index] : undefined;
   const reclaimNode = child(leaseNode, "reclaim") as YAMLMap | undefined;
@@ -76,7 +77,7 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
     if (opts.now + hours * HOUR_MS >= instant(lease.window.end)) summary += `; the window ends first, at ${lease.window.end}, so the lease ends then as contracted`;
   }
 
-  const text = doc.toString(STRINGIFY);
+  const text = inOriginalLayout(original, doc.toString(STRINGIFY));
   const after = checkFolder(loadFolder(opts.stacks, new Map([[file, text]])));
   if (after.length > 0) return refuse(after, "the fleet check would fail");
   writeAtomically(file, text);

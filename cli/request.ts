@@ -5,7 +5,7 @@ import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Lease } from "../lease/schema";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
-import { child, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold request`, as typed values. */
 export interface RequestOptions {
@@ -186,7 +186,7 @@ function addToExisting(text: string, opts: RequestOptions, lease: Lease): string
     const have = new Set(seq.items.map((i) => String(isScalar(i) ? i.value : i)));
     for (const g of groups) if (!have.has(g)) seq.items.push(doc.createNode(g));
   }
-  return doc.toString(STRINGIFY);
+  return inOriginalLayout(text, doc.toString(STRINGIFY));
 }
 
 /** A new tenant stack file holding one lease. */

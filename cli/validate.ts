@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { listStackFiles, loadStackFile } from "../lease/load";
+import { checkFleet } from "../lease/fleet";
+import { listStackFiles, loadPlatformStack, loadStackFile } from "../lease/load";
 import type { Problem } from "../lease/problems";
 import { EXIT, printJson, printProblems, requireDir, type Io } from "./common";
 
@@ -11,7 +12,10 @@ export interface ValidateOptions {
   json?: boolean;
 }
 
-/** `leasehold validate [FILE...]`: schema-checks stack files, each on its own. */
+/**
+ * `leasehold validate [FILE...]`: schema-checks stack files, each on its own; a tenant stack with
+ * the platform stack of its folder (GPU types, pools, nodes, names), as `check` judges the pair.
+ */
 export function validate(files: string[], opts: ValidateOptions, io: Io): number {
   if (files.length === 0) {
     requireDir(opts.stacks);
@@ -19,7 +23,13 @@ export function validate(files: string[], opts: ValidateOptions, io: Io): number
   }
   const problems: Problem[] = [];
   const results = files.map((file) => {
-    const r = loadStackFile(file);
+    let r = loadStackFile(file);
+    // A tenant is judged with the platform in its folder: its GPU types, pools and nodes.
+    if (r.ok && r.stack.role === "tenant") {
+      const platform = loadPlatformStack(path.dirname(file), r.stack.config.platform, file);
+      const against = Array.isArray(platform) ? platform : checkFleet([platform, r.stack]);
+      if (against.length > 0) r = { ok: false, problems: against };
+    }
     if (!r.ok) problems.push(...r.problems);
     return r.ok
       ? { file, ok: true, stack: r.stack.name, role: r.stack.role }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { diffArrays } from "diff";
 import { isMap } from "yaml";
 
 // Editing stack files in place: the yaml Document API keeps comments and key order, these
@@ -18,4 +19,40 @@ export function writeAtomically(file: string, text: string): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
+}
+
+/**
+ * The edited text in the layout of the file it was edited from: the original's byte-order mark
+ * and line ends (CRLF or LF, whichever it mostly uses) are kept, and every line the edit did not
+ * change stays byte for byte as it was, so a file saved by a Windows editor shows only the
+ * changed lines in a diff. `edited` is the yaml Document's output (LF, no byte-order mark).
+ */
+export function inOriginalLayout(original: string, edited: string): string {
+  const bom = original.startsWith("\uFEFF");
+  const body = bom ? original.slice(1) : original;
+  const crlf = (body.match(/\r\n/g) ?? []).length;
+  const eol = crlf > 0 && crlf >= (body.match(/\n/g) ?? []).length - crlf ? "\r\n" : "\n";
+  const oldLines = body.split(/(?<=\n)/);
+  const newLines = edited.split(/(?<=\n)/);
+  const bare = (l: string) => l.replace(/\r?\n$/, "");
+  let out = "";
+  let i = 0;
+  const emit = (line: string) => {
+    // A last line without a line end that is no longer last gets one.
+    if (out !== "" && !out.endsWith("\n")) out += eol;
+    out += line;
+  };
+  for (const part of diffArrays(oldLines.map(bare), newLines.map(bare))) {
+    if (part.removed) {
+      i += part.count ?? part.value.length;
+    } else if (part.added) {
+      for (const line of part.value) emit(line + eol);
+    } else {
+      for (let k = 0; k < part.value.length; k++) emit(oldLines[i++]!);
+    }
+  }
+  // The edited text decides whether the file ends with a line end.
+  if (!edited.endsWith("\n") && out.endsWith(eol)) out = out.slice(0, -eol.length);
+  if (edited.endsWith("\n") && !out.endsWith("\n")) out += eol;
+  return (bom ? "\uFEFF" : "") + out;
 }

@@ -5,7 +5,9 @@ import { isMap, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { mergeCatalog, type GpuCatalog } from "./catalog";
 import { fromPulumiTimes } from "./fields";
+import { checkFleet } from "./fleet";
 import { didYouMean, formatPath, showValue, zodMessages, type Problem } from "./problems";
+import { divergences, readStackYaml, Unreadable, type Divergence } from "./stack-yaml";
 import { platformKeys, platformRules, tenantKeys, tenantRules, type PlatformConfig, type TenantConfig } from "./schema";
 
 /** A platform stack file, parsed and valid on its own. */
@@ -82,7 +84,7 @@ export function loadStackText(file: string, text: string): LoadResult {
   // come from the `yaml` Document API, built only when a problem needs one.
   let root: unknown;
   try {
-    root = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
+    root = readStackYaml(text, file);
   } catch (e) {
     if (!(e instanceof jsyaml.YAMLException)) throw e;
     const line = e.mark ? e.mark.line + 1 : undefined;
@@ -90,15 +92,15 @@ export function loadStackText(file: string, text: string): LoadResult {
     problems.push({ file, path: "", line, message: `invalid YAML${line ? ` at line ${line}, column ${col}` : ""}: ${e.reason}` });
     return { ok: false, problems };
   }
-  let located: ((p: readonly PropertyKey[]) => number | undefined) | undefined;
-  const lineOf: Locate = (p) => {
-    if (!located) {
+  let yamlDoc: { doc: Document; lines: LineCounter } | undefined;
+  const document = () => {
+    if (!yamlDoc) {
       const lines = new LineCounter();
-      const doc = parseDocument(text, { lineCounter: lines });
-      located = (q) => lineAt(doc, lines, q);
+      yamlDoc = { doc: parseDocument(text, { lineCounter: lines }), lines };
     }
-    return located(p);
+    return yamlDoc;
   };
+  const lineOf: Locate = (p) => lineAt(document().doc, document().lines, p);
   if (!isPlainObject(root) || !isPlainObject(root.config)) {
     problems.push({
       file,
@@ -107,6 +109,11 @@ export function loadStackText(file: string, text: string): LoadResult {
       message: `expected a map of config keys under "config:", got ${showValue(isPlainObject(root) ? root.config : root)}`,
     });
     return { ok: false, problems };
+  }
+
+  // The program gets its config from the Pulumi CLI, which reads some plain scalars otherwise.
+  for (const d of divergences(text, root, (key) => key.startsWith(PREFIX))) {
+    problems.push({ file, path: formatPath(d.path), line: lineOf(d.path), message: divergenceMessage(d, document().doc) });
   }
 
   // Split the leasehold namespace from the others (kubernetes:context, aws:region, ...).
@@ -227,13 +234,20 @@ export function loadPlatformStack(dir: string, name: string, referrer?: string):
   return r.stack;
 }
 
-/** A stack of a folder and the platform it runs on (itself, for a platform stack), or every problem in the way. */
+/**
+ * A stack of a folder and the platform it runs on (itself, for a platform stack), or every
+ * problem in the way: the file's own, its platform's, and the fleet rules between the two (a
+ * lease on a pool the platform lacks, of another GPU type, on nodes not in the pool, a name too
+ * long for the platform's cloud), with the same messages as `check`.
+ */
 export function loadWithPlatform(dir: string, name: string): { stack: Stack; platform: PlatformStack } | Problem[] {
   const r = loadStackFile(stackFile(dir, name));
   if (!r.ok) return r.problems;
   if (r.stack.role === "platform") return { stack: r.stack, platform: r.stack };
   const platform = loadPlatformStack(dir, r.stack.config.platform, r.stack.file);
-  return Array.isArray(platform) ? platform : { stack: r.stack, platform };
+  if (Array.isArray(platform)) return platform;
+  const problems = checkFleet([platform, r.stack]);
+  return problems.length > 0 ? problems : { stack: r.stack, platform };
 }
 
 /** The stack files of a folder, sorted by name. */
@@ -323,6 +337,32 @@ function lineAt(doc: Document, lines: LineCounter, p: readonly PropertyKey[]): n
     if (n === 0 && isMap(doc.contents)) return 1;
   }
   return undefined;
+}
+
+/** Why the Pulumi CLI reads a plain scalar otherwise, and how to write it so both read it the same. */
+function divergenceMessage(d: Divergence, doc: Document): string {
+  const node = doc.getIn(["config", ...d.path], true) as { source?: string; type?: string } | undefined;
+  const written = node && typeof node === "object" && typeof node.source === "string" ? node.source : undefined;
+  if (written === undefined) {
+    return `reads as ${showValue(d.ours)} in leasehold (YAML 1.2) but as ${showValue(d.cli)} in the Pulumi CLI (gopkg.in/yaml.v3), which hands the program its config: quote the keys and values that are text`;
+  }
+  const cli = d.cli instanceof Unreadable ? d.cli.why : `the Pulumi CLI, which hands the program its config, reads it as ${showValue(d.cli)}`;
+  const why = /^\d{4}-/.test(written)
+    ? "an unquoted date or time is a YAML timestamp there"
+    : /^[-+]?0[0-9]/.test(written)
+      ? "a leading 0 makes a number octal there"
+      : /^[-+]?0[bBoOxX]/.test(written)
+        ? "a 0b/0o/0x prefix makes a binary, octal or hex number there"
+        : written.includes("_")
+          ? "underscores are digit separators there"
+          : "gopkg.in/yaml.v3 reads plain scalars the YAML 1.1 way";
+  const fix =
+    typeof d.ours === "number"
+      ? `write ${d.ours} if you mean ${d.ours}, or quote it if it is text`
+      : typeof d.cli === "number"
+        ? `write ${d.cli} if you mean ${d.cli}, or quote it ("${written}") if it is text`
+        : `quote it ("${written}")`;
+  return `the plain YAML scalar ${written} is ${showValue(d.ours)} in YAML 1.2 (leasehold), but ${cli} (${why}): ${fix}`;
 }
 
 function isPlainObject(v: unknown): v is Record<string, any> {

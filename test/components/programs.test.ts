@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
@@ -10,6 +12,15 @@ const load = <T>(name: string) => {
   if (!r.ok) throw new Error("example stack invalid");
   return r.stack as T;
 };
+
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 
 describe("programs", () => {
   it("give every Kubernetes object of a tenant stack the cluster's explicit provider, reached through the platform's StackReference", async () => {
@@ -35,14 +46,40 @@ describe("programs", () => {
     const { stackFromRuntime } = await import("../../programs/config");
     await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "leasehold", "tenant-acme", false, "organization");
     pulumi.runtime.setAllConfig({ "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": JSON.stringify({ name: "acme" }), "leasehold:leases": JSON.stringify([{ id: "x", gpu: { type: "h100-80gb", count: "sixty" } }]) });
-    let err: unknown;
-    try {
-      stackFromRuntime(STACKS);
-    } catch (e) {
-      err = e;
-    }
+    // No stack file: the CLI's values are all the program has (the Automation API's in-memory config).
+    const err = thrown(() => stackFromRuntime(fs.mkdtempSync(path.join(os.tmpdir(), "no-stacks-"))));
     expect(pulumi.RunError.isInstance(err)).toBe(true);
     expect((err as Error).message).toContain('Pulumi.tenant-acme.yaml: leasehold:leases[0].gpu.count: expected a positive integer, got "sixty"');
+  });
+
+  it("read their stack file through the same loader as check and render: a scalar the Pulumi CLI reads otherwise stops the program", async () => {
+    const { stackFromRuntime } = await import("../../programs/config");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+    const text = fs.readFileSync(path.join(STACKS, "Pulumi.tenant-acme.yaml"), "utf8");
+    const oct = text.replace(/noticeHours: (\d+)/, "noticeHours: 0$1");
+    expect(oct).not.toBe(text);
+    fs.writeFileSync(path.join(dir, "Pulumi.tenant-acme.yaml"), oct);
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "leasehold", "tenant-acme", false, "organization");
+    pulumi.runtime.setAllConfig({});
+    const err = thrown(() => stackFromRuntime(dir));
+    expect(pulumi.RunError.isInstance(err)).toBe(true);
+    expect((err as Error).message).toMatch(/leasehold:leases\[0\]\.reclaim\.noticeHours: the plain YAML scalar 0\d+ is \d+ in YAML 1\.2 \(leasehold\), but the Pulumi CLI, which hands the program its config, reads it as \d+/);
+  });
+
+  it("refuse config the Pulumi CLI hands over that differs from the stack file, and accept the CLI's own writing of it", async () => {
+    const { stackFromRuntime } = await import("../../programs/config");
+    const { readStackYaml } = await import("../../lease/stack-yaml");
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "leasehold", "tenant-acme", false, "organization");
+    const inFile = (readStackYaml(fs.readFileSync(path.join(STACKS, "Pulumi.tenant-acme.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
+    // As the CLI hands it over: scalars as text, structures as JSON, unquoted times in Go's format.
+    const asCli = Object.fromEntries(Object.entries(inFile).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v).replace(/"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z"/g, '"$1 $2 +0000 UTC"') : String(v)]));
+    pulumi.runtime.setAllConfig(asCli);
+    expect(stackFromRuntime(STACKS).name).toBe("tenant-acme");
+    const leases = JSON.parse(asCli["leasehold:leases"]!) as { gpu: { count: number } }[];
+    leases[0]!.gpu.count += 8;
+    pulumi.runtime.setAllConfig({ ...asCli, "leasehold:leases": JSON.stringify(leases) });
+    const err = thrown(() => stackFromRuntime(STACKS));
+    expect((err as Error).message).toMatch(/differs from the stack file .*Pulumi\.tenant-acme\.yaml in leasehold:leases:/);
   });
 });
 

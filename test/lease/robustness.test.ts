@@ -28,6 +28,8 @@ function value(r: () => number, depth: number): unknown {
 }
 
 describe("loader robustness", () => {
+  // Random values almost never make a valid stack; whole fleets, valid ones included, are fuzzed
+  // through the CLI in test/cli/fuzz.test.ts.
   it("answers 2,000 random configs of both roles with a result, never an exception", () => {
     const r = rng(42);
     const valid: Stack[] = [];
@@ -39,6 +41,7 @@ describe("loader robustness", () => {
       if (result.ok) valid.push(result.stack);
       else for (const p of result.problems) expect(p.message.length).toBeGreaterThan(0);
     }
+    // Whatever few validate still meet the fleet rules without an exception.
     expect(() => checkFleet(valid)).not.toThrow();
   });
 

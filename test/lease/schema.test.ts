@@ -332,8 +332,12 @@ describe("RFC 3339 times", () => {
     refused(start("2026-12-01T00:00:00"), "leasehold:leases[0].window.start", "expected an RFC 3339 time with an offset", 'got "2026-12-01T00:00:00"');
   });
 
-  it("refuses a date without a time", () => {
-    refused(start("2026-12-01"), "leasehold:leases[0].window.start", "expected an RFC 3339 time with an offset", 'got "2026-12-01"');
+  it("refuses a date without a time (and, written plain, says the Pulumi CLI reads it as a timestamp)", () => {
+    const r = start("2026-12-01");
+    expect(r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'leasehold:leases[0].window.start: the plain YAML scalar 2026-12-01 is "2026-12-01" in YAML 1.2 (leasehold), but the Pulumi CLI, which hands the program its config, reads it as "2026-12-01T00:00:00Z" (an unquoted date or time is a YAML timestamp there): quote it ("2026-12-01")',
+      'leasehold:leases[0].window.start: expected an RFC 3339 time with an offset, such as 2026-12-01T00:00:00Z, got "2026-12-01"',
+    ]);
   });
 
   it("refuses February 30 rather than rolling over to March", () => {

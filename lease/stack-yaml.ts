@@ -1,0 +1,175 @@
+import * as jsyaml from "js-yaml";
+
+// One reading of a stack file. leasehold (the CLI, `render`, the policy pack's contract) reads
+// stack files as YAML 1.2 (the core schema) with merge keys. The Pulumi CLI, which hands the
+// stack's config to the program, reads them with gopkg.in/yaml.v3 v3.0.1, whose resolver keeps
+// some YAML 1.1 and Go habits for plain (unquoted) scalars: `010` is octal (8), `0b101` is
+// binary, `1_000` is 1000, `08` and `1.5_0` are floats, an unquoted date or time becomes a Go
+// time (`2027-1-2` -> 2027-01-02T00:00:00Z), and `.inf`/`.nan` stop the CLI (JSON has no
+// infinity). Every plain scalar whose two readings differ is refused with a hint to quote it:
+// then the program, `check`, `render` and the pack see the same value. The resolver below is a
+// port of yaml.v3's `resolve` (resolve.go) for untagged plain scalars, with the value as the
+// program then sees it (after the CLI's JSON encoding; times as RFC 3339, see fromPulumiTimes).
+
+// js-yaml's built-in types (present at runtime, absent from @types/js-yaml).
+const TYPES = (jsyaml as unknown as { types: Record<"merge" | "null" | "bool", jsyaml.Type> }).types;
+
+/** What leasehold reads stack files with: the YAML 1.2 core schema plus merge keys (`<<: *defaults`), which the Pulumi CLI also merges. */
+export const STACK_SCHEMA = jsyaml.CORE_SCHEMA.extend({ implicit: [TYPES.merge] });
+
+/** A plain scalar the Pulumi CLI cannot hand to a program (its JSON encoding has no infinity or NaN). */
+export class Unreadable {
+  constructor(readonly why: string) {}
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** Go's strconv.ParseInt(s, 0, 64), then ParseUint(s, 0, 64): undefined when both fail. */
+function goParseInt(s: string): bigint | undefined {
+  const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]+)|([1-9][0-9]*|0))$/.exec(s);
+  if (!m) return undefined;
+  const [, sign, hex, oct, bin, leadingZeroOctal, dec] = m;
+  const digits = hex !== undefined ? `0x${hex}` : oct !== undefined ? `0o${oct}` : bin !== undefined ? `0b${bin}` : leadingZeroOctal !== undefined ? `0o${leadingZeroOctal}` : dec!;
+  const magnitude = BigInt(digits);
+  const v = sign === "-" ? -magnitude : magnitude;
+  if (v >= INT64_MIN && v <= INT64_MAX) return v;
+  // ParseUint takes no sign.
+  return sign === "" && v <= UINT64_MAX ? v : undefined;
+}
+
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+// Go's time.Parse with yaml.v3's layouts: "2006-1-2T15:4:5.999999999Z07:00" (also with a
+// lower-case t), "2006-1-2 15:4:5.999999999" and "2006-1-2".
+const GO_TIME = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:([Tt])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})|( )(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?)?$/;
+
+/** The RFC 3339 text of the time yaml.v3 reads from `s` (as the program sees it), or undefined if it reads none. */
+function goTime(s: string): string | undefined {
+  const m = GO_TIME.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d] = [m[1]!, m[2]!, m[3]!].map(Number) as [number, number, number];
+  const spaced = m[10] !== undefined;
+  const [h, mi, sec] = (spaced ? [m[11], m[12], m[13]] : [m[5], m[6], m[7]]).map((x) => Number(x ?? 0)) as [number, number, number];
+  const frac = spaced ? m[14] : m[8];
+  const zone = spaced ? undefined : m[9];
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || sec > 59) return undefined;
+  let offset = "Z";
+  if (zone && zone !== "Z") {
+    const [oh, om] = zone.slice(1).split(":").map(Number) as [number, number];
+    if (oh > 24 || om > 60) return undefined;
+    if (oh !== 0 || om !== 0) offset = zone;
+  }
+  // Go prints at most nine fraction digits, without trailing zeros.
+  const nanos = (frac ?? "").slice(0, 9).replace(/0+$/, "");
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${m[1]}-${two(mo)}-${two(d)}T${two(h)}:${two(mi)}:${two(sec)}${nanos ? `.${nanos}` : ""}${offset}`;
+}
+
+/**
+ * How gopkg.in/yaml.v3 resolves an untagged plain scalar that YAML 1.2 might read otherwise, as
+ * the program then sees it: a number, an RFC 3339 time, an {@link Unreadable}; or undefined when
+ * it stays a string (null and booleans are the same in both and are left to the core types).
+ */
+export function goResolve(s: string): number | string | Unreadable | undefined {
+  const c = s[0];
+  if (c === undefined) return undefined;
+  if (/^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(s)) return new Unreadable("the Pulumi CLI reads it as an infinity or NaN, which it cannot pass to the program");
+  if (c === ".") {
+    if (!/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s)) return undefined;
+    const v = Number(s);
+    return Number.isFinite(v) ? v : undefined;
+  }
+  if (!/[0-9+-]/.test(c)) return undefined;
+  const time = goTime(s);
+  if (time !== undefined) return time;
+  const plain = s.replace(/_/g, "");
+  const int = goParseInt(plain);
+  if (int !== undefined) return Number(int);
+  if (YAML_STYLE_FLOAT.test(plain)) {
+    const v = Number(plain);
+    // ParseFloat fails on overflow (the scalar then stays a string).
+    return Number.isFinite(v) ? v : undefined;
+  }
+  return undefined;
+}
+
+const goScalar = new jsyaml.Type("tag:yaml.org,2002:go-scalar", {
+  kind: "scalar",
+  resolve: (data: string) => goResolve(data) !== undefined,
+  construct: (data: string) => goResolve(data),
+});
+
+/** The Pulumi CLI's reading (yaml.v3) of plain scalars, with the core schema's null and booleans (yaml.v3 has the same ones). */
+const PULUMI_CLI_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [TYPES.null, TYPES.bool, goScalar, TYPES.merge] });
+
+/** Reads a stack file's text the way leasehold does (throws js-yaml's YAMLException on bad YAML). */
+export function readStackYaml(text: string, file?: string): unknown {
+  return jsyaml.load(text, { schema: STACK_SCHEMA, filename: file });
+}
+
+/** Reads a stack file's text the way the Pulumi CLI does, as the program then sees the values. */
+export function readAsPulumiCli(text: string): unknown {
+  return jsyaml.load(text, { schema: PULUMI_CLI_SCHEMA });
+}
+
+/** A place where the two readings of a stack file differ. */
+export interface Divergence {
+  /** The path under `config:` (`["leasehold:leases", 0, "gpu", "count"]`). */
+  path: (string | number)[];
+  /** leasehold's reading (YAML 1.2). */
+  ours: unknown;
+  /** The Pulumi CLI's reading, as the program sees it. */
+  cli: unknown;
+}
+
+/**
+ * The places under `config:` where the Pulumi CLI's reading of a stack file differs from
+ * leasehold's, for the keys `keep` selects (by default every key). `ours` is the file as
+ * leasehold read it (so the text is parsed once more only here).
+ */
+export function divergences(text: string, ours: unknown, keep: (key: string) => boolean = () => true): Divergence[] {
+  // Only plain scalars that start with a digit, a sign or a dot can read differently.
+  if (!/[\s:[{,-][-+.0-9]/.test(text)) return [];
+  let cli: unknown;
+  try {
+    cli = readAsPulumiCli(text);
+  } catch {
+    // A text the core schema reads but this one does not: a key that resolves to a different
+    // scalar and collides with another (`010:` and `8:`). Not a stack file anyone writes.
+    return [{ path: [], ours: "the file", cli: "a file with duplicate keys" }];
+  }
+  const out: Divergence[] = [];
+  const a = (ours as { config?: unknown } | null)?.config;
+  const b = (cli as { config?: unknown } | null)?.config;
+  if (!isObject(a) || !isObject(b)) return out;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (keep(key)) compare(a[key], b[key], [key], out);
+  }
+  return out;
+}
+
+function compare(x: unknown, y: unknown, at: (string | number)[], out: Divergence[]): void {
+  if (Array.isArray(x) && Array.isArray(y) && x.length === y.length) {
+    x.forEach((v, i) => compare(v, y[i], [...at, i], out));
+    return;
+  }
+  if (isObject(x) && isObject(y)) {
+    const kx = Object.keys(x);
+    const ky = Object.keys(y);
+    if (kx.length === ky.length && kx.every((k) => Object.hasOwn(y, k))) {
+      for (const k of kx) compare(x[k], y[k], [...at, k], out);
+      return;
+    }
+    // A key read differently (`010:` is "10" here, "8" there): blame the map.
+    out.push({ path: at, ours: kx, cli: ky });
+    return;
+  }
+  if (Object.is(x, y) || (x === 0 && y === 0)) return;
+  out.push({ path: at, ours: x, cli: y });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Unreadable);
+}
