@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaseState, type LeaseState } from "../lease/lifecycle";
+import { leaseFieldManager } from "../lease/names";
 import type { Lease } from "../lease/schema";
 import { ANNOTATIONS, IDLE_TAINT_VALUE, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
 import { NodeTaint } from "./node-taint";
@@ -17,10 +18,7 @@ export interface GpuNodePoolArgs {
   kubeconfig: pulumi.Input<string>;
 }
 
-/** The server-side-apply field manager of a lease's node patches: one per lease. */
-export function leaseFieldManager(leaseId: string): string {
-  return `leasehold-lease-${leaseId}`;
-}
+export { leaseFieldManager };
 
 /**
  * The nodes of one lease on an existing cluster. While the lease is in force, each node carries

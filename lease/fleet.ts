@@ -1,6 +1,7 @@
 import { isoInstant } from "./fields";
 import { forceInterval, leaseState, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";
+import { namesProblems } from "./names";
 import { formatPath, showValue, type Problem } from "./problems";
 import type { Lease, Pool } from "./schema";
 
@@ -76,6 +77,7 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
       );
       continue;
     }
+    problems.push(...namesProblems(t, platform));
     const eks = platform.config.cluster.provider === "eks";
     t.config.leases.forEach((lease, i) => {
       const base: PropertyKey[] = ["leasehold:leases", i];

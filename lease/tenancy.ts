@@ -36,10 +36,8 @@ export const ANNOTATIONS = {
   fieldManager: "pulumi.com/patchFieldManager",
 } as const;
 
-/** The field manager of a tenant namespace's objects. */
-export function tenantFieldManager(tenant: string): string {
-  return `leasehold-tenant-${tenant}`;
-}
+/** The field manager of a tenant namespace's objects (derived, with its limit, in names.ts). */
+export { tenantFieldManager } from "./names";
 
 /** The taint key of leased nodes; its value is the lease id. */
 export const LEASE_TAINT_KEY = LABELS.lease;

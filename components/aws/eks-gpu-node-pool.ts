@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chargeback, efaInterfaces, GPU_AMI_TYPE, nodesFor, poolInstanceType } from "../../lease/aws";
 import type { GpuType } from "../../lease/catalog";
 import { leaseState, type LeaseState } from "../../lease/lifecycle";
+import { DESCRIPTIONS, leasePoolChildren, NAME_TAGS } from "../../lease/names";
 import type { Lease, Pool } from "../../lease/schema";
 import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
 import { nodeLaunchTemplateArgs } from "./launch-template";
@@ -64,27 +65,29 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
     super("leasehold:aws:GpuNodePool", name, {}, opts);
     const { lease, pool, gpuType, platform, tenant } = args;
     const own = { parent: this };
-    const tags = { ...chargeback(args.stack, tenant, lease.id), Name: `${tenant}-${lease.id}` };
+    const tags = { ...chargeback(args.stack, tenant, lease.id), Name: NAME_TAGS.lease(tenant, lease.id) };
+    // Names checked against their limits at validate/check time (lease/names.ts).
+    const named = leasePoolChildren(name);
     const instanceType = poolInstanceType(pool, gpuType);
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-nodes`, { vpcId: platform.vpcId, description: `Nodes of lease ${lease.id} (tenant ${tenant}): its own nodes and the control plane only`, tags }, own);
+    const sg = new aws.ec2.SecurityGroup(named.securityGroup, { vpcId: platform.vpcId, description: DESCRIPTIONS.leaseGroup(tenant, lease.id), tags }, own);
     const all = { ipProtocol: "-1" };
     // Descriptions keep to the characters EC2 accepts in them (no apostrophes).
     const rules: pulumi.Resource[] = [
-      new aws.vpc.SecurityGroupIngressRule(`${name}-from-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: `nodes of lease ${lease.id}`, ...all, tags }, own),
+      new aws.vpc.SecurityGroupIngressRule(`${name}-from-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseOwnNodes(lease.id), ...all, tags }, own),
       new aws.vpc.SecurityGroupIngressRule(`${name}-from-control-plane`, { securityGroupId: sg.id, referencedSecurityGroupId: platform.clusterSecurityGroupId, description: "the control plane and the system nodes of the landlord", ...all, tags }, own),
       // The control plane and system nodes (DNS) accept the lease's nodes; that rule lives on the cluster's group.
-      new aws.vpc.SecurityGroupIngressRule(`${name}-to-control-plane`, { securityGroupId: platform.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, description: `nodes of lease ${lease.id}`, ...all, tags }, own),
+      new aws.vpc.SecurityGroupIngressRule(`${name}-to-control-plane`, { securityGroupId: platform.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseOwnNodes(lease.id), ...all, tags }, own),
       new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", description: "images, the API server and the outside through NAT", ...all, tags }, own),
     ];
     if (pool.efa) {
       // EFA's OS-bypass traffic needs all traffic to and from the group itself, both ways.
-      rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-efa-to-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: `EFA among the nodes of lease ${lease.id}`, ...all, tags }, own));
+      rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-efa-to-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseEfa(lease.id), ...all, tags }, own));
     }
 
-    const placement = pool.placementGroup ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, own) : undefined;
+    const placement = pool.placementGroup ? new aws.ec2.PlacementGroup(named.placementGroup, { strategy: "cluster", tags }, own) : undefined;
     const template = new aws.ec2.LaunchTemplate(
-      `${name}-template`,
+      named.launchTemplate,
       nodeLaunchTemplateArgs({
         tags,
         volumeGiB: 500,
@@ -102,7 +105,7 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
     const subnetIds = pulumi.output(platform.privateSubnetIds).apply((ids) => (zone === undefined ? ids : [ids[platform.zones.indexOf(zone)]!]));
     const scaling = nodeGroupScaling(lease, gpuType, args.at);
     const group = new aws.eks.NodeGroup(
-      `${name}-nodes`,
+      named.nodeGroup,
       {
         clusterName: platform.clusterName,
         nodeRoleArn: platform.nodeRoleArn,

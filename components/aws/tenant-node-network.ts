@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { chargeback } from "../../lease/aws";
+import { DESCRIPTIONS, NAME_TAGS, tenantNetworkGroup } from "../../lease/names";
 
 /** Arguments of {@link TenantNodeNetwork}. */
 export interface TenantNodeNetworkArgs {
@@ -23,9 +24,9 @@ export class TenantNodeNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: TenantNodeNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("leasehold:aws:TenantNodeNetwork", name, {}, opts);
     const own = { parent: this };
-    const tags = { ...chargeback(args.stack, args.tenant), Name: `${args.tenant}-nodes` };
-    const sg = new aws.ec2.SecurityGroup(`${name}-nodes`, { vpcId: args.vpcId, description: `GPU nodes of tenant ${args.tenant}, across its leases`, tags }, own);
-    new aws.vpc.SecurityGroupIngressRule(`${name}-from-tenant-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, ipProtocol: "-1", description: `nodes of tenant ${args.tenant}`, tags }, own);
+    const tags = { ...chargeback(args.stack, args.tenant), Name: NAME_TAGS.tenant(args.tenant) };
+    const sg = new aws.ec2.SecurityGroup(tenantNetworkGroup(name), { vpcId: args.vpcId, description: DESCRIPTIONS.tenantGroup(args.tenant), tags }, own);
+    new aws.vpc.SecurityGroupIngressRule(`${name}-from-tenant-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, ipProtocol: "-1", description: DESCRIPTIONS.tenantOwnNodes(args.tenant), tags }, own);
     this.securityGroupId = sg.id;
     this.registerOutputs({ securityGroupId: this.securityGroupId });
   }
