@@ -21,7 +21,10 @@ describe("leasehold check: names too long for EKS", () => {
     const id = `delta-h100-2027q1-${"x".repeat(45)}`;
     expect(id).toHaveLength(63);
     const { dir, file } = fleetWithDeltaLease(id);
-    expect((await run("validate", file)).code).toBe(0); // a valid DNS-1123 label on its own
+    // validate judges the file with the platform of its folder, as check does: the same line.
+    const v = await run("validate", file);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain(`${file}: leasehold:leases[0].id: on EKS (platform platform-aws) the lease's node group name would be`);
     const r = await run("check", "--stacks", dir);
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split("\n");
