@@ -2,12 +2,13 @@
 // toolchain) on the NetworkPolicies `leasehold render` prints for every example tenant, and for a
 // probe tenant whose egress list has IPv6, UDP and except blocks (no example tenant has an IPv6
 // rule, so fd00:ec2::254 would otherwise be judged only outside every allowed block).
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { beforeAll, describe, expect, inject, it } from "vitest";
-import { ROOT, runBin } from "../cli/helpers";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { ROOT } from "../../scripts/local/toolchain";
 import { claimed, compare, DNS_POD, type EgressClaim, type Flow, judge, METADATA_ADDRESSES, type Peer, type TenantClaims, tenantFlows } from "../netpol/cyclonus";
 
 const AT = "2026-12-20T00:00:00Z";
@@ -59,8 +60,9 @@ function findOnPath(bin: string, PATH: string): string {
 }
 
 function render(stack: string): Rendered {
-  const r = runBin(ROOT, "render", "--stacks", stacksDir, "--stack", stack, "--at", AT);
-  if (r.code !== 0) throw new Error(`leasehold render --stack ${stack}: exit ${r.code}\n${r.stderr}`);
+  // The installed command, in a process of its own, as a user runs it.
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "render", "--stacks", stacksDir, "--stack", stack, "--at", AT], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`leasehold render --stack ${stack}: exit ${r.status ?? r.signal}\n${r.stderr}`);
   const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
   const ns = objects.find((o) => o.kind === "Namespace");
   if (!ns) throw new Error(`leasehold render --stack ${stack} printed no Namespace`);
@@ -107,6 +109,10 @@ beforeAll(() => {
     .filter((s): s is string => s !== undefined)
     .sort();
   for (const s of stacks) tenants.push(render(s));
+});
+
+afterAll(() => {
+  if (stacksDir) fs.rmSync(stacksDir, { recursive: true, force: true });
 });
 
 describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", () => {
