@@ -6,7 +6,8 @@
 #
 # Components: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kubernetes
 # (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl), kine, kwok (simulated
-# kubelets: Ready nodes that run pods).
+# kubelets: Ready nodes that run pods), cyclonus (a NetworkPolicy engine that judges traffic
+# against policy files, with no cluster).
 #
 # Usage: scripts/toolchain/build.sh [--print-path] [component ...]
 #   no component      build every missing component
@@ -38,11 +39,11 @@ for arg in "$@"; do
   case "$arg" in
     --print-path) print_path_only=1 ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubernetes|kine|kwok) wanted+=("$arg") ;;
+    pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubernetes|kine|kwok|cyclonus) wanted+=("$arg") ;;
     *) echo "build.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
-[ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine kwok)
+[ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine kwok cyclonus)
 
 # The language host is this project's own code: its folder is keyed by a hash of its sources
 # too, so that a change to them is rebuilt instead of served stale from the cache.
@@ -56,6 +57,7 @@ dir_of() { # component -> versioned folder
     kubernetes) echo "$TOOLCHAIN/kubernetes-v$LEASEHOLD_KUBERNETES_VERSION" ;;
     kine) echo "$TOOLCHAIN/kine-v$LEASEHOLD_KINE_VERSION" ;;
     kwok) echo "$TOOLCHAIN/kwok-v$LEASEHOLD_KWOK_VERSION" ;;
+    cyclonus) echo "$TOOLCHAIN/cyclonus-v$LEASEHOLD_CYCLONUS_VERSION" ;;
   esac
 }
 
@@ -98,8 +100,8 @@ skip_reason() {
       p="$(in_assets etcd)"; [ -n "$p" ] && { echo "KUBEBUILDER_ASSETS has etcd ($p): the control plane uses it"; return; } ;;
     kubernetes)
       [ -z "$(binaries_of kubernetes)" ] && { echo "all of kube-apiserver, kube-controller-manager, kube-scheduler, kubectl are in KUBEBUILDER_ASSETS"; return; } ;;
-    kwok)
-      p="$(foreign_on_path kwok)"; [ -n "$p" ] && { echo "using $p from PATH"; return; } ;;
+    kwok|cyclonus)
+      p="$(foreign_on_path "$c")"; [ -n "$p" ] && { echo "using $p from PATH"; return; } ;;
   esac
   return 0
 }
@@ -217,6 +219,15 @@ build_kwok() {
   done >"$out/kwok-stages.yaml"
 }
 
+build_cyclonus() {
+  local s="$1" out="$2" v="v$LEASEHOLD_CYCLONUS_VERSION"
+  check_gomod cyclonus github.com/mattfenwick/cyclonus "$v"
+  # `cyclonus version` prints "development" unless stamped, as its release build does.
+  (cd "$s" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X github.com/mattfenwick/cyclonus/pkg/cli.version=$v" \
+    -o "$out/cyclonus" github.com/mattfenwick/cyclonus/cmd/cyclonus)
+}
+
 version_of() {
   case "$1" in
     pulumi|pulumi-language-nodejs) echo "$LEASEHOLD_PULUMI_VERSION" ;;
@@ -224,6 +235,7 @@ version_of() {
     kubernetes) echo "$LEASEHOLD_KUBERNETES_VERSION" ;;
     kine) echo "$LEASEHOLD_KINE_VERSION" ;;
     kwok) echo "$LEASEHOLD_KWOK_VERSION" ;;
+    cyclonus) echo "$LEASEHOLD_CYCLONUS_VERSION" ;;
   esac
 }
 

@@ -15,3 +15,6 @@ LEASEHOLD_KUBERNETES_VERSION=1.34.4
 LEASEHOLD_KINE_VERSION=0.17.5
 # Simulated kubelets (Ready nodes with the catalog's GPUs that run pods), module sigs.k8s.io/kwok.
 LEASEHOLD_KWOK_VERSION=0.8.0
+# NetworkPolicy engine that judges traffic against policy files offline (the e2e suite's
+# independent check of tenant isolation), module github.com/mattfenwick/cyclonus.
+LEASEHOLD_CYCLONUS_VERSION=0.5.6
