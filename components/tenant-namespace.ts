@@ -258,7 +258,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
           policyTypes: ["Egress"],
           egress: egressBlocks(tenant.network.egress).map((b) => ({
             to: [{ ipBlock: b.except.length > 0 ? { cidr: b.cidr, except: b.except } : { cidr: b.cidr } }],
-            ...(b.ports ? { ports: b.ports.map((port) => ({ protocol: b.protocol, port })) } : {}),
+            ...(b.ports ? { ports: b.ports } : {}),
           })),
         },
       },

@@ -222,12 +222,16 @@ export function noticeShown(leases: readonly Lease[], at: number): { at: string;
  * The tenant's egress rules as NetworkPolicy ipBlocks: the metadata endpoints are always added
  * to `except` where they lie inside the rule's block (same address family).
  */
-export function egressBlocks(rules: readonly EgressRule[]): { cidr: string; except: string[]; ports?: number[]; protocol: string }[] {
+export function egressBlocks(rules: readonly EgressRule[]): { cidr: string; except: string[]; ports?: { protocol: string; port?: number }[] }[] {
   return rules.map((r) => {
     const except = [...(r.except ?? [])];
     for (const m of METADATA_CIDRS) {
       if (cidrFamily(m) === cidrFamily(r.cidr) && cidrStrictlyInside(m, r.cidr) && !except.includes(m)) except.push(m);
     }
-    return { cidr: r.cidr, except, ...(r.ports ? { ports: r.ports } : {}), protocol: r.protocol ?? "TCP" };
+    // A NetworkPolicy rule with no ports allows every port of every protocol: a protocol given
+    // without ports becomes a port entry of that protocol and no port number (all its ports).
+    const protocol = r.protocol ?? "TCP";
+    const ports = r.ports ? r.ports.map((port) => ({ protocol, port })) : r.protocol ? [{ protocol }] : undefined;
+    return { cidr: r.cidr, except, ...(ports ? { ports } : {}) };
   });
 }

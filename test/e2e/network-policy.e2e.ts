@@ -182,11 +182,9 @@ describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", ()
     expect(judge(cyclonus, probe.policies, flows).verdicts).toEqual([false, false, true, true, false, true, false]);
   });
 
-  // A discrepancy found by this suite, kept visible: the schema documents `protocol` as the protocol
-  // of `ports`, and accepts it without ports; the render then writes the rule with no ports at all,
-  // which in a NetworkPolicy means every port of every protocol. When the render (or the schema)
-  // is fixed, this test fails: turn it into a claim.
-  it("finding: an egress rule that names a protocol but no ports allows every protocol (the protocol is dropped)", () => {
+  // Found by this suite: a protocol given without ports was dropped, and the rule allowed every
+  // protocol. It now allows every port of that protocol only.
+  it("an egress rule that names a protocol but no ports allows every port of that protocol, and no other protocol", () => {
     const stack = "tenant-udponly";
     const file = path.join(stacksDir, `Pulumi.${stack}.yaml`);
     fs.writeFileSync(
@@ -198,7 +196,7 @@ describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", ()
       const to: Peer = { name: "198.51.100.7", ip: "198.51.100.7" };
       const flows: Flow[] = (["TCP", "UDP", "SCTP"] as const).map((protocol) => ({ from: t.claims.pods[0]!, to, protocol, port: 5000, claim: "egress list" }));
       expect(flows.map((f) => claimed(f, [t.claims]))).toEqual([false, true, false]);
-      expect(judge(cyclonus, t.policies, flows).verdicts).toEqual([true, true, true]);
+      expect(judge(cyclonus, t.policies, flows).verdicts).toEqual([false, true, false]);
     } finally {
       fs.rmSync(file);
     }
