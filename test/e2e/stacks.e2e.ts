@@ -165,15 +165,32 @@ describe("the example fleet on a real engine and API server", () => {
     }
   });
 
-  it("pulumi preview fails with a mandatory violation for a stack that over-asks GPUs", () => {
+  it("a stack that over-asks GPUs is stopped by policy-config and by the program with check's line; a stale contract by the pack's mandatory policies", () => {
     const file = path.join(project, "stacks", "Pulumi.tenant-eve.yaml");
-    const lease = { id: "eve-h100", gpu: { type: "h100-80gb", count: 40 }, window: { start: "2026-12-01T00:00:00Z", end: "2027-01-01T00:00:00Z" }, placement: { pool: "h100-a", nodes: ["gpu-001", "gpu-002", "gpu-003", "gpu-004"] }, reclaim: { noticeHours: 72 } };
-    fs.writeFileSync(file, stringify({ config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": { name: "eve" }, "leasehold:leases": [lease] } }));
+    const lease = (count: number, nodes: string[]) => ({ id: "eve-h100", gpu: { type: "h100-80gb", count }, window: { start: "2026-12-01T00:00:00Z", end: "2027-01-01T00:00:00Z" }, placement: { pool: "h100-a", nodes }, reclaim: { noticeHours: 72 } });
+    const write = (l: object) => fs.writeFileSync(file, stringify({ config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": { name: "eve" }, "leasehold:leases": [l] } }));
+    const LINE = "leasehold:leases[0].placement.nodes: 4 node(s) x 8 h100-80gb GPUs per node hold 32 GPUs, but the lease is for 40";
+    const ALL = ["gpu-001", "gpu-002", "gpu-003", "gpu-004"];
     try {
-      const r = preview("tenant-eve");
+      ensureStack(project, env, backend, "tenant-eve");
+      // The contract of an 8-GPU lease on one node, kept while the file grows to 32 on four.
+      write(lease(8, ["gpu-001"]));
+      const cfg = path.join(work, "pc-tenant-eve.json");
+      expect(leasehold(["policy-config", "--stack", "tenant-eve", "--out", cfg]).code).toBe(0);
+      write(lease(40, ALL));
+      const pc = leasehold(["policy-config", "--stack", "tenant-eve"]);
+      expect(pc.code).toBe(1);
+      expect(pc.stderr).toContain(LINE);
+      const stopped = pulumi(project, env, ["preview", "--stack", "tenant-eve"], true);
+      expect(stopped.code).not.toBe(0);
+      expect(stopped.stdout + stopped.stderr).toContain(LINE);
+      expect(stopped.stdout + stopped.stderr).not.toMatch(/TypeError|\n\s+at \S+ \(/);
+      // A program that fits its platform but not the contract the pack holds: the pack stops it.
+      write(lease(32, ALL));
+      const r = pulumi(project, env, ["preview", "--stack", "tenant-eve", "--policy-pack", "policies", "--policy-pack-config", cfg], true);
       expect(r.code, r.stdout + r.stderr).not.toBe(0);
-      expect(r.stdout, r.stdout + r.stderr).toContain("[mandatory]  pool-capacity");
-      expect(r.stdout).toContain("4 node(s) x 8 h100-80gb GPUs per node hold 32 GPUs, but the lease is for 40");
+      expect(r.stdout, r.stdout + r.stderr).toContain("[mandatory]  tenant-gpu-quota-within-leases");
+      expect(r.stdout).toMatch(/Tenant eve would hold 32 GPUs but its leases in force at \S+ grant 8 \(8 h100-80gb\)/);
     } finally {
       fs.rmSync(file);
       pulumi(project, env, ["stack", "rm", "--yes", "--force", "--stack", "tenant-eve"], true);
