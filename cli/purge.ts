@@ -3,7 +3,7 @@ import { parseDocument, Scalar, type YAMLMap } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { leasesBlockingPurge, purgeBlocker } from "../lease/lifecycle";
 import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
-import { child, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, forEditing, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold purge`. */
 export interface PurgeOptions {
@@ -42,7 +42,7 @@ export function purge(opts: PurgeOptions, io: Io): number {
   }
   const existing = stack.config.purge;
   const original = fs.readFileSync(file, "utf8");
-  const doc = parseDocument(original);
+  const doc = parseDocument(forEditing(original));
   const config = child(doc.contents, "config") as YAMLMap | undefined;
   if (!config) throw new Error("a valid stack file has a config map");
 

@@ -3,7 +3,7 @@ import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
 import { HOUR_MS, instant, isoInstant } from "../lease/fields";
 import { forceInterval, leaseState } from "../lease/lifecycle";
 import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
-import { child, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, forEditing, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold reclaim`. */
 export interface ReclaimOptions {
@@ -42,7 +42,7 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
   const existing = lease.reclaim.notice;
 
   const original = fs.readFileSync(file, "utf8");
-  const doc = parseDocument(original);
+  const doc = parseDocument(forEditing(original));
   const leases = child(child(doc.contents, "config"), "leasehold:leases");
   const leaseNode = isSeq(leases) ? leases.items[index] : undefined;
   const reclaimNode = child(leaseNode, "reclaim") as YAMLMap | undefined;

@@ -5,7 +5,7 @@ import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Lease } from "../lease/schema";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
-import { child, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, forEditing, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold request`, as typed values. */
 export interface RequestOptions {
@@ -158,7 +158,7 @@ function leaseNode(doc: Document, lease: Lease): YAMLMap {
 
 /** Appends the lease to an existing tenant file, keeping its comments and key order. */
 function addToExisting(text: string, opts: RequestOptions, lease: Lease): string {
-  const doc = parseDocument(text);
+  const doc = parseDocument(forEditing(text));
   const config = child(doc.contents, "config") ?? doc.get("config", true);
   if (!isMap(config)) throw new Error("a valid tenant stack has a config map");
   let leases = child(config, "leasehold:leases");

@@ -30,16 +30,17 @@ export function writeAtomically(file: string, text: string): void {
 export function inOriginalLayout(original: string, edited: string): string {
   const bom = original.startsWith("\uFEFF");
   const body = bom ? original.slice(1) : original;
-  const crlf = (body.match(/\r\n/g) ?? []).length;
-  const eol = crlf > 0 && crlf >= (body.match(/\n/g) ?? []).length - crlf ? "\r\n" : "\n";
-  const oldLines = body.split(/(?<=\n)/);
+  const count = (re: RegExp) => (body.match(re) ?? []).length;
+  const ends: [string, number][] = [["\n", count(/(?<!\r)\n/g)], ["\r\n", count(/\r\n/g)], ["\r", count(/\r(?!\n)/g)]];
+  const eol = ends.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const oldLines = body.split(/(?<=\r\n|\r(?!\n)|\n)/);
   const newLines = edited.split(/(?<=\n)/);
-  const bare = (l: string) => l.replace(/\r?\n$/, "");
+  const bare = (l: string) => l.replace(/(\r\n|\r|\n)$/, "");
   let out = "";
   let i = 0;
   const emit = (line: string) => {
     // A last line without a line end that is no longer last gets one.
-    if (out !== "" && !out.endsWith("\n")) out += eol;
+    if (out !== "" && !/[\r\n]$/.test(out)) out += eol;
     out += line;
   };
   for (const part of diffArrays(oldLines.map(bare), newLines.map(bare))) {
@@ -53,6 +54,15 @@ export function inOriginalLayout(original: string, edited: string): string {
   }
   // The edited text decides whether the file ends with a line end.
   if (!edited.endsWith("\n") && out.endsWith(eol)) out = out.slice(0, -eol.length);
-  if (edited.endsWith("\n") && !out.endsWith("\n")) out += eol;
+  if (edited.endsWith("\n") && !/[\r\n]$/.test(out)) out += eol;
   return (bom ? "\uFEFF" : "") + out;
+}
+
+/**
+ * A stack file's text as the yaml Document API should parse it for an edit: without its
+ * byte-order mark, every line end a "\n" (the Document API reads a lone CR otherwise than the
+ * loader does). {@link inOriginalLayout} puts the file's own layout back.
+ */
+export function forEditing(original: string): string {
+  return original.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
 }

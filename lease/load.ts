@@ -7,7 +7,7 @@ import { mergeCatalog, type GpuCatalog } from "./catalog";
 import { fromPulumiTimes } from "./fields";
 import { checkFleet } from "./fleet";
 import { didYouMean, formatPath, showValue, zodMessages, type Problem } from "./problems";
-import { divergences, readStackYaml, Unreadable, type Divergence } from "./stack-yaml";
+import { cliHazards, divergences, readStackYaml, Unreadable, type Divergence } from "./stack-yaml";
 import { platformKeys, platformRules, tenantKeys, tenantRules, type PlatformConfig, type TenantConfig } from "./schema";
 
 /** A platform stack file, parsed and valid on its own. */
@@ -114,6 +114,15 @@ export function loadStackText(file: string, text: string): LoadResult {
   // The program gets its config from the Pulumi CLI, which reads some plain scalars otherwise.
   for (const d of divergences(text, root, (key) => key.startsWith(PREFIX))) {
     problems.push({ file, path: formatPath(d.path), line: lineOf(d.path), message: divergenceMessage(d, document().doc) });
+  }
+  for (const h of cliHazards(text)) problems.push({ file, path: h.path ? formatPath(h.path) : "", line: h.line, message: h.message });
+  for (const key of Object.keys(root.config)) {
+    // The Pulumi CLI gives a key without a namespace the project's (leasehold), and refuses two colons.
+    if (!key.includes(":")) {
+      problems.push({ file, path: key, line: lineOf([key]), message: `a config key without a namespace is ${PREFIX}${key} for the Pulumi CLI (the project's namespace) but not for leasehold: write ${PREFIX}${key}` });
+    } else if (key.indexOf(":") !== key.lastIndexOf(":")) {
+      problems.push({ file, path: key, line: lineOf([key]), message: "a config key with two colons: the Pulumi CLI cannot read it (expected namespace:name)" });
+    }
   }
 
   // Split the leasehold namespace from the others (kubernetes:context, aws:region, ...).
@@ -343,6 +352,7 @@ function lineAt(doc: Document, lines: LineCounter, p: readonly PropertyKey[]): n
 function divergenceMessage(d: Divergence, doc: Document): string {
   const node = doc.getIn(["config", ...d.path], true) as { source?: string; type?: string } | undefined;
   const written = node && typeof node === "object" && typeof node.source === "string" ? node.source : undefined;
+  if (d.path.length === 0 && d.cli instanceof Unreadable) return d.cli.why;
   if (written === undefined) {
     return `reads as ${showValue(d.ours)} in leasehold (YAML 1.2) but as ${showValue(d.cli)} in the Pulumi CLI (gopkg.in/yaml.v3), which hands the program its config: quote the keys and values that are text`;
   }

@@ -1,4 +1,5 @@
 import * as jsyaml from "js-yaml";
+import { isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
 
 // One reading of a stack file. leasehold (the CLI, `render`, the policy pack's contract) reads
 // stack files as YAML 1.2 (the core schema) with merge keys. The Pulumi CLI, which hands the
@@ -135,10 +136,12 @@ export function divergences(text: string, ours: unknown, keep: (key: string) => 
   let cli: unknown;
   try {
     cli = readAsPulumiCli(text);
-  } catch {
-    // A text the core schema reads but this one does not: a key that resolves to a different
-    // scalar and collides with another (`010:` and `8:`). Not a stack file anyone writes.
-    return [{ path: [], ours: "the file", cli: "a file with duplicate keys" }];
+  } catch (e) {
+    // Tags this model of the CLI does not know (`!!int`): cliHazards names them.
+    if (/(^|[\s[{,:])!/m.test(text)) return [];
+    // A text the core schema reads but this one does not: a key that resolves to another scalar
+    // and collides with a second one (`010:` and `8:`). Not a stack file anyone writes.
+    return [{ path: [], ours: "the file", cli: new Unreadable(`the Pulumi CLI's reading fails (${(e as Error).message.split("\n")[0]})`) }];
   }
   const out: Divergence[] = [];
   const a = (ours as { config?: unknown } | null)?.config;
@@ -172,4 +175,95 @@ function compare(x: unknown, y: unknown, at: (string | number)[], out: Divergenc
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Unreadable);
+}
+
+/** A construct of a stack file the Pulumi CLI reads otherwise than leasehold, or cannot read. */
+export interface Hazard {
+  /** The path under `config:` when the construct is inside a value. */
+  path?: (string | number)[];
+  /** The 1-based line. */
+  line: number;
+  message: string;
+}
+
+const LINE_BREAKS_1_1: Record<string, string> = { "\u0085": "U+0085 (NEXT LINE)", "\u2028": "U+2028 (LINE SEPARATOR)", "\u2029": "U+2029 (PARAGRAPH SEPARATOR)" };
+
+/**
+ * What the two YAML readers (js-yaml for leasehold, gopkg.in/yaml.v3 for the Pulumi CLI) parse
+ * otherwise, beyond plain scalars; each found by attacking the loader against the real CLI:
+ * YAML 1.1 line breaks (U+0085, U+2028, U+2029) and `%YAML 1.2` directives, tabs on blank lines,
+ * config keys with two colons, complex keys, merge keys given twice or aliased to a sequence, the
+ * `\/` escape (the CLI cannot read these); and under `leasehold:` keys, tags (`! 010` is 8 there),
+ * block scalars that start with a blank line (dropped there), a quoted `"<<"` key (merged there)
+ * and map keys that are not plain strings (`1e6:`, `~:`, a time: the CLI rewrites them).
+ */
+export function cliHazards(text: string): Hazard[] {
+  const out: Hazard[] = [];
+  const lineAt = (index: number) => text.slice(0, index).split(/\r\n|\r|\n/).length;
+  for (const m of text.matchAll(/[\u0085\u2028\u2029]/g)) {
+    out.push({ line: lineAt(m.index), message: `the character ${LINE_BREAKS_1_1[m[0]]} is a line break for the Pulumi CLI (YAML 1.1) and not for leasehold (YAML 1.2): remove it` });
+  }
+  for (const m of text.matchAll(/^%YAML[ \t]+(\S+)/gm)) {
+    if (m[1] !== "1.1") out.push({ line: lineAt(m.index), message: `the Pulumi CLI (gopkg.in/yaml.v3) cannot read a %YAML ${m[1]} directive: remove it` });
+  }
+  for (const m of text.matchAll(/^[ \t]*\t[ \t]*$/gm)) {
+    out.push({ line: lineAt(m.index), message: "a blank line holding a tab: the Pulumi CLI refuses a tab where it expects indentation: remove it" });
+  }
+  if (!/[!?|>\\]|<</.test(text)) return out;
+  // The rarer constructs need the document's nodes; most stack files have none of them.
+  const doc = parseDocument(text, { uniqueKeys: false });
+  const config = doc.get("config", true);
+  if (!isMap(config)) return out;
+  const line = (node: unknown) => {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return range ? lineAt(range[0]) : 1;
+  };
+  const at = (path: (string | number)[], node: unknown, message: string) => out.push({ path, line: line(node), message });
+  const walk = (node: unknown, path: (string | number)[], ours: boolean) => {
+    if (ours && (isScalar(node) || isMap(node) || isSeq(node)) && node.tag !== undefined) {
+      at(path, node, `a YAML tag (${node.tag === "!" ? "!" : `!!${node.tag.replace("tag:yaml.org,2002:", "")}`}) here: the Pulumi CLI (gopkg.in/yaml.v3) resolves tagged values otherwise than YAML 1.2 (\`! 010\` is 8 there): drop the tag, and quote the value if it is text`);
+    }
+    if (isScalar(node)) {
+      const raw = node.range ? text.slice(node.range[0], node.range[1]) : "";
+      if (node.type === "QUOTE_DOUBLE" && /\\\//.test(raw)) at(path, node, "the escape \\/ in a double-quoted string: the Pulumi CLI (gopkg.in/yaml.v3) cannot read it: write / instead");
+      if (ours && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && typeof node.value === "string" && node.value.startsWith("\n")) {
+        at(path, node, "a block scalar that starts with a blank line: the Pulumi CLI drops its leading blank lines, leasehold keeps them: remove the blank line");
+      }
+      return;
+    }
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i], ours));
+      return;
+    }
+    if (!isMap(node)) return;
+    let merges = 0;
+    for (const pair of node.items) {
+      const key = pair.key;
+      if (!isScalar(key)) {
+        at(path, key, "a complex (non-scalar) map key: the Pulumi CLI cannot read it: use a plain string key");
+        continue;
+      }
+      const name = String(key.value);
+      if (name === "<<" && key.type === "PLAIN") {
+        merges++;
+        if (merges === 2) at(path, key, "a second merge key (<<) in one map: the Pulumi CLI refuses it: merge a list instead (<<: [*a, *b])");
+        if (isAlias(pair.value) && isSeq(pair.value.resolve(doc))) at(path, key, "a merge key (<<) aliased to a list: the Pulumi CLI refuses it: merge a list of aliases (<<: [*a, *b])");
+        continue;
+      }
+      if (ours && name === "<<") at(path, key, 'a quoted "<<" key: the Pulumi CLI merges it like <<, leasehold keeps it as a key: remove the quotes to merge, or rename the key');
+      else if (ours && key.type === "PLAIN" && (typeof key.value !== "string" || goResolve(key.source ?? name) !== undefined)) {
+        at([...path, name], key, `the map key ${key.source ?? name} is not a plain string for the Pulumi CLI, which rewrites it: quote it ("${key.source ?? name}")`);
+      }
+      walk(pair.value, [...path, name], ours);
+    }
+  };
+  for (const pair of config.items) {
+    if (!isScalar(pair.key)) {
+      at([], pair.key, "a complex (non-scalar) config key: the Pulumi CLI cannot read it");
+      continue;
+    }
+    const key = String(pair.key.value);
+    walk(pair.value, [key], key.startsWith("leasehold:"));
+  }
+  return out;
 }

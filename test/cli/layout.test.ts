@@ -67,6 +67,23 @@ describe("edits keep a stack file's byte-order mark and line ends", () => {
   });
 });
 
+describe("a file with old-Mac line ends (a lone CR)", () => {
+  it("is edited by reclaim like any other (it once made the edit fail with an internal error), keeping its CRs", async () => {
+    const dir = caseFolder();
+    const file = path.join(dir, FILE);
+    const before = fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "").replace(/\r\n/g, "\r");
+    fs.writeFileSync(file, before);
+    process.env.LEASEHOLD_AT = "2027-09-10T00:00:00Z";
+    const r = await run("reclaim", "--stacks", dir, "--stack", "tenant-bom", "--lease", "bom-l40s", "--reason", "maintenance");
+    expect(r.code, r.stderr).toBe(0);
+    const after = fs.readFileSync(file, "utf8");
+    expect(after.includes("\n")).toBe(false);
+    const parts = diffArrays(before.split("\r"), after.split("\r"));
+    expect(parts.filter((p) => p.removed).flatMap((p) => p.value)).toEqual(["      reclaim: {noticeHours: 24}"]);
+    expect(parts.filter((p) => p.added).flatMap((p) => p.value)).toHaveLength(1);
+  });
+});
+
 describe("inOriginalLayout", () => {
   it("keeps untouched lines byte for byte, even with mixed line ends, and gives new lines the file's usual line end", () => {
     const original = "a: 1\r\nb: 2\nc: 3\r\nd: 4";

@@ -69,3 +69,23 @@ describe("one reading of a stack file", () => {
     for (const f of fs.readdirSync(dir)) expect(loadStackFile(path.join(dir, f)).ok, f).toBe(true);
   });
 });
+
+describe("what an attack on the loader found, against the real Pulumi CLI (test/fixtures/attack-stack-files)", () => {
+  const ATTACKS = path.resolve(__dirname, "../fixtures/attack-stack-files");
+  // Left alone: a `secure:` map in another namespace (the CLI's own secrets), and an ESC environment.
+  const ALLOWED = ["secure-shaped-map-other-key.yaml", "environment-import.yaml"];
+  it.each(fs.readdirSync(ATTACKS).filter((f) => f.endsWith(".yaml") && !ALLOWED.includes(f)))("%s is refused, naming the Pulumi CLI", (f) => {
+    const r = loadStackText("stacks/Pulumi.tenant-acme.yaml", fs.readFileSync(path.join(ATTACKS, f), "utf8"));
+    expect(r.ok).toBe(false);
+    const said = r.ok ? [] : r.problems.filter((p) => p.message.includes("Pulumi CLI"));
+    expect(said.length, JSON.stringify(r.ok ? [] : r.problems)).toBeGreaterThan(0);
+    expect(said.every((p) => p.line !== undefined && !p.message.includes('"the file"'))).toBe(true);
+  });
+
+  it("says what a tag does, not that the file has duplicate keys (!!int 16)", () => {
+    const r = loadStackText("stacks/Pulumi.tenant-acme.yaml", fs.readFileSync(path.join(ATTACKS, "int-tag-refused-same-reading.yaml"), "utf8"));
+    expect(r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "leasehold:leases[0].gpu.count: a YAML tag (!!int) here: the Pulumi CLI (gopkg.in/yaml.v3) resolves tagged values otherwise than YAML 1.2 (`! 010` is 8 there): drop the tag, and quote the value if it is text",
+    ]);
+  });
+});
