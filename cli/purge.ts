@@ -3,7 +3,7 @@ import { parseDocument, Scalar, type YAMLMap } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { leasesBlockingPurge, purgeBlocker } from "../lease/lifecycle";
 import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
-import { child, forEditing, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold purge`. */
 export interface PurgeOptions {
@@ -75,6 +75,7 @@ export function purge(opts: PurgeOptions, io: Io): number {
     );
   }
 
+  quoteForPulumiCli(doc);
   const text = inOriginalLayout(original, doc.toString(STRINGIFY));
   const after = checkFolder(loadFolder(opts.stacks, new Map([[file, text]])));
   if (after.length > 0) return refuse(after, "the fleet check would fail");

@@ -3,7 +3,7 @@ import { isMap, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
 import { HOUR_MS, instant, isoInstant } from "../lease/fields";
 import { forceInterval, leaseState } from "../lease/lifecycle";
 import { checkFolder, EXIT, loadFolder, printJson, tenantStackToEdit, UsageError, type Io } from "./common";
-import { child, forEditing, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold reclaim`. */
 export interface ReclaimOptions {
@@ -77,6 +77,7 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
     if (opts.now + hours * HOUR_MS >= instant(lease.window.end)) summary += `; the window ends first, at ${lease.window.end}, so the lease ends then as contracted`;
   }
 
+  quoteForPulumiCli(doc);
   const text = inOriginalLayout(original, doc.toString(STRINGIFY));
   const after = checkFolder(loadFolder(opts.stacks, new Map([[file, text]])));
   if (after.length > 0) return refuse(after, "the fleet check would fail");

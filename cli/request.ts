@@ -5,7 +5,7 @@ import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Lease } from "../lease/schema";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
-import { child, forEditing, inOriginalLayout, STRINGIFY, writeAtomically } from "./yaml-edit";
+import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold request`, as typed values. */
 export interface RequestOptions {
@@ -186,6 +186,7 @@ function addToExisting(text: string, opts: RequestOptions, lease: Lease): string
     const have = new Set(seq.items.map((i) => String(isScalar(i) ? i.value : i)));
     for (const g of groups) if (!have.has(g)) seq.items.push(doc.createNode(g));
   }
+  quoteForPulumiCli(doc);
   return inOriginalLayout(text, doc.toString(STRINGIFY));
 }
 
@@ -205,5 +206,6 @@ function newStackText(opts: RequestOptions, platform: string, lease: Lease): str
   for (const key of ["admins", "viewers"]) (child(child(child(config, "leasehold:tenant"), "access"), key) as YAMLSeq).flow = true;
   (child(config, "leasehold:leases") as YAMLSeq).items.push(leaseNode(doc, lease));
   doc.set("config", config);
+  quoteForPulumiCli(doc);
   return doc.toString(STRINGIFY);
 }

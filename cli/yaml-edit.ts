@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { diffArrays } from "diff";
-import { isMap } from "yaml";
+import { isMap, isScalar, visit, type Document } from "yaml";
+import { goResolve } from "../lease/stack-yaml";
 
 // Editing stack files in place: the yaml Document API keeps comments and key order, these
 // settings keep the untouched parts as they were written, and writes are atomic.
@@ -65,4 +66,19 @@ export function inOriginalLayout(original: string, edited: string): string {
  */
 export function forEditing(original: string): string {
   return original.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
+}
+
+/**
+ * Quotes every string the edit would write plain that the Pulumi CLI reads otherwise (a reason of
+ * `1_000` is 1000 there, `2027-1-2` a time): the yaml Document API quotes only what YAML 1.2
+ * would misread. Untouched scalars are never such strings (the loader refuses those).
+ */
+export function quoteForPulumiCli(doc: Document): void {
+  visit(doc, {
+    Scalar(_, node) {
+      if (!isScalar(node) || typeof node.value !== "string" || (node.type !== undefined && node.type !== "PLAIN")) return;
+      const cli = goResolve(node.value);
+      if (cli !== undefined && cli !== node.value) node.type = "QUOTE_DOUBLE";
+    },
+  });
 }

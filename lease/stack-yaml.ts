@@ -128,11 +128,11 @@ export interface Divergence {
 /**
  * The places under `config:` where the Pulumi CLI's reading of a stack file differs from
  * leasehold's, for the keys `keep` selects (by default every key). `ours` is the file as
- * leasehold read it (so the text is parsed once more only here).
+ * leasehold read it (so the text is parsed once more only here). `prefilter` skips files with no
+ * plain token that could read otherwise (tests turn it off to prove it sound).
  */
-export function divergences(text: string, ours: unknown, keep: (key: string) => boolean = () => true): Divergence[] {
-  // Only plain scalars that start with a digit, a sign or a dot can read differently.
-  if (!/[\s:[{,-][-+.0-9]/.test(text)) return [];
+export function divergences(text: string, ours: unknown, keep: (key: string) => boolean = () => true, prefilter = true): Divergence[] {
+  if (prefilter && !mayDiverge(text)) return [];
   let cli: unknown;
   try {
     cli = readAsPulumiCli(text);
@@ -151,6 +151,18 @@ export function divergences(text: string, ours: unknown, keep: (key: string) => 
     if (keep(key)) compare(a[key], b[key], [key], out);
   }
   return out;
+}
+
+// Plain tokens both readers read alike: decimal numbers, dotted addresses and CIDRs, canonical
+// RFC 3339 times (the CLI's time prints back as the same text), a lone sign or dot (a list item's dash). Only a token that starts with a
+// digit, a sign or a dot and is none of these can read differently.
+const PLAIN_TOKEN = /(?:^|[:,[{]|- )[ \t]*(?:&\S+[ \t]+)?([-+]?[.0-9][^\s,\]}#]*)/gm;
+const READ_ALIKE = /^([-+.]|-?(0|[1-9][0-9]*)(\.[0-9]+)?|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,8}[1-9])?(Z|[+-](?!00:00)\d{2}:\d{2}))$/;
+
+/** Whether a stack file has a plain token the two readers might read otherwise (then both parse it). */
+function mayDiverge(text: string): boolean {
+  for (const m of text.matchAll(PLAIN_TOKEN)) if (!READ_ALIKE.test(m[1]!)) return true;
+  return false;
 }
 
 function compare(x: unknown, y: unknown, at: (string | number)[], out: Divergence[]): void {
@@ -221,7 +233,7 @@ export function cliHazards(text: string): Hazard[] {
   const at = (path: (string | number)[], node: unknown, message: string) => out.push({ path, line: line(node), message });
   const walk = (node: unknown, path: (string | number)[], ours: boolean) => {
     if (ours && (isScalar(node) || isMap(node) || isSeq(node)) && node.tag !== undefined) {
-      at(path, node, `a YAML tag (${node.tag === "!" ? "!" : `!!${node.tag.replace("tag:yaml.org,2002:", "")}`}) here: the Pulumi CLI (gopkg.in/yaml.v3) resolves tagged values otherwise than YAML 1.2 (\`! 010\` is 8 there): drop the tag, and quote the value if it is text`);
+      at(path, node, `a YAML tag (${node.tag === "!" ? "!" : `!!${node.tag.replace("tag:yaml.org,2002:", "")}`}) here: leasehold takes no tags under its keys, as the Pulumi CLI (gopkg.in/yaml.v3) resolves some tagged values otherwise (\`! 010\` is 8 there): drop the tag, and quote the value if it is text`);
     }
     if (isScalar(node)) {
       const raw = node.range ? text.slice(node.range[0], node.range[1]) : "";

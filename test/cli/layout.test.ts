@@ -84,6 +84,17 @@ describe("a file with old-Mac line ends (a lone CR)", () => {
   });
 });
 
+describe("values the Pulumi CLI would read otherwise", () => {
+  it("are written quoted by an edit: a reclaim reason of 1_000 stays text for the CLI too", async () => {
+    const dir = caseFolder();
+    process.env.LEASEHOLD_AT = "2027-09-10T00:00:00Z";
+    const r = await run("reclaim", "--stacks", dir, "--stack", "tenant-bom", "--lease", "bom-l40s", "--reason", "1_000");
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, FILE), "utf8")).toContain('reason: "1_000"');
+    expect((await run("check", "--stacks", dir)).code).toBe(0);
+  });
+});
+
 describe("inOriginalLayout", () => {
   it("keeps untouched lines byte for byte, even with mixed line ends, and gives new lines the file's usual line end", () => {
     const original = "a: 1\r\nb: 2\nc: 3\r\nd: 4";

@@ -113,7 +113,9 @@ describe("stack files: leasehold reads what the Pulumi CLI hands the program", (
       for (const key of Object.keys(file).filter((k) => k.startsWith("leasehold:"))) {
         keys++;
         const same = isDeepStrictEqual(asFileSays(file[key]), asProgramSees(cli.config[key] ?? {}));
-        if (same === refusedKeys.has(key)) disagreements.push(`${what}: ${key}: ${same ? "read alike, but refused" : "read otherwise by the Pulumi CLI, but accepted"}`);
+        // Tags are refused as a rule, also where both happen to read a tagged value alike (`!!int 16`).
+        const byRule = cliProblems.some((p) => p.path.startsWith(key) && p.message.includes("takes no tags"));
+        if (same === refusedKeys.has(key) && !(same && byRule)) disagreements.push(`${what}: ${key}: ${same ? "read alike, but refused" : "read otherwise by the Pulumi CLI, but accepted"}`);
       }
     }
     console.info(`[stack-files] ${inputs.length} stack files: ${keys} leasehold keys compared with \`pulumi config --json\`, ${refusedFiles} files refused whole (the CLI cannot read them, or they rename keys)`);
