@@ -26,25 +26,29 @@ const assign = (out: Record<string, unknown>, src: unknown) => {
   for (const [k, v] of Object.entries(src as Record<string, unknown>)) put(out, k, v);
 };
 
+/** Values one document may expand to through its aliases (go-yaml v2 refuses excessive aliasing too). */
+const MAX_VALUES = 1_000_000;
+
 /** A node as go-yaml v2 decodes it into interface{}, then to JSON (map keys as strings). */
-function toPlain(node: unknown, doc: Document, depth = 0): unknown {
+function toPlain(node: unknown, doc: Document, depth = 0, budget = { left: MAX_VALUES }): unknown {
   if (depth > 1000) throw new MergeError("aliases nest too deep");
-  if (isAlias(node)) return toPlain(node.resolve(doc), doc, depth + 1);
+  if (--budget.left < 0) throw new MergeError("document contains excessive aliasing");
+  if (isAlias(node)) return toPlain(node.resolve(doc), doc, depth + 1, budget);
   if (isScalar(node)) {
     const v = node.value;
     return typeof v === "bigint" ? Number(v) : v;
   }
-  if (isSeq(node)) return node.items.map((i) => toPlain(i, doc, depth + 1));
+  if (isSeq(node)) return node.items.map((i) => toPlain(i, doc, depth + 1, budget));
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
     const merge = (src: unknown) => {
       const target = isAlias(src) ? src.resolve(doc) : src;
-      if (isMap(target)) assign(out, toPlain(target, doc, depth + 1));
+      if (isMap(target)) assign(out, toPlain(target, doc, depth + 1, budget));
       else if (isSeq(src)) {
         for (const m of [...src.items].reverse()) {
           const t = isAlias(m) ? m.resolve(doc) : m;
           if (!isMap(t)) throw new MergeError("map merge requires map or sequence of maps as the value");
-          assign(out, toPlain(t, doc, depth + 1));
+          assign(out, toPlain(t, doc, depth + 1, budget));
         }
       } else throw new MergeError("map merge requires map or sequence of maps as the value");
     };
@@ -54,8 +58,8 @@ function toPlain(node: unknown, doc: Document, depth = 0): unknown {
         merge(pair.value);
         continue;
       }
-      const k = key === null ? null : toPlain(key, doc, depth + 1);
-      put(out, k === null || k === undefined ? "null" : typeof k === "object" ? JSON.stringify(k) : String(k), pair.value === null ? null : toPlain(pair.value, doc, depth + 1));
+      const k = key === null ? null : toPlain(key, doc, depth + 1, budget);
+      put(out, k === null || k === undefined ? "null" : typeof k === "object" ? JSON.stringify(k) : String(k), pair.value === null ? null : toPlain(pair.value, doc, depth + 1, budget));
     }
     return out;
   }

@@ -39,4 +39,12 @@ describe("parseManifests (manifests as kubectl reads them)", () => {
     expect(Object.keys(v)).toEqual(["__proto__"]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it("refuses a document that expands exponentially through its aliases (a billion laughs), quickly", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) levels.push(`${"bcdefghij"[i - 1]}: &${"bcdefghij"[i - 1]} [${Array(10).fill(`*${i === 1 ? "a" : "bcdefghij"[i - 2]}`).join(", ")}]`);
+    const t0 = Date.now();
+    expect(parseManifests(levels.join("\n"))[0]!.error).toContain("excessive aliasing");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
 });
