@@ -212,8 +212,10 @@ describe("the example fleet on a real engine and API server", () => {
   it("leasehold admit gives the API server's verdict on the whole corpus, controllers judged by the pods they create (differential, as the tenant)", async () => {
     // Run while tenant acme's namespace is still empty: the API server judges quota against what
     // is in use, admit against the leases alone. The Pod Security fixtures are Kubernetes v1.35's
-    // and this API server is v1.34: where they differ (procmount_restricted), the server is the
-    // truth here and admit follows it. gpu-002 is cordoned and carries a landlord's NoSchedule
+    // and this API server is v1.34: where they differ, the server is the truth here and admit
+    // follows it (the fixtures expect the user-namespace relaxations, which this server applies
+    // only behind a feature gate that is off: it refuses a hostUsers: false pod as any other, the
+    // procmount fixtures by the baseline procMount check). gpu-002 is cordoned and carries a landlord's NoSchedule
     // taint (first test), which the DaemonSet controller respects: the corpus's GPU DaemonSets use
     // the L40S lease, whose node carries only the lease taint.
     const t0 = Date.now();
