@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
-import { parseAllDocuments } from "yaml";
 import { admissionSettings } from "../lease/admission";
 import { configObjectViolations, isWorkloadKind, judgeWorkload, networkObjectViolations } from "../lease/admit";
 import { isoInstant } from "../lease/fields";
+import { parseManifests } from "../lease/kube-yaml";
 import { loadWithPlatform, stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Problem } from "../lease/problems";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
@@ -35,7 +35,7 @@ export function tenantAndPlatform(stacks: string, name: string): { tenant: Tenan
   return { tenant: found.stack, platform: found.platform };
 }
 
-/** The Kubernetes objects of one manifest file (multi-document YAML, Lists expanded), or why it holds none. */
+/** The Kubernetes objects of one manifest file (multi-document YAML, Lists expanded) as kubectl reads them, or why it holds none. */
 function objectsOf(file: string): { objects: Record<string, any>[]; errors: AdmitViolation[] } {
   const errors: AdmitViolation[] = [];
   let text: string;
@@ -46,15 +46,12 @@ function objectsOf(file: string): { objects: Record<string, any>[]; errors: Admi
     return { objects: [], errors: [{ policy: "manifest", file, object: "", message: `cannot read the file: ${code === "ENOENT" ? "no such file" : code}` }] };
   }
   const objects: Record<string, any>[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, i) => {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      errors.push({ policy: "manifest", file, object: `document ${i + 1}`, message: `not valid YAML: ${e.message.split("\n")[0]}` });
+  parseManifests(text).forEach((doc, i) => {
+    if (doc.error !== undefined) {
+      errors.push({ policy: "manifest", file, object: `document ${i + 1}`, message: doc.error });
       return;
     }
-    const v = doc.toJS() as unknown;
+    const v = doc.value;
     if (v === null || v === undefined) return;
     const add = (o: unknown, where: string) => {
       if (!o || typeof o !== "object" || Array.isArray(o) || typeof (o as any).apiVersion !== "string" || typeof (o as any).kind !== "string") {

@@ -4,9 +4,10 @@ import { isoInstant } from "./fields";
 import { inForce } from "./lifecycle";
 import { podSecurityRestricted } from "./pod-security";
 import type { TenantConfig } from "./schema";
-import { acceleratorsInForce, GPU_RESOURCE } from "./tenancy";
+import { acceleratorsInForce, GPU_RESOURCE, tenantLimits } from "./tenancy";
 import {
   daemonSetViolations,
+  limitRangeViolations,
   pinningViolations,
   podAccelerators,
   podCount,
@@ -73,7 +74,7 @@ export function judgeWorkload(
   const { units, problems } = podAccelerators(pod.spec, settings.accelerators);
   for (const m of pinningViolations(pod.spec, tenant, ids, units)) out.push({ policy: "lease-pinning", message: m });
   for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind)) out.push({ policy: "lease-pinning", message: m });
-  for (const m of podSpecValidation(pod.spec)) out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of podSpecValidation(pod.spec, pod.metadata)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, units)) out.push({ policy: "lease-pinning", message: m });
   out.push(...podLimitViolations(pod.spec, settings));
   for (const m of schedulingWarnings(pod.spec)) warnings.push({ policy: "lease-pinning", message: m });
@@ -85,6 +86,7 @@ export function judgeWorkload(
     });
   }
   for (const m of problems) out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of limitRangeViolations(pod.spec, tenantLimits(cfg.leases, catalog), settings.accelerators)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (Object.values(units).some((n) => n > 0)) {
     const nodesOf = (id: string) => {
       const l = live.find((x) => x.id === id);

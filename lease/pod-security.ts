@@ -21,6 +21,17 @@
 // - Messages are full sentences; a few are more explicit than the library's (host namespaces,
 //   sysctls, hostPath volumes, SELinux user/role, AppArmor annotations, probe and lifecycle hosts).
 
+/** How the API server evaluates the profile. */
+export interface PodSecurityOptions {
+  /**
+   * The KEP-127 relaxations for user-namespace pods (hostUsers: false: runAsNonRoot, runAsUser and
+   * procMount not checked), which the API server applies only with its
+   * UserNamespacesPodSecurityStandards feature gate on (alpha; a v1.34 server refuses such pods,
+   * as the admission differential shows). @default false
+   */
+  userNamespaceRelaxations?: boolean;
+}
+
 /** One failed Pod Security check. */
 export interface PodSecurityViolation {
   check: string;
@@ -75,11 +86,15 @@ interface Pod {
   containers: Container[];
   /** spec.os.name == "windows": the Linux-only restricted checks do not apply (policy v1.25+). */
   windows: boolean;
-  /** spec.hostUsers == false: a user-namespace pod (KEP-127 relaxations, policy v1.35+). */
+  /**
+   * spec.hostUsers == false and the KEP-127 relaxations on: the API server relaxes runAsNonRoot,
+   * runAsUser and procMount for user-namespace pods only with its UserNamespacesPodSecurityStandards
+   * feature gate (alpha, off by default).
+   */
   userNamespace: boolean;
 }
 
-function podOf(spec: unknown, metadata: unknown): Pod {
+function podOf(spec: unknown, metadata: unknown, userNamespaceRelaxations: boolean): Pod {
   const s = objOf(spec) ?? {};
   const containers: Container[] = [];
   for (const field of ["initContainers", "containers", "ephemeralContainers"] as const) {
@@ -95,7 +110,7 @@ function podOf(spec: unknown, metadata: unknown): Pod {
     sc: objOf(s.securityContext),
     containers,
     windows: objOf(s.os)?.name === "windows",
-    userNamespace: s.hostUsers === false,
+    userNamespace: userNamespaceRelaxations && s.hostUsers === false,
   };
 }
 
@@ -388,7 +403,7 @@ const CHECKS: readonly Check[] = [
     },
   },
   {
-    // The default /proc masks are required, except in a user-namespace pod (hostUsers: false, v1.35+).
+    // The default /proc masks are required, except in a user-namespace pod (hostUsers: false) with the relaxations on.
     id: "procMount",
     level: "baseline",
     run: (pod) => (pod.userNamespace ? undefined : badProcMounts(pod)),
@@ -494,7 +509,7 @@ const CHECKS: readonly Check[] = [
   },
   {
     // Containers must run as non-root: runAsNonRoot=true on the pod (inherited) or on every container,
-    // and nobody may set it false. Not checked for user-namespace pods (hostUsers: false, v1.35+).
+    // and nobody may set it false. Not checked for user-namespace pods with the relaxations on.
     id: "runAsNonRoot",
     level: "restricted",
     run: (pod) => {
@@ -515,7 +530,7 @@ const CHECKS: readonly Check[] = [
     },
   },
   {
-    // Nobody may set runAsUser=0. Not checked for user-namespace pods (hostUsers: false, v1.35+).
+    // Nobody may set runAsUser=0. Not checked for user-namespace pods with the relaxations on.
     id: "runAsUser",
     level: "restricted",
     run: (pod) => {
@@ -587,8 +602,8 @@ function volumesOf(pod: Pod): { name: string; raw: Obj }[] {
 }
 
 /** The restricted profile's verdict on a pod spec (and its metadata, for AppArmor annotations). */
-export function podSecurityRestricted(spec: unknown, metadata?: unknown): PodSecurityViolation[] {
-  const pod = podOf(spec, metadata);
+export function podSecurityRestricted(spec: unknown, metadata?: unknown, opts: PodSecurityOptions = {}): PodSecurityViolation[] {
+  const pod = podOf(spec, metadata, opts.userNamespaceRelaxations ?? false);
   const out: PodSecurityViolation[] = [];
   for (const check of CHECKS) {
     let message: string | undefined;

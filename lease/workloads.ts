@@ -15,6 +15,9 @@ import { LABELS, LEASE_TAINT_KEY } from "./tenancy";
 // They mirror the admission policy's CEL (lease/admission.ts), which enforces the same rules at
 // runtime.
 
+/** The annotation of a mirror pod (the API's copy of a kubelet's static pod). */
+export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
+
 /** Workload kinds whose pods the checks reach, with the path to their pod template. */
 export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"] as const;
 /** One of {@link WORKLOAD_KINDS}. */
@@ -89,7 +92,7 @@ export function podCount(kind: string, object: unknown, nodesPerLease: (lease: s
  *
  * Mirrors the server: a limit without a request gets the request copied from it (defaulting); a
  * request without a limit gets the namespace LimitRange's default limit, 0, and is then refused
- * (a request above its limit); extended resources must be whole numbers; the pod's count is
+ * (a request above its limit); extended resources must be whole, non-negative numbers; the pod's count is
  * Kubernetes' effective request: the containers plus the restartable init containers (sidecars,
  * `restartPolicy: Always`) running beside them, or the largest regular init container with the
  * sidecars started before it, whichever is larger.
@@ -107,6 +110,10 @@ export function podAccelerators(spec: Obj, accelerators: readonly string[]): { u
         n = parseQuantity(typeof v === "number" ? v : String(v)).nanos;
       } catch {
         problems.push(`Container ${name} asks for ${field}.${r} ${JSON.stringify(v)}, which is not a quantity.`);
+        return undefined;
+      }
+      if (n < 0n) {
+        problems.push(`Container ${name} asks for ${field}.${r} ${JSON.stringify(v)}; the API server refuses a negative quantity.`);
         return undefined;
       }
       if (n % 1_000_000_000n !== 0n) {
@@ -281,10 +288,15 @@ export function tolerationViolations(spec: Obj, tenant: string, inForce: Readonl
 /**
  * What the API server's own validation refuses in a pod spec that leasehold's rules would not:
  * pod-level `resources` other than CPU and memory, `overhead` without a RuntimeClass to supply
- * it, ephemeral containers on create.
+ * it, ephemeral containers on create, the mirror-pod annotation.
  */
-export function podSpecValidation(spec: Obj): string[] {
+export function podSpecValidation(spec: Obj, metadata: Obj = {}): string[] {
   const out: string[] = [];
+  // Only a kubelet makes mirror pods (of its static pods); the API server refuses the annotation
+  // without spec.nodeName, and a tenant pod may not set spec.nodeName.
+  if (Object.prototype.hasOwnProperty.call(obj(metadata.annotations), MIRROR_POD_ANNOTATION)) {
+    out.push(`The pod carries the mirror-pod annotation ${MIRROR_POD_ANNOTATION}, which only a kubelet's static pods carry; the API server refuses it without spec.nodeName, and tenant pods may not set spec.nodeName.`);
+  }
   const podLevel = obj(spec.resources);
   const bad = [...Object.keys(obj(podLevel.limits)), ...Object.keys(obj(podLevel.requests))].filter((k) => !["cpu", "memory"].includes(k) && !k.startsWith("hugepages-"));
   if (bad.length > 0) out.push(`Pod-level resources may only be cpu, memory and hugepages; ${[...new Set(bad)].join(", ")} is refused (request it per container).`);
@@ -319,4 +331,53 @@ export function schedulingWarnings(spec: Obj): string[] {
   return pinnedLeases(spec)
     .filter((l) => !tolerated.has(l))
     .map((l) => `The pod selects lease ${l} but does not tolerate its taint ${LEASE_TAINT_KEY}=${l}:NoExecute: it will stay Pending. Add {key: ${LEASE_TAINT_KEY}, operator: Equal, value: ${l}, effect: NoExecute}.`);
+}
+
+/** A tenant namespace's LimitRange for containers ({@link tenantLimits}): defaults and maxima. */
+export interface ContainerLimits {
+  default: Readonly<Record<string, string>>;
+  defaultRequest: Readonly<Record<string, string>>;
+  max: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the tenant's LimitRange refuses, as the API server applies it after its own defaulting:
+ * a container's request defaults to its limit, then the LimitRange's defaults fill what is left;
+ * every container and init container must then stay within `max` (limit and request), and a
+ * request may not exceed the limit it ends up with. Accelerator requests without a limit are
+ * reported by {@link podAccelerators}, so they are skipped here.
+ */
+export function limitRangeViolations(spec: Obj, limits: ContainerLimits, accelerators: readonly string[]): string[] {
+  const out: string[] = [];
+  const nanos = (v: unknown): bigint | undefined => {
+    try {
+      return parseQuantity(typeof v === "number" ? v : String(v)).nanos;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
+    const res = obj(obj(c).resources);
+    const lim = obj(res.limits);
+    const req = obj(res.requests);
+    const name = String(obj(c).name ?? "?");
+    for (const [r, max] of Object.entries(limits.max)) {
+      const l = lim[r] ?? limits.default[r];
+      const q = req[r] ?? lim[r] ?? limits.defaultRequest[r];
+      const m = nanos(max)!;
+      const ln = nanos(l);
+      const qn = nanos(q);
+      if (ln !== undefined && ln > m) out.push(`Container ${name}: the tenant's LimitRange allows at most ${max} ${r} per container, but its limit is ${String(l)}.`);
+      else if (qn !== undefined && qn > m) out.push(`Container ${name}: the tenant's LimitRange allows at most ${max} ${r} per container, but its request is ${String(q)}.`);
+    }
+    for (const [r, d] of Object.entries(limits.default)) {
+      if (accelerators.includes(r) || req[r] === undefined || lim[r] !== undefined) continue;
+      const qn = nanos(req[r]);
+      const dn = nanos(d);
+      if (qn !== undefined && dn !== undefined && qn > dn) {
+        out.push(`Container ${name} requests ${String(req[r])} ${r} with no limit: the tenant's LimitRange defaults the limit to ${d} and the API server refuses a request above its limit; set limits.${r}.`);
+      }
+    }
+  }
+  return [...new Set(out)];
 }

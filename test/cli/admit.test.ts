@@ -147,6 +147,67 @@ describe("leasehold admit", () => {
     ]);
   });
 
+  // Kinds the admission differential (test/e2e) found judged otherwise by the API server.
+  it("refuses what the tenant's LimitRange refuses: more than a node's GPUs in one container, a CPU request over its defaulted limit", async () => {
+    const pod = (container: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "g" }, spec: { ...podSpec(), containers: [{ name: "train", image: "t:1", securityContext: restricted, ...container }] } });
+    expect((await admitJson("tenant-acme", pod({ resources: { limits: { "nvidia.com/gpu": "9" } } }))).violations.map((v) => v.message)).toEqual([
+      "Container train: the tenant's LimitRange allows at most 8 nvidia.com/gpu per container, but its limit is 9.",
+    ]);
+    expect((await admitJson("tenant-acme", pod({ resources: { limits: { "nvidia.com/gpu": "8" } } }))).allowed).toBe(true);
+    expect((await admitJson("tenant-acme", pod({ resources: { limits: { cpu: "193", "nvidia.com/gpu": "8" } } }))).violations.map((v) => v.message)).toEqual([
+      "Container train: the tenant's LimitRange allows at most 192 cpu per container, but its limit is 193.",
+    ]);
+    expect((await admitJson("tenant-acme", pod({ resources: { requests: { cpu: "2" }, limits: { "nvidia.com/gpu": "8" } } }))).violations.map((v) => v.message)).toEqual([
+      "Container train requests 2 cpu with no limit: the tenant's LimitRange defaults the limit to 1 and the API server refuses a request above its limit; set limits.cpu.",
+    ]);
+  });
+
+  it("refuses a negative GPU count, the mirror-pod annotation, and a user-namespace pod that runs as root (the API server relaxes nothing for it)", async () => {
+    const gpuPod = (extra: object = {}, metadata: object = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "g", ...metadata }, spec: { ...podSpec("acme-h100-2026q4", "1"), ...extra } });
+    const negative = await admitJson("tenant-acme", { ...gpuPod(), spec: { ...podSpec("acme-h100-2026q4", "-1") } });
+    expect(negative.violations.map((v) => v.message)).toContain('Container train asks for limits.nvidia.com/gpu "-1"; the API server refuses a negative quantity.');
+    const mirror = await admitJson("tenant-acme", gpuPod({}, { annotations: { "kubernetes.io/config.mirror": "x" } }));
+    expect(mirror.violations.map((v) => v.message)).toEqual([
+      "The pod carries the mirror-pod annotation kubernetes.io/config.mirror, which only a kubelet's static pods carry; the API server refuses it without spec.nodeName, and tenant pods may not set spec.nodeName.",
+    ]);
+    expect((await admitJson("tenant-acme", gpuPod({ hostUsers: false }))).allowed).toBe(true);
+    const root = await admitJson("tenant-acme", gpuPod({ hostUsers: false, securityContext: { runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } } }));
+    expect(root.violations.filter((v) => v.policy === "pod-security-restricted").length).toBe(2);
+  });
+
+  it("reads manifests as kubectl does: merge keys (a later one overriding earlier keys), yes/no booleans, octal counts", async () => {
+    const head = "apiVersion: v1\nkind: Pod\nmetadata: {name: y}\nspec:\n  nodeSelector: {leasehold.io/lease: acme-h100-2026q4}\n  tolerations: [{key: leasehold.io/lease, operator: Equal, value: acme-h100-2026q4, effect: NoExecute}]\n  securityContext: {runAsNonRoot: yes, seccompProfile: {type: RuntimeDefault}}\n  containers:\n";
+    const gpu = (n: string, copies: number) =>
+      head + `    - &gpu\n      name: a\n      image: t:1\n      resources: {limits: {nvidia.com/gpu: ${n}}}\n      securityContext: {allowPrivilegeEscalation: off, capabilities: {drop: [ALL]}}\n` + Array.from({ length: copies - 1 }, (_, i) => `    - <<: *gpu\n      name: b${i}\n`).join("");
+    const admitText = async (text: string) => JSON.parse((await run("admit", "--stacks", STACKS, "--stack", "tenant-acme", "--at", AT, "--json", "-f", manifest("y.yaml", text))).stdout) as { allowed: boolean; violations: { message: string }[] };
+    expect(await admitText(gpu("8", 3))).toMatchObject({ allowed: true });
+    expect((await admitText(gpu("8", 4))).violations.map((v) => v.message)).toEqual(["Pod requests 32 nvidia.com/gpu per pod x 1 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24."]);
+    // 010 is octal 8 (YAML 1.1), 012 is 10: over the LimitRange's 8 per container.
+    expect(await admitText(gpu("010", 1))).toMatchObject({ allowed: true });
+    expect((await admitText(gpu("012", 1))).allowed).toBe(false);
+    const override = head + "    - name: a\n      image: t:1\n      securityContext: &safe {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - name: b\n      image: t:1\n      securityContext:\n        allowPrivilegeEscalation: true\n        <<: *safe\n";
+    expect(await admitText(override)).toMatchObject({ allowed: true });
+    expect((await admitText(override.replace("allowPrivilegeEscalation: true\n        <<: *safe", "<<: *safe\n        allowPrivilegeEscalation: true"))).allowed).toBe(false);
+  });
+
+  const CASES = path.resolve(ROOT, "../shared/cases/agreement/admit");
+  it.skipIf(!fs.existsSync(CASES))("gives the API server's verdict on the agreement cases (tenant bluefin, 8 GPUs at 2026-10-01)", async () => {
+    const judge = async (file: string) => {
+      const r = await run("admit", "--stacks", STACKS, "--stack", "tenant-bluefin", "--at", "2026-10-01T00:00:00Z", "--json", "-f", path.join(CASES, file));
+      return { code: r.code, ...(JSON.parse(r.stdout) as { allowed: boolean; violations: { object: string; message: string }[]; warnings: { message: string }[] }) };
+    };
+    const fractions = await judge("fractional-gpus.yaml");
+    expect(new Set(fractions.violations.map((v) => v.object))).toEqual(new Set(["Pod/bluefin/fraction-0.5", "Pod/bluefin/leading-dot-.5", "Pod/bluefin/ten-and-a-half", "Pod/bluefin/not-a-number"]));
+    const sidecar = await judge("sidecar-gpus.yaml");
+    expect(sidecar.violations.map((v) => v.message)).toEqual(["Pod requests 16 nvidia.com/gpu per pod x 1 pod(s) = 16 GPUs, but tenant bluefin's leases in force at 2026-10-01T00:00:00Z grant 8."]);
+    expect(await judge("job-completions.yaml")).toMatchObject({ code: 0, allowed: true });
+    const surge = await judge("rollout-surge.yaml");
+    expect(surge).toMatchObject({ code: 0, allowed: true, violations: [] });
+    expect(surge.warnings.map((w) => w.message)).toContain(
+      "A rolling update of this Deployment starts 1 new pod(s) before old ones stop (maxSurge): 16 nvidia.com/gpu at once, but tenant bluefin's leases in force grant 8, so the update would wait on the quota; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.",
+    );
+  });
+
   it("reports invalid YAML and non-objects as such, without a stack trace (exit 1)", () => {
     const bad = manifest("bad.yaml", "kind: Pod\nmetadata: {name: [\n", "just a string\n");
     const r = runBin(ROOT, "admit", "--stack", "tenant-acme", "-f", bad);

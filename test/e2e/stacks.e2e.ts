@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ensureStack, pulumi, pulumiEnv, ROOT, sh, syncProject } from "../../scripts/local/toolchain";
+import { admitCorpus } from "./admit-corpus";
+import { admitVerdicts, describeDisagreement, serverVerdicts, writeManifests } from "./admit-differential";
 
 // Each test is a real check against real systems; they run in order and build on each other
 // (platform up, tenant up, tenant as a user, reclaim, crash recovery, destroy).
@@ -222,6 +224,44 @@ describe("the example fleet on a real engine and API server", () => {
       // has its own default and defaultRequest (a max alone would be copied into both).
       if (o.kind === "LimitRange") expect(live.spec, "LimitRange as stored").toEqual(body.spec);
     }
+  });
+
+  it("leasehold admit gives the API server's verdict on the whole corpus, controllers judged by the pods they create (differential, as the tenant)", async () => {
+    // Run while tenant acme's namespace is still empty: the API server judges quota against what
+    // is in use, admit against the leases alone. The Pod Security fixtures are Kubernetes v1.35's
+    // and this API server is v1.34: where they differ, the server is the truth here and admit
+    // follows it (the fixtures expect the user-namespace relaxations, which this server applies
+    // only behind a feature gate that is off: it refuses a hostUsers: false pod as any other, the
+    // procmount fixtures by the baseline procMount check). gpu-002 is cordoned and carries a landlord's NoSchedule
+    // taint (first test), which the DaemonSet controller respects: the corpus's GPU DaemonSets use
+    // the L40S lease, whose node carries only the lease taint.
+    const t0 = Date.now();
+    const items = admitCorpus(CORPUS);
+    expect(items.length).toBeGreaterThanOrEqual(300);
+    const files = writeManifests(items, path.join(work, "admit-corpus"));
+    const predicted = admitVerdicts(files, (args) => leasehold([...args, "--stack", "tenant-acme", "--at", AT]));
+    console.error(`[e2e] admit differential: leasehold admit judged ${items.length} manifests in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // The leased nodes are cordoned while the API server judges: the controllers' pods stay
+    // Pending, holding their quota as running pods do, instead of kwok completing Job pods at
+    // once (a finished pod frees its GPUs, and the Job's next pod would then fit, which says
+    // nothing of the pods it runs at once). DaemonSet pods tolerate a cordon.
+    const held = ["gpu-001", "l40s-001"];
+    for (const node of held) kubectl(["cordon", node]);
+    let judged: Awaited<ReturnType<typeof serverVerdicts>>;
+    try {
+      judged = await serverVerdicts(items, kubectl, asTenant("acme"), (m) => console.error(`[e2e] admit differential: ${m}`));
+    } finally {
+      for (const node of held) kubectl(["uncordon", node]);
+      await waitFor("the cordons' taints to go", () => (held.every((n) => !((get("node", n).spec.taints ?? []) as { key: string }[]).some((t) => t.key === "node.kubernetes.io/unschedulable")) ? true : undefined));
+    }
+    const disagreements = items.filter((i) => predicted.get(i.object.metadata.name)!.allowed !== judged.get(i.object.metadata.name)!.allowed);
+    const seconds = Math.round((Date.now() - t0) / 1000);
+    const admitted = items.filter((i) => judged.get(i.object.metadata.name)!.allowed).length;
+    console.error(`[e2e] admit differential: ${items.length} manifests (${admitted} admitted, ${items.length - admitted} refused by the API server), ${items.length - disagreements.length} agreements, ${disagreements.length} disagreements, in ${seconds} s`);
+    for (const i of disagreements) console.error(describeDisagreement(i, predicted.get(i.object.metadata.name)!, judged.get(i.object.metadata.name)!));
+    // The corpus's FailedCreate events would answer the reclaim test's wait for its own.
+    kubectl(["delete", "--raw", "/api/v1/namespaces/acme/events"]);
+    expect(disagreements.map((i) => `${i.what} (${i.object.metadata.name})`)).toEqual([]);
   });
 
   it("a lease's start adds its taint beside the node's cordon and foreign taint, which stay", () => {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { parseManifests } from "../../lease/kube-yaml";
+
+// kubectl reads manifests with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1): admit must read them alike.
+describe("parseManifests (manifests as kubectl reads them)", () => {
+  const one = (text: string) => {
+    const [d] = parseManifests(text);
+    expect(d!.error).toBeUndefined();
+    return d!.value as Record<string, any>;
+  };
+
+  it("applies merge keys, a list of merges with the earlier map winning", () => {
+    const v = one("base: &b {allowPrivilegeEscalation: false, runAsUser: 1000}\nsc:\n  <<: *b\n  runAsUser: 2000\nlist: {<<: [{a: 1}, {a: 2, b: 2}]}\n");
+    expect(v.sc).toEqual({ allowPrivilegeEscalation: false, runAsUser: 2000 });
+    expect(v.list).toEqual({ a: 1, b: 2 });
+  });
+
+  it("lets a merge key overwrite the keys written before it, as go-yaml v2 does", () => {
+    expect(one("b: &b {allowPrivilegeEscalation: false}\nsc: {allowPrivilegeEscalation: true, <<: *b}\n").sc).toEqual({ allowPrivilegeEscalation: false });
+  });
+
+  it("reads YAML 1.1 scalars: yes/no/on/off, octal, hex, underscores; keeps timestamps and 1:30 as strings", () => {
+    expect(one("a: [yes, No, on, OFF, y, 'yes', 010, 0x1f, 4_00, .5, 2001-12-14, 1:30, ~]").a).toEqual([true, false, true, false, true, "yes", 8, 31, 400, 0.5, "2001-12-14", "1:30", null]);
+  });
+
+  it("keeps a quoted << as a key, and refuses a merge of a scalar", () => {
+    expect(one('m: {"<<": 1}').m).toEqual({ "<<": 1 });
+    expect(parseManifests("m: {<<: 1}")[0]!.error).toContain("map merge requires");
+  });
+
+  it("reads every document; an empty one is null, a broken one an error", () => {
+    const docs = parseManifests("a: 1\n---\n---\nb: [\n");
+    expect(docs.map((d) => d.value ?? null)).toEqual([{ a: 1 }, null, null]);
+    expect(docs[2]!.error).toMatch(/^not valid YAML/);
+  });
+
+  it("gives __proto__ as a plain key, never a prototype", () => {
+    const v = one("__proto__: {polluted: true}\n");
+    expect(Object.keys(v)).toEqual(["__proto__"]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses a document that expands exponentially through its aliases (a billion laughs), quickly", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) levels.push(`${"bcdefghij"[i - 1]}: &${"bcdefghij"[i - 1]} [${Array(10).fill(`*${i === 1 ? "a" : "bcdefghij"[i - 2]}`).join(", ")}]`);
+    const t0 = Date.now();
+    expect(parseManifests(levels.join("\n"))[0]!.error).toContain("excessive aliasing");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
