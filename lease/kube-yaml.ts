@@ -1,3 +1,4 @@
+import * as jsyaml from "js-yaml";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode } from "yaml";
 
 // Manifests read the way kubectl reads them. kubectl turns YAML into JSON with sigs.k8s.io/yaml,
@@ -66,8 +67,41 @@ function toPlain(node: unknown, doc: Document, depth = 0, budget = { left: MAX_V
   return node ?? null;
 }
 
-/** The documents of a manifest file as kubectl reads them (empty documents skipped). */
+// Plain tokens go-yaml v2 and YAML 1.2's core schema read alike: decimal numbers, quantities
+// (`100m`, `16Gi`), dotted addresses, and any token that starts with a letter other than the
+// YAML 1.1 booleans. Only tokens that are none of these, tags, merge keys, anchors and aliases,
+// and YAML 1.1 line breaks need the full YAML 1.1 reading.
+const PLAIN_TOKEN = /(?:^|[:,[{?]|- )[ \t]*(?:&\S+[ \t]+)?(?!-[ \t])([^\s,\]}#'"|>&*!%@`{[:](?:[^\s,\]}#:]|:(?![\s,\]}]|$))*)/gm;
+const READ_ALIKE =
+  /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?|[1-9][0-9]*(\.[0-9]+)?(m|[kMGTPE]i?)|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|(?!(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$)[A-Za-z_$\/][^\s]*|---|\.\.\.)$/;
+// Aliases too: go-yaml v2 refuses a document that aliasing blows up (a billion laughs), js-yaml shares the nodes.
+const YAML_1_1_HINTS = /<<|!|[\u0085\u2028\u2029]|^%|(^|[\s,[{:-])[&*][^\s,\]}]/m;
+
+/** Whether a manifest file may read otherwise in YAML 1.1 than in YAML 1.2's core schema. */
+function mayReadOtherwise(text: string): boolean {
+  if (YAML_1_1_HINTS.test(text)) return true;
+  for (const m of text.matchAll(PLAIN_TOKEN)) if (!READ_ALIKE.test(m[1]!)) return true;
+  return false;
+}
+
+/**
+ * The documents of a manifest file as kubectl reads them (empty documents skipped). A file with
+ * nothing YAML 1.1 reads otherwise (most manifests) is read by js-yaml, about ten times faster;
+ * any other, or any js-yaml cannot read, goes through the full YAML 1.1 reading.
+ */
 export function parseManifests(text: string): ManifestDocument[] {
+  if (!mayReadOtherwise(text)) {
+    try {
+      return jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA }).map((value) => ({ value: value === undefined ? null : value }));
+    } catch {
+      // The full reading gives kubectl's answer and its errors.
+    }
+  }
+  return parseManifestsYaml11(text);
+}
+
+/** The documents of a manifest file, read as YAML 1.1 the way go-yaml v2 decodes them. */
+export function parseManifestsYaml11(text: string): ManifestDocument[] {
   const docs = parseAllDocuments(text, { version: "1.1", merge: false, uniqueKeys: false, customTags: GO_YAML_V2_TAGS as never, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   return list.map((doc) => {
