@@ -31,10 +31,6 @@ const ZERO_SHA = /^0{40}$/;
  * Stack names go to stdout, one per line; why, to stderr; `--json` gives both.
  */
 export function affected(opts: AffectedOptions, io: Io): number {
-  // Ignoring it would diff against HEAD while the caller believes another revision was compared.
-  if (opts.head !== undefined && opts.base === undefined) throw new UsageError("--head is the revision compared with --base: give --base REF too (e.g. --base origin/main --head HEAD)");
-  const modes = [opts.base !== undefined, opts.at !== undefined || opts.since !== undefined, !!opts.all].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError("give one of --base REF (a git diff), --at TIME --since TIME (the lease clock) or --all");
   const folder = loadFolder(opts.stacks);
   const problems = checkFolder(folder);
   if (problems.length > 0) {
@@ -42,28 +38,42 @@ export function affected(opts: AffectedOptions, io: Io): number {
     else printProblems(io, problems);
     return EXIT.rule;
   }
-  if (opts.base !== undefined) return byDiff(folder.stacks, opts, io);
-  if (opts.all) return print(io, opts, { stacks: allStacks(folder.stacks), removed: [] }, {});
+  const { set, extra } = selectAffected(folder.stacks, opts);
+  return print(io, opts, set, extra);
+}
+
+/**
+ * The stacks one of the modes selects (`--base`, `--at --since` or `--all`), in deploy order,
+ * with what the mode compared; the stacks must pass the fleet check. Throws a UsageError for a
+ * wrong combination of options or a revision git does not know.
+ */
+export function selectAffected(stacks: readonly Stack[], opts: AffectedOptions): { set: AffectedSet; extra: Record<string, unknown> } {
+  // Ignoring it would diff against HEAD while the caller believes another revision was compared.
+  if (opts.head !== undefined && opts.base === undefined) throw new UsageError("--head is the revision compared with --base: give --base REF too (e.g. --base origin/main --head HEAD)");
+  const modes = [opts.base !== undefined, opts.at !== undefined || opts.since !== undefined, !!opts.all].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError("give one of --base REF (a git diff), --at TIME --since TIME (the lease clock) or --all");
+  if (opts.base !== undefined) return byDiff(stacks, opts);
+  if (opts.all) return { set: { stacks: allStacks(stacks), removed: [] }, extra: {} };
   if (opts.at === undefined || opts.since === undefined) throw new UsageError("--at and --since are both required (RFC 3339 with an offset, or now)");
   if (opts.since > opts.at) throw new UsageError(`--since (${isoInstant(opts.since)}) must not be after --at (${isoInstant(opts.at)})`);
   // Grouped once: a fleet-wide clock tick may touch thousands of stacks.
   const byStack = new Map<string, NonNullable<Affected["events"]>>();
-  for (const { stack, ...e } of leaseEvents(folder.stacks, opts.since, opts.at)) {
+  for (const { stack, ...e } of leaseEvents(stacks, opts.since, opts.at)) {
     const own = byStack.get(stack);
     if (own) own.push(e);
     else byStack.set(stack, [e]);
   }
   const set: AffectedSet = {
-    stacks: allStacks(folder.stacks).flatMap((a) => {
+    stacks: allStacks(stacks).flatMap((a) => {
       const own = byStack.get(a.stack);
       return own ? [{ ...a, reasons: own.map((e) => `${e.at} ${e.lease} ${e.event}`), events: own }] : [];
     }),
     removed: [],
   };
-  return print(io, opts, set, { since: isoInstant(opts.since), at: isoInstant(opts.at) });
+  return { set, extra: { since: isoInstant(opts.since), at: isoInstant(opts.at) } };
 }
 
-function byDiff(stacks: readonly Stack[], opts: AffectedOptions, io: Io): number {
+function byDiff(stacks: readonly Stack[], opts: AffectedOptions): { set: AffectedSet; extra: Record<string, unknown> } {
   const root = projectRoot(opts.stacks);
   const stacksDir = path.relative(root, path.resolve(opts.stacks)).split(path.sep).join("/") || ".";
   const base = opts.base!;
@@ -96,7 +106,7 @@ function byDiff(stacks: readonly Stack[], opts: AffectedOptions, io: Io): number
     if (diff.status !== 0) throw new UsageError(`--base: git diff ${JSON.stringify(`${base}...${head}`)} failed in ${root}: ${firstLine(diff.stderr)}`);
     set = affectedStacks(stacks, parseNameStatus(diff.stdout), stacksDir);
   }
-  return print(io, opts, set, { base, head });
+  return { set, extra: { base, head } };
 }
 
 function shape(set: AffectedSet) {

@@ -4,6 +4,7 @@ import { check } from "./check";
 import { defaultStacksDir, EXIT, parseTimeOption, processIo, refusal, UsageError, type Io } from "./common";
 import { admit } from "./admit";
 import { affected } from "./affected";
+import { defaultParallel, fleetRun, type Operation } from "./fleet-run";
 import { policyConfig } from "./policy-config";
 import { readIssueForm, requestArgsFromIssue } from "./issue-form";
 import { stackFile } from "../lease/load";
@@ -256,6 +257,51 @@ Examples:
         io,
       );
     });
+
+  const descriptions: Record<Operation, string> = {
+    up: "deploy the selected stacks (platforms first), each with the policy pack and its lease contract",
+    preview: "preview the selected stacks (platforms first), each with the policy pack and its lease contract",
+    refresh: "refresh the selected stacks from the cluster and the cloud",
+    destroy: "destroy the selected stacks (tenants before their platform)",
+  };
+  for (const op of ["up", "preview", "refresh", "destroy"] as const) {
+    const c = cmd.command(op);
+    if (op === "up" || op === "preview") c.option("--refresh", "refresh each stack from the cluster and the cloud first");
+    c.description(`${descriptions[op]}, on Pulumi's Automation API, several at a time`)
+      .option("--stack <names...>", "these stacks")
+      .option("--affected", "the stacks a git diff affects (with --base, as leasehold affected)")
+      .option("--base <ref>", "with --affected: the git revision compared")
+      .option("--head <ref>", "with --affected: the revision compared with --base (default HEAD)")
+      .option("--since <time>", "the lease clock: the stacks whose leases change state in (--since, --at]")
+      .option("--at <time>", "the deploy instant of every stack (default: LEASEHOLD_AT, else now); with --since, the end of the interval")
+      .option("--all", "every stack")
+      .option("--parallel <n>", `stacks at a time (default: the machine's cores, at most 8: ${defaultParallel()} here)`, positiveInt)
+      .option("--json", 'print {"ok", "operation", "at", "seconds", "stacks": [{stack, result, changes, seconds, message, recovery}]} on stdout')
+      .addOption(stacksOption())
+      .addHelpText(
+        "after",
+        `\nA summary table ends the run; exit 1 when any stack failed (a failed platform skips its tenants, nothing else). Ctrl-C starts no new stack and lets the running ones finish. Examples:\n  $ leasehold ${op} --stack tenant-acme\n  $ leasehold ${op} --affected --base origin/main --parallel 4\n  $ leasehold ${op} --all --json`,
+      )
+      .action(async (o: { stack?: string[]; affected?: boolean; base?: string; head?: string; at?: string; since?: string; all?: boolean; parallel?: number; refresh?: boolean; json?: boolean; stacks?: string }) => {
+        result.code = await fleetRun(
+          op,
+          {
+            stacks: o.stacks ?? defaultStacksDir(),
+            stack: o.stack,
+            affected: o.affected,
+            base: o.base,
+            head: o.head,
+            at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
+            since: o.since === undefined ? undefined : parseTimeOption("--since", o.since),
+            all: o.all,
+            parallel: o.parallel,
+            refresh: o.refresh,
+            json: o.json,
+          },
+          io,
+        );
+      });
+  }
 
   cmd
     .command("request-from-issue")

@@ -1,12 +1,13 @@
 // `npm run up:local`: the main job on its embedded default. Builds the toolchain if needed,
 // starts the local control plane, registers the example pools' nodes, and deploys every stack
-// of stacks/ (platforms first, then tenants) with the policy pack, on a file backend inside the
-// project (.leasehold/, git-ignored). `npm run down:local` undoes it.
+// of stacks/ with `leasehold up` (platforms first, then tenants, each with the policy pack), on a
+// file backend inside the project (.leasehold/, git-ignored). `npm run down:local` undoes it.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { listStackFiles, loadStackFile, type Stack } from "../../lease/load";
 import { deployInstantFrom, isoInstant } from "../../lease/fields";
-import { buildToolchain, controlPlaneUp, ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, runExampleWorkloads, sh, syncProject } from "./toolchain";
+import { buildToolchain, controlPlaneUp, pulumi, pulumiEnv, registerPoolNodes, ROOT, runExampleWorkloads, sh, syncProject } from "./toolchain";
 
 export const LOCAL = path.join(ROOT, ".leasehold");
 export const PROJECT = path.join(LOCAL, "project");
@@ -62,20 +63,17 @@ function main(): void {
   syncProject(PROJECT);
   const skipped = skippedStacks();
   if (skipped.length > 0) console.error(`[up:local] skipping ${skipped.join(", ")}: EKS platforms and their tenants need AWS, not the local control plane`);
-  for (const stack of deployOrder()) {
-    ensureStack(PROJECT, env, BACKEND, stack.name);
-    const cfg = path.join(LOCAL, `policy-config.${stack.name}.json`);
-    sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "policy-config", "--stack", stack.name, "--stacks", path.join(PROJECT, "stacks"), "--out", cfg], { env });
-    console.error(`[up:local] pulumi up --stack ${stack.name} --policy-pack policies`);
-    const up = pulumi(PROJECT, env, ["up", "--yes", "--skip-preview", "--stack", stack.name, "--policy-pack", "policies", "--policy-pack-config", cfg], true);
-    if (up.code !== 0) {
-      process.stderr.write(up.stdout.slice(-6000) + up.stderr.slice(-3000));
-      process.stderr.write(`up:local: pulumi up of ${stack.name} failed\n`);
-      process.exit(1);
-    }
-    const outputs = pulumi(PROJECT, env, ["stack", "output", "--stack", stack.name, "--json"]).stdout;
-    console.log(`${stack.name}: ${outputs.trim()}`);
+  // One `leasehold up` for every stack: platforms first, each with the policy pack and its contract.
+  fs.mkdirSync(BACKEND, { recursive: true });
+  pulumi(PROJECT, env, ["login", `file://${BACKEND}`]);
+  const names = deployOrder().map((s) => s.name);
+  console.error(`[up:local] leasehold up --stack ${names.join(" ")}`);
+  const up = spawnSync(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "up", "--stack", ...names, "--stacks", path.join(PROJECT, "stacks")], { env, stdio: "inherit" });
+  if (up.status !== 0) {
+    process.stderr.write("up:local: leasehold up failed (the summary above says which stack and why)\n");
+    process.exit(1);
   }
+  for (const name of names) console.log(`${name}: ${pulumi(PROJECT, env, ["stack", "output", "--stack", name, "--json"]).stdout.trim()}`);
   console.error(`[up:local] example workloads, created as each tenant (a GPU Deployment per lease in force at ${isoInstant(instant)}, a CPU-only notebook):`);
   console.log(runExampleWorkloads(path.join(PROJECT, "stacks"), env, instant));
   fs.writeFileSync(path.join(LOCAL, "env"), `export KUBECONFIG=${env.KUBECONFIG}\nexport PATH=${env.PATH}\n`);

@@ -33,19 +33,10 @@ const asTenantAdmin = ["--as=alice", "--as-group=acme:admins"];
 const leasehold = (args: string[], withEnv: NodeJS.ProcessEnv = env) =>
   sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...args, "--stacks", path.join(project, "stacks")], { env: withEnv, allowFail: true });
 
+/** `leasehold up` of one stack (Pulumi's Automation API, the policy pack with the stack's contract). */
 function up(stack: string, extra: string[] = []) {
   ensureStack(project, env, backend, stack);
-  const cfg = path.join(work, `pc-${stack}.json`);
-  const pc = leasehold(["policy-config", "--stack", stack, "--out", cfg]);
-  expect(pc.code, pc.stderr).toBe(0);
-  return pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", "policies", "--policy-pack-config", cfg, ...extra], true);
-}
-function preview(stack: string) {
-  ensureStack(project, env, backend, stack);
-  const cfg = path.join(work, `pc-${stack}.json`);
-  const pc = leasehold(["policy-config", "--stack", stack, "--out", cfg]);
-  expect(pc.code, pc.stdout + pc.stderr).toBe(0);
-  return pulumi(project, env, ["preview", "--stack", stack, "--policy-pack", "policies", "--policy-pack-config", cfg], true);
+  return leasehold(["up", "--stack", stack, ...extra]);
 }
 const get = (kind: string, name: string, ns?: string) => JSON.parse(kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", "json"]).stdout);
 
@@ -144,7 +135,7 @@ beforeAll(() => {
 });
 
 describe("the example fleet on a real engine and API server", () => {
-  it("pulumi up of the platform (with the policy pack) installs the admission policy, labels the pool nodes and closes every unleased one", async () => {
+  it("leasehold up of the platform (with the policy pack) installs the admission policy, labels the pool nodes and closes every unleased one", async () => {
     const r = up("platform-local");
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(get("validatingadmissionpolicy", "leasehold-lease-pinning").spec.failurePolicy).toBe("Fail");
@@ -159,12 +150,14 @@ describe("the example fleet on a real engine and API server", () => {
     await waitFor("the cordon's taint", () => (foreignTaints("gpu-002").length === 2 ? true : undefined));
   });
 
-  it("pulumi preview with the policy pack passes for every example tenant stack", () => {
-    for (const stack of ["tenant-acme", "tenant-bluefin", "tenant-corvid"]) {
-      const r = preview(stack);
-      expect(r.code, `${stack}\n${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(r.stdout).toContain("✅ leasehold@v0.1.0");
-    }
+  it("leasehold preview runs every example tenant stack on the Automation API, each with the policy pack and its contract, and passes", () => {
+    const stacks = ["tenant-acme", "tenant-bluefin", "tenant-corvid"];
+    const r = leasehold(["preview", "--stack", ...stacks, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const run = JSON.parse(r.stdout) as { ok: boolean; stacks: { stack: string; result: string; changes?: Record<string, number>; policyPack?: string }[] };
+    expect(run.stacks.map((s) => [s.stack, s.result, s.policyPack])).toEqual(stacks.map((s) => [s, "succeeded", "leasehold@v0.1.0"]));
+    for (const s of run.stacks) expect(s.changes?.create, s.stack).toBeGreaterThan(10);
+    expect(r.stderr).toContain("leasehold preview: 3 stack(s)");
   });
 
   it("a stack that over-asks GPUs is stopped by policy-config and by the program with check's line; a stale contract by the pack's mandatory policies", () => {
@@ -199,7 +192,7 @@ describe("the example fleet on a real engine and API server", () => {
     }
   });
 
-  it("pulumi up of a tenant creates every object, and the live objects match leasehold render", () => {
+  it("leasehold up of a tenant creates every object, and the live objects match leasehold render", () => {
     const r = up("tenant-acme");
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const rendered = leasehold(["render", "--stack", "tenant-acme", "--at", AT]);
@@ -478,8 +471,8 @@ describe("the example fleet on a real engine and API server", () => {
     // The token controller fills the token Secret just after the first up; a refresh reads it.
     let kc = "";
     for (let i = 0; i < 20; i++) {
-      pulumi(project, env, ["refresh", "--yes", "--skip-preview", "--stack", "tenant-acme"]);
-      pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme", "--policy-pack", "policies", "--policy-pack-config", path.join(work, "pc-tenant-acme.json")]);
+      const u = up("tenant-acme", ["--refresh"]);
+      expect(u.code, u.stdout + u.stderr).toBe(0);
       kc = pulumi(project, env, ["stack", "output", "kubeconfig", "--show-secrets", "--stack", "tenant-acme"]).stdout;
       if (/token: \S{20,}/.test(kc)) break;
       await new Promise((res) => setTimeout(res, 500));
@@ -641,9 +634,13 @@ describe("the example fleet on a real engine and API server", () => {
   it("pulumi destroy of a tenant never deletes its protected namespace; --exclude-protected completes around it", () => {
     kubectl(["create", "configmap", "results", "-n", "bluefin", "--from-literal=loss=0.93"]);
     // A plain destroy removes what it may and fails on the namespace: the data stays.
-    const refused = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", "tenant-bluefin"], true);
-    expect(refused.code, refused.stdout + refused.stderr).not.toBe(0);
-    expect(refused.stdout + refused.stderr).toMatch(/protected/);
+    // (Through leasehold destroy: a stack the engine fails is reported failed, with its error, exit 1.)
+    const refused = leasehold(["destroy", "--stack", "tenant-bluefin", "--json"]);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    const run = JSON.parse(refused.stdout) as { ok: boolean; stacks: { stack: string; result: string; message?: string }[] };
+    expect(run.ok).toBe(false);
+    expect(run.stacks.map((x) => [x.stack, x.result])).toEqual([["tenant-bluefin", "failed"]]);
+    expect(run.stacks[0]!.message).toMatch(/protect/);
     expect(get("namespace", "bluefin").status.phase).toBe("Active");
     expect(get("configmap", "results", "bluefin").data.loss).toBe("0.93");
     const r = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", "tenant-bluefin"], true);

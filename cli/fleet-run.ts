@@ -1,0 +1,345 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { AffectedSet } from "../lease/changes";
+import { contractOf } from "../lease/contract";
+import { deployInstantFrom, isoInstant } from "../lease/fields";
+import type { PlatformStack, Stack } from "../lease/load";
+import { POLICY_NAMES } from "../lease/policy-names";
+import { selectAffected } from "./affected";
+import { checkFolder, EXIT, findProjectRoot, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+
+// `leasehold up | preview | refresh | destroy` over a set of stacks, on Pulumi's Automation API:
+// platforms before their tenants (tenants before their platforms for destroy), a bounded number
+// of stacks at a time, each stack's lease contract always handed to the policy pack. A failed
+// platform stops its own tenants only; one stack's failure never stops the others.
+
+/** A Pulumi operation over a fleet. */
+export type Operation = "up" | "preview" | "refresh" | "destroy";
+
+/** One stack to run, with the platform it depends on (a tenant's). */
+export interface StackJob {
+  stack: string;
+  role: "platform" | "tenant";
+  /** The tenant's platform stack. */
+  platform?: string;
+}
+
+/** What happened to one stack. */
+export interface StackResult {
+  stack: string;
+  result: "succeeded" | "failed" | "skipped" | "cancelled";
+  /** Resource changes by kind (`create`, `update`, `delete`, `same`, ...), as the engine counts them. */
+  changes?: Record<string, number>;
+  /** Wall time, seconds. */
+  seconds: number;
+  /** Why it failed or was skipped: the engine's last error lines. */
+  message?: string;
+  /** The command that recovers the stack, when the engine left it locked or with pending operations. */
+  recovery?: string;
+  /** The policy pack the engine ran and passed (`leasehold@v0.1.0`), for up and preview. */
+  policyPack?: string;
+}
+
+/** Runs one stack; resolves (never rejects) with its result. */
+export type StackRunner = (job: StackJob) => Promise<StackResult>;
+
+/** Progress reports while a fleet runs. */
+export interface Progress {
+  started(job: StackJob, counts: Counts): void;
+  finished(result: StackResult, counts: Counts): void;
+}
+
+/** How many stacks are done, failed, running and queued. */
+export interface Counts {
+  done: number;
+  failed: number;
+  running: number;
+  queued: number;
+}
+
+/**
+ * Runs the jobs with at most `parallel` at a time: a stack starts once the stacks it depends on
+ * (a tenant's platform; for destroy, a platform's tenants) have succeeded, and is skipped when one
+ * of them failed. `cancelled()` is asked before each start: once it says yes, queued stacks are
+ * reported cancelled and the running ones finish.
+ */
+export async function runFleet(
+  op: Operation,
+  jobs: readonly StackJob[],
+  runner: StackRunner,
+  opts: { parallel: number; progress?: Progress; cancelled?: () => boolean },
+): Promise<StackResult[]> {
+  const inSet = new Set(jobs.map((j) => j.stack));
+  // What each job waits for, among the jobs of this run.
+  const waitsFor = new Map<string, string[]>();
+  for (const j of jobs) {
+    const deps =
+      op === "destroy"
+        ? j.role === "platform"
+          ? jobs.filter((t) => t.role === "tenant" && t.platform === j.stack).map((t) => t.stack)
+          : []
+        : j.role === "tenant" && j.platform && inSet.has(j.platform)
+          ? [j.platform]
+          : [];
+    waitsFor.set(j.stack, deps);
+  }
+  const results = new Map<string, StackResult>();
+  const pending = [...jobs];
+  let running = 0;
+  const counts = (): Counts => ({
+    done: [...results.values()].filter((r) => r.result === "succeeded").length,
+    failed: [...results.values()].filter((r) => r.result !== "succeeded").length,
+    running,
+    queued: pending.length,
+  });
+  return new Promise((resolve) => {
+    const pump = () => {
+      for (let i = 0; i < pending.length; ) {
+        const job = pending[i]!;
+        const deps = waitsFor.get(job.stack)!;
+        const failedDep = deps.find((d) => results.has(d) && results.get(d)!.result !== "succeeded");
+        const cancelled = opts.cancelled?.() ?? false;
+        if (failedDep || cancelled) {
+          pending.splice(i, 1);
+          const r: StackResult = cancelled
+            ? { stack: job.stack, result: "cancelled", seconds: 0, message: "not started: the run was cancelled" }
+            : { stack: job.stack, result: "skipped", seconds: 0, message: `${failedDep} did not ${op === "destroy" ? "go first" : "succeed"} (${results.get(failedDep!)!.result})` };
+          results.set(job.stack, r);
+          opts.progress?.finished(r, counts());
+          continue;
+        }
+        if (running >= opts.parallel || !deps.every((d) => results.get(d)?.result === "succeeded")) {
+          i++;
+          continue;
+        }
+        pending.splice(i, 1);
+        running++;
+        opts.progress?.started(job, counts());
+        void runner(job).then((r) => {
+          running--;
+          results.set(job.stack, r);
+          opts.progress?.finished(r, counts());
+          pump();
+        });
+      }
+      if (pending.length === 0 && running === 0) resolve(jobs.map((j) => results.get(j.stack)!));
+    };
+    pump();
+  });
+}
+
+/** The engine's error text: the stack is locked or has pending operations, and how to recover. */
+export function recoveryFor(stack: string, error: string): string | undefined {
+  if (/pending operations?|interrupted while creating|pending_operations/i.test(error)) {
+    return `pulumi refresh --stack ${stack} --clear-pending-creates --yes   (then run it again)`;
+  }
+  if (/currently locked|locked by|update is already in progress|conflict: Another update is currently in progress/i.test(error)) {
+    return `pulumi cancel --stack ${stack} --yes   (only when no other run is using the stack)`;
+  }
+  return undefined;
+}
+
+/** Options of `leasehold up | preview | refresh | destroy`. */
+export interface FleetRunOptions {
+  stacks: string;
+  /** Stacks named on the command line. */
+  stack?: string[];
+  /** `--affected --base REF [--head REF]`. */
+  affected?: boolean;
+  base?: string;
+  head?: string;
+  /** The deploy instant (LEASEHOLD_AT of every run). @default LEASEHOLD_AT, else now */
+  at?: number;
+  /** The lease clock: the stacks whose leases change state in (since, at]. */
+  since?: number;
+  all?: boolean;
+  parallel?: number;
+  /** up and preview: refresh each stack's state from the cluster and the cloud first. */
+  refresh?: boolean;
+  json?: boolean;
+}
+
+/** The default number of stacks at a time: a Pulumi run keeps about one core busy (program, engine, provider). */
+export function defaultParallel(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
+
+/** `leasehold up | preview | refresh | destroy`: the operation over the selected stacks. */
+export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, runnerFor?: (ctx: RunContext) => StackRunner): Promise<number> {
+  const modes = [!!opts.stack?.length, !!opts.affected, opts.since !== undefined, !!opts.all].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError("give one of --stack NAME..., --affected --base REF, --since TIME [--at TIME] (the lease clock) or --all");
+  if (opts.affected && opts.base === undefined) throw new UsageError("--affected needs --base REF (the revision to compare with)");
+  if (opts.parallel !== undefined && (!Number.isInteger(opts.parallel) || opts.parallel < 1)) throw new UsageError(`--parallel: expected a whole number of stacks, 1 or more, got ${opts.parallel}`);
+  const root = findProjectRoot(opts.stacks);
+  if (root === undefined && runnerFor === undefined) throw new UsageError(`no Pulumi.yaml at or above ${opts.stacks}: run from the project`);
+  // Nothing runs unless the whole fleet passes its check: the same one-line errors as `check`.
+  const folder = loadFolder(opts.stacks);
+  const problems = checkFolder(folder);
+  if (problems.length > 0) {
+    if (opts.json) printJson(io, { ok: false, problems });
+    else printProblems(io, problems);
+    return EXIT.rule;
+  }
+  const byName = new Map(folder.stacks.map((s) => [s.name, s]));
+  let names: string[];
+  if (opts.stack?.length) {
+    const unknown = opts.stack.filter((n) => !byName.has(n));
+    if (unknown.length > 0) throw new UsageError(`--stack: no stack file for ${unknown.join(", ")} in ${opts.stacks} (stacks: ${[...byName.keys()].join(", ")})`);
+    const wanted = new Set(opts.stack);
+    names = folder.stacks.filter((s) => wanted.has(s.name)).sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "platform" ? -1 : 1)).map((s) => s.name);
+  } else {
+    const clock = opts.since === undefined ? {} : { since: opts.since, at: opts.at ?? Date.now() };
+    const { set } = selectAffected(folder.stacks, { stacks: opts.stacks, base: opts.affected ? opts.base : undefined, head: opts.head, all: opts.all, ...clock }) as { set: AffectedSet };
+    names = set.stacks.map((a) => a.stack);
+  }
+  const jobs: StackJob[] = names.map((n) => {
+    const s = byName.get(n)!;
+    return s.role === "platform" ? { stack: n, role: "platform" } : { stack: n, role: "tenant", platform: s.config.platform };
+  });
+  if (op === "destroy") jobs.reverse();
+  const parallel = opts.parallel ?? defaultParallel();
+  const at = opts.at ?? deployInstantOr(Date.now());
+  const ctx: RunContext = { op, root: root ?? path.resolve(opts.stacks), stacksDir: opts.stacks, stacks: byName, at, io, refresh: opts.refresh };
+  const runner = (runnerFor ?? automationRunner)(ctx);
+
+  let cancelled = false;
+  const onSigint = () => {
+    if (!cancelled) io.err(`leasehold ${op}: cancelling: no new stack starts; the running ones finish (Ctrl-C again to stop at once)`);
+    else process.exit(130);
+    cancelled = true;
+  };
+  process.on("SIGINT", onSigint);
+  const t0 = Date.now();
+  io.err(`leasehold ${op}: ${jobs.length} stack(s), ${parallel} at a time, at ${isoInstant(at)}`);
+  let results: StackResult[];
+  try {
+    results = await runFleet(op, jobs, runner, {
+      parallel,
+      cancelled: () => cancelled,
+      progress: {
+        started: (job, c) => io.err(`  ${job.stack}: ${op} started  [${c.done} done, ${c.failed} failed, ${c.running} running, ${c.queued} queued]`),
+        finished: (r, c) => io.err(`  ${r.stack}: ${r.result}${r.changes ? ` (${changeText(r.changes)})` : ""}${r.seconds ? ` in ${r.seconds.toFixed(1)} s` : ""}${r.result === "succeeded" ? "" : `: ${firstLine(r.message)}`}  [${c.done} done, ${c.failed} failed, ${c.running} running, ${c.queued} queued]`),
+      },
+    });
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const failed = results.filter((r) => r.result !== "succeeded");
+  if (opts.json) printJson(io, { ok: failed.length === 0, operation: op, at: isoInstant(at), seconds, stacks: results });
+  else {
+    io.out(summaryTable(results));
+    io.out(`${op}: ${results.length - failed.length} of ${results.length} stack(s) succeeded in ${seconds.toFixed(1)} s${failed.length ? `; ${failed.length} did not` : ""}`);
+    for (const r of results) if (r.recovery) io.out(`  ${r.stack}: recover with: ${r.recovery}`);
+  }
+  return failed.length === 0 ? EXIT.ok : EXIT.rule;
+}
+
+/** LEASEHOLD_AT when set (the usage error names it when malformed), else `now`. */
+function deployInstantOr(now: number): number {
+  const at = deployInstantFrom(process.env, now);
+  if (typeof at === "string") throw new UsageError(at);
+  return at;
+}
+
+/** What a stack runner needs of the run. */
+export interface RunContext {
+  op: Operation;
+  /** The project folder (Pulumi.yaml). */
+  root: string;
+  stacksDir: string;
+  stacks: ReadonlyMap<string, Stack>;
+  /** The deploy instant (LEASEHOLD_AT of each run), epoch milliseconds. */
+  at: number;
+  io: Io;
+  /** up and preview: refresh first. */
+  refresh?: boolean;
+}
+
+/**
+ * Runs a stack with Pulumi's Automation API (a LocalWorkspace on the project folder, the backend
+ * of the current `pulumi login` or PULUMI_BACKEND_URL): up and preview with the policy pack and
+ * the stack's lease contract as its config.
+ */
+export function automationRunner(ctx: RunContext): StackRunner {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-run-"));
+  return async (job) => {
+    const t0 = Date.now();
+    const done = (r: Omit<StackResult, "stack" | "seconds">): StackResult => ({ stack: job.stack, seconds: (Date.now() - t0) / 1000, ...r });
+    try {
+      // Loaded here: the Automation API costs about half a second to load.
+      const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+      const envVars = { LEASEHOLD_AT: isoInstant(ctx.at) };
+      const args = { stackName: job.stack, workDir: ctx.root };
+      const stack = ctx.op === "up" || ctx.op === "preview" ? await LocalWorkspace.createOrSelectStack(args, { envVars }) : await LocalWorkspace.selectStack(args, { envVars });
+      const output: string[] = [];
+      const onOutput = (out: string) => {
+        output.push(out);
+        if (output.length > 200) output.shift();
+      };
+      let policy = {};
+      if (ctx.op === "up" || ctx.op === "preview") {
+        const s = ctx.stacks.get(job.stack)!;
+        const platform = (s.role === "platform" ? s : ctx.stacks.get(s.config.platform)) as PlatformStack;
+        const contract = contractOf(s, platform, isoInstant(ctx.at));
+        const file = path.join(work, `policy-config-${job.stack}.json`);
+        fs.writeFileSync(file, JSON.stringify(Object.fromEntries(POLICY_NAMES.map((name) => [name, { contract }]))));
+        policy = { policyPacks: [path.join(ctx.root, "policies")], policyPackConfigs: [file] };
+      }
+      const common = { onOutput, color: "never" as const, refresh: ctx.refresh, ...policy };
+      switch (ctx.op) {
+        case "up": {
+          const r = await stack.up(common);
+          return done({ result: "succeeded", changes: r.summary.resourceChanges as Record<string, number> | undefined, policyPack: packPassed(output) });
+        }
+        case "preview": {
+          const r = await stack.preview(common);
+          return done({ result: "succeeded", changes: r.changeSummary as Record<string, number>, policyPack: packPassed(output) });
+        }
+        case "refresh": {
+          const r = await stack.refresh({ onOutput, color: "never" });
+          return done({ result: "succeeded", changes: r.summary.resourceChanges as Record<string, number> | undefined });
+        }
+        case "destroy": {
+          const r = await stack.destroy({ onOutput, color: "never" });
+          return done({ result: "succeeded", changes: r.summary.resourceChanges as Record<string, number> | undefined });
+        }
+      }
+    } catch (e) {
+      const text = String((e as Error).message ?? e);
+      return done({ result: "failed", message: engineError(text), recovery: recoveryFor(job.stack, text) });
+    }
+  };
+}
+
+/** The policy pack the engine reports as passed (its "✅ name@version" line), if any. */
+function packPassed(output: readonly string[]): string | undefined {
+  return /✅\s+(\S+@v?\d\S*)/.exec(output.join(""))?.[1];
+}
+
+/** The lines of an engine failure that say what went wrong (diagnostics and policy violations), not the command echo. */
+export function engineError(text: string): string {
+  const lines = text.split("\n").map((l) => l.trimEnd());
+  const useful = lines.filter((l) => /error:|\[mandatory\]|violation|RunError|^\s+\S.*: /i.test(l) && !/^\s*(code|stdout|stderr|cmd):/i.test(l));
+  return (useful.length ? useful : lines.filter((l) => l.trim())).slice(0, 8).join("\n").trim() || "failed";
+}
+
+function firstLine(text?: string): string {
+  return (text ?? "").split("\n").find((l) => l.trim())?.trim() ?? "";
+}
+
+function changeText(changes: Record<string, number>): string {
+  const words: Record<string, string> = { create: "created", update: "updated", delete: "deleted", replace: "replaced", same: "unchanged" };
+  return Object.entries(changes)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${words[k] ?? k}`)
+    .join(", ");
+}
+
+/** The summary table: stack, result, changes, duration. */
+export function summaryTable(results: readonly StackResult[]): string {
+  const rows = [["STACK", "RESULT", "CHANGES", "SECONDS"], ...results.map((r) => [r.stack, r.result, r.changes ? changeText(r.changes) || "none" : "-", r.seconds ? r.seconds.toFixed(1) : "-"])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}

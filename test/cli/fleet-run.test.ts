@@ -1,0 +1,161 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { fleetRun, recoveryFor, runFleet, summaryTable, type StackJob, type StackResult, type StackRunner } from "../../cli/fleet-run";
+import { exampleStacks, ROOT } from "./helpers";
+
+// The scheduling of `leasehold up | preview | refresh | destroy`, with a runner that records what
+// it was asked (the Automation API runner itself runs in the e2e suite).
+
+const JOBS: StackJob[] = [
+  { stack: "platform-a", role: "platform" },
+  { stack: "platform-b", role: "platform" },
+  { stack: "tenant-1", role: "tenant", platform: "platform-a" },
+  { stack: "tenant-2", role: "tenant", platform: "platform-a" },
+  { stack: "tenant-3", role: "tenant", platform: "platform-b" },
+  { stack: "tenant-4", role: "tenant", platform: "platform-b" },
+];
+
+/** A runner that takes `ms` per stack, fails the named ones, and records the order and the peak concurrency. */
+function recorder(fail: string[] = [], ms = 5) {
+  const log: string[] = [];
+  let running = 0;
+  let peak = 0;
+  const runner: StackRunner = async (job) => {
+    running++;
+    peak = Math.max(peak, running);
+    log.push(`start ${job.stack}`);
+    await new Promise((r) => setTimeout(r, ms));
+    running--;
+    log.push(`end ${job.stack}`);
+    return { stack: job.stack, result: fail.includes(job.stack) ? "failed" : "succeeded", seconds: ms / 1000, changes: { create: 1 } };
+  };
+  return { runner, log, peak: () => peak };
+}
+
+const byStack = (rs: StackResult[]) => Object.fromEntries(rs.map((r) => [r.stack, r.result]));
+
+describe("runFleet", () => {
+  it("starts a tenant only after its platform succeeded, and keeps to the parallelism", async () => {
+    const r = recorder();
+    const results = await runFleet("up", JOBS, r.runner, { parallel: 2 });
+    expect(results.every((x) => x.result === "succeeded")).toBe(true);
+    for (const t of JOBS.filter((j) => j.role === "tenant")) expect(r.log.indexOf(`start ${t.stack}`)).toBeGreaterThan(r.log.indexOf(`end ${t.platform}`));
+    expect(r.peak()).toBe(2);
+  });
+
+  it("skips the tenants of a failed platform, and nothing else", async () => {
+    const r = recorder(["platform-a"]);
+    const results = await runFleet("up", JOBS, r.runner, { parallel: 3 });
+    expect(byStack(results)).toEqual({ "platform-a": "failed", "platform-b": "succeeded", "tenant-1": "skipped", "tenant-2": "skipped", "tenant-3": "succeeded", "tenant-4": "succeeded" });
+    expect(results.find((x) => x.stack === "tenant-1")!.message).toBe("platform-a did not succeed (failed)");
+    expect(r.log).not.toContain("start tenant-1");
+  });
+
+  it("lets one tenant's failure stop no other stack", async () => {
+    const results = await runFleet("up", JOBS, recorder(["tenant-1"]).runner, { parallel: 2 });
+    expect(byStack(results)).toEqual({ "platform-a": "succeeded", "platform-b": "succeeded", "tenant-1": "failed", "tenant-2": "succeeded", "tenant-3": "succeeded", "tenant-4": "succeeded" });
+  });
+
+  it("destroys a platform only after all its tenants, and keeps it when one of them failed", async () => {
+    const r = recorder(["tenant-3"]);
+    const results = await runFleet("destroy", [...JOBS].reverse(), r.runner, { parallel: 4 });
+    expect(r.log.indexOf("start platform-a")).toBeGreaterThan(Math.max(r.log.indexOf("end tenant-1"), r.log.indexOf("end tenant-2")));
+    expect(byStack(results)["platform-b"]).toBe("skipped");
+    expect(byStack(results)["platform-a"]).toBe("succeeded");
+  });
+
+  it("a tenant whose platform is not in the run starts at once", async () => {
+    const r = recorder();
+    await runFleet("up", [JOBS[2]!, JOBS[4]!], r.runner, { parallel: 2 });
+    expect(r.log.slice(0, 2)).toEqual(["start tenant-1", "start tenant-3"]);
+  });
+
+  it("once cancelled, starts nothing new, lets the running stacks finish and reports the rest cancelled", async () => {
+    let cancelled = false;
+    const r = recorder([], 20);
+    const results = await runFleet("up", JOBS, r.runner, {
+      parallel: 2,
+      cancelled: () => cancelled,
+      progress: {
+        started: () => {
+          cancelled = true;
+        },
+        finished: () => undefined,
+      },
+    });
+    expect(byStack(results)).toEqual({ "platform-a": "succeeded", "platform-b": "cancelled", "tenant-1": "cancelled", "tenant-2": "cancelled", "tenant-3": "cancelled", "tenant-4": "cancelled" });
+  });
+});
+
+describe("leasehold up | preview | refresh | destroy", () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) }, out, err };
+  };
+
+  it("run the selected stacks platforms first, print a summary table, and exit 1 when one failed", async () => {
+    const dir = exampleStacks();
+    const seen: string[] = [];
+    const { io: o, out } = io();
+    const code = await fleetRun("up", { stacks: dir, stack: ["tenant-acme", "platform-local"], parallel: 1 }, o, () => async (job) => {
+      seen.push(job.stack);
+      return { stack: job.stack, result: job.stack === "tenant-acme" ? "failed" : "succeeded", seconds: 1, message: "error: boom", recovery: job.stack === "tenant-acme" ? recoveryFor(job.stack, "the current deployment has 1 resource(s) with pending operations") : undefined };
+    });
+    expect(seen).toEqual(["platform-local", "tenant-acme"]);
+    expect(code).toBe(1);
+    expect(out.join("\n")).toContain("STACK           RESULT     CHANGES  SECONDS");
+    expect(out.join("\n")).toContain("tenant-acme: recover with: pulumi refresh --stack tenant-acme --clear-pending-creates --yes");
+  });
+
+  it("refuse, before running anything, a fleet that fails its check, with check's lines", async () => {
+    const dir = exampleStacks();
+    const file = path.join(dir, "Pulumi.tenant-acme.yaml");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("pool: h100-a", "pool: h100-zz"));
+    const { io: o, err } = io();
+    let ran = 0;
+    const code = await fleetRun("up", { stacks: dir, all: true }, o, () => async (job) => {
+      ran++;
+      return { stack: job.stack, result: "succeeded", seconds: 0 };
+    });
+    expect(code).toBe(1);
+    expect(ran).toBe(0);
+    expect(err.join("\n")).toContain('leasehold:leases[0].placement.pool: expected a pool of platform-local (h100-a, l40s-a), got "h100-zz"');
+  });
+
+  it("refuse an unknown stack and a missing or doubled selection as usage errors", async () => {
+    const dir = exampleStacks();
+    const runner = () => async (job: StackJob): Promise<StackResult> => ({ stack: job.stack, result: "succeeded", seconds: 0 });
+    await expect(fleetRun("preview", { stacks: dir, stack: ["tenant-zed"] }, io().io, runner)).rejects.toThrow("--stack: no stack file for tenant-zed");
+    await expect(fleetRun("preview", { stacks: dir }, io().io, runner)).rejects.toThrow("give one of --stack NAME...");
+    await expect(fleetRun("preview", { stacks: dir, all: true, stack: ["tenant-acme"] }, io().io, runner)).rejects.toThrow("give one of");
+    await expect(fleetRun("preview", { stacks: dir, affected: true }, io().io, runner)).rejects.toThrow("--affected needs --base REF");
+  });
+
+  it("with the lease clock, run only the stacks whose leases change state", async () => {
+    const seen: string[] = [];
+    const code = await fleetRun("up", { stacks: path.join(ROOT, "stacks"), since: Date.parse("2026-12-31T23:00:00Z"), at: Date.parse("2027-01-01T00:00:00Z") }, io().io, () => async (job) => {
+      seen.push(job.stack);
+      return { stack: job.stack, result: "succeeded", seconds: 0 };
+    });
+    expect(code).toBe(0);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s.startsWith("tenant-"))).toBe(true);
+  });
+});
+
+describe("recovery and the summary", () => {
+  it("names the command that recovers a stack left locked or with pending operations", () => {
+    expect(recoveryFor("tenant-acme", "error: the stack is currently locked by 1 lock(s)")).toBe("pulumi cancel --stack tenant-acme --yes   (only when no other run is using the stack)");
+    expect(recoveryFor("tenant-acme", "error: resource failed")).toBeUndefined();
+  });
+
+  it("lists each stack with its result, changes and seconds", () => {
+    expect(summaryTable([{ stack: "tenant-acme", result: "succeeded", seconds: 4.2, changes: { create: 3, same: 10 } }, { stack: "tenant-b", result: "skipped", seconds: 0 }]).split("\n")).toEqual([
+      "STACK        RESULT     CHANGES                  SECONDS",
+      "tenant-acme  succeeded  3 created, 10 unchanged  4.2",
+      "tenant-b     skipped    -                        -",
+    ]);
+  });
+});
