@@ -4,7 +4,7 @@ import { affectedStacks, allStacks, parseNameStatus, type Affected, type Affecte
 import { isoInstant } from "../lease/fields";
 import type { Stack } from "../lease/load";
 import { leaseEvents } from "../lease/clock";
-import { checkFolder, EXIT, findProjectRoot, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { checkedFolder, EXIT, findProjectRoot, printJson, UsageError, type Io } from "./common";
 
 /** Options of `leasehold affected`. */
 export interface AffectedOptions {
@@ -31,13 +31,8 @@ const ZERO_SHA = /^0{40}$/;
  * Stack names go to stdout, one per line; why, to stderr; `--json` gives both.
  */
 export function affected(opts: AffectedOptions, io: Io): number {
-  const folder = loadFolder(opts.stacks);
-  const problems = checkFolder(folder);
-  if (problems.length > 0) {
-    if (opts.json) printJson(io, { ok: false, problems });
-    else printProblems(io, problems);
-    return EXIT.rule;
-  }
+  const folder = checkedFolder(opts.stacks, opts.json, io);
+  if (!folder) return EXIT.rule;
   const { set, extra } = selectAffected(folder.stacks, opts);
   return print(io, opts, set, extra);
 }

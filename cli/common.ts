@@ -95,6 +95,19 @@ export function checkFolder(folder: Folder): Problem[] {
   return [...folder.problems, ...checkFleet(folder.stacks)];
 }
 
+/**
+ * The folder's stacks when the whole fleet passes its check; otherwise its problems are printed
+ * (as `{"ok": false, "problems"}` with `json`) and undefined is returned.
+ */
+export function checkedFolder(dir: string, json: boolean | undefined, io: Io): Folder | undefined {
+  const folder = loadFolder(dir);
+  const problems = checkFolder(folder);
+  if (problems.length === 0) return folder;
+  if (json) printJson(io, { ok: false, problems });
+  else printProblems(io, problems);
+  return undefined;
+}
+
 /** Prints problems, one line each, on stderr. */
 export function printProblems(io: Io, problems: readonly Problem[]): void {
   for (const p of problems) io.err(formatProblem(p));

@@ -7,7 +7,7 @@ import { deployInstantFrom, isoInstant } from "../lease/fields";
 import type { PlatformStack, Stack } from "../lease/load";
 import { POLICY_NAMES } from "../lease/policy-names";
 import { selectAffected } from "./affected";
-import { checkFolder, EXIT, findProjectRoot, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { checkedFolder, EXIT, findProjectRoot, printJson, UsageError, type Io } from "./common";
 
 // `leasehold up | preview | refresh | destroy` over a set of stacks, on Pulumi's Automation API:
 // platforms before their tenants (tenants before their platforms for destroy), a bounded number
@@ -174,13 +174,8 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   const root = findProjectRoot(opts.stacks);
   if (root === undefined && runnerFor === undefined) throw new UsageError(`no Pulumi.yaml at or above ${opts.stacks}: run from the project`);
   // Nothing runs unless the whole fleet passes its check: the same one-line errors as `check`.
-  const folder = loadFolder(opts.stacks);
-  const problems = checkFolder(folder);
-  if (problems.length > 0) {
-    if (opts.json) printJson(io, { ok: false, problems });
-    else printProblems(io, problems);
-    return EXIT.rule;
-  }
+  const folder = checkedFolder(opts.stacks, opts.json, io);
+  if (!folder) return EXIT.rule;
   const byName = new Map(folder.stacks.map((s) => [s.name, s]));
   let names: string[];
   if (opts.stack?.length) {
@@ -318,11 +313,34 @@ function packPassed(output: readonly string[]): string | undefined {
   return /✅\s+(\S+@v?\d\S*)/.exec(output.join(""))?.[1];
 }
 
-/** The lines of an engine failure that say what went wrong (diagnostics and policy violations), not the command echo. */
+/**
+ * What an engine failure says went wrong: each error diagnostic and policy violation once, with
+ * its continuation lines, without warnings, the progress echo's repeats or the closing
+ * "update failed".
+ */
 export function engineError(text: string): string {
-  const lines = text.split("\n").map((l) => l.trimEnd());
-  const useful = lines.filter((l) => /error:|\[mandatory\]|violation|RunError|^\s+\S.*: /i.test(l) && !/^\s*(code|stdout|stderr|cmd):/i.test(l));
-  return (useful.length ? useful : lines.filter((l) => l.trim())).slice(0, 8).join("\n").trim() || "failed";
+  const items: string[] = [];
+  let current: string[] | undefined;
+  const flush = () => {
+    if (current) items.push(current.join(" "));
+    current = undefined;
+  };
+  for (const raw of text.split("\n")) {
+    const l = raw.trim();
+    if (/\berror:|\[mandatory\]/.test(l)) {
+      flush();
+      const t = /\[mandatory\]/.test(l) ? l.replace(/^[-\s]*/, "") : l.replace(/^.*?\berror:/, "error:");
+      if (!/^error: (update|preview|refresh|destroy) failed$/.test(t)) current = [t];
+      continue;
+    }
+    // A blank line, a warning, a section or a resource heading ends the item.
+    if (!l || /warning:|^(Diagnostics|Resources|Policies|Duration|Outputs|code|stdout|stderr|err\?):|\):$|^[-+~*]?\s*[a-z]+:[\w/.-]+:\S+ /i.test(l)) flush();
+    else current?.push(l);
+  }
+  flush();
+  // The progress echo repeats the first line of a diagnostic: keep the fullest text of each.
+  const kept = [...new Set(items)].filter((x, _, all) => !all.some((y) => y !== x && y.startsWith(x)));
+  return kept.slice(-4).join("\n") || text.split("\n").find((l) => l.trim())?.trim() || "failed";
 }
 
 function firstLine(text?: string): string {

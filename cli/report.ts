@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isoInstant } from "../lease/fields";
 import { computeReport, DEFAULT_PUE, leaseSpan, type Report } from "../lease/report";
-import { checkFolder, EXIT, loadFolder, printJson, printProblems, UsageError, type Io } from "./common";
+import { checkedFolder, EXIT, printJson, UsageError, type Io } from "./common";
 import { allocationSvg } from "./report-chart";
 import { writeAtomically } from "./yaml-edit";
 
@@ -27,11 +27,8 @@ export const REPORT_FILES = { markdown: "report.md", json: "report.json", chart:
  */
 export async function report(opts: ReportCliOptions, io: Io): Promise<number> {
   if (opts.pue !== undefined && !(opts.pue >= 1)) throw new UsageError(`--pue: expected a power usage effectiveness of 1 or more (facility power over IT power, e.g. 1.2), got ${opts.pue}`);
-  const folder = loadFolder(opts.stacks);
-  const problems = checkFolder(folder);
-  if (problems.length > 0) {
-    if (opts.json) printJson(io, { ok: false, problems });
-    else printProblems(io, problems);
+  const folder = checkedFolder(opts.stacks, opts.json, io);
+  if (!folder) {
     io.err("report refused: the fleet check fails (fix the problems above first)");
     return EXIT.rule;
   }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fleetRun, recoveryFor, runFleet, summaryTable, type StackJob, type StackResult, type StackRunner } from "../../cli/fleet-run";
+import { engineError, fleetRun, recoveryFor, runFleet, summaryTable, type StackJob, type StackResult, type StackRunner } from "../../cli/fleet-run";
 import { exampleStacks, ROOT } from "./helpers";
 
 // The scheduling of `leasehold up | preview | refresh | destroy`, with a runner that records what
@@ -146,6 +146,30 @@ describe("leasehold up | preview | refresh | destroy", () => {
 });
 
 describe("recovery and the summary", () => {
+  it("keeps an engine failure's errors and drops warnings, the progress echo's repeats and 'update failed'", () => {
+    const text = [
+      "code: 255",
+      "stdout: Destroying (tenant-bluefin):",
+      "    pulumi:pulumi:Stack leasehold-tenant-bluefin  warning: using pulumi-resource-kubernetes from $PATH",
+      ' -  kubernetes:core/v1:Namespace bluefin-namespace deleting (0s)[retain] error: resource "urn:x" cannot be deleted',
+      ' -  kubernetes:core/v1:Namespace bluefin-namespace **deleting failed**[retain] error: resource "urn:x" cannot be deleted',
+      "    pulumi:pulumi:Stack leasehold-tenant-bluefin  error: update failed",
+      "Diagnostics:",
+      "  kubernetes:core/v1:Namespace (bluefin-namespace):",
+      '    error: resource "urn:x" cannot be deleted',
+      "    because it is protected. To unprotect the resource, either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`, or use the command:",
+      "    `pulumi state unprotect 'urn:x'`",
+      "",
+      "  pulumi:pulumi:Stack (leasehold-tenant-bluefin):",
+      "    error: update failed",
+    ].join("\n");
+    expect(engineError(text)).toBe(
+      'error: resource "urn:x" cannot be deleted because it is protected. To unprotect the resource, either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`, or use the command: `pulumi state unprotect \'urn:x\'`',
+    );
+    const policy = ["Policies:", "    ❌ leasehold@v0.1.0 (local: policies)", "        - [mandatory]  tenant-gpu-quota-within-leases  (kubernetes:core/v1:ResourceQuota: eve-quota)", "          Tenant eve would hold 32 GPUs but its leases in force grant 8.", ""].join("\n");
+    expect(engineError(policy)).toBe("[mandatory]  tenant-gpu-quota-within-leases  (kubernetes:core/v1:ResourceQuota: eve-quota) Tenant eve would hold 32 GPUs but its leases in force grant 8.");
+  });
+
   it("names the command that recovers a stack left locked or with pending operations", () => {
     expect(recoveryFor("tenant-acme", "error: the stack is currently locked by 1 lock(s)")).toBe("pulumi cancel --stack tenant-acme --yes   (only when no other run is using the stack)");
     expect(recoveryFor("tenant-acme", "error: resource failed")).toBeUndefined();
