@@ -5,7 +5,7 @@ import type { AffectedSet } from "../lease/changes";
 import { contractOf } from "../lease/contract";
 import { deployInstantFrom, isoInstant } from "../lease/fields";
 import type { PlatformStack, Stack } from "../lease/load";
-import { POLICY_NAMES } from "../lease/policy-names";
+import { policyPackConfig } from "../lease/policy-names";
 import { selectAffected } from "./affected";
 import { checkedFolder, EXIT, findProjectRoot, printJson, UsageError, type Io } from "./common";
 
@@ -279,7 +279,7 @@ export function automationRunner(ctx: RunContext): StackRunner {
         const platform = (s.role === "platform" ? s : ctx.stacks.get(s.config.platform)) as PlatformStack;
         const contract = contractOf(s, platform, isoInstant(ctx.at));
         const file = path.join(work, `policy-config-${job.stack}.json`);
-        fs.writeFileSync(file, JSON.stringify(Object.fromEntries(POLICY_NAMES.map((name) => [name, { contract }]))));
+        fs.writeFileSync(file, JSON.stringify(policyPackConfig(contract)));
         policy = { policyPacks: [path.join(ctx.root, "policies")], policyPackConfigs: [file] };
       }
       const common = { onOutput, color: "never" as const, refresh: ctx.refresh, ...policy };

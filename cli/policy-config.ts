@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { contractOf } from "../lease/contract";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile } from "../lease/load";
-import { POLICY_NAMES } from "../lease/policy-names";
+import { POLICY_NAMES, policyPackConfig } from "../lease/policy-names";
 import { EXIT, printProblems, requireDir, UsageError, type Io } from "./common";
 
 /** Options of `leasehold policy-config`. */
@@ -28,7 +28,7 @@ export function policyConfig(opts: PolicyConfigOptions, io: Io): number {
     return EXIT.rule;
   }
   const contract = contractOf(found.stack, found.platform, opts.at === undefined ? undefined : isoInstant(opts.at));
-  const config = Object.fromEntries(POLICY_NAMES.map((name) => [name, { contract }]));
+  const config = policyPackConfig(contract);
   const text = `${JSON.stringify(config, null, 2)}\n`;
   if (opts.out) {
     fs.writeFileSync(opts.out, text);

@@ -20,3 +20,8 @@ export const POLICY_NAMES = [
 
 /** A policy of the pack. */
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** The policy pack config (`--policy-pack-config`) that hands every policy the stack's lease contract. */
+export function policyPackConfig(contract: unknown): Record<PolicyName, { contract: unknown }> {
+  return Object.fromEntries(POLICY_NAMES.map((name) => [name, { contract }])) as Record<PolicyName, { contract: unknown }>;
+}
