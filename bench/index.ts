@@ -172,7 +172,50 @@ function benchProgramEvaluation(sizes: [number, number][]): void {
   }
 }
 
+/**
+ * `leasehold up` over generated fleets on the local control plane (issue 15's goals): wall time
+ * from an empty cluster and for a no-op re-run, beside `kubectl apply --server-side` of the same
+ * objects and the serial `pulumi up` loop (measured on a sample, extrapolated with its per-stack
+ * slope); peak memory of the whole process tree.
+ */
+async function benchFleetUp(sizes: number[], serialSample: number): Promise<void> {
+  const { toolchainBuilt } = require("./local-cluster") as typeof import("./local-cluster");
+  const { fleetUp } = require("./fleet-up") as typeof import("./fleet-up");
+  const PATH = toolchainBuilt();
+  if (!PATH) {
+    console.log("SKIP  leasehold up over a fleet: the toolchain is not built (scripts/toolchain/build.sh)");
+    return;
+  }
+  for (const tenants of sizes) {
+    const parallel = process.env.LEASEHOLD_BENCH_PARALLEL ? Number(process.env.LEASEHOLD_BENCH_PARALLEL) : undefined;
+    const f = await fleetUp(PATH, tenants, serialSample, parallel, (s) => console.log(`      ... ${s}`));
+    const n = tenants.toLocaleString("en");
+    const one = (seconds: number, peakBytes = 0) => [{ seconds, peakBytes }];
+    const goalUp = (600 * tenants) / 1000;
+    console.log(`      (${f.parallel || "default"} stacks at a time)`);
+    record(`leasehold up: ${n} tenant stacks from empty`, "s", tenants >= 1000 ? "< 600 s" : `< ${goalUp} s (600 s per 1,000)`, one(f.up, f.peakBytes), (v) => v < goalUp);
+    record(`leasehold up: ${n} tenant stacks, no-op`, "s", "(reference)", one(f.noop, f.peakBytes), () => true);
+    record(`kubectl apply --server-side: ${n} tenants' ${f.objects.toLocaleString("en")} objects`, "s", "(reference)", one(f.apply), () => true);
+    record(`kubectl apply --server-side again (no-op)`, "s", "(reference)", one(f.applyNoop), () => true);
+    const ratio = f.up / f.apply;
+    results.push({ name: `leasehold up / kubectl apply: ${n} tenants`, value: Number(ratio.toFixed(2)), unit: "x", goal: "<= 5", pass: ratio <= 5, runs: 1, peakMB: 0 });
+    console.log(`${ratio <= 5 ? "PASS" : "MISS"}  ${`leasehold up / kubectl apply: ${n} tenants`.padEnd(46)} ${`${ratio.toFixed(2)} x`.padStart(10)}  (goal <= 5)`);
+    const perStack = f.serial.reduce((a, b) => a + b, 0) / f.serial.length;
+    record(`serial pulumi up loop: per stack (${f.serial.length} measured)`, "s", "(reference)", f.serial.map((s) => ({ seconds: s, peakBytes: 0 })), () => true);
+    for (const size of [tenants, 1000]) {
+      const name = `serial pulumi up loop: ${size.toLocaleString("en")} stacks (extrapolated)`;
+      results.push({ name, value: Number((perStack * size).toFixed(0)), unit: "s", goal: "(reference)", pass: true, runs: f.serial.length, peakMB: 0 });
+      console.log(`      ${name.padEnd(46)} ${`${(perStack * size).toFixed(0)} s`.padStart(10)}  (${perStack.toFixed(2)} s per stack x ${size}; leasehold up: ${(f.up / tenants).toFixed(2)} s per stack)`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  // `npm run bench -- --only fleet`: the fleet figures alone (they take minutes per 100 stacks).
+  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+  const fleets = process.env.LEASEHOLD_BENCH_FLEETS?.split(",").map(Number) ?? (quick ? [100] : [100, 1000]);
+  if (only === "fleet") return benchFleetUp(fleets, quick ? 5 : 10);
+  if (only !== undefined) throw new Error(`--only: the one group that runs alone is "fleet", got ${JSON.stringify(only)}`);
   benchProgramEvaluation(quick ? [[10, 3], [100, 1]] : [[10, 5], [100, 3], [1_000, 2]]);
   benchCheck(1_000, 10, quick ? 3 : 5, 2);
   benchRender(quick ? 3 : 5);
@@ -180,9 +223,12 @@ async function main(): Promise<void> {
   await benchStackPolicies(10_000, quick ? 3 : 5);
   if (!quick) benchCheck(10_000, 10, 3, 20);
   if (!quick) benchLocalCluster(3);
+  // The fleet: 100 tenants with --quick, 100 and 1,000 in the full run (LEASEHOLD_BENCH_FLEETS=100,300 to choose).
+  await benchFleetUp(fleets, quick ? 5 : 10);
 }
 
 main().then(() => {
-  fs.writeFileSync(path.join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote bench/results.json (${results.filter((r) => r.pass).length}/${results.length} figures meet their goal)`);
+  const only = process.argv.includes("--only") ? `-${process.argv[process.argv.indexOf("--only") + 1]}` : "";
+  fs.writeFileSync(path.join(__dirname, `results${only}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote bench/results${only}.json (${results.filter((r) => r.pass).length}/${results.length} figures meet their goal)`);
 });

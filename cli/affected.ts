@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { affectedStacks, allStacks, parseNameStatus, type Affected, type AffectedSet } from "../lease/changes";
+import { affectedStacks, allStacks, parseNameStatus, shardCount, shardOf, type Affected, type AffectedSet } from "../lease/changes";
 import { isoInstant } from "../lease/fields";
 import type { Stack } from "../lease/load";
 import { leaseEvents } from "../lease/clock";
-import { checkedFolder, EXIT, findProjectRoot, printJson, UsageError, type Io } from "./common";
+import { checkedFolder, EXIT, findProjectRoot, parseShard, printJson, UsageError, type Io } from "./common";
 
 /** Options of `leasehold affected`. */
 export interface AffectedOptions {
@@ -17,6 +17,10 @@ export interface AffectedOptions {
   /** Every stack, platforms first. */
   all?: boolean;
   json?: boolean;
+  /** `--json`'s `shards`: the most shard jobs the stacks are split into. @default DEFAULT_MAX_SHARDS (16) */
+  maxShards?: number;
+  /** Only the stacks of shard `k/n` (as `leasehold up --shard`). */
+  shard?: string;
 }
 
 const ZERO_SHA = /^0{40}$/;
@@ -33,8 +37,10 @@ const ZERO_SHA = /^0{40}$/;
 export function affected(opts: AffectedOptions, io: Io): number {
   const folder = checkedFolder(opts.stacks, opts.json, io);
   if (!folder) return EXIT.rule;
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const { set, extra } = selectAffected(folder.stacks, opts);
-  return print(io, opts, set, extra);
+  if (shard) set.stacks = set.stacks.filter((a) => shardOf(a.stack, shard.count) === shard.index);
+  return print(io, opts, set, shard ? { ...extra, shard: `${shard.index}/${shard.count}` } : extra);
 }
 
 /**
@@ -104,17 +110,19 @@ function byDiff(stacks: readonly Stack[], opts: AffectedOptions): { set: Affecte
   return { set, extra: { base, head } };
 }
 
-function shape(set: AffectedSet) {
+function shape(set: AffectedSet, maxShards?: number) {
   return {
     stacks: set.stacks,
     platforms: set.stacks.filter((a) => a.role === "platform").map((a) => a.stack),
     tenants: set.stacks.filter((a) => a.role === "tenant").map((a) => a.stack),
     removed: set.removed,
+    // The CI matrix of shard jobs: `leasehold up ... --shard K/N` for each K, N its length.
+    shards: Array.from({ length: shardCount(set.stacks.length, maxShards) }, (_, i) => i + 1),
   };
 }
 
 function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<string, unknown>): number {
-  if (opts.json) printJson(io, { ...extra, ...shape(set) });
+  if (opts.json) printJson(io, { ...extra, ...shape(set, opts.maxShards) });
   else {
     for (const a of set.stacks) io.out(a.stack);
     for (const a of set.stacks) for (const why of a.reasons) io.err(`${a.stack}: ${why}`);

@@ -170,3 +170,12 @@ export function tenantStackToEdit(
   if (!stack || stack.role !== "tenant") return refuse([{ file, path: "leasehold:role", message: `expected a tenant stack: ${why}` }], "not a tenant stack");
   return { file, stack, refuse };
 }
+
+/** `--shard k/n`: 1 <= k <= n. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected k/n with 1 <= k <= n (e.g. 2/8), got ${JSON.stringify(text)}`);
+  return { index, count };
+}

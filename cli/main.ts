@@ -237,13 +237,15 @@ Examples:
     .option("--at <time>", "the lease clock: the end of the interval, RFC 3339 with an offset, or now")
     .option("--since <time>", "the lease clock: the start of the interval (exclusive), e.g. the last scheduled run")
     .option("--all", "every stack")
-    .option("--json", 'print {"stacks": [{stack, role, reasons}], "platforms", "tenants", "removed"} on stdout')
+    .option("--json", 'print {"stacks": [{stack, role, reasons}], "platforms", "tenants", "removed", "shards"} on stdout')
+    .option("--max-shards <n>", "with --json: the most CI shard jobs `shards` lists (one per 50 stacks)", positiveInt, 16)
+    .option("--shard <k/n>", "only the stacks of shard k of n (as leasehold up --shard)")
     .addOption(stacksOption())
     .addHelpText(
       "after",
       "\nStack names go to stdout, one per line, in deploy order; the reasons to stderr. Examples:\n  $ leasehold affected --base origin/main\n  $ leasehold affected --since 2026-12-01T00:00:00Z --at now\n  $ leasehold affected --all --json",
     )
-    .action((o: { at?: string; since?: string; base?: string; head?: string; all?: boolean; json?: boolean; stacks?: string }) => {
+    .action((o: { at?: string; since?: string; base?: string; head?: string; all?: boolean; json?: boolean; maxShards?: number; shard?: string; stacks?: string }) => {
       result.code = affected(
         {
           stacks: o.stacks ?? defaultStacksDir(),
@@ -253,6 +255,8 @@ Examples:
           head: o.head,
           all: o.all,
           json: o.json,
+          maxShards: o.maxShards,
+          shard: o.shard,
         },
         io,
       );
@@ -267,6 +271,7 @@ Examples:
   for (const op of ["up", "preview", "refresh", "destroy"] as const) {
     const c = cmd.command(op);
     if (op === "up" || op === "preview") c.option("--refresh", "refresh each stack from the cluster and the cloud first");
+    if (op === "up" || op === "preview") c.option("--expect-no-changes", "a stack whose run would change something fails (drift checks: preview --refresh --expect-no-changes)");
     c.description(`${descriptions[op]}, on Pulumi's Automation API, several at a time`)
       .option("--stack <names...>", "these stacks")
       .option("--affected", "the stacks a git diff affects (with --base, as leasehold affected)")
@@ -275,14 +280,17 @@ Examples:
       .option("--since <time>", "the lease clock: the stacks whose leases change state in (--since, --at]")
       .option("--at <time>", "the deploy instant of every stack (default: LEASEHOLD_AT, else now); with --since, the end of the interval")
       .option("--all", "every stack")
+      .option("--role <role>", "of the selected stacks, only the platforms or only the tenants (platform, tenant)")
+      .option("--shard <k/n>", "of the selected stacks, only shard k of n (stack names hashed; CI runs n jobs, k = 1..n)")
       .option("--parallel <n>", `stacks at a time (default: the machine's cores, at most 8: ${defaultParallel()} here)`, positiveInt)
+      .option("--lock-wait <seconds>", "a stack another run holds locked is tried again until this many seconds have passed (default 0: fails at once)", nonNegativeNumber)
       .option("--json", 'print {"ok", "operation", "at", "seconds", "stacks": [{stack, result, changes, seconds, message, recovery}]} on stdout')
       .addOption(stacksOption())
       .addHelpText(
         "after",
         `\nA summary table ends the run; exit 1 when any stack failed (a failed platform skips its tenants, nothing else). Ctrl-C starts no new stack and lets the running ones finish. Examples:\n  $ leasehold ${op} --stack tenant-acme\n  $ leasehold ${op} --affected --base origin/main --parallel 4\n  $ leasehold ${op} --all --json`,
       )
-      .action(async (o: { stack?: string[]; affected?: boolean; base?: string; head?: string; at?: string; since?: string; all?: boolean; parallel?: number; refresh?: boolean; json?: boolean; stacks?: string }) => {
+      .action(async (o: { stack?: string[]; affected?: boolean; base?: string; head?: string; at?: string; since?: string; all?: boolean; role?: string; shard?: string; parallel?: number; lockWait?: number; refresh?: boolean; expectNoChanges?: boolean; json?: boolean; stacks?: string }) => {
         result.code = await fleetRun(
           op,
           {
@@ -294,8 +302,12 @@ Examples:
             at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
             since: o.since === undefined ? undefined : parseTimeOption("--since", o.since),
             all: o.all,
+            role: o.role,
+            shard: o.shard,
             parallel: o.parallel,
+            lockWait: o.lockWait,
             refresh: o.refresh,
+            expectNoChanges: o.expectNoChanges,
             json: o.json,
           },
           io,

@@ -101,3 +101,27 @@ export function parseNameStatus(out: string): Change[] {
   }
   return changes;
 }
+
+/** The stacks a CI shard job aims to run (the workflows' `leasehold up --shard K/N`). */
+export const STACKS_PER_SHARD = 50;
+/** The most shard jobs the workflows start by default: a bound on runners and `npm ci`s per run. */
+export const DEFAULT_MAX_SHARDS = 16;
+
+/**
+ * The shard (1 to `count`) a stack belongs to: FNV-1a (32 bits) of its name, modulo `count`.
+ * Depends on the name and the count only, so every shard job of a run, each selecting on its own,
+ * splits the same set the same way, and no stack is in two shards or none.
+ */
+export function shardOf(stack: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < stack.length; i++) {
+    h ^= stack.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % count) + 1;
+}
+
+/** How many shards `stacks` stacks take: one per STACKS_PER_SHARD, at least 1 (0 for none), at most `max`. */
+export function shardCount(stacks: number, max = DEFAULT_MAX_SHARDS): number {
+  return stacks === 0 ? 0 : Math.max(1, Math.min(max, Math.ceil(stacks / STACKS_PER_SHARD)));
+}

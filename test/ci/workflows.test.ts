@@ -55,22 +55,48 @@ describe("the workflows", () => {
       for (const s of steps(f)) {
         if (!s.run) continue;
         expect(s.run, `${f}: ${s.run.slice(0, 60)}`).not.toMatch(/\$\{\{\s*(secrets\.|github\.event\.|github\.head_ref)/);
-        expect(s.run, f).not.toMatch(/\$\{\{\s*matrix\./);
+        expect(s.run, f).not.toMatch(/\$\{\{\s*(matrix|needs)\./);
       }
     }
   });
 
-  it("run Pulumi only through pulumi/actions, with the token and backend from secrets and the lease policy pack", () => {
+  it("run Pulumi only through leasehold up/preview (the pack and each stack's contract always on), on the CLI pulumi/actions installs, with the token and backend from secrets", () => {
     for (const f of ["preview.yml", "deploy.yml", "drift.yml", "lease-clock.yml"]) {
-      const pulumi = steps(f).filter((s) => s.uses?.startsWith("pulumi/actions@"));
-      expect(pulumi.length, f).toBeGreaterThan(0);
-      for (const s of pulumi) {
-        expect(s.with?.policyPacks, f).toBe("policies");
-        expect(s.with?.policyPackConfigs, f).toBe("policy-config.json");
-        expect(s.with?.["cloud-url"], f).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
-        expect(s.env?.PULUMI_ACCESS_TOKEN, f).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+      const jobs = Object.entries(workflow(f).jobs).filter(([, j]) => j.steps.some((s) => s.uses?.startsWith("pulumi/actions@")));
+      expect(jobs.length, f).toBeGreaterThan(0);
+      for (const [name, j] of jobs) {
+        const install = j.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+        // No command: the action only installs the CLI, at the version the e2e suite runs.
+        expect(install.with, `${f} ${name}`).toEqual({ "pulumi-version": "3.274.1" });
+        const runs = j.steps.filter((s) => /npx leasehold (up|preview) /.test(s.run ?? ""));
+        expect(runs.length, `${f} ${name}`).toBe(1);
+        const run = runs[0]!;
+        expect(j.steps.indexOf(install), `${f} ${name}: the CLI first`).toBeLessThan(j.steps.indexOf(run));
+        expect(run.env?.PULUMI_BACKEND_URL, f).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+        expect(run.env?.PULUMI_ACCESS_TOKEN, f).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+        expect(run.env?.PULUMI_CONFIG_PASSPHRASE, f).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
       }
-      expect(steps(f).some((s) => s.run?.includes("leasehold policy-config")), f).toBe(true);
+      // Nothing runs the pulumi CLI by itself, where the pack could be forgotten.
+      for (const s of steps(f)) expect(s.run ?? "", f).not.toMatch(/(^|[\s;&|(])pulumi\s+(up|preview|refresh|destroy)\b/m);
+    }
+  });
+
+  it("split stacks into a bounded number of shard jobs, never a job per stack (a run holds at most 256 jobs)", () => {
+    for (const f of ["preview.yml", "deploy.yml", "drift.yml", "lease-clock.yml"]) {
+      for (const [name, j] of Object.entries(workflow(f).jobs)) {
+        const matrix = j.strategy?.matrix;
+        if (!matrix) continue;
+        expect(Object.keys(matrix), `${f} ${name}`).toEqual(["shard"]);
+        expect(matrix.shard, `${f} ${name}`).toBe("${{ fromJSON(needs.plan.outputs.shards) }}");
+        const env = (j as { env?: Record<string, string> }).env ?? {};
+        expect(env.SHARD, `${f} ${name}`).toBe("${{ matrix.shard }}");
+        expect(env.SHARDS, `${f} ${name}`).toBe("${{ strategy.job-total }}");
+        const run = j.steps.find((s) => /npx leasehold (up|preview) /.test(s.run ?? ""))!;
+        expect(run.run, `${f} ${name}`).toContain('--shard "$SHARD/$SHARDS"');
+      }
+      const plan = steps(f).find((s) => s.run?.includes("npx leasehold affected"))!;
+      expect(plan.run, f).toContain('--max-shards "$MAX_SHARDS"');
+      expect(plan.env?.MAX_SHARDS, f).toBe("${{ vars.LEASEHOLD_MAX_SHARDS || 16 }}");
     }
   });
 
@@ -84,27 +110,31 @@ describe("the workflows", () => {
     for (const [f, call] of Object.entries(calls)) expect(steps(f).some((s) => s.run?.includes(call)), f).toBe(true);
   });
 
-  it("deploy platforms before tenants, one environment and one concurrency group per stack", () => {
+  it("deploy platforms before tenants in the fleet environment, one deploy and one lease clock at a time, from what changed since the last successful deploy", () => {
     const jobs = workflow("deploy.yml").jobs;
     expect(jobs.tenants!.needs).toEqual(["plan", "platforms"]);
-    for (const name of ["platforms", "tenants"]) {
-      const j = jobs[name]!;
-      expect(j.environment, name).toBe("${{ matrix.stack }}");
-      expect(j.concurrency, name).toEqual({ group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
-    }
-    // The lease clock deploys, so it shares the deploy group: never alongside a deploy of the same stack.
-    expect(workflow("lease-clock.yml").jobs.up!.concurrency).toEqual({ group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
+    for (const name of ["platforms", "tenants"]) expect(jobs[name]!.environment, name).toBe("fleet");
+    expect(workflow("lease-clock.yml").jobs.up!.environment).toBe("fleet");
+    expect(jobs.platforms!.steps.find((s) => s.run?.includes("leasehold up"))!.run).toContain("--role platform");
+    expect(jobs.tenants!.steps.find((s) => s.run?.includes("leasehold up"))!.run).toContain("--role tenant");
+    const groups = (f: string) => (load(text(f)) as { concurrency?: { group: string; "cancel-in-progress": boolean } }).concurrency;
+    expect(groups("deploy.yml")).toEqual({ group: "deploy", "cancel-in-progress": false });
+    expect(groups("lease-clock.yml")).toEqual({ group: "lease-clock", "cancel-in-progress": false });
+    // A deploy and the lease clock on the same stack: the second waits for Pulumi's lock.
+    for (const f of ["deploy.yml", "lease-clock.yml"]) for (const s of steps(f).filter((x) => x.run?.includes("leasehold up"))) expect(s.run, f).toMatch(/--lock-wait \d+/);
+    const plan = steps("deploy.yml").find((s) => s.run?.includes("leasehold affected"))!.run!;
+    expect(plan).toMatch(/gh run list --workflow deploy\.yml --branch main --status success --limit 1 --json headSha/);
+    expect(workflow("deploy.yml").permissions).toEqual({ contents: "read", actions: "read" });
   });
 
   it("give drift a group of its own: GitHub keeps one pending run per group, so a queued drift check would cancel a queued deploy", () => {
-    const drift = workflow("drift.yml").jobs.drift!.concurrency!;
-    expect(drift).toEqual({ group: "drift-${{ matrix.stack }}", "cancel-in-progress": false });
-    const deployGroups = new Set([...Object.values(workflow("deploy.yml").jobs), workflow("lease-clock.yml").jobs.up!].map((j) => j.concurrency?.group));
-    expect(deployGroups.has(drift.group)).toBe(false);
-    // Only the pull request's preview is cancelled by a newer run; nothing that runs pulumi up is.
+    const group = (f: string) => (load(text(f)) as { concurrency?: { group: string; "cancel-in-progress": boolean } }).concurrency;
+    expect(group("drift.yml")).toEqual({ group: "drift", "cancel-in-progress": false });
+    expect(new Set(["deploy.yml", "lease-clock.yml", "drift.yml"].map((f) => group(f)!.group)).size).toBe(3);
+    // Only the pull request's preview is cancelled by a newer run; nothing that runs leasehold up is.
     expect(text("preview.yml")).toMatch(/concurrency:\n  group: preview-\$\{\{ github\.event\.pull_request\.number \}\}\n  cancel-in-progress: true/);
     for (const f of ["deploy.yml", "drift.yml", "lease-clock.yml"]) {
-      for (const [name, j] of Object.entries(workflow(f).jobs)) if (j.concurrency) expect(j.concurrency["cancel-in-progress"], `${f} ${name}`).toBe(false);
+      for (const [name, j] of Object.entries(workflow(f).jobs)) expect(j.concurrency, `${f} ${name}: the workflow's group covers it`).toBeUndefined();
     }
   });
 
@@ -117,7 +147,7 @@ describe("the workflows", () => {
     // Every other job runs under the implicit success(): only a status function in its if would lift it.
     for (const f of files) {
       for (const [name, j] of Object.entries(workflow(f).jobs)) {
-        if (f === "deploy.yml" && name === "tenants") continue;
+        if ((f === "deploy.yml" && name === "tenants") || (f === "preview.yml" && name === "comment")) continue;
         expect(j.if ?? "", `${f} ${name}`).not.toMatch(/always\(\)|cancelled\(\)|failure\(\)/);
       }
     }
@@ -150,6 +180,9 @@ describe("the workflows", () => {
     expect(text("deploy.yml")).toContain("branches: [main]");
     const clock = steps("lease-clock.yml").find((s) => s.run?.includes("gh run list"))!.run!;
     expect(clock).toMatch(/gh run list --workflow lease-clock\.yml --branch main --status success/);
+    // Every few minutes: the README's bound between a lease boundary and the cluster counts on it.
+    expect(text("lease-clock.yml")).toContain('- cron: "*/5 * * * *"');
+    expect(steps("lease-clock.yml").find((s) => s.run?.includes("leasehold up"))!.run).toContain('--since "$SINCE" --at "$AT"');
   });
 
   it("preview every pull request that touches a stack file or a path leasehold counts as shared code (SHARED_PATHS)", () => {
@@ -186,7 +219,8 @@ describe("the workflows", () => {
 
   it("keep, in the jobs that set their own permissions, what their steps need: the drift issue, the preview comment", () => {
     expect(workflow("drift.yml").jobs.drift!.permissions?.issues).toBe("write");
-    expect(workflow("preview.yml").jobs.preview!.permissions?.["pull-requests"]).toBe("write");
+    const comment = workflow("preview.yml").jobs.comment!;
+    expect(comment.permissions?.["pull-requests"] ?? workflow("preview.yml").permissions?.["pull-requests"]).toBe("write");
   });
 
   it("open lease request pull requests with LEASE_REQUEST_TOKEN when set, so preview runs on them", () => {
@@ -194,19 +228,23 @@ describe("the workflows", () => {
     expect(pr.with?.token).toBe("${{ secrets.LEASE_REQUEST_TOKEN || github.token }}");
   });
 
-  it("preview comments on the pull request and diffs the rendered objects of affected tenants", () => {
+  it("preview comments one summary on the pull request and diffs the rendered objects of affected tenants", () => {
     const preview = steps("preview.yml");
-    expect(preview.find((s) => s.uses?.startsWith("pulumi/actions@"))?.with).toMatchObject({ command: "preview", "comment-on-pr": true, diff: true });
-    expect(preview.filter((s) => s.run?.includes("npx leasehold render")).length).toBe(2);
-    const drift = steps("drift.yml").find((s) => s.uses?.startsWith("pulumi/actions@"))!;
-    expect(drift.with).toMatchObject({ refresh: true, "expect-no-changes": true });
+    expect(preview.find((s) => s.run?.includes("npx leasehold preview"))!.run).toContain("--affected --base \"$BASE\"");
+    expect(preview.filter((s) => s.run?.includes("npx leasehold render")).length).toBe(1);
+    expect((preview.find((s) => s.run?.includes("npx leasehold render"))!.run!.match(/npx leasehold render/g) ?? []).length).toBe(2);
+    const comment = workflow("preview.yml").jobs.comment!;
+    expect(comment.needs).toEqual(["plan", "preview"]);
+    expect(comment.steps.filter((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@")).map((s) => s.with?.header)).toEqual(["leasehold-preview", "leasehold-render"]);
+    const drift = steps("drift.yml").find((s) => s.run?.includes("npx leasehold preview"))!;
+    expect(drift.run).toContain("--all --refresh --expect-no-changes");
   });
 });
 
 // The steps that ask leasehold for the affected stacks, run as GitHub runs them (shell: bash is
 // `bash --noprofile --norc -eo pipefail {0}`), with npx and gh replaced by stand-ins.
 describe("the affected-stacks steps, run in bash", () => {
-  const affectedSteps = files.flatMap((f) => steps(f).filter((s) => s.run?.includes("npx leasehold affected")).map((s) => ({ f, s })));
+  const affectedSteps = files.flatMap((f) => steps(f).filter((s) => s.run?.includes("npx leasehold affected") && s.run.includes("GITHUB_OUTPUT")).map((s) => ({ f, s })));
   const hasJq = spawnSync("jq", ["--version"]).status === 0;
 
   function runStep(script: string, npx: string): { code: number; output: string; stderr: string } {
@@ -238,11 +276,11 @@ describe("the affected-stacks steps, run in bash", () => {
     });
 
     it.skipIf(!hasJq)(`${f}: the stacks leasehold names become the step's outputs`, () => {
-      const json = JSON.stringify({ stacks: [{ stack: "platform-local" }, { stack: "tenant-acme" }], platforms: ["platform-local"], tenants: ["tenant-acme"], removed: [] });
+      const json = JSON.stringify({ stacks: [{ stack: "platform-local" }, { stack: "tenant-acme" }], platforms: ["platform-local"], tenants: ["tenant-acme"], removed: [], shards: [1] });
       const r = runStep(s.run!, `cat <<'EOF'\n${json}\nEOF`);
       expect(r.code, r.stderr).toBe(0);
       expect(r.output).toMatch(/^(stacks|platforms|tenants)=\[/m);
-      for (const line of r.output.trim().split("\n")) expect(line, f).toMatch(/^(stacks=\["platform-local","tenant-acme"\]|platforms=\["platform-local"\]|tenants=\["tenant-acme"\]|at=\S+)$/);
+      for (const line of r.output.trim().split("\n")) expect(line, f).toMatch(/^(stacks=\["platform-local","tenant-acme"\]|platforms=\["platform-local"\]|tenants=\["tenant-acme"\]|shards=\[1\]|base=\S+|since=\S+|at=\S+)$/);
     });
   }
 });

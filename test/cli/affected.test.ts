@@ -32,7 +32,19 @@ describe("leasehold affected (the lease clock)", () => {
       platforms: [],
       tenants: ["tenant-acme", "tenant-corvid"],
       removed: [],
+      shards: [1],
     });
+  });
+
+  it("lists one shard's stacks with --shard, and the shards of the whole set with --max-shards", async () => {
+    const all = JSON.parse((await affected("--all", "--json")).stdout) as { stacks: { stack: string }[]; shards: number[] };
+    expect(all.shards).toEqual([1]);
+    const parts = await Promise.all([1, 2, 3].map(async (k) => JSON.parse((await affected("--all", "--json", "--shard", `${k}/3`)).stdout) as { stacks: { stack: string }[]; shard: string }));
+    expect(parts.map((p) => p.shard)).toEqual(["1/3", "2/3", "3/3"]);
+    expect(parts.flatMap((p) => p.stacks.map((s) => s.stack)).sort()).toEqual(all.stacks.map((s) => s.stack).sort());
+    const bad = await affected("--all", "--shard", "4/3");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--shard: expected k/n with 1 <= k <= n");
   });
 
   it("excludes the instant --since and includes the instant --at, so back-to-back runs see each change once", async () => {

@@ -1,7 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { engineError, fleetRun, recoveryFor, runFleet, summaryTable, type StackJob, type StackResult, type StackRunner } from "../../cli/fleet-run";
+import { parseShard } from "../../cli/common";
+import { engineError, fleetRun, LiveDisplay, recoveryFor, runFleet, summaryTable, waitingForLocks, type StackJob, type StackResult, type StackRunner } from "../../cli/fleet-run";
+import { shardCount, shardOf } from "../../lease/changes";
+import { generateFleet } from "../../bench/fleet-gen";
 import { exampleStacks, ROOT } from "./helpers";
 
 // The scheduling of `leasehold up | preview | refresh | destroy`, with a runner that records what
@@ -142,6 +145,88 @@ describe("leasehold up | preview | refresh | destroy", () => {
     expect(code).toBe(0);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s.startsWith("tenant-"))).toBe(true);
+  });
+});
+
+describe("shards and roles (the CI shard jobs)", () => {
+  const quiet = { out: () => {}, err: () => {} };
+  const collect = async (opts: Partial<Parameters<typeof fleetRun>[1]>, dir: string) => {
+    const seen: string[] = [];
+    const code = await fleetRun("up", { stacks: dir, ...opts }, quiet, () => async (job) => {
+      seen.push(job.stack);
+      return { stack: job.stack, result: "succeeded", seconds: 0 };
+    });
+    expect(code).toBe(0);
+    return seen;
+  };
+
+  it("split a fleet into shards that cover every stack exactly once, whatever the shard count", async () => {
+    const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "leasehold-shards-"));
+    generateFleet(dir, 120, 1);
+    const all = await collect({ all: true, role: "tenant" }, dir);
+    expect(all.length).toBe(120);
+    for (const n of [1, 3, 7]) {
+      const parts = [];
+      for (let k = 1; k <= n; k++) parts.push(await collect({ all: true, role: "tenant", shard: `${k}/${n}` }, dir));
+      expect(parts.flat().sort()).toEqual([...all].sort());
+      // Hashing spreads them: no shard empty, none with more than twice its share.
+      for (const p of parts) expect(p.length, `${n} shards`).toBeGreaterThan(0);
+      for (const p of parts) expect(p.length, `${n} shards`).toBeLessThanOrEqual((2 * 120) / n);
+    }
+    expect(await collect({ all: true, role: "platform" }, dir)).toEqual(["platform-bench"]);
+  });
+
+  it("put a stack in the shard its name hashes to, and size the matrix to one job per 50 stacks, at most the cap", () => {
+    expect(shardOf("tenant-acme", 1)).toBe(1);
+    expect(shardOf("tenant-acme", 8)).toBe(shardOf("tenant-acme", 8));
+    expect(new Set(Array.from({ length: 200 }, (_, i) => shardOf(`tenant-${i}`, 4)))).toEqual(new Set([1, 2, 3, 4]));
+    expect([0, 1, 50, 51, 300, 10_000].map((n) => shardCount(n))).toEqual([0, 1, 1, 2, 6, 16]);
+    expect(shardCount(10_000, 40)).toBe(40);
+  });
+
+  it("refuse a malformed shard or role as usage errors", async () => {
+    for (const bad of ["0/4", "5/4", "2", "a/b", "1/0", "-1/2"]) expect(() => parseShard(bad), bad).toThrow("--shard: expected k/n with 1 <= k <= n");
+    expect(parseShard(" 2/8 ")).toEqual({ index: 2, count: 8 });
+    await expect(fleetRun("up", { stacks: exampleStacks(), all: true, role: "tenants" }, quiet)).rejects.toThrow('--role: expected platform or tenant, got "tenants"');
+  });
+
+  it("wait for a stack another run holds, up to --lock-wait, then report it failed with the recovery", async () => {
+    let tries = 0;
+    const locked = (stack: string): StackResult => ({ stack, result: "failed", seconds: 0, message: "error: the stack is currently locked by 1 lock(s)" });
+    const slept: number[] = [];
+    const sleep = async (ms: number) => void slept.push(ms);
+    const freesOnThird = waitingForLocks(async (job) => (++tries < 3 ? locked(job.stack) : { stack: job.stack, result: "succeeded", seconds: 1 }), 60_000, quiet, sleep);
+    expect((await freesOnThird({ stack: "tenant-acme", role: "tenant" })).result).toBe("succeeded");
+    expect(tries).toBe(3);
+    expect(slept).toEqual([5_000, 10_000]);
+    // Not a lock: no second try.
+    tries = 0;
+    const other = waitingForLocks(async (job) => (tries++, { stack: job.stack, result: "failed", seconds: 0, message: "error: boom" }), 60_000, quiet, sleep);
+    expect((await other({ stack: "tenant-acme", role: "tenant" })).result).toBe("failed");
+    expect(tries).toBe(1);
+    // Without --lock-wait the runner is used as it is.
+    const bare: StackRunner = async (job) => locked(job.stack);
+    expect(waitingForLocks(bare, 0, quiet)).toBe(bare);
+  });
+});
+
+describe("the live display (a terminal)", () => {
+  it("redraws the counts and one line per running stack in place, and lets finished stacks scroll by", () => {
+    const frames: string[] = [];
+    let now = 0;
+    const d = new LiveDisplay("up", (t) => void frames.push(t), () => now);
+    d.started({ stack: "platform-a", role: "platform" }, { done: 0, failed: 0, running: 1, queued: 2 });
+    expect(frames[0]).toBe("  up: 0 done, 0 failed, 1 running, 2 queued\x1b[K\n    platform-a  0 s\x1b[K\n");
+    now = 4200;
+    d.finished({ stack: "platform-a", result: "succeeded", seconds: 4.2, changes: { create: 3 } }, { done: 1, failed: 0, running: 0, queued: 2 });
+    // Up two lines, clear, the finished line (kept), then the counts again.
+    expect(frames[1]).toBe("\x1b[2A\x1b[J  platform-a: succeeded (3 created) in 4.2 s\n  up: 1 done, 0 failed, 0 running, 2 queued\x1b[K\n");
+    d.started({ stack: "tenant-1", role: "tenant", platform: "platform-a" }, { done: 1, failed: 0, running: 1, queued: 1 });
+    now = 7200;
+    d.finished({ stack: "tenant-1", result: "failed", seconds: 3, message: "error: boom\nmore" }, { done: 1, failed: 1, running: 0, queued: 1 });
+    expect(frames[3]).toContain("  tenant-1: failed in 3.0 s: error: boom\n");
+    d.stop();
+    expect(frames[frames.length - 1]).toBe("\x1b[1A\x1b[J");
   });
 });
 

@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { renderStack, type KubeObject } from "../cli/render";
+import { listStackFiles, loadStackFile, type PlatformStack, type TenantStack } from "../lease/load";
+import { controlPlaneDown, controlPlaneUp, pulumi, pulumiEnv, registerPoolNodes, ROOT, sh, syncProject } from "../scripts/local/toolchain";
+import { generateFleet } from "./fleet-gen";
+
+/** Inside every generated lease's first month: some leases in force, some not yet. */
+const AT = "2027-01-15T00:00:00Z";
+
+/** What {@link fleetUp} measured, seconds unless named otherwise. */
+export interface FleetUpFigures {
+  tenants: number;
+  parallel: number;
+  /** `leasehold up --all` of the platform and every tenant, from an empty cluster. */
+  up: number;
+  /** The same command again, nothing to change. */
+  noop: number;
+  /** Peak resident memory of `leasehold up` and every process it started (the Pulumi CLI, providers, the policy pack), summed, bytes. */
+  peakBytes: number;
+  /** `kubectl apply --server-side` of the same rendered objects (renamed namespaces), and again (no-op). */
+  apply: number;
+  applyNoop: number;
+  objects: number;
+  /** The serial loop: one `pulumi up` (with the pack and the stack's policy config) per stack, seconds each. */
+  serial: number[];
+}
+
+function seconds(fn: () => unknown): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/**
+ * A generated fleet of `tenants` tenant stacks (2 leases each) on one existing-cluster platform,
+ * against a fresh local control plane (real API server, kwok nodes): `leasehold up --all` from
+ * the empty cluster and once more (no-op); `kubectl apply --server-side` of the same objects
+ * (`leasehold render` of every tenant, each namespace renamed so both start empty), and again;
+ * then the serial loop a fleet without `leasehold up` runs — `pulumi up` stack by stack, with
+ * the pack — on `serialSample` further tenants, for its per-stack slope.
+ */
+export async function fleetUp(PATH: string, tenants: number, serialSample: number, parallel?: number, log: (s: string) => void = () => {}): Promise<FleetUpFigures> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-fleet-"));
+  const state = path.join(work, "controlplane");
+  const base = { ...process.env, PATH };
+  const kubeconfig = controlPlaneUp(state, base);
+  const kenv = { ...base, KUBECONFIG: kubeconfig };
+  try {
+    const fleet = path.join(work, "fleet");
+    generateFleet(fleet, tenants + serialSample, 2);
+    registerPoolNodes(fleet, kenv);
+    const project = path.join(work, "project");
+    syncProject(project, fleet);
+    const env = pulumiEnv({ ...kenv, LEASEHOLD_AT: AT }, path.join(work, "pulumi-home"), "bench");
+    fs.mkdirSync(path.join(work, "state"));
+    pulumi(project, env, ["login", `file://${path.join(work, "state")}`]);
+    const names = Array.from({ length: tenants }, (_, t) => `tenant-t${t}`);
+    const upArgs = ["up", "--stack", "platform-bench", ...names, "--stacks", path.join(project, "stacks"), "--json", ...(parallel ? ["--parallel", String(parallel)] : [])];
+    log(`leasehold up: platform-bench and ${tenants} tenants`);
+    const first = await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env);
+    log(`leasehold up again (no-op)`);
+    const again = await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env);
+
+    // The same objects through kubectl, each tenant's namespace renamed.
+    const stacks = listStackFiles(path.join(project, "stacks")).map((f) => loadStackFile(f)).flatMap((r) => (r.ok ? [r.stack] : []));
+    const platform = stacks.find((s) => s.name === "platform-bench") as PlatformStack;
+    const wanted = new Set(names);
+    const objects: KubeObject[] = [];
+    for (const s of stacks.filter((s): s is TenantStack => wanted.has(s.name))) {
+      for (const o of (await renderStack(s, platform, Date.parse(AT))).objects) {
+        const c = structuredClone(o);
+        if (c.kind === "Namespace") c.metadata.name = `${c.metadata.name}-kubectl`;
+        else if (c.metadata.namespace) c.metadata.namespace = `${c.metadata.namespace}-kubectl`;
+        objects.push(c);
+      }
+    }
+    const file = path.join(work, "kubectl.yaml");
+    fs.writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"));
+    const kubectl = ["apply", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file];
+    log(`kubectl apply --server-side: ${objects.length} objects`);
+    const apply = seconds(() => sh("kubectl", kubectl, { env: kenv }));
+    const applyNoop = seconds(() => sh("kubectl", kubectl, { env: kenv }));
+
+    // The serial loop, on tenants leasehold up has not touched.
+    const serial: number[] = [];
+    for (let t = tenants; t < tenants + serialSample; t++) {
+      const stack = `tenant-t${t}`;
+      const config = path.join(work, `policy-config-${stack}.json`);
+      sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "policy-config", "--stack", stack, "--stacks", path.join(project, "stacks"), "--at", AT, "--out", config], { env });
+      pulumi(project, env, ["stack", "init", stack]);
+      log(`pulumi up --stack ${stack} (the serial loop, ${t - tenants + 1} of ${serialSample})`);
+      serial.push(seconds(() => pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", path.join(project, "policies"), "--policy-pack-config", config])));
+    }
+    return { tenants, parallel: parallel ?? 0, up: first.seconds, noop: again.seconds, peakBytes: Math.max(first.peakBytes, again.peakBytes), apply, applyNoop, objects: objects.length, serial };
+  } finally {
+    controlPlaneDown(state, base);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs a command to its end; its wall time, and the peak of the resident memory of its whole
+ * process tree (itself and every process it started: the Pulumi CLI, providers, policy packs),
+ * summed at each sample, sampled every 250 ms from /proc.
+ */
+async function timedTree(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakBytes: number }> {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
+  child.stderr.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
+  let peakBytes = 0;
+  const sample = setInterval(() => (peakBytes = Math.max(peakBytes, treeRss(child.pid!))), 250);
+  const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+  clearInterval(sample);
+  if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.slice(0, 4).join(" ")} ... exited ${code}:\n${out.slice(-4000)}`);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakBytes };
+}
+
+/** The resident memory of a process and all its descendants now, bytes (Linux /proc). */
+function treeRss(root: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${d}/status`, "utf8");
+      parent.set(Number(d), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      rss.set(Number(d), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, bytes] of rss) if (inTree(pid)) sum += bytes;
+  return sum;
+}
