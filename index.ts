@@ -2,4 +2,4 @@
 // validated config of the running stack.
 import { leaseholdProgram } from "./programs/main";
 
-export = leaseholdProgram();
+export = () => leaseholdProgram();

@@ -39,8 +39,10 @@ export function affected(opts: AffectedOptions, io: Io): number {
   if (!folder) return EXIT.rule;
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const { set, extra } = selectAffected(folder.stacks, opts);
+  // `shards` stays the matrix of the whole set, whichever shard is listed.
+  const shards = Array.from({ length: shardCount(set.stacks.length, opts.maxShards) }, (_, i) => i + 1);
   if (shard) set.stacks = set.stacks.filter((a) => shardOf(a.stack, shard.count) === shard.index);
-  return print(io, opts, set, shard ? { ...extra, shard: `${shard.index}/${shard.count}` } : extra);
+  return print(io, opts, set, shard ? { ...extra, shard: `${shard.index}/${shard.count}` } : extra, shards);
 }
 
 /**
@@ -110,19 +112,19 @@ function byDiff(stacks: readonly Stack[], opts: AffectedOptions): { set: Affecte
   return { set, extra: { base, head } };
 }
 
-function shape(set: AffectedSet, maxShards?: number) {
+function shape(set: AffectedSet, shards: number[]) {
   return {
     stacks: set.stacks,
     platforms: set.stacks.filter((a) => a.role === "platform").map((a) => a.stack),
     tenants: set.stacks.filter((a) => a.role === "tenant").map((a) => a.stack),
     removed: set.removed,
     // The CI matrix of shard jobs: `leasehold up ... --shard K/N` for each K, N its length.
-    shards: Array.from({ length: shardCount(set.stacks.length, maxShards) }, (_, i) => i + 1),
+    shards,
   };
 }
 
-function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<string, unknown>): number {
-  if (opts.json) printJson(io, { ...extra, ...shape(set, opts.maxShards) });
+function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<string, unknown>, shards: number[]): number {
+  if (opts.json) printJson(io, { ...extra, ...shape(set, shards) });
   else {
     for (const a of set.stacks) io.out(a.stack);
     for (const a of set.stacks) for (const why of a.reasons) io.err(`${a.stack}: ${why}`);

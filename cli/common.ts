@@ -39,13 +39,18 @@ export function findProjectRoot(from: string): string | undefined {
 export function defaultStacksDir(cwd = process.cwd()): string {
   const root = findProjectRoot(cwd);
   if (root === undefined) return "stacks";
+  return display(stackConfigDirOf(root), cwd);
+}
+
+/** The folder the Pulumi CLI reads a project's stack files from: Pulumi.yaml's `stackConfigDir`, else the project folder. */
+export function stackConfigDirOf(root: string): string {
   let configDir: unknown;
   try {
     configDir = (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: unknown } | null)?.stackConfigDir;
   } catch {
     configDir = undefined;
   }
-  return display(path.join(root, typeof configDir === "string" ? configDir : "."), cwd);
+  return path.join(root, typeof configDir === "string" ? configDir : ".");
 }
 
 /** A path as messages show it: relative to the working directory when it lies below it. */
@@ -173,9 +178,9 @@ export function tenantStackToEdit(
 
 /** `--shard k/n`: 1 <= k <= n. */
 export function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const m = /^(\d{1,6})\/(\d{1,6})$/.exec(text.trim());
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected k/n with 1 <= k <= n (e.g. 2/8), got ${JSON.stringify(text)}`);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected k/n with 1 <= k <= n <= 999999 (e.g. 2/8), got ${JSON.stringify(text)}`);
   return { index, count };
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,7 +8,7 @@ import { deployInstantFrom, isoInstant } from "../lease/fields";
 import type { PlatformStack, Stack } from "../lease/load";
 import { policyPackConfig } from "../lease/policy-names";
 import { selectAffected } from "./affected";
-import { checkedFolder, EXIT, findProjectRoot, parseShard, printJson, UsageError, type Io } from "./common";
+import { checkedFolder, display, EXIT, findProjectRoot, parseShard, printJson, requireDir, stackConfigDirOf, UsageError, type Io } from "./common";
 
 // `leasehold up | preview | refresh | destroy` over a set of stacks, on Pulumi's Automation API:
 // platforms before their tenants (tenants before their platforms for destroy), a bounded number
@@ -140,6 +141,15 @@ export function recoveryFor(stack: string, error: string): string | undefined {
   return undefined;
 }
 
+/** Why the Pulumi CLI cannot be started (not on PATH), or undefined when `pulumi version` runs. */
+export function pulumiCliMissing(): string | undefined {
+  const r = spawnSync("pulumi", ["version"], { encoding: "utf8" });
+  if (!r.error) return undefined;
+  return (r.error as NodeJS.ErrnoException).code === "ENOENT"
+    ? "the Pulumi CLI (pulumi) is not on PATH: install it (https://www.pulumi.com/docs/install/, or pulumi/actions in GitHub Actions) and run again"
+    : `the Pulumi CLI (pulumi) could not be started: ${r.error.message}`;
+}
+
 /** The engine's error says another run holds the stack. */
 export function isLocked(error: string): boolean {
   return /currently locked|locked by|update is already in progress|conflict: Another update is currently in progress/i.test(error);
@@ -185,15 +195,31 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   const modes = [!!opts.stack?.length, !!opts.affected, opts.since !== undefined, !!opts.all].filter(Boolean).length;
   if (modes !== 1) throw new UsageError("give one of --stack NAME..., --affected --base REF, --since TIME [--at TIME] (the lease clock) or --all");
   if (opts.affected && opts.base === undefined) throw new UsageError("--affected needs --base REF (the revision to compare with)");
+  // Ignored otherwise, while the caller believes a diff was compared.
+  if (!opts.affected && opts.base !== undefined) throw new UsageError("--base is the revision --affected compares with: give --affected too (or leave --base out)");
+  if (!opts.affected && opts.head !== undefined) throw new UsageError("--head is the revision --affected compares with --base: give --affected --base REF too (or leave --head out)");
   if (opts.parallel !== undefined && (!Number.isInteger(opts.parallel) || opts.parallel < 1)) throw new UsageError(`--parallel: expected a whole number of stacks, 1 or more, got ${opts.parallel}`);
   if (opts.role !== undefined && opts.role !== "platform" && opts.role !== "tenant") throw new UsageError(`--role: expected platform or tenant, got ${JSON.stringify(opts.role)}`);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   if (opts.lockWait !== undefined && !(opts.lockWait >= 0)) throw new UsageError(`--lock-wait: expected seconds, 0 or more, got ${opts.lockWait}`);
+  requireDir(opts.stacks);
   const root = findProjectRoot(opts.stacks);
   if (root === undefined && runnerFor === undefined) throw new UsageError(`no Pulumi.yaml at or above ${opts.stacks}: run from the project`);
+  if (root !== undefined && runnerFor === undefined) {
+    // The Pulumi CLI reads each stack's config from its project's stackConfigDir: another folder
+    // would be judged here and deployed from there (and `pulumi stack init` would write there).
+    const pulumiDir = stackConfigDirOf(root);
+    if (path.resolve(opts.stacks) !== path.resolve(pulumiDir)) {
+      throw new UsageError(`--stacks: ${opts.stacks} is not the folder the Pulumi CLI reads this project's stack files from (${display(pulumiDir)}, stackConfigDir in ${display(path.join(root, "Pulumi.yaml"))}): run with --stacks ${display(pulumiDir)}, or copy the project`);
+    }
+  }
   // Nothing runs unless the whole fleet passes its check: the same one-line errors as `check`.
   const folder = checkedFolder(opts.stacks, opts.json, io);
   if (!folder) return EXIT.rule;
+  if (folder.files.length === 0) {
+    io.err(`no stack files (Pulumi.<stack>.yaml) in ${opts.stacks}`);
+    return EXIT.rule;
+  }
   const byName = new Map(folder.stacks.map((s) => [s.name, s]));
   let names: string[];
   if (opts.stack?.length) {
@@ -202,11 +228,17 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
     const wanted = new Set(opts.stack);
     names = folder.stacks.filter((s) => wanted.has(s.name)).sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "platform" ? -1 : 1)).map((s) => s.name);
   } else {
-    const clock = opts.since === undefined ? {} : { since: opts.since, at: opts.at ?? Date.now() };
+    // The lease clock's interval ends at the deploy instant: --at, else LEASEHOLD_AT, else now.
+    const clock = opts.since === undefined ? {} : { since: opts.since, at: opts.at ?? deployInstantOr(Date.now()) };
     const { set } = selectAffected(folder.stacks, { stacks: opts.stacks, base: opts.affected ? opts.base : undefined, head: opts.head, all: opts.all, ...clock }) as { set: AffectedSet };
     names = set.stacks.map((a) => a.stack);
+    for (const r of set.removed) io.err(`${r}: its stack file was removed; leasehold runs only stacks that have one (destroy it with pulumi destroy --stack ${r} --exclude-protected)`);
   }
-  if (opts.role) names = names.filter((n) => byName.get(n)!.role === opts.role);
+  if (opts.role) {
+    const other = opts.stack?.filter((n) => byName.get(n)!.role !== opts.role) ?? [];
+    if (other.length > 0) throw new UsageError(`--role ${opts.role}: ${other.join(", ")} ${other.length === 1 ? "is not a" : "are not"} ${opts.role} stack${other.length === 1 ? "" : "s"}: name only ${opts.role} stacks with --stack, or leave --role out`);
+    names = names.filter((n) => byName.get(n)!.role === opts.role);
+  }
   if (shard) names = names.filter((n) => shardOf(n, shard.count) === shard.index);
   const jobs: StackJob[] = names.map((n) => {
     const s = byName.get(n)!;
@@ -216,6 +248,10 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   const parallel = opts.parallel ?? defaultParallel();
   const at = opts.at ?? deployInstantOr(Date.now());
   const ctx: RunContext = { op, root: root ?? path.resolve(opts.stacks), stacksDir: opts.stacks, stacks: byName, at, io, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges };
+  if (runnerFor === undefined && jobs.length > 0) {
+    const missing = pulumiCliMissing();
+    if (missing) throw new UsageError(missing);
+  }
   const runner = waitingForLocks((runnerFor ?? automationRunner)(ctx), (opts.lockWait ?? 0) * 1000, io);
 
   let cancelled = false;
@@ -229,19 +265,19 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   io.err(`leasehold ${op}: ${jobs.length} stack(s)${shard ? ` (shard ${shard.index} of ${shard.count})` : ""}, ${parallel} at a time, at ${isoInstant(at)}`);
   // A terminal gets the live display; CI logs and pipes get one plain line per event.
   const live = opts.live ?? (process.stderr.isTTY === true && !process.env.CI);
-  const display = live ? new LiveDisplay(op, (text) => process.stderr.write(text)) : undefined;
+  const liveDisplay = live ? new LiveDisplay(op, (text) => process.stderr.write(text)) : undefined;
   let results: StackResult[];
   try {
     results = await runFleet(op, jobs, runner, {
       parallel,
       cancelled: () => cancelled,
-      progress: display ?? {
+      progress: liveDisplay ?? {
         started: (job, c) => io.err(`  ${job.stack}: ${op} started  [${countsText(c)}]`),
         finished: (r, c) => io.err(`  ${resultLine(r)}  [${countsText(c)}]`),
       },
     });
   } finally {
-    display?.stop();
+    liveDisplay?.stop();
     process.off("SIGINT", onSigint);
   }
   const seconds = (Date.now() - t0) / 1000;
@@ -369,14 +405,15 @@ export function automationRunner(ctx: RunContext): StackRunner {
   const { leaseholdProgram } = require("../programs/main") as typeof import("../programs/main");
   const stacksDir = path.resolve(ctx.stacksDir);
   const project = (/^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(ctx.root, "Pulumi.yaml"), "utf8"))?.[1] ?? "leasehold").replace(/^["']|["']$/g, "");
-  // One Pulumi CLI handle for the run: its version is checked once, not once per stack.
-  const command = auto.PulumiCommand.get({ skipVersionCheck: true });
+  // One Pulumi CLI handle for the run, made when the first stack starts: `pulumi version` runs once, not once per stack.
+  let command: ReturnType<typeof auto.PulumiCommand.get> | undefined;
   return async (job) => {
     const t0 = Date.now();
     const done = (r: Omit<StackResult, "stack" | "seconds">): StackResult => ({ stack: job.stack, seconds: (Date.now() - t0) / 1000, ...r });
     try {
       const envVars = { LEASEHOLD_AT: isoInstant(ctx.at) };
       const args = { stackName: job.stack, projectName: project, program: async () => leaseholdProgram({ stacksDir, at: ctx.at }) };
+      command ??= auto.PulumiCommand.get({ skipVersionCheck: true });
       const opts = { workDir: ctx.root, envVars, pulumiCommand: await command };
       const stack = ctx.op === "up" || ctx.op === "preview" ? await auto.LocalWorkspace.createOrSelectStack(args, opts) : await auto.LocalWorkspace.selectStack(args, opts);
       const output: string[] = [];

@@ -28,6 +28,11 @@ function nonNegativeNumber(v: string): number {
   return n;
 }
 
+function seconds(v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v.trim())) throw new InvalidArgumentError(`expected seconds, zero or more (e.g. 600), got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 function pue(v: string): number {
   const n = Number(v);
   if (v.trim() === "" || !Number.isFinite(n) || n < 1) throw new InvalidArgumentError(`expected a power usage effectiveness of 1 or more (e.g. 1.2), got ${JSON.stringify(v)}`);
@@ -51,6 +56,9 @@ const stacksOption = () => new Option("--stacks <dir>", "the folder of stack fil
 
 /** Builds the command tree; each action stores its exit code in `result.code`. */
 export function program(io: Io, result: { code: number }): Command {
+  // One reading of the clock per command: `--since now --at now` is an empty interval, not a
+  // refusal when the clock ticks between the two options.
+  const NOW = Date.now();
   const cmd = new Command("leasehold")
     .description("Lease GPU cluster capacity to tenants: check, request and manage leases declared in Pulumi stack files.")
     .version(require("../package.json").version as string)
@@ -249,8 +257,8 @@ Examples:
       result.code = affected(
         {
           stacks: o.stacks ?? defaultStacksDir(),
-          at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
-          since: o.since === undefined ? undefined : parseTimeOption("--since", o.since),
+          at: o.at === undefined ? undefined : parseTimeOption("--at", o.at, NOW),
+          since: o.since === undefined ? undefined : parseTimeOption("--since", o.since, NOW),
           base: o.base,
           head: o.head,
           all: o.all,
@@ -283,7 +291,7 @@ Examples:
       .option("--role <role>", "of the selected stacks, only the platforms or only the tenants (platform, tenant)")
       .option("--shard <k/n>", "of the selected stacks, only shard k of n (stack names hashed; CI runs n jobs, k = 1..n)")
       .option("--parallel <n>", `stacks at a time (default: the machine's cores, at most 8: ${defaultParallel()} here)`, positiveInt)
-      .option("--lock-wait <seconds>", "a stack another run holds locked is tried again until this many seconds have passed (default 0: fails at once)", nonNegativeNumber)
+      .option("--lock-wait <seconds>", "a stack another run holds locked is tried again until this many seconds have passed (default 0: fails at once)", seconds)
       .option("--json", 'print {"ok", "operation", "at", "seconds", "stacks": [{stack, result, changes, seconds, message, recovery}]} on stdout')
       .addOption(stacksOption())
       .addHelpText(
@@ -299,8 +307,8 @@ Examples:
             affected: o.affected,
             base: o.base,
             head: o.head,
-            at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
-            since: o.since === undefined ? undefined : parseTimeOption("--since", o.since),
+            at: o.at === undefined ? undefined : parseTimeOption("--at", o.at, NOW),
+            since: o.since === undefined ? undefined : parseTimeOption("--since", o.since, NOW),
             all: o.all,
             role: o.role,
             shard: o.shard,

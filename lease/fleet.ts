@@ -63,6 +63,22 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
     });
   }
 
+  // Pulumi names a lease's node resources `<lease id>-<node>` under one component type, so two of
+  // a tenant's leases must not give the same name (lease a-gpu on node 001, lease a on gpu-001):
+  // the engine would refuse the stack for a duplicate URN.
+  for (const t of tenants) {
+    const seen = new Map<string, number>();
+    t.config.leases.forEach((l, i) => {
+      (l.placement.nodes ?? []).forEach((node, k) => {
+        const name = `${l.id}-${node}`;
+        const first = seen.get(name);
+        if (first !== undefined && first !== i) {
+          at(t, ["leasehold:leases", i, "placement", "nodes", k], `expected lease id and node names whose Pulumi resource name <lease id>-<node> is unique in the stack, but leasehold:leases[${first}] gives ${showValue(name)} too, got ${showValue(node)}`);
+        } else seen.set(name, i);
+      });
+    });
+  }
+
   // Each lease on its platform and pool; collect the placed ones for the sweeps.
   const byPool = new Map<string, { platform: PlatformStack; pool: Pool; leases: Placed[] }>();
   const byNode = new Map<string, Placed[]>();

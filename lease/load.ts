@@ -44,6 +44,8 @@ export type Stack = PlatformStack | TenantStack;
 export type LoadResult = { ok: true; stack: Stack } | { ok: false; problems: Problem[] };
 
 const STACK_FILE = /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/;
+/** The longest stack name the Pulumi CLI accepts (pkg/tokens: "a stack name cannot exceed 100 characters"). */
+const MAX_STACK_NAME = 100;
 const PREFIX = "leasehold:";
 
 /** The stack name a file name carries (`Pulumi.tenant-acme.yaml` -> `tenant-acme`), or undefined. */
@@ -78,6 +80,9 @@ export function loadStackText(file: string, text: string): LoadResult {
   const name = stackNameOf(file);
   if (name === undefined) {
     problems.push({ file, path: "", message: `expected a stack file named Pulumi.<stack>.yaml, got ${showValue(path.basename(file))}` });
+  } else if (name.length > MAX_STACK_NAME) {
+    // The Pulumi CLI: "a stack name cannot exceed 100 characters".
+    problems.push({ file, path: "", message: `expected a stack name of at most ${MAX_STACK_NAME} characters (the Pulumi CLI's limit), got ${name.length}: ${showValue(name)}` });
   }
   // Reading: js-yaml's core schema (YAML 1.2 types: times stay strings), about ten times faster
   // than a full Document parse, which matters for fleets of thousands of stacks. Line numbers

@@ -15,6 +15,13 @@ export interface TenantProgramOptions {
   platform: PlatformStack;
   /** The deploy instant, epoch milliseconds. */
   at: number;
+  /** The StackReference to the platform stack, when the caller made it. @default one named "platform" */
+  platformRef?: pulumi.StackReference;
+}
+
+/** The StackReference a tenant stack reads its platform's outputs through (its cluster's kubeconfig, on EKS its network). */
+export function platformReference(platformName: string): pulumi.StackReference {
+  return new pulumi.StackReference("platform", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${platformName}` });
 }
 
 /**
@@ -25,9 +32,7 @@ export interface TenantProgramOptions {
 export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   const { tenant, leases } = stack.config;
   const { platform, at } = opts;
-  const platformRef = new pulumi.StackReference("platform", {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${platform.name}`,
-  });
+  const platformRef = opts.platformRef ?? platformReference(platform.name);
   const adminKubeconfig = pulumi.secret(platformRef.requireOutput("kubeconfig")) as pulumi.Output<string>;
   const cluster = new Cluster("cluster", { kubeconfig: adminKubeconfig });
   const inCluster = { provider: cluster.provider };

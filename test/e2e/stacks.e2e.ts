@@ -150,6 +150,20 @@ describe("the example fleet on a real engine and API server", () => {
     await waitFor("the cordon's taint", () => (foreignTaints("gpu-002").length === 2 ? true : undefined));
   });
 
+  it("a tenant whose platform stack has no outputs yet fails at once, saying to deploy the platform first (it used to hang)", () => {
+    // A project copy and a backend of its own: `pulumi stack init` writes the stack file's salt.
+    const other = path.join(work, "undeployed");
+    syncProject(other);
+    fs.mkdirSync(path.join(work, "state-undeployed"), { recursive: true });
+    const e = { ...env, PULUMI_BACKEND_URL: `file://${path.join(work, "state-undeployed")}` };
+    pulumi(other, e, ["stack", "init", "platform-local"]);
+    const t0 = Date.now();
+    const r = sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "preview", "--stack", "tenant-acme", "--stacks", path.join(other, "stacks")], { env: e, allowFail: true, timeout: 180_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain("the platform stack platform-local has no kubeconfig output: deploy it first (leasehold up --stack platform-local)");
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  });
+
   it("leasehold preview runs every example tenant stack on the Automation API, each with the policy pack and its contract, and passes", () => {
     const stacks = ["tenant-acme", "tenant-bluefin", "tenant-corvid"];
     const r = leasehold(["preview", "--stack", ...stacks, "--json"]);
