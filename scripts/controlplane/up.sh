@@ -74,11 +74,16 @@ esac
 [ -n "$STORAGE_BIN" ] || die "$STORAGE not found"
 for t in openssl curl base64; do command -v "$t" >/dev/null || die "$t is required"; done
 
-# Three different free ports on 127.0.0.1 (random, probed), unless given.
+# Different free ports on 127.0.0.1 (random, probed), unless given. Drawn below the kernel's
+# ephemeral range (ip_local_port_range, 32768-60999 by default): a port in it that is free now can
+# be taken by any outgoing connection (the API server's own, kine's) before kwok, the last to
+# start, binds it: "bind: address already in use".
+EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+if [ "${EPHEMERAL_LOW:-0}" -gt 12000 ]; then PORT_LOW=10000; PORT_SPAN=$(( EPHEMERAL_LOW - 10000 )); else PORT_LOW=20000; PORT_SPAN=40000; fi
 free_port() {
   local p
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    p=$(( PORT_LOW + (RANDOM * 32768 + RANDOM) % PORT_SPAN ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! grep -qw "$p" "$STATE/ports.tmp" 2>/dev/null; then
       echo "$p" >>"$STATE/ports.tmp"; echo "$p"; return 0
     fi
