@@ -221,6 +221,8 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
     return EXIT.rule;
   }
   const byName = new Map(folder.stacks.map((s) => [s.name, s]));
+  // The deploy instant: --at, else LEASEHOLD_AT, else now; the lease clock's interval ends there.
+  const at = opts.at ?? deployInstantOr(Date.now());
   let names: string[];
   if (opts.stack?.length) {
     const unknown = opts.stack.filter((n) => !byName.has(n));
@@ -228,8 +230,7 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
     const wanted = new Set(opts.stack);
     names = folder.stacks.filter((s) => wanted.has(s.name)).sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "platform" ? -1 : 1)).map((s) => s.name);
   } else {
-    // The lease clock's interval ends at the deploy instant: --at, else LEASEHOLD_AT, else now.
-    const clock = opts.since === undefined ? {} : { since: opts.since, at: opts.at ?? deployInstantOr(Date.now()) };
+    const clock = opts.since === undefined ? {} : { since: opts.since, at };
     const { set } = selectAffected(folder.stacks, { stacks: opts.stacks, base: opts.affected ? opts.base : undefined, head: opts.head, all: opts.all, ...clock }) as { set: AffectedSet };
     names = set.stacks.map((a) => a.stack);
     for (const r of set.removed) io.err(`${r}: its stack file was removed; leasehold runs only stacks that have one (destroy it with pulumi destroy --stack ${r} --exclude-protected)`);
@@ -246,7 +247,6 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   });
   if (op === "destroy") jobs.reverse();
   const parallel = opts.parallel ?? defaultParallel();
-  const at = opts.at ?? deployInstantOr(Date.now());
   const ctx: RunContext = { op, root: root ?? path.resolve(opts.stacks), stacksDir: opts.stacks, stacks: byName, at, io, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges };
   if (runnerFor === undefined && jobs.length > 0) {
     const missing = pulumiCliMissing();
@@ -399,7 +399,6 @@ export interface RunContext {
  * engine, the providers and the policy pack run as the Pulumi CLI starts them for each stack.
  */
 export function automationRunner(ctx: RunContext): StackRunner {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-run-"));
   // Loaded here: the Automation API and the program cost about a second to load.
   const auto = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
   const { leaseholdProgram } = require("../programs/main") as typeof import("../programs/main");
@@ -410,6 +409,8 @@ export function automationRunner(ctx: RunContext): StackRunner {
   return async (job) => {
     const t0 = Date.now();
     const done = (r: Omit<StackResult, "stack" | "seconds">): StackResult => ({ stack: job.stack, seconds: (Date.now() - t0) / 1000, ...r });
+    // The stack's policy config, in a folder of its own that goes with the run.
+    let work: string | undefined;
     try {
       const envVars = { LEASEHOLD_AT: isoInstant(ctx.at) };
       const args = { stackName: job.stack, projectName: project, program: async () => leaseholdProgram({ stacksDir, at: ctx.at }) };
@@ -426,6 +427,7 @@ export function automationRunner(ctx: RunContext): StackRunner {
         const s = ctx.stacks.get(job.stack)!;
         const platform = (s.role === "platform" ? s : ctx.stacks.get(s.config.platform)) as PlatformStack;
         const contract = contractOf(s, platform, isoInstant(ctx.at));
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-policy-"));
         const file = path.join(work, `policy-config-${job.stack}.json`);
         fs.writeFileSync(file, JSON.stringify(policyPackConfig(contract)));
         policy = { policyPacks: [path.join(ctx.root, "policies")], policyPackConfigs: [file] };
@@ -457,6 +459,8 @@ export function automationRunner(ctx: RunContext): StackRunner {
     } catch (e) {
       const text = String((e as Error).message ?? e);
       return done({ result: "failed", message: engineError(text), recovery: recoveryFor(job.stack, text) });
+    } finally {
+      if (work) fs.rmSync(work, { recursive: true, force: true });
     }
   };
 }
