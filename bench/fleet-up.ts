@@ -52,7 +52,8 @@ export async function fleetUp(PATH: string, tenants: number, serialSample: numbe
   try {
     const fleet = path.join(work, "fleet");
     generateFleet(fleet, tenants + serialSample, 2);
-    registerPoolNodes(fleet, kenv);
+    // 1,010 kwok nodes were not all Ready after the default 120 s: half a second per node.
+    registerPoolNodes(fleet, kenv, Math.max(120_000, (tenants + serialSample) * 500));
     const project = path.join(work, "project");
     syncProject(project, fleet);
     const env = pulumiEnv({ ...kenv, LEASEHOLD_AT: AT }, path.join(work, "pulumi-home"), "bench");
