@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { affectedStacks, allStacks, parseNameStatus, shardCount, shardOf, type Affected, type AffectedSet } from "../lease/changes";
+import { affectedStacks, allStacks, parseNameStatus, inShard, shardCount, type Affected, type AffectedSet } from "../lease/changes";
 import { isoInstant } from "../lease/fields";
 import type { Stack } from "../lease/load";
 import { leaseEvents } from "../lease/clock";
@@ -41,7 +41,7 @@ export function affected(opts: AffectedOptions, io: Io): number {
   const { set, extra } = selectAffected(folder.stacks, opts);
   // `shards` stays the matrix of the whole set, whichever shard is listed.
   const shards = Array.from({ length: shardCount(set.stacks.length, opts.maxShards) }, (_, i) => i + 1);
-  if (shard) set.stacks = set.stacks.filter((a) => shardOf(a.stack, shard.count) === shard.index);
+  if (shard) set.stacks = set.stacks.filter((a) => inShard(a.stack, shard));
   return print(io, opts, set, shard ? { ...extra, shard: `${shard.index}/${shard.count}` } : extra, shards);
 }
 

@@ -44,13 +44,17 @@ export function defaultStacksDir(cwd = process.cwd()): string {
 
 /** The folder the Pulumi CLI reads a project's stack files from: Pulumi.yaml's `stackConfigDir`, else the project folder. */
 export function stackConfigDirOf(root: string): string {
-  let configDir: unknown;
-  try {
-    configDir = (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: unknown } | null)?.stackConfigDir;
-  } catch {
-    configDir = undefined;
-  }
+  const configDir = projectSettings(root).stackConfigDir;
   return path.join(root, typeof configDir === "string" ? configDir : ".");
+}
+
+/** A project's Pulumi.yaml (`name`, `stackConfigDir`, ...), or {} when it cannot be read. */
+export function projectSettings(root: string): { name?: unknown; stackConfigDir?: unknown } {
+  try {
+    return (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: unknown; stackConfigDir?: unknown } | null) ?? {};
+  } catch {
+    return {};
+  }
 }
 
 /** A path as messages show it: relative to the working directory when it lies below it. */

@@ -2,13 +2,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { shardOf, type AffectedSet } from "../lease/changes";
+import { inShard, type AffectedSet } from "../lease/changes";
 import { contractOf } from "../lease/contract";
 import { deployInstantFrom, isoInstant } from "../lease/fields";
 import type { PlatformStack, Stack } from "../lease/load";
 import { policyPackConfig } from "../lease/policy-names";
 import { selectAffected } from "./affected";
-import { checkedFolder, display, EXIT, findProjectRoot, parseShard, printJson, requireDir, stackConfigDirOf, UsageError, type Io } from "./common";
+import { checkedFolder, display, EXIT, findProjectRoot, parseShard, printJson, projectSettings, requireDir, stackConfigDirOf, UsageError, type Io } from "./common";
 
 // `leasehold up | preview | refresh | destroy` over a set of stacks, on Pulumi's Automation API:
 // platforms before their tenants (tenants before their platforms for destroy), a bounded number
@@ -240,7 +240,7 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
     if (other.length > 0) throw new UsageError(`--role ${opts.role}: ${other.join(", ")} ${other.length === 1 ? "is not a" : "are not"} ${opts.role} stack${other.length === 1 ? "" : "s"}: name only ${opts.role} stacks with --stack, or leave --role out`);
     names = names.filter((n) => byName.get(n)!.role === opts.role);
   }
-  if (shard) names = names.filter((n) => shardOf(n, shard.count) === shard.index);
+  if (shard) names = names.filter((n) => inShard(n, shard));
   const jobs: StackJob[] = names.map((n) => {
     const s = byName.get(n)!;
     return s.role === "platform" ? { stack: n, role: "platform" } : { stack: n, role: "tenant", platform: s.config.platform };
@@ -403,7 +403,8 @@ export function automationRunner(ctx: RunContext): StackRunner {
   const auto = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
   const { leaseholdProgram } = require("../programs/main") as typeof import("../programs/main");
   const stacksDir = path.resolve(ctx.stacksDir);
-  const project = (/^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(ctx.root, "Pulumi.yaml"), "utf8"))?.[1] ?? "leasehold").replace(/^["']|["']$/g, "");
+  const name = projectSettings(ctx.root).name;
+  const project = typeof name === "string" ? name : "leasehold";
   // One Pulumi CLI handle for the run, made when the first stack starts: `pulumi version` runs once, not once per stack.
   let command: ReturnType<typeof auto.PulumiCommand.get> | undefined;
   return async (job) => {

@@ -121,6 +121,11 @@ export function shardOf(stack: string, count: number): number {
   return (h % count) + 1;
 }
 
+/** Whether a stack is in shard `index` of `count` (see shardOf). */
+export function inShard(stack: string, shard: { index: number; count: number }): boolean {
+  return shardOf(stack, shard.count) === shard.index;
+}
+
 /** How many shards `stacks` stacks take: one per STACKS_PER_SHARD, at least 1 (0 for none), at most `max`. */
 export function shardCount(stacks: number, max = DEFAULT_MAX_SHARDS): number {
   return stacks === 0 ? 0 : Math.max(1, Math.min(max, Math.ceil(stacks / STACKS_PER_SHARD)));
