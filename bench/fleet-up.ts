@@ -21,6 +21,14 @@ export interface FleetUpFigures {
   noop: number;
   /** Peak resident memory of `leasehold up` and every process it started (the Pulumi CLI, providers, the policy pack), summed, bytes. */
   peakBytes: number;
+  /** At that peak: the number of processes in the tree, and resident bytes by command name. */
+  peakProcesses: number;
+  peakByCommand: Record<string, number>;
+  /** CPU seconds of the first `leasehold up`: its own process tree, and the local control plane meanwhile (API server, kine, kwok, controllers, scheduler). */
+  cpuLeasehold: number;
+  cpuControlPlane: number;
+  /** CPU seconds per minute the idle control plane spent on the fleet's simulated kubelets (kwok node heartbeats), before the run. */
+  idleControlPlanePerMinute: number;
   /** `kubectl apply --server-side` of the same rendered objects (renamed namespaces), and again (no-op). */
   apply: number;
   applyNoop: number;
@@ -62,9 +70,15 @@ export async function fleetUp(PATH: string, tenants: number, serialSample: numbe
     const names = Array.from({ length: tenants }, (_, t) => `tenant-t${t}`);
     const upArgs = ["up", "--stack", "platform-bench", ...names, "--stacks", path.join(project, "stacks"), "--json", ...(parallel ? ["--parallel", String(parallel)] : [])];
     log(`leasehold up: platform-bench and ${tenants} tenants`);
+    const idle0 = controlPlaneCpu(state);
+    await new Promise((r) => setTimeout(r, 30_000));
+    const idleControlPlanePerMinute = (controlPlaneCpu(state) - idle0) * 2;
+    log(`idle control plane with ${tenants + serialSample + 1} kwok nodes: ${idleControlPlanePerMinute.toFixed(1)} CPU-s per minute`);
+    const cp0 = controlPlaneCpu(state);
     const first = await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env);
+    const cpuControlPlane = controlPlaneCpu(state) - cp0;
     // LEASEHOLD_BENCH_NOOP=0 leaves the no-op run out (at 1,000 stacks it takes half an hour more).
-    const again = process.env.LEASEHOLD_BENCH_NOOP === "0" ? { seconds: Number.NaN, peakBytes: 0 } : (log(`leasehold up again (no-op)`), await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env));
+    const again = process.env.LEASEHOLD_BENCH_NOOP === "0" ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, cpu: 0 } : (log(`leasehold up again (no-op)`), await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env));
 
     // The same objects through kubectl, each tenant's namespace renamed.
     const stacks = listStackFiles(path.join(project, "stacks")).map((f) => loadStackFile(f)).flatMap((r) => (r.ok ? [r.stack] : []));
@@ -96,42 +110,74 @@ export async function fleetUp(PATH: string, tenants: number, serialSample: numbe
       log(`pulumi up --stack ${stack} (the serial loop, ${t - tenants + 1} of ${serialSample})`);
       serial.push(seconds(() => pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", path.join(project, "policies"), "--policy-pack-config", config])));
     }
-    return { tenants, parallel: parallel ?? 0, up: first.seconds, noop: again.seconds, peakBytes: Math.max(first.peakBytes, again.peakBytes), apply, applyNoop, objects: objects.length, serial };
+    const peak = first.peakBytes >= again.peakBytes ? first : again;
+    return { tenants, parallel: parallel ?? 0, up: first.seconds, noop: again.seconds, peakBytes: peak.peakBytes, peakProcesses: peak.peakProcesses, peakByCommand: peak.peakByCommand, cpuLeasehold: first.cpu, cpuControlPlane, idleControlPlanePerMinute, apply, applyNoop, objects: objects.length, serial };
   } finally {
     controlPlaneDown(state, base);
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
+/** utime + stime of a process, or of the processes it has waited for (`children`), seconds (Linux /proc/PID/stat, USER_HZ 100). */
+function cpuSeconds(pid: number | "self", children = false): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const after = f.slice(f.lastIndexOf(")") + 2).split(" ");
+    // Fields 14-17 of proc(5) (utime, stime, cutime, cstime) are 11-14 here, counted from field 3.
+    return (children ? Number(after[13]) + Number(after[14]) : Number(after[11]) + Number(after[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds so far of the control plane of `stateDir` (the processes its *.pid files name, "PID BINARY" each). */
+function controlPlaneCpu(stateDir: string): number {
+  let sum = 0;
+  for (const f of fs.readdirSync(stateDir).filter((f) => f.endsWith(".pid"))) sum += cpuSeconds(Number(fs.readFileSync(path.join(stateDir, f), "utf8").trim().split(/\s+/)[0]));
+  return sum;
+}
+
 /**
- * Runs a command to its end; its wall time, and the peak of the resident memory of its whole
- * process tree (itself and every process it started: the Pulumi CLI, providers, policy packs),
- * summed at each sample, sampled every 250 ms from /proc.
+ * Runs a command to its end; its wall time, the CPU seconds of its whole process tree (itself and
+ * every process it started and waited for: the Pulumi CLI, providers, policy packs), and the peak
+ * of the tree's resident memory, summed at each sample, sampled every 250 ms from /proc.
  */
-async function timedTree(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakBytes: number }> {
+async function timedTree(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakBytes: number; peakProcesses: number; peakByCommand: Record<string, number>; cpu: number }> {
   const t0 = process.hrtime.bigint();
+  const cpu0 = cpuSeconds("self", true);
   const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
   child.stderr.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
-  let peakBytes = 0;
-  const sample = setInterval(() => (peakBytes = Math.max(peakBytes, treeRss(child.pid!))), 250);
+  let peak: TreeRss = { bytes: 0, processes: 0, byCommand: {} };
+  const sample = setInterval(() => {
+    const now = treeRss(child.pid!);
+    if (now.bytes > peak.bytes) peak = now;
+  }, 250);
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
   clearInterval(sample);
   if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.slice(0, 4).join(" ")} ... exited ${code}:\n${out.slice(-4000)}`);
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakBytes };
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakBytes: peak.bytes, peakProcesses: peak.processes, peakByCommand: peak.byCommand, cpu: cpuSeconds("self", true) - cpu0 };
 }
 
-/** The resident memory of a process and all its descendants now, bytes (Linux /proc). */
-function treeRss(root: number): number {
+interface TreeRss {
+  bytes: number;
+  processes: number;
+  byCommand: Record<string, number>;
+}
+
+/** The resident memory of a process and all its descendants now, bytes, in all and by command name (Linux /proc). */
+function treeRss(root: number): TreeRss {
   const parent = new Map<number, number>();
   const rss = new Map<number, number>();
+  const comm = new Map<number, string>();
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const status = fs.readFileSync(`/proc/${d}/status`, "utf8");
       parent.set(Number(d), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
       rss.set(Number(d), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024);
+      comm.set(Number(d), /^Name:\s+(.*)$/m.exec(status)?.[1] ?? "?");
     } catch {
       // The process ended meanwhile.
     }
@@ -140,7 +186,13 @@ function treeRss(root: number): number {
     for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
     return false;
   };
-  let sum = 0;
-  for (const [pid, bytes] of rss) if (inTree(pid)) sum += bytes;
-  return sum;
+  const out: TreeRss = { bytes: 0, processes: 0, byCommand: {} };
+  for (const [pid, bytes] of rss) {
+    if (!inTree(pid)) continue;
+    out.bytes += bytes;
+    out.processes++;
+    const name = comm.get(pid)!;
+    out.byCommand[name] = (out.byCommand[name] ?? 0) + bytes;
+  }
+  return out;
 }

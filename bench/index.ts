@@ -193,6 +193,13 @@ async function benchFleetUp(sizes: number[], serialSample: number): Promise<void
     const one = (seconds: number, peakBytes = 0) => [{ seconds, peakBytes }];
     const goalUp = (600 * tenants) / 1000;
     console.log(`      (${f.parallel || "default"} stacks at a time)`);
+    const mb = (b: number) => `${Math.round(b / 2 ** 20).toLocaleString("en")} MB`;
+    const byCommand = Object.entries(f.peakByCommand).sort((a, b) => b[1] - a[1]).map(([c, b]) => `${c} ${mb(b)}`).join(", ");
+    console.log(`      peak memory ${mb(f.peakBytes)} in ${f.peakProcesses} processes: ${byCommand}`);
+    const secondsPerStack = f.cpuLeasehold / (tenants + 1);
+    console.log(`      CPU of the first run: leasehold up and its processes ${f.cpuLeasehold.toFixed(0)} s (${secondsPerStack.toFixed(2)} s per stack), the control plane meanwhile ${f.cpuControlPlane.toFixed(0)} s, of which idle kwok node heartbeats about ${((f.idleControlPlanePerMinute * f.up) / 60).toFixed(0)} s (${f.idleControlPlanePerMinute.toFixed(1)} CPU-s per minute)`);
+    results.push({ name: `leasehold up: ${n} tenant stacks, CPU per stack`, value: Number(secondsPerStack.toFixed(2)), unit: "CPU-s", goal: "(reference)", pass: true, runs: 1, peakMB: 0 });
+    results.push({ name: `local control plane CPU during leasehold up: ${n} tenants`, value: Number(f.cpuControlPlane.toFixed(0)), unit: "CPU-s", goal: "(reference)", pass: true, runs: 1, peakMB: 0 });
     record(`leasehold up: ${n} tenant stacks from empty`, "s", tenants >= 1000 ? "< 600 s" : `< ${goalUp} s (600 s per 1,000)`, one(f.up, f.peakBytes), (v) => v < goalUp);
     if (!Number.isNaN(f.noop)) record(`leasehold up: ${n} tenant stacks, no-op`, "s", "(reference)", one(f.noop, f.peakBytes), () => true);
     record(`kubectl apply --server-side: ${n} tenants' ${f.objects.toLocaleString("en")} objects`, "s", "(reference)", one(f.apply), () => true);
