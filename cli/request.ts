@@ -1,9 +1,11 @@
 import * as fs from "node:fs";
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
+import { gpusPerNode, nodesFor } from "../lease/catalog";
 import { dnsLabel, nodeName, subjectName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Lease } from "../lease/schema";
+import { providerOf } from "../providers/registry";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
 import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writeAtomically } from "./yaml-edit";
 
@@ -66,10 +68,10 @@ export function request(opts: RequestOptions, io: Io): number {
     reclaim: { noticeHours: opts.noticeHours },
   };
   if (opts.nodes) lease.placement.nodes = opts.nodes;
-  else if (platform?.config.cluster.provider === "existing" && pool && pool.gpuType === opts.gpuType) {
+  else if (platform && providerOf(platform.config.cluster).leaseNodes === "named" && pool && pool.gpuType === opts.gpuType) {
     // Pick the pool's nodes that are free for the whole window, in the pool's order.
-    const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 1;
-    const need = Math.ceil(opts.gpus / perNode);
+    const perNode = gpusPerNode(platform.catalog, pool.gpuType);
+    const need = nodesFor(opts.gpus, perNode);
     const free = freeNodes(folder.stacks, platform.name, pool.nodes ?? [], forceInterval(lease));
     if (free.length < need) {
       return refuse(

@@ -1,5 +1,5 @@
 import { admissionSettings, FORBIDDEN_ENV_PREFIX, forbiddenEnvName, type AdmissionSettings } from "./admission";
-import type { GpuCatalog } from "./catalog";
+import { leaseNodesNeeded, type GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
 import { inForce } from "./lifecycle";
 import { podSecurityRestricted } from "./pod-security";
@@ -90,7 +90,7 @@ export function judgeWorkload(
   if (Object.values(units).some((n) => n > 0)) {
     const nodesOf = (id: string) => {
       const l = live.find((x) => x.id === id);
-      return l ? (l.placement.nodes?.length ?? Math.ceil(l.gpu.count / (catalog[l.gpu.type]?.gpusPerNode ?? 1))) : 0;
+      return l ? (l.placement.nodes?.length ?? leaseNodesNeeded(catalog, l.gpu.type, l.gpu.count)) : 0;
     };
     const pods = podCount(kind, object, nodesOf);
     const granted = acceleratorsInForce(cfg.leases, catalog, at);

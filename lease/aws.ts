@@ -57,11 +57,6 @@ export function poolInstanceType(pool: Pool, type: GpuType): string {
   return pool.instanceType ?? type.instanceTypes[0]!;
 }
 
-/** Nodes a lease needs: ceil(GPUs / GPUs per node). */
-export function nodesFor(gpus: number, type: GpuType): number {
-  return Math.ceil(gpus / type.gpusPerNode);
-}
-
 /** The EKS AMI type of GPU nodes: Amazon Linux 2023 with the NVIDIA driver. */
 export const GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA";
 /** The EKS AMI type of the landlord's system nodes. */

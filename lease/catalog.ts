@@ -171,3 +171,21 @@ export function acceleratorResources(catalog: GpuCatalog): string[] {
 export const partialGpuTypeSchema = gpuTypeSchema.extend({ perGpu: perGpuSchema.partial() }).partial();
 /** An override of a built-in type: any subset of its fields. */
 export type PartialGpuType = z.infer<typeof partialGpuTypeSchema>;
+
+/**
+ * GPUs per node of a catalog type. A type the catalog lacks counts as one GPU per node: loading
+ * refuses pools and leases of such a type, so only a hand-written policy contract can reach this.
+ */
+export function gpusPerNode(catalog: GpuCatalog, type: string): number {
+  return catalog[type]?.gpusPerNode ?? 1;
+}
+
+/** The whole nodes that hold `gpus` GPUs at `perNode` GPUs per node: ⌈gpus / perNode⌉ (12 GPUs on 8-GPU nodes: 2). */
+export function nodesFor(gpus: number, perNode: number): number {
+  return Math.ceil(gpus / perNode);
+}
+
+/** The whole nodes a lease of `gpus` GPUs of `type` needs ({@link nodesFor} with {@link gpusPerNode}). */
+export function leaseNodesNeeded(catalog: GpuCatalog, type: string, gpus: number): number {
+  return nodesFor(gpus, gpusPerNode(catalog, type));
+}

@@ -1,7 +1,8 @@
 import { isoInstant } from "./fields";
-import { forceInterval, leaseState, type LeaseState } from "./lifecycle";
+import { providerOf } from "../providers/registry";
+import { gpusPerNode, nodesFor } from "./catalog";
+import { forceInterval, inForce, leaseState, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";
-import { namesProblems } from "./names";
 import { formatPath, showValue, type Problem } from "./problems";
 import type { Lease, Pool } from "./schema";
 
@@ -17,22 +18,21 @@ interface Placed {
   readonly to: number;
 }
 
-/** GPUs one pool can hold: its nodes (existing clusters) or maxNodes (EKS), times GPUs per node. */
+/** GPUs one pool can hold: the provider's nodes of the pool (listed nodes, or maxNodes) times GPUs per node. */
 export function poolCapacity(platform: PlatformStack, pool: Pool): number {
-  const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
-  const nodes = platform.config.cluster.provider === "eks" ? (pool.maxNodes ?? 0) : (pool.nodes?.length ?? 0);
-  return nodes * perNode;
+  return providerOf(platform.config.cluster).poolNodes(pool) * gpusPerNode(platform.catalog, pool.gpuType);
 }
 
 /**
- * The GPUs a lease takes from its pool. On EKS a node group holds whole nodes, so a lease of 12
- * GPUs on 8-GPU nodes takes 2 nodes (16 GPUs) of the pool's maxNodes; on an existing cluster the
- * lease names its nodes, which the node rules already keep exclusive, so it takes what it leases.
+ * The GPUs a lease takes from its pool. Where capacity is counted in whole nodes (an EKS node
+ * group), a lease of 12 GPUs on 8-GPU nodes takes 2 nodes (16 GPUs) of the pool's maxNodes;
+ * where it is counted in GPUs (an existing cluster, whose node rules keep each named node to one
+ * lease), it takes what it leases.
  */
 export function poolFootprint(platform: PlatformStack, pool: Pool, lease: Lease): number {
-  const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
-  if (platform.config.cluster.provider !== "eks" || perNode <= 0) return lease.gpu.count;
-  return Math.ceil(lease.gpu.count / perNode) * perNode;
+  if (providerOf(platform.config.cluster).capacityUnit === "gpus") return lease.gpu.count;
+  const perNode = gpusPerNode(platform.catalog, pool.gpuType);
+  return nodesFor(lease.gpu.count, perNode) * perNode;
 }
 
 /** Checks the rules that span stack files; the stacks must each be valid on their own. */
@@ -93,8 +93,8 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
       );
       continue;
     }
-    problems.push(...namesProblems(t, platform));
-    const eks = platform.config.cluster.provider === "eks";
+    const provider = providerOf(platform.config.cluster);
+    problems.push(...provider.tenantProblems(t, platform, platform.config.cluster));
     t.config.leases.forEach((lease, i) => {
       const base: PropertyKey[] = ["leasehold:leases", i];
       const pool = platform.config.pools.find((p) => p.name === lease.placement.pool);
@@ -110,52 +110,18 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
         at(t, [...base, "gpu", "type"], `expected ${pool.gpuType}, the GPU type of pool ${pool.name}, got ${showValue(lease.gpu.type)}`);
         return;
       }
-      const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
       const { from, to } = forceInterval(lease);
       const placed: Placed = { stack: t, index: i, lease, from, to };
       const key = `${platform.name}/${pool.name}`;
       let entry = byPool.get(key);
       if (!entry) byPool.set(key, (entry = { platform, pool, leases: [] }));
       entry.leases.push(placed);
-
-      const nodes = lease.placement.nodes;
-      if (eks) {
-        if (nodes !== undefined) {
-          at(t, [...base, "placement", "nodes"], `is only for existing clusters: on EKS (platform ${platform.name}) the lease gets a node group of its own`);
-        }
-        return;
-      }
-      if (!nodes || nodes.length === 0) {
-        at(
-          t,
-          [...base, "placement", "nodes"],
-          `is required on an existing cluster (platform ${platform.name}): expected at least ${Math.ceil(lease.gpu.count / perNode)} node(s) of pool ${pool.name}`,
-        );
-        return;
-      }
-      const poolNodes = new Set(pool.nodes ?? []);
-      nodes.forEach((n, j) => {
-        if (!poolNodes.has(n)) {
-          at(t, [...base, "placement", "nodes", j], `expected a node of pool ${pool.name} (${[...poolNodes].join(", ")}), got ${showValue(n)}`);
-          return;
-        }
+      const perNode = gpusPerNode(platform.catalog, pool.gpuType);
+      const held = provider.leaseRules({ tenant: t, platform, pool, index: i, lease, perNode, report: (path, message) => at(t, path, message) });
+      for (const n of held) {
         let list = byNode.get(`${platform.name}/${n}`);
         if (!list) byNode.set(`${platform.name}/${n}`, (list = []));
         list.push(placed);
-      });
-      if (nodes.length * perNode < lease.gpu.count) {
-        at(
-          t,
-          [...base, "placement", "nodes"],
-          `${nodes.length} node(s) x ${perNode} ${pool.gpuType} GPUs per node hold ${nodes.length * perNode} GPUs, but the lease is for ${lease.gpu.count}`,
-        );
-      } else if (nodes.length > Math.ceil(lease.gpu.count / perNode)) {
-        // More nodes than the GPUs need would hold capacity no quota lets the tenant use.
-        at(
-          t,
-          [...base, "placement", "nodes"],
-          `${lease.gpu.count} ${pool.gpuType} GPUs need ${Math.ceil(lease.gpu.count / perNode)} node(s) of ${perNode}, but the lease holds ${nodes.length}: ${nodes.join(", ")}`,
-        );
       }
     });
   }
@@ -174,8 +140,8 @@ type At = (stack: Stack, path: PropertyKey[], message: string) => void;
  */
 function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At): void {
   const capacity = poolCapacity(platform, pool);
-  const eks = platform.config.cluster.provider === "eks";
-  const perNode = platform.catalog[pool.gpuType]?.gpusPerNode ?? 0;
+  const wholeNodes = providerOf(platform.config.cluster).capacityUnit === "nodes";
+  const perNode = gpusPerNode(platform.catalog, pool.gpuType);
   const events: { t: number; delta: number; p: Placed }[] = [];
   for (const p of leases) {
     if (p.to <= p.from) continue;
@@ -193,7 +159,7 @@ function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At
     }
     live.add(e.p);
     if (sum > capacity) {
-      if (eks && perNode > 0) {
+      if (wholeNodes) {
         const nodes = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
         const holders = [...live].map((p) => `${p.lease.id} (${p.lease.gpu.count} GPUs, ${nodes(poolFootprint(platform, pool, p.lease) / perNode)})`).join(", ");
         at(
@@ -282,7 +248,7 @@ export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt
         file: s.file,
       });
       const pool = pools.get(`${s.config.platform}/${l.placement.pool}`);
-      if (pool && (state === "active" || state === "notice")) pool.leased += l.gpu.count;
+      if (pool && inForce(l, at)) pool.leased += l.gpu.count;
     }
   }
   return { leases, pools: [...pools.values()] };

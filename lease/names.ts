@@ -4,7 +4,7 @@ import type { Lease, Pool } from "./schema";
 
 // Every name leasehold derives from a tenant name, a lease id or a stack name, with the limit of
 // the system that receives it (and where that limit is written down). The components build the
-// names through the functions here; `namesProblems` checks them at validate/check time, so a
+// names through the functions here; `eksNamesProblems` checks them at validate/check time, so a
 // name too long for EKS or EC2 is refused with the file and key path instead of failing half-way
 // through a `pulumi up`.
 //
@@ -13,7 +13,7 @@ import type { Lease, Pool } from "./schema";
 // (pulumi-kubernetes#2948) the day its rule changes, operators find a lease's node group by its
 // id, and every input that fits today keeps its name byte for byte. Most of them fit by
 // construction (a DNS-1123 label of at most 63 characters plus a fixed affix); the ones that do
-// not are checked in `namesProblems`.
+// not are checked in `eksNamesProblems`.
 
 /** The limit of one kind of name, and where it is documented. */
 export interface NameLimit {
@@ -306,12 +306,11 @@ export function eksTenantNames(stack: string, tenant: string, leases: readonly P
 }
 
 /**
- * The names a tenant stack derives that would break their target's limit on its platform: on an
- * EKS platform, every name of {@link eksTenantNames}; an existing cluster receives only
- * Kubernetes names, which a schema-valid stack keeps by construction (see the README's limits).
+ * The names a tenant stack on an EKS platform derives that would break their target's limit:
+ * every name of {@link eksTenantNames} (an existing cluster receives only Kubernetes names, which
+ * a schema-valid stack keeps by construction; see the README's limits).
  */
-export function namesProblems(tenant: TenantStack, platform: PlatformStack): Problem[] {
-  if (platform.config.cluster.provider !== "eks") return [];
+export function eksNamesProblems(tenant: TenantStack, platform: PlatformStack): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const d of eksTenantNames(tenant.name, tenant.config.tenant.name, tenant.config.leases, platform.config.pools)) {

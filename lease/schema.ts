@@ -1,16 +1,15 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { regionOf, subnetPlan } from "./aws";
+import { clusterSchemaOf, providerOf, type ClusterConfig } from "../providers/registry";
 import { leasesBlockingPurge, purgeBlocker } from "./lifecycle";
 import { METADATA_CIDRS } from "./metadata";
-import { BUILTIN_CATALOG, EXTENDED_RESOURCE_NAME, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
+import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
 import {
   cidr,
   cidrFamily,
   cidrStrictlyInside,
   dnsLabel,
   HOUR_MS,
-  priorityClassName,
   instant,
   nodeName,
   port,
@@ -91,71 +90,8 @@ export const poolSchema = z.strictObject({
   placementGroup: z.boolean({ error: "expected true or false" }).optional(),
 });
 
-/**
- * PriorityClasses tenant pods may name (DNS subdomains); a pod naming any other is refused. A
- * cluster's `globalDefault` class is written into every pod that names none, so list it too.
- * @default []
- */
-const tenantPriorityClasses = z
-  .array(priorityClassName.refine((n) => !n.startsWith("system-"), { error: "the system- PriorityClasses are the cluster's own; tenants never get them" }), {
-    error: "expected a list of PriorityClass names",
-  })
-  .optional();
-
-/**
- * Extended resources tenant pods may request beyond the catalog's accelerators (which have a quota
- * each) and EFA on EFA pools, e.g. a FUSE or RDMA device plugin's. Any other is refused. @default []
- */
-const tenantExtendedResources = z
-  .array(z.string().regex(EXTENDED_RESOURCE_NAME, { error: "expected an extended resource name such as smarter-devices/fuse" }), { error: "expected a list of extended resource names" })
-  .optional();
-
-/** A cluster that exists already and is reached through a kubeconfig. */
-export const existingClusterSchema = z.strictObject({
-  /** `existing`: any reachable cluster. */
-  provider: z.literal("existing"),
-  tenantPriorityClasses,
-  tenantExtendedResources,
-});
-
-/** An EKS cluster that the platform stack creates. */
-export const eksClusterSchema = z.strictObject({
-  /** `eks`: created by the platform stack. */
-  provider: z.literal("eks"),
-  /** The EKS cluster name (a DNS-1123 label). */
-  name: dnsLabel,
-  /** The Kubernetes minor version, such as "1.33". */
-  version: z.string({ error: 'expected a Kubernetes version such as "1.33" (quoted)' }).regex(/^1\.\d{1,2}$/, {
-    error: 'expected a Kubernetes version such as "1.33" (quoted)',
-  }),
-  /** The VPC's IPv4 CIDR. */
-  vpcCidr: cidr.refine((v) => !v.includes(":"), { error: "expected an IPv4 CIDR such as 10.40.0.0/16" }),
-  /** At least two availability zones (EKS requires subnets in two). */
-  availabilityZones: z
-    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { error: "expected an availability zone such as us-east-2a" }), {
-      error: "expected a list of availability zones",
-    })
-    .min(2, { error: "expected at least two availability zones (EKS requires subnets in two)" }),
-  /** Who reaches the API server endpoint. @default private */
-  endpointAccess: z.enum(["private", "public-and-private"], { error: "expected private or public-and-private" }).optional(),
-  /** With a public endpoint: the IPv4 blocks allowed to reach it (required then, never implied to be everyone). */
-  publicAccessCidrs: z.array(cidr, { error: "expected a list of CIDRs" }).optional(),
-  /** IAM principal ARNs given cluster-admin through EKS access entries (never the aws-auth ConfigMap). */
-  admins: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, { error: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins" }), {
-      error: "expected a list of IAM principal ARNs",
-    })
-    .optional(),
-  /** The landlord's system nodes (CoreDNS and the like; no GPUs). @default { instanceType: m7i.xlarge, count: 2 } */
-  systemNodes: z.strictObject({ instanceType: z.string({ error: "expected an EC2 instance type such as m7i.xlarge" }), count: positiveInt }).optional(),
-  tenantPriorityClasses,
-  tenantExtendedResources,
-});
-
-/** `leasehold:cluster`. */
-export const clusterSchema = z.discriminatedUnion("provider", [existingClusterSchema, eksClusterSchema], {
-  error: "expected provider: existing or provider: eks",
-});
+/** `leasehold:cluster`: one provider's cluster config, told apart by `provider` (see providers/registry.ts). */
+export const clusterSchema = clusterSchemaOf();
 
 /** `leasehold:gpuTypes`: additions to and overrides of the built-in catalog. */
 export const gpuTypesSchema = z.record(dnsLabel, partialGpuTypeSchema, { error: "expected a map of GPU type names to catalog entries" });
@@ -171,7 +107,7 @@ export const platformKeys = {
 /** The typed `leasehold:*` config of a platform stack. */
 export interface PlatformConfig {
   role: "platform";
-  cluster: z.infer<typeof clusterSchema>;
+  cluster: ClusterConfig;
   pools: Pool[];
   gpuTypes?: z.infer<typeof gpuTypesSchema>;
 }
@@ -196,83 +132,18 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
     }
   }
   const cluster = cfg.cluster;
-  if (cluster?.provider === "eks") {
-    const zones = cluster.availabilityZones;
-    zones.forEach((z, i) => {
-      if (zones.indexOf(z) !== i) ctx.add(["cluster", "availabilityZones", i], "expected each availability zone once", z);
-      else if (regionOf(z) !== regionOf(zones[0]!)) ctx.add(["cluster", "availabilityZones", i], `expected zones of one region (${regionOf(zones[0]!)}), like the first`, z);
-    });
-    const plan = subnetPlan(cluster.vpcCidr, zones);
-    if (typeof plan === "string") ctx.add(["cluster", "vpcCidr"], plan, cluster.vpcCidr);
-    const publicEndpoint = cluster.endpointAccess === "public-and-private";
-    if (publicEndpoint && !cluster.publicAccessCidrs?.length) {
-      ctx.add(["cluster", "publicAccessCidrs"], "is required with endpointAccess: public-and-private (the blocks allowed to reach the API server; never implied to be everyone)", cluster.publicAccessCidrs);
-    }
-    if (!publicEndpoint && cluster.publicAccessCidrs !== undefined) {
-      ctx.add(["cluster", "publicAccessCidrs"], "is only for endpointAccess: public-and-private (the endpoint is private)", cluster.publicAccessCidrs);
-    }
-  }
+  if (cluster) providerOf(cluster).clusterRules(cluster, ctx);
   // Pools that failed their own schema are holes here: their problems are reported already.
   const pools = cfg.pools;
   if (!pools) return;
   const catalog = mergeCatalog(gpuTypes);
   uniqueIn(ctx, pools, (p) => p?.name, (i) => ["pools", i, "name"], "pool name");
-  const provider = cfg.cluster?.provider;
-  const eksZones = cluster?.provider === "eks" ? cluster.availabilityZones : undefined;
-  const nodeOwner = new Map<string, string>();
   pools.forEach((pool: Pool | undefined, i) => {
-    if (!pool) return;
-    const type = catalog[pool.gpuType];
-    if (!type) {
+    if (pool && !catalog[pool.gpuType]) {
       ctx.add(["pools", i, "gpuType"], `expected a GPU type of the catalog (${Object.keys(catalog).join(", ")})`, pool.gpuType);
     }
-    if (provider === "eks") {
-      if (pool.nodes !== undefined) ctx.add(["pools", i, "nodes"], "is only for provider: existing; EKS pools get their nodes from maxNodes", pool.nodes);
-      if (pool.maxNodes === undefined) ctx.add(["pools", i, "maxNodes"], "is required for an EKS pool (expected a positive integer)", undefined);
-      if (type && pool.instanceType !== undefined && !type.instanceTypes.includes(pool.instanceType)) {
-        ctx.add(
-          ["pools", i, "instanceType"],
-          `expected an instance type that carries ${pool.gpuType} (${type.instanceTypes.join(", ") || "none in the catalog"})`,
-          pool.instanceType,
-        );
-      }
-      if (type && pool.instanceType === undefined && type.instanceTypes.length === 0) {
-        ctx.add(["pools", i, "instanceType"], `is required: the catalog names no instance type for ${pool.gpuType}`, undefined);
-      }
-      const reservationZone = pool.capacityReservation?.availabilityZone;
-      if (pool.capacityReservation && eksZones) {
-        // A reservation lives in one zone; a node group spread over the others would launch outside it.
-        if (reservationZone === undefined) {
-          ctx.add(
-            ["pools", i, "capacityReservation", "availabilityZone"],
-            `is required: a capacity reservation lives in one availability zone, and the pool's nodes launch only in that zone's subnet (one of ${eksZones.join(", ")})`,
-            undefined,
-          );
-        } else if (!eksZones.includes(reservationZone)) {
-          ctx.add(["pools", i, "capacityReservation", "availabilityZone"], `expected one of the cluster's availability zones (${eksZones.join(", ")}): the pool needs a subnet there`, reservationZone);
-        }
-      }
-      if (pool.placementGroup && pool.capacityReservation) {
-        ctx.add(
-          ["pools", i, "placementGroup"],
-          "must not be true together with a capacityReservation: a cluster placement group breaks the reservation's placement",
-          true,
-        );
-      }
-    } else if (provider === "existing") {
-      for (const k of ["instanceType", "maxNodes", "capacityReservation", "efa", "placementGroup"] as const) {
-        if (pool[k] !== undefined) ctx.add(["pools", i, k], "is only for provider: eks", pool[k]);
-      }
-      if (pool.nodes === undefined || pool.nodes.length === 0) {
-        ctx.add(["pools", i, "nodes"], "expected the pool's node names (provider: existing pools list their nodes)", pool.nodes);
-      }
-      (pool.nodes ?? []).forEach((n, j) => {
-        const owner = nodeOwner.get(n);
-        if (owner !== undefined) ctx.add(["pools", i, "nodes", j], `expected a node in one pool only, but ${owner} has it too`, n);
-        else nodeOwner.set(n, `pool ${pool.name}`);
-      });
-    }
   });
+  if (cluster) providerOf(cluster).poolRules(cluster, pools, catalog, ctx);
 }
 
 /** One pool of a platform stack. */

@@ -14,16 +14,9 @@ export const OFFLINE_KUBECONFIG = stringify({
   "current-context": "offline",
 });
 
-/** The outputs a tenant stack reads from its platform, as placeholders. */
+/** The outputs a tenant stack reads from its platform, as placeholders (its provider's). */
 export function offlinePlatformOutputs(platform: PlatformStack): Record<string, unknown> {
-  const cluster = platform.config.cluster;
-  if (cluster.provider !== "eks") return { kubeconfig: OFFLINE_KUBECONFIG };
-  return {
-    kubeconfig: OFFLINE_KUBECONFIG,
-    clusterName: cluster.name,
-    vpcId: "vpc-offline",
-    clusterSecurityGroupId: "sg-offline-cluster",
-    nodeRoleArn: "arn:aws:iam::000000000000:role/offline-node-role",
-    privateSubnetIds: cluster.availabilityZones.map((z) => `subnet-offline-${z}`),
-  };
+  // Loaded here: the providers' contracts import OFFLINE_KUBECONFIG from this module.
+  const { providerOf } = require("../providers/registry") as typeof import("../providers/registry");
+  return providerOf(platform.config.cluster).offlineOutputs(platform.config.cluster);
 }

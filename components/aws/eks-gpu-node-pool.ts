@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { chargeback, efaInterfaces, GPU_AMI_TYPE, nodesFor, poolInstanceType } from "../../lease/aws";
-import type { GpuType } from "../../lease/catalog";
-import { leaseState, type LeaseState } from "../../lease/lifecycle";
+import { chargeback, efaInterfaces, GPU_AMI_TYPE, poolInstanceType } from "../../lease/aws";
+import { nodesFor, type GpuType } from "../../lease/catalog";
+import { inForce, leaseState, type LeaseState } from "../../lease/lifecycle";
 import { DESCRIPTIONS, leasePoolChildren, NAME_TAGS } from "../../lease/names";
 import type { Lease, Pool } from "../../lease/schema";
 import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
@@ -37,8 +37,7 @@ export interface EksGpuNodePoolArgs {
 
 /** What sizes a lease's node group at an instant: its nodes while in force, zero otherwise. */
 export function nodeGroupScaling(lease: Lease, type: GpuType, at: number): { desiredSize: number; minSize: number; maxSize: number } {
-  const state = leaseState(lease, at);
-  const n = state === "active" || state === "notice" ? nodesFor(lease.gpu.count, type) : 0;
+  const n = inForce(lease, at) ? nodesFor(lease.gpu.count, type.gpusPerNode) : 0;
   // EKS wants maxSize >= 1 even for an empty group.
   return { desiredSize: n, minSize: n, maxSize: Math.max(1, n) };
 }

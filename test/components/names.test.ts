@@ -3,9 +3,14 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runMocked, type Recorded } from "./mocks";
 import { loadStackText, type PlatformStack, type TenantStack } from "../../lease/load";
-import { autoName, eksTenantNames, labelKeyProblem, LIMITS, nameProblem, namesProblems, type NameLimit } from "../../lease/names";
+import { autoName, eksTenantNames, labelKeyProblem, LIMITS, nameProblem, type NameLimit } from "../../lease/names";
 import { formatProblem } from "../../lease/problems";
 import { offlinePlatformOutputs } from "../../programs/offline";
+import { providerOf } from "../../providers/registry";
+import type { PlatformStack as NamesPlatform, TenantStack as NamesTenant } from "../../lease/load";
+
+/** The names rule of a tenant on its platform, as check runs it (the platform's provider's tenant problems). */
+const namesProblems = (t: NamesTenant, p: NamesPlatform) => providerOf(p.config.cluster).tenantProblems(t, p, p.config.cluster);
 
 // Every name the EKS programs really pass to AWS and Kubernetes, read from the registrations under
 // strict mocks, against its target's limit: with the longest inputs the checks let through, and

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { loadStackText, type PlatformStack, type TenantStack } from "../../lease/load";
-import { autoName, eksTenantNames, labelKeyProblem, leaseFieldManager, LIMITS, nameProblem, namesProblems, tenantFieldManager, type DerivedName } from "../../lease/names";
+import { autoName, eksTenantNames, labelKeyProblem, leaseFieldManager, LIMITS, nameProblem, tenantFieldManager, type DerivedName } from "../../lease/names";
 import { formatProblem } from "../../lease/problems";
 import type { Pool } from "../../lease/schema";
+import { providerOf } from "../../providers/registry";
+import type { PlatformStack as NamesPlatform, TenantStack as NamesTenant } from "../../lease/load";
+
+/** The names rule of a tenant on its platform, as check runs it (the platform's provider's tenant problems). */
+const namesProblems = (t: NamesTenant, p: NamesPlatform) => providerOf(p.config.cluster).tenantProblems(t, p, p.config.cluster);
 
 // Each derived name at the longest input that fits its target's limit, and one character past it.
 
