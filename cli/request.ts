@@ -5,7 +5,7 @@ import { dnsLabel, nodeName, subjectName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import type { Lease } from "../lease/schema";
-import { providerOf } from "../providers/registry";
+import { providerOf } from "../providers";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
 import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writeAtomically } from "./yaml-edit";
 

@@ -1,5 +1,5 @@
 import { isoInstant } from "./fields";
-import { providerOf } from "../providers/registry";
+import { providerOf } from "../providers";
 import { gpusPerNode, nodesFor } from "./catalog";
 import { forceInterval, inForce, leaseState, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";

@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { clusterSchemaOf, providerOf, type ClusterConfig } from "../providers/registry";
+import { clusterSchemaOf, providerOf, type ClusterConfig } from "../providers";
 import { leasesBlockingPurge, purgeBlocker } from "./lifecycle";
 import { METADATA_CIDRS } from "./metadata";
 import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";

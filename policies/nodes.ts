@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { PROVIDERS } from "../providers/registry";
+import { allProviders } from "../providers";
 import { contractConfigSchema, tenantOrSkip } from "./contract";
 
 /**
@@ -14,6 +14,6 @@ export const nodePoolWithinLease: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const c = tenantOrSkip(args);
     // Every provider's check, whatever the platform's: a program may declare any provider's resources.
-    for (const provider of Object.values(PROVIDERS)) provider.policy().checkLeaseNodes(args, c, reportViolation);
+    for (const provider of allProviders()) provider.policy().checkLeaseNodes(args, c, reportViolation);
   },
 };

@@ -17,6 +17,6 @@ export const OFFLINE_KUBECONFIG = stringify({
 /** The outputs a tenant stack reads from its platform, as placeholders (its provider's). */
 export function offlinePlatformOutputs(platform: PlatformStack): Record<string, unknown> {
   // Loaded here: the providers' contracts import OFFLINE_KUBECONFIG from this module.
-  const { providerOf } = require("../providers/registry") as typeof import("../providers/registry");
+  const { providerOf } = require("../providers") as typeof import("../providers");
   return providerOf(platform.config.cluster).offlineOutputs(platform.config.cluster);
 }

@@ -3,7 +3,7 @@ import { LeaseAdmission } from "../components/lease-admission";
 import { admissionSettings } from "../lease/admission";
 import { poolCapacity } from "../lease/fleet";
 import type { PlatformStack } from "../lease/load";
-import { providerOf } from "../providers/registry";
+import { providerOf } from "../providers";
 
 /** Options of {@link platformProgram}. */
 export interface PlatformProgramOptions {

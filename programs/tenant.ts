@@ -3,7 +3,7 @@ import { Cluster } from "../components/cluster";
 import { TenantNamespace } from "../components/tenant-namespace";
 import { purgeInEffect } from "../lease/lifecycle";
 import type { PlatformStack, TenantStack } from "../lease/load";
-import { providerOf } from "../providers/registry";
+import { providerOf } from "../providers";
 import { tenantKubeconfig } from "./kubeconfig";
 
 /** Options of {@link tenantProgram}. */

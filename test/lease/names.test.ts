@@ -3,7 +3,7 @@ import { loadStackText, type PlatformStack, type TenantStack } from "../../lease
 import { autoName, eksTenantNames, labelKeyProblem, leaseFieldManager, LIMITS, nameProblem, tenantFieldManager, type DerivedName } from "../../lease/names";
 import { formatProblem } from "../../lease/problems";
 import type { Pool } from "../../lease/schema";
-import { providerOf } from "../../providers/registry";
+import { providerOf } from "../../providers";
 import type { PlatformStack as NamesPlatform, TenantStack as NamesTenant } from "../../lease/load";
 
 /** The names rule of a tenant on its platform, as check runs it (the platform's provider's tenant problems). */
