@@ -1,5 +1,15 @@
-import type { PolicyConfigSchema, StackValidationArgs, ResourceValidationArgs } from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  ResourceValidation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidation,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { readContract, type Contract } from "../lease/contract";
+import type { PolicyName } from "../lease/policy-names";
 
 /** Every policy of the pack takes the lease contract as its config (`leasehold policy-config`). */
 export const contractConfigSchema: PolicyConfigSchema = {
@@ -23,4 +33,24 @@ export function tenantOrSkip(args: ResourceValidationArgs | StackValidationArgs)
   const c = contractOrSkip(args);
   if (!c.tenant) return args.notApplicable(`stack ${c.raw.stack} is a platform stack: it has no tenant`);
   return c as Required<Pick<Contract, "tenant">> & Contract;
+}
+
+/** What a lease policy declares of itself: the rest of its header is the same for every policy. */
+interface LeasePolicyHeader {
+  /** One of the pack's names (`POLICY_NAMES`), which `leasehold policy-config` writes the contract under. */
+  name: PolicyName;
+  /** One sentence: what holds when the policy passes. */
+  description: string;
+  /** @default "mandatory" (a violation stops the preview or update) */
+  enforcementLevel?: EnforcementLevel;
+}
+
+/** A lease policy over the whole stack, with the contract as its config. */
+export function stackPolicy(header: LeasePolicyHeader, validateStack: StackValidation): StackValidationPolicy {
+  return { enforcementLevel: "mandatory", ...header, configSchema: contractConfigSchema, validateStack };
+}
+
+/** A lease policy over each resource, with the contract as its config. */
+export function resourcePolicy(header: LeasePolicyHeader, validateResource: ResourceValidation): ResourceValidationPolicy {
+  return { enforcementLevel: "mandatory", ...header, configSchema: contractConfigSchema, validateResource };
 }

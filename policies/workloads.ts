@@ -3,7 +3,7 @@ import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/p
 import { admissionSettings } from "../lease/admission";
 import { workloadViolations, type WorkloadPolicy } from "../lease/admit";
 import type { WorkloadKind } from "../lease/workloads";
-import { contractConfigSchema, tenantOrSkip } from "./contract";
+import { resourcePolicy, tenantOrSkip } from "./contract";
 
 const KINDS: [WorkloadKind, { new (...a: any[]): any }][] = [
   ["Pod", k8s.core.v1.Pod],
@@ -21,20 +21,14 @@ function kindOf(args: ResourceValidationArgs): WorkloadKind | undefined {
 
 /** A policy over tenant workloads, sharing its rules with `leasehold admit`. */
 function workloadPolicy(name: WorkloadPolicy, description: string): ResourceValidationPolicy {
-  return {
-    name,
-    description,
-    enforcementLevel: "mandatory",
-    configSchema: contractConfigSchema,
-    validateResource: (args, reportViolation) => {
-      const kind = kindOf(args);
-      if (!kind) return;
-      const c = tenantOrSkip(args);
-      for (const v of workloadViolations(kind, args.props, c.tenant.config, { catalog: c.catalog, settings: admissionSettings(c.catalog, c.platform.config.cluster, c.platform.config.pools) }, c.at)) {
-        if (v.policy === name) reportViolation(v.message);
-      }
-    },
-  };
+  return resourcePolicy({ name, description }, (args, reportViolation) => {
+    const kind = kindOf(args);
+    if (!kind) return;
+    const c = tenantOrSkip(args);
+    for (const v of workloadViolations(kind, args.props, c.tenant.config, { catalog: c.catalog, settings: admissionSettings(c.catalog, c.platform.config.cluster, c.platform.config.pools) }, c.at)) {
+      if (v.policy === name) reportViolation(v.message);
+    }
+  });
 }
 
 /** The Pod Security Standards restricted profile (latest version), on pods and pod templates. */
