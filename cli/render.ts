@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Input, Output } from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type Stack } from "../lease/load";
 import type { TaintIntent } from "../lease/node-taints";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
+import { runMocked } from "../programs/mock-runtime";
 import { OFFLINE_KUBECONFIG, offlinePlatformOutputs } from "../programs/offline";
 
 /** Options of `leasehold render`. */
@@ -49,70 +49,21 @@ const KIND_ORDER = [
  * the taint entry it keeps on that Node).
  */
 export async function renderStack(stack: Stack, platform: PlatformStack, at: number): Promise<Rendered> {
-  // Loaded here, not at the top: the other commands need no Pulumi runtime and start faster.
-  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  const recorded: { type: string; name: string; inputs: Record<string, any> }[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        if (args.type === "pulumi:pulumi:StackReference") {
-          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: offlinePlatformOutputs(platform), secretOutputNames: ["kubeconfig"] } };
-        }
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call(args) {
-        // Strict: the programs call no provider function; one appearing is a bug to see.
-        throw new Error(`render: unexpected provider call ${args.token}`);
-      },
-    },
-    "leasehold",
-    stack.name,
-    false,
-    // The DIY (file) backend's organization, so StackReference names match a real deploy.
-    "organization",
-  );
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(stack.config)) {
     if (v !== undefined) config[`leasehold:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  pulumi.runtime.setAllConfig(config);
-
-  const failures: unknown[] = [];
-  const onRejection = (e: unknown) => failures.push(e);
-  process.on("unhandledRejection", onRejection);
-  let outputs: Record<string, unknown>;
-  try {
-    const { platformProgram } = require("../programs/platform") as typeof import("../programs/platform");
-    const { tenantProgram } = require("../programs/tenant") as typeof import("../programs/tenant");
-    const result: Record<string, unknown> =
-      stack.role === "platform"
-        ? platformProgram(stack, { kubeconfig: OFFLINE_KUBECONFIG })
-        : tenantProgram(stack, { platform, at });
-    outputs = await resolveOutputs(pulumi, result);
-    await settings.waitForRPCs();
-  } finally {
-    process.off("unhandledRejection", onRejection);
-  }
-  if (failures.length > 0) throw failures[0];
-
+  // Loaded here, not at the top: the other commands need no Pulumi runtime and start faster.
+  const { platformProgram } = require("../programs/platform") as typeof import("../programs/platform");
+  const { tenantProgram } = require("../programs/tenant") as typeof import("../programs/tenant");
+  const { recorded, outputs } = await runMocked(
+    () => (stack.role === "platform" ? platformProgram(stack, { kubeconfig: OFFLINE_KUBECONFIG }) : tenantProgram(stack, { platform, at })),
+    { stack: stack.name, platformOutputs: offlinePlatformOutputs(platform), secretOutputNames: ["kubeconfig"], config },
+  );
   const objects = recorded.filter((r) => r.type.startsWith("kubernetes:")).map((r) => asApplied(r.type, r.inputs));
   for (const r of recorded) if (r.type.endsWith(":NodeTaint")) addTaint(objects, r.inputs as { node: string; intent: TaintIntent });
   objects.sort(compareObjects);
   return { objects, outputs };
-}
-
-async function resolveOutputs(pulumi: typeof import("@pulumi/pulumi"), result: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(result)) {
-    const o = pulumi.output(v as Input<unknown>) as Output<unknown>;
-    const resolved = await new Promise<unknown>((resolve) => o.apply((x: unknown) => resolve(x)));
-    // Secret outputs are never printed.
-    const secret = await (o as unknown as { isSecret: Promise<boolean> }).isSecret;
-    out[k] = secret ? "[secret]" : resolved;
-  }
-  return out;
 }
 
 /** An object as the API server would receive it: patches become their target kind, control annotations go. */

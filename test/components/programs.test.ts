@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
+import { useMockRuntime } from "../../programs/mock-runtime";
 import { runMocked } from "./mocks";
 import { loadStackFile, type PlatformStack, type TenantStack } from "../../lease/load";
 
@@ -44,8 +45,7 @@ describe("programs", () => {
 
   it("stop on invalid stack config with the file, the key path and the value, as a RunError (no stack trace)", async () => {
     const { stackFromRuntime } = await import("../../programs/config");
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "leasehold", "tenant-acme", false, "organization");
-    pulumi.runtime.setAllConfig({ "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": JSON.stringify({ name: "acme" }), "leasehold:leases": JSON.stringify([{ id: "x", gpu: { type: "h100-80gb", count: "sixty" } }]) });
+    await useMockRuntime({ stack: "tenant-acme", config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": JSON.stringify({ name: "acme" }), "leasehold:leases": JSON.stringify([{ id: "x", gpu: { type: "h100-80gb", count: "sixty" } }]) } });
     // No stack file: the CLI's values are all the program has (the Automation API's in-memory config).
     const err = thrown(() => stackFromRuntime(fs.mkdtempSync(path.join(os.tmpdir(), "no-stacks-"))));
     expect(pulumi.RunError.isInstance(err)).toBe(true);
@@ -59,8 +59,7 @@ describe("programs", () => {
     const oct = text.replace(/noticeHours: (\d+)/, "noticeHours: 0$1");
     expect(oct).not.toBe(text);
     fs.writeFileSync(path.join(dir, "Pulumi.tenant-acme.yaml"), oct);
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "leasehold", "tenant-acme", false, "organization");
-    pulumi.runtime.setAllConfig({});
+    await useMockRuntime({ stack: "tenant-acme" });
     const err = thrown(() => stackFromRuntime(dir));
     expect(pulumi.RunError.isInstance(err)).toBe(true);
     expect((err as Error).message).toMatch(/leasehold:leases\[0\]\.reclaim\.noticeHours: the plain YAML scalar 0\d+ is \d+ in YAML 1\.2 \(leasehold\), but the Pulumi CLI, which hands the program its config, reads it as \d+/);
@@ -69,7 +68,7 @@ describe("programs", () => {
   it("refuse config the Pulumi CLI hands over that differs from the stack file, and accept the CLI's own writing of it", async () => {
     const { stackFromRuntime } = await import("../../programs/config");
     const { readStackYaml } = await import("../../lease/stack-yaml");
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "leasehold", "tenant-acme", false, "organization");
+    await useMockRuntime({ stack: "tenant-acme" });
     const inFile = (readStackYaml(fs.readFileSync(path.join(STACKS, "Pulumi.tenant-acme.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
     // As the CLI hands it over: scalars as text, structures as JSON, unquoted times in Go's format.
     const asCli = Object.fromEntries(Object.entries(inFile).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v).replace(/"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z"/g, '"$1 $2 +0000 UTC"') : String(v)]));
