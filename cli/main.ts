@@ -1,18 +1,16 @@
-import * as fs from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check } from "./check";
-import { defaultStacksDir, EXIT, parseTimeOption, processIo, refusal, UsageError, type Io } from "./common";
+import { defaultStacksDir, EXIT, parseTimeOption, processIo, UsageError, type Io } from "./common";
 import { admit } from "./admit";
 import { affected } from "./affected";
 import { defaultParallel, fleetRun, type Operation } from "./fleet-run";
 import { policyConfig } from "./policy-config";
-import { readIssueForm, requestArgsFromIssue } from "./issue-form";
-import { stackFile } from "../lease/load";
 import { purge } from "./purge";
 import { reclaim } from "./reclaim";
 import { report } from "./report";
 import { DEFAULT_PUE } from "../lease/report";
 import { render } from "./render";
+import { requestFromIssue } from "./request-from-issue";
 import { DEFAULT_NOTICE_HOURS, request } from "./request";
 import { validate } from "./validate";
 import { deployInstantFrom, rfc3339Error } from "../lease/fields";
@@ -332,38 +330,7 @@ Examples:
     .option("--json", "print machine-readable results on stdout")
     .addOption(stacksOption())
     .action(async (o: { body: string; form?: string; dryRun?: boolean; json?: boolean; stacks?: string }) => {
-      const stacks = o.stacks ?? defaultStacksDir();
-      const read = (file: string, what: string) => {
-        try {
-          return fs.readFileSync(file === "-" ? 0 : file, "utf8");
-        } catch (e) {
-          throw new UsageError(`${what}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-      };
-      const body = read(o.body, "--body");
-      let form: { file: string; text: string };
-      try {
-        form = readIssueForm(stacks, o.form);
-      } catch (e) {
-        throw new UsageError(`--form: cannot read the issue form: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-      const mapped = requestArgsFromIssue(body, form.text);
-      const refuse = refusal(io, o.json, "request");
-      const inIssue = (message: string) => ({ file: o.body, path: "", message });
-      if ("problems" in mapped) {
-        result.code = refuse(mapped.problems.map(inIssue), "the issue does not say enough");
-        return;
-      }
-      // Anyone who can open an issue can file a request: it may add a lease, never grant access to
-      // an existing tenant's namespace (that is an edit of the tenant's stack file, reviewed as such).
-      const tenant = mapped.args[mapped.args.indexOf("--tenant") + 1]!;
-      const existing = stackFile(stacks, `tenant-${tenant}`);
-      if (mapped.args.includes("--admins") && fs.existsSync(existing)) {
-        const message = `Admin groups: tenant ${tenant} exists already (${existing}); a lease request names admin groups only for a new tenant: change an existing tenant's access in a pull request that edits leasehold:tenant.access`;
-        result.code = refuse([inIssue(message)], "access changes are not lease requests");
-        return;
-      }
-      result.code = await main(["request", ...mapped.args, "--stacks", stacks, ...(o.dryRun ? ["--dry-run"] : []), ...(o.json ? ["--json"] : [])], io);
+      result.code = await requestFromIssue({ ...o, stacks: o.stacks ?? defaultStacksDir() }, io, (argv) => main(argv, io));
     });
 
   cmd
