@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { GpuCatalog } from "../lease/catalog";
+import { leaseViews } from "../lease/lifecycle";
 import type { Lease, TenantConfig } from "../lease/schema";
 import {
   ANNOTATIONS,
   egressBlocks,
   LABELS,
-  leaseViews,
   noticeShown,
   POD_SECURITY_VERSION,
   tenantLimits,

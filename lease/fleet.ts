@@ -1,7 +1,7 @@
 import { isoInstant } from "./fields";
 import { providerOf } from "../providers";
 import { gpusPerNode, nodesFor } from "./catalog";
-import { forceInterval, inForce, leaseState, type LeaseState } from "./lifecycle";
+import { forceInterval, leaseViews, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { formatPath, showValue, type Problem } from "./problems";
 import type { Lease, Pool } from "./schema";
@@ -235,8 +235,7 @@ export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt
   }
   for (const s of stacks) {
     if (s.role !== "tenant") continue;
-    for (const l of s.config.leases) {
-      const state = leaseState(l, at);
+    for (const { lease: l, state, inForce } of leaseViews(s.config.leases, at)) {
       leases.push({
         id: l.id,
         tenant: s.config.tenant.name,
@@ -248,7 +247,7 @@ export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt
         file: s.file,
       });
       const pool = pools.get(`${s.config.platform}/${l.placement.pool}`);
-      if (pool && inForce(l, at)) pool.leased += l.gpu.count;
+      if (pool && inForce) pool.leased += l.gpu.count;
     }
   }
   return { leases, pools: [...pools.values()] };

@@ -47,6 +47,19 @@ export function leaseState(lease: Lease, at: number): LeaseState {
   return "active";
 }
 
+/** A lease with where it stands at an instant: the one view of a lease the objects, the fleet and the report share. */
+export interface LeaseView {
+  lease: Lease;
+  state: LeaseState;
+  /** Whether its GPUs count at this instant ({@link inForce}). */
+  inForce: boolean;
+}
+
+/** Each lease with its state at `at` (epoch milliseconds). */
+export function leaseViews(leases: readonly Lease[], at: number): LeaseView[] {
+  return leases.map((lease) => ({ lease, state: leaseState(lease, at), inForce: inForce(lease, at) }));
+}
+
 /** A tenant's GPU quota at `at`, per GPU type: the sum of `gpu.count` over its leases in force. */
 export function gpusInForce(leases: readonly Lease[], at: number): Map<string, number> {
   const out = new Map<string, number>();

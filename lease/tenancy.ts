@@ -1,7 +1,7 @@
 import { acceleratorResources, DEFAULT_GPU_RESOURCE, gpuResourceOf, type GpuCatalog } from "./catalog";
 import { METADATA_CIDRS } from "./metadata";
 import { cidrFamily, cidrStrictlyInside } from "./fields";
-import { forceInterval, inForce, leaseState, type LeaseState } from "./lifecycle";
+import { forceInterval, inForce, leaseState } from "./lifecycle";
 import { addQuantities, formatQuantity, parseQuantity, scaleQuantity, type Quantity } from "./quantity";
 import type { EgressRule, Lease, TenantConfig } from "./schema";
 
@@ -81,19 +81,6 @@ export interface TenantQuota {
   accelerators: Record<string, number>;
   /** The `spec.hard` of the ResourceQuota, every value a string as the API server stores it. */
   hard: Record<string, string>;
-}
-
-/** A lease as the tenant's objects see it at an instant. */
-export interface LeaseView {
-  lease: Lease;
-  state: LeaseState;
-  /** Whether its GPUs count at this instant. */
-  inForce: boolean;
-}
-
-/** Each lease with its state at `at` (epoch milliseconds). */
-export function leaseViews(leases: readonly Lease[], at: number): LeaseView[] {
-  return leases.map((lease) => ({ lease, state: leaseState(lease, at), inForce: inForce(lease, at) }));
 }
 
 function q(v: string | number): Quantity {
