@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaseState, type LeaseState } from "../lease/lifecycle";
+import { inForce, leaseState, type LeaseState } from "../lease/lifecycle";
 import { leaseFieldManager } from "../lease/names";
-import type { Lease } from "../lease/schema";
+import { leaseSchema, type Lease } from "../lease/schema";
 import { ANNOTATIONS, IDLE_TAINT_VALUE, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
 import { NodeTaint } from "./node-taint";
+import { checkArguments } from "./arguments";
+import { dnsLabel } from "../lease/fields";
 
 /** Arguments of {@link GpuNodePool}. */
 export interface GpuNodePoolArgs {
@@ -43,10 +45,15 @@ export class GpuNodePool extends pulumi.ComponentResource {
   public readonly state: pulumi.Output<LeaseState>;
 
   constructor(name: string, args: GpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("GpuNodePool", name, [
+      { path: "tenant", value: args.tenant, schema: dnsLabel },
+      { path: "lease", value: args.lease, schema: leaseSchema },
+      { path: "at", problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}` },
+    ]);
     super("leasehold:k8s:GpuNodePool", name, {}, opts);
     const { lease, tenant, at } = args;
     const state = leaseState(lease, at);
-    const held = state === "active" || state === "notice" ? (lease.placement.nodes ?? []) : [];
+    const held = inForce(lease, at) ? (lease.placement.nodes ?? []) : [];
     for (const node of held) {
       const labels = new k8s.core.v1.NodePatch(
         `${name}-${node}`,

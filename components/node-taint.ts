@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type TaintIntent } from "../lease/node-taints";
+import { ComponentArgumentsError, type ArgumentProblem } from "./arguments";
 
 // One owner's entry in a node's taint list, kept the way Kubernetes itself shares that list
 // (kubectl taint, the node lifecycle controller's PatchNodeTaints): read the node, change only our
@@ -309,8 +310,8 @@ export class NodeTaint extends pulumi.dynamic.Resource {
   public declare readonly present: pulumi.Output<boolean>;
 
   constructor(name: string, args: NodeTaintArgs, opts?: pulumi.CustomResourceOptions) {
-    const problem = invalidArg(args);
-    if (problem) throw new pulumi.InputPropertyError({ propertyPath: problem.path, reason: `NodeTaint ${name}: ${problem.path}: ${problem.reason}` });
+    const errors = invalidArgs(args);
+    if (errors.length > 0) throw new ComponentArgumentsError("NodeTaint", name, errors);
     const props: Record<string, unknown> = {
       kubeconfig: pulumi.secret(args.kubeconfig),
       node: args.node,
@@ -326,15 +327,17 @@ export class NodeTaint extends pulumi.dynamic.Resource {
 
 const EFFECTS: readonly string[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
-/** The first argument the API server or this resource would refuse, with the offending value. */
-function invalidArg(args: NodeTaintArgs): { path: string; reason: string } | undefined {
+/** Every argument the API server or this resource would refuse, with the offending value. */
+function invalidArgs(args: NodeTaintArgs): ArgumentProblem[] {
   const { node, intent, fieldManager, releaseTo } = args;
-  if (!node) return { path: "node", reason: "must name a node" };
-  if (intent.mode !== "set" && intent.mode !== "ensure") return { path: "intent.mode", reason: `must be set or ensure (${String((intent as { mode: unknown }).mode)})` };
-  if (!intent.key) return { path: "intent.key", reason: "must not be empty" };
-  if (!EFFECTS.includes(intent.effect)) return { path: "intent.effect", reason: `must be one of ${EFFECTS.join(", ")} (${String(intent.effect)})` };
-  if (typeof intent.value !== "string") return { path: "intent.value", reason: `must be a string (${String(intent.value)})` };
-  if (!fieldManager || fieldManager.length > 128) return { path: "fieldManager", reason: `must be 1 to 128 characters (${JSON.stringify(fieldManager)})` };
-  if (releaseTo !== undefined && intent.mode === "ensure") return { path: "releaseTo", reason: `applies to a set intent only (mode ensure, releaseTo ${JSON.stringify(releaseTo)})` };
-  return undefined;
+  const out: ArgumentProblem[] = [];
+  const refuse = (propertyPath: string, reason: string) => out.push({ propertyPath, reason });
+  if (!node) refuse("node", "must name a node");
+  if (intent?.mode !== "set" && intent?.mode !== "ensure") refuse("intent.mode", `must be set or ensure (${String((intent as { mode?: unknown } | undefined)?.mode)})`);
+  if (!intent?.key) refuse("intent.key", "must not be empty");
+  if (!EFFECTS.includes(intent?.effect)) refuse("intent.effect", `must be one of ${EFFECTS.join(", ")} (${String(intent?.effect)})`);
+  if (typeof intent?.value !== "string") refuse("intent.value", `must be a string (${String(intent?.value)})`);
+  if (!fieldManager || fieldManager.length > 128) refuse("fieldManager", `must be 1 to 128 characters (${JSON.stringify(fieldManager)})`);
+  if (releaseTo !== undefined && intent?.mode === "ensure") refuse("releaseTo", `applies to a set intent only (mode ensure, releaseTo ${JSON.stringify(releaseTo)})`);
+  return out;
 }

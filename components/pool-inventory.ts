@@ -1,8 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Pool } from "../lease/schema";
+import { poolSchema, type Pool } from "../lease/schema";
 import { ANNOTATIONS, IDLE_TAINT_VALUE, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
 import { NodeTaint } from "./node-taint";
+import { z } from "zod";
+import { checkArguments } from "./arguments";
 
 /** Arguments of {@link PoolInventory}. */
 export interface PoolInventoryArgs {
@@ -28,6 +30,7 @@ export class PoolInventory extends pulumi.ComponentResource {
   public readonly nodes: pulumi.Output<Record<string, string[]>>;
 
   constructor(name: string, args: PoolInventoryArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("PoolInventory", name, [{ path: "pools", value: args.pools, schema: z.array(poolSchema) }]);
     super("leasehold:k8s:PoolInventory", name, {}, opts);
     const nodes: Record<string, string[]> = {};
     for (const pool of args.pools) {

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { GpuCatalog } from "../lease/catalog";
+import { gpuTypeSchema, type GpuCatalog } from "../lease/catalog";
 import { leaseViews } from "../lease/lifecycle";
-import type { Lease, TenantConfig } from "../lease/schema";
+import { leaseSchema, tenantSchema, type Lease, type TenantConfig } from "../lease/schema";
 import {
   ANNOTATIONS,
   egressBlocks,
@@ -13,6 +13,8 @@ import {
   tenantFieldManager,
   tenantQuota,
 } from "../lease/tenancy";
+import { z } from "zod";
+import { checkArguments } from "./arguments";
 
 /** Arguments of {@link TenantNamespace}. */
 export interface TenantNamespaceArgs {
@@ -121,6 +123,12 @@ export class TenantNamespace extends pulumi.ComponentResource {
   public readonly adminTokenSecret: k8s.core.v1.Secret;
 
   constructor(name: string, args: TenantNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("TenantNamespace", name, [
+      { path: "tenant", value: args.tenant, schema: tenantSchema },
+      { path: "leases", value: args.leases, schema: z.array(leaseSchema) },
+      { path: "catalog", value: args.catalog, schema: z.record(z.string(), gpuTypeSchema) },
+      { path: "at", problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}` },
+    ]);
     super("leasehold:k8s:TenantNamespace", name, {}, opts);
     const { tenant, leases, catalog, at } = args;
     const ns = tenant.name;

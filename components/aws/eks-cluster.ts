@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { CLUSTER_ADMIN_ACCESS_POLICY, CLUSTER_ROLE_POLICY, DEFAULT_SYSTEM_NODES, NODE_ROLE_POLICIES, SYSTEM_AMI_TYPE } from "../../lease/aws";
 import { nodeLaunchTemplateArgs } from "./launch-template";
+import { eksClusterSchema } from "../../providers/eks";
+import { checkArguments } from "../arguments";
 
 /** Arguments of {@link EksCluster}. */
 export interface EksClusterArgs {
@@ -43,6 +45,14 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("EksCluster", name, [
+      { path: "name", value: args.name, schema: eksClusterSchema.shape.name },
+      { path: "version", value: args.version, schema: eksClusterSchema.shape.version },
+      { path: "endpointAccess", value: args.endpointAccess, schema: eksClusterSchema.shape.endpointAccess },
+      { path: "publicAccessCidrs", value: args.publicAccessCidrs, schema: eksClusterSchema.shape.publicAccessCidrs },
+      { path: "admins", value: args.admins, schema: eksClusterSchema.shape.admins },
+      { path: "systemNodes", value: args.systemNodes, schema: eksClusterSchema.shape.systemNodes },
+    ]);
     super("leasehold:aws:Cluster", name, {}, opts);
     const own = { parent: this };
     const tags = args.tags;

@@ -1,12 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { chargeback, efaInterfaces, GPU_AMI_TYPE, poolInstanceType } from "../../lease/aws";
-import { nodesFor, type GpuType } from "../../lease/catalog";
+import { gpuTypeSchema, nodesFor, type GpuType } from "../../lease/catalog";
 import { inForce, leaseState, type LeaseState } from "../../lease/lifecycle";
 import { DESCRIPTIONS, leasePoolChildren, NAME_TAGS } from "../../lease/names";
-import type { Lease, Pool } from "../../lease/schema";
+import { leaseSchema, poolSchema, type Lease, type Pool } from "../../lease/schema";
 import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
 import { nodeLaunchTemplateArgs } from "./launch-template";
+import { z } from "zod";
+import { dnsLabel } from "../../lease/fields";
+import { checkArguments } from "../arguments";
 
 /** The platform's EKS cluster as a tenant stack sees it (the platform stack's outputs). */
 export interface EksPlatformRef {
@@ -61,6 +64,15 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
   public readonly desiredNodes: pulumi.Output<number>;
 
   constructor(name: string, args: EksGpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("EksGpuNodePool", name, [
+      { path: "stack", value: args.stack, schema: z.string().min(1) },
+      { path: "tenant", value: args.tenant, schema: dnsLabel },
+      { path: "lease", value: args.lease, schema: leaseSchema },
+      { path: "pool", value: args.pool, schema: poolSchema },
+      { path: "gpuType", value: args.gpuType, schema: gpuTypeSchema },
+      { path: "pool.gpuType", problem: args.pool?.gpuType === args.lease?.gpu?.type ? undefined : `expected the lease's GPU type ${String(args.lease?.gpu?.type)}, got ${String(args.pool?.gpuType)}` },
+      { path: "at", problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}` },
+    ]);
     super("leasehold:aws:GpuNodePool", name, {}, opts);
     const { lease, pool, gpuType, platform, tenant } = args;
     const own = { parent: this };

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ZoneSubnets } from "../../lease/aws";
+import { cidr, dnsLabel } from "../../lease/fields";
+import { checkArguments } from "../arguments";
 
 /** Arguments of {@link NetworkIsolation}. */
 export interface NetworkIsolationArgs {
@@ -29,6 +31,11 @@ export class NetworkIsolation extends pulumi.ComponentResource {
   public readonly publicSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("NetworkIsolation", name, [
+      { path: "vpcCidr", value: args.vpcCidr, schema: cidr },
+      { path: "subnets", problem: Array.isArray(args.subnets) && args.subnets.length >= 2 ? undefined : "expected the subnets of at least two zones (subnetPlan)" },
+      { path: "clusterName", value: args.clusterName, schema: dnsLabel },
+    ]);
     super("leasehold:aws:NetworkIsolation", name, {}, opts);
     const { tags } = args;
     const own = { parent: this };

@@ -2,6 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { chargeback } from "../../lease/aws";
 import { DESCRIPTIONS, NAME_TAGS, tenantNetworkGroup } from "../../lease/names";
+import { z } from "zod";
+import { dnsLabel } from "../../lease/fields";
+import { checkArguments } from "../arguments";
 
 /** Arguments of {@link TenantNodeNetwork}. */
 export interface TenantNodeNetworkArgs {
@@ -22,6 +25,10 @@ export class TenantNodeNetwork extends pulumi.ComponentResource {
   public readonly securityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: TenantNodeNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArguments("TenantNodeNetwork", name, [
+      { path: "stack", value: args.stack, schema: z.string().min(1) },
+      { path: "tenant", value: args.tenant, schema: dnsLabel },
+    ]);
     super("leasehold:aws:TenantNodeNetwork", name, {}, opts);
     const own = { parent: this };
     const tags = { ...chargeback(args.stack, args.tenant), Name: NAME_TAGS.tenant(args.tenant) };

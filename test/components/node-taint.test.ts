@@ -299,8 +299,10 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
     const { NodeTaint } = await import("../../components/node-taint");
     const bad = (args: Partial<import("../../components/node-taint").NodeTaintArgs>) => () =>
       runMocked(() => new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("a"), fieldManager: "fm", ...args }) && {});
-    await expect(bad({ intent: { ...lease("a"), effect: "NoWay" as Taint["effect"] } })()).rejects.toThrow("NodeTaint t: intent.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute (NoWay)");
-    await expect(bad({ node: "" })()).rejects.toThrow("NodeTaint t: node: must name a node");
-    await expect(bad({ intent: { mode: "ensure", key: KEY, value: "", effect: "NoSchedule" }, releaseTo: "" })()).rejects.toThrow("NodeTaint t: releaseTo: applies to a set intent only (mode ensure, releaseTo \"\")");
+    await expect(bad({ intent: { ...lease("a"), effect: "NoWay" as Taint["effect"] } })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  intent.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute (NoWay)");
+    await expect(bad({ node: "" })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  node: must name a node");
+    await expect(bad({ intent: { mode: "ensure", key: KEY, value: "", effect: "NoSchedule" }, releaseTo: "" })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  releaseTo: applies to a set intent only (mode ensure, releaseTo \"\")");
+    // Every problem at once, not the first alone.
+    await expect(bad({ node: "", fieldManager: "" })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  node: must name a node\n  fieldManager: must be 1 to 128 characters (\"\")");
   });
 });
