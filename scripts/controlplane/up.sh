@@ -22,11 +22,15 @@
 #   LEASEHOLD_STORAGE           kine | etcd (default: kine if built, else etcd from KUBEBUILDER_ASSETS)
 #   LEASEHOLD_UP_TIMEOUT        seconds to wait for readiness (default 120)
 #   LEASEHOLD_KCM_CONTROLLERS   kube-controller-manager --controllers (default: see below)
+#   LEASEHOLD_NODE_LEASE_SECONDS  kwok's node Lease duration, renewed every quarter of it (default 40,
+#                               a kubelet's); the node monitor grace period follows (+10 s, default 50 s)
 #   KUBEBUILDER_ASSETS          folder with kube-apiserver, etcd, kubectl to use instead of the toolchain's
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 TIMEOUT="${LEASEHOLD_UP_TIMEOUT:-120}"
+NODE_LEASE_SECONDS="${LEASEHOLD_NODE_LEASE_SECONDS:-40}"
+case "$NODE_LEASE_SECONDS" in ''|*[!0-9]*) echo "[controlplane] ERROR: LEASEHOLD_NODE_LEASE_SECONDS: expected a whole number of seconds, got $NODE_LEASE_SECONDS" >&2; exit 1 ;; esac
 log() { echo "[controlplane] $*" >&2; }
 die() { echo "[controlplane] ERROR: $*" >&2; exit 1; }
 
@@ -265,6 +269,7 @@ start kube-controller-manager "$KCM" \
   --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --controllers="$KCM_CONTROLLERS" \
+  --node-monitor-grace-period="$((NODE_LEASE_SECONDS + 10))s" \
   --profiling=false \
   --v=1
 kcm_ok() { [ "$(curl -sk --max-time 5 "https://127.0.0.1:$KCM_PORT/healthz")" = ok ]; }
@@ -289,13 +294,13 @@ wait_for kube-scheduler scheduler_ok
 log "kube-scheduler ready"
 
 # kwok manages only the nodes annotated as its own; the Stages (from the same kwok module,
-# see build.sh) make them Ready with a 40 s Lease, as a kubelet's.
+# see build.sh) make them Ready with a 40 s Lease, as a kubelet's (LEASEHOLD_NODE_LEASE_SECONDS).
 start kwok "$KWOK" \
   --kubeconfig="$KUBECONFIG_OUT" \
   --config="$KWOK_STAGES" \
   --manage-all-nodes=false \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-  --node-lease-duration-seconds=40 \
+  --node-lease-duration-seconds="$NODE_LEASE_SECONDS" \
   --cidr=10.244.0.0/16 \
   --node-ip=10.0.0.10 \
   --server-address="127.0.0.1:$KWOK_PORT"
