@@ -54,7 +54,13 @@ function seconds(fn: () => unknown): number {
  * then the serial loop a fleet without `leasehold up` runs — `pulumi up` stack by stack, with
  * the pack — on `serialSample` further tenants, for its per-stack slope.
  */
-export async function fleetUp(PATH: string, tenants: number, serialSample: number, parallel?: number, log: (s: string) => void = () => {}): Promise<FleetUpFigures> {
+export async function fleetUp(
+  PATH: string,
+  tenants: number,
+  serialSample: number,
+  parallel?: number,
+  log: (s: string) => void = () => {},
+): Promise<FleetUpFigures> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-fleet-"));
   const state = path.join(work, "controlplane");
   const base = { ...process.env, PATH };
@@ -77,7 +83,16 @@ export async function fleetUp(PATH: string, tenants: number, serialSample: numbe
     fs.mkdirSync(path.join(work, "state"));
     pulumi(project, env, ["login", `file://${path.join(work, "state")}`]);
     const names = Array.from({ length: tenants }, (_, t) => `tenant-t${t}`);
-    const upArgs = ["up", "--stack", "platform-bench", ...names, "--stacks", path.join(project, "stacks"), "--json", ...(parallel ? ["--parallel", String(parallel)] : [])];
+    const upArgs = [
+      "up",
+      "--stack",
+      "platform-bench",
+      ...names,
+      "--stacks",
+      path.join(project, "stacks"),
+      "--json",
+      ...(parallel ? ["--parallel", String(parallel)] : []),
+    ];
     log(`leasehold up: platform-bench and ${tenants} tenants`);
     const idle0 = controlPlaneCpu(state);
     await new Promise((r) => setTimeout(r, 30_000));
@@ -87,10 +102,16 @@ export async function fleetUp(PATH: string, tenants: number, serialSample: numbe
     const first = await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env);
     const cpuControlPlane = controlPlaneCpu(state) - cp0;
     // LEASEHOLD_BENCH_NOOP=0 leaves the no-op run out (at 1,000 stacks it takes half an hour more).
-    const again = process.env.LEASEHOLD_BENCH_NOOP === "0" ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, cpu: 0 } : (log(`leasehold up again (no-op)`), await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env));
+    const again =
+      process.env.LEASEHOLD_BENCH_NOOP === "0"
+        ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, cpu: 0 }
+        : (log(`leasehold up again (no-op)`),
+          await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env));
 
     // The same objects through kubectl, each tenant's namespace renamed.
-    const stacks = listStackFiles(path.join(project, "stacks")).map((f) => loadStackFile(f)).flatMap((r) => (r.ok ? [r.stack] : []));
+    const stacks = listStackFiles(path.join(project, "stacks"))
+      .map((f) => loadStackFile(f))
+      .flatMap((r) => (r.ok ? [r.stack] : []));
     const platform = stacks.find((s) => s.name === "platform-bench") as PlatformStack;
     const wanted = new Set(names);
     const objects: KubeObject[] = [];
@@ -114,13 +135,57 @@ export async function fleetUp(PATH: string, tenants: number, serialSample: numbe
     for (let t = tenants; t < tenants + serialSample; t++) {
       const stack = `tenant-t${t}`;
       const config = path.join(work, `policy-config-${stack}.json`);
-      sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "policy-config", "--stack", stack, "--stacks", path.join(project, "stacks"), "--at", AT, "--out", config], { env });
+      sh(
+        process.execPath,
+        [
+          path.join(ROOT, "bin/leasehold.js"),
+          "policy-config",
+          "--stack",
+          stack,
+          "--stacks",
+          path.join(project, "stacks"),
+          "--at",
+          AT,
+          "--out",
+          config,
+        ],
+        { env },
+      );
       pulumi(project, env, ["stack", "init", stack]);
       log(`pulumi up --stack ${stack} (the serial loop, ${t - tenants + 1} of ${serialSample})`);
-      serial.push(seconds(() => pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", path.join(project, "policies"), "--policy-pack-config", config])));
+      serial.push(
+        seconds(() =>
+          pulumi(project, env, [
+            "up",
+            "--yes",
+            "--skip-preview",
+            "--stack",
+            stack,
+            "--policy-pack",
+            path.join(project, "policies"),
+            "--policy-pack-config",
+            config,
+          ]),
+        ),
+      );
     }
     const peak = first.peakBytes >= again.peakBytes ? first : again;
-    return { tenants, parallel: parallel ?? 0, up: first.seconds, noop: again.seconds, peakBytes: peak.peakBytes, peakProcesses: peak.peakProcesses, peakByCommand: peak.peakByCommand, cpuLeasehold: first.cpu, cpuControlPlane, idleControlPlanePerMinute, apply, applyNoop, objects: objects.length, serial };
+    return {
+      tenants,
+      parallel: parallel ?? 0,
+      up: first.seconds,
+      noop: again.seconds,
+      peakBytes: peak.peakBytes,
+      peakProcesses: peak.peakProcesses,
+      peakByCommand: peak.peakByCommand,
+      cpuLeasehold: first.cpu,
+      cpuControlPlane,
+      idleControlPlanePerMinute,
+      apply,
+      applyNoop,
+      objects: objects.length,
+      serial,
+    };
   } finally {
     controlPlaneDown(state, base);
     fs.rmSync(work, { recursive: true, force: true });
@@ -142,7 +207,8 @@ function cpuSeconds(pid: number | "self", children = false): number {
 /** CPU seconds so far of the control plane of `stateDir` (the processes its *.pid files name, "PID BINARY" each). */
 function controlPlaneCpu(stateDir: string): number {
   let sum = 0;
-  for (const f of fs.readdirSync(stateDir).filter((f) => f.endsWith(".pid"))) sum += cpuSeconds(Number(fs.readFileSync(path.join(stateDir, f), "utf8").trim().split(/\s+/)[0]));
+  for (const f of fs.readdirSync(stateDir).filter((f) => f.endsWith(".pid")))
+    sum += cpuSeconds(Number(fs.readFileSync(path.join(stateDir, f), "utf8").trim().split(/\s+/)[0]));
   return sum;
 }
 
@@ -151,7 +217,12 @@ function controlPlaneCpu(stateDir: string): number {
  * every process it started and waited for: the Pulumi CLI, providers, policy packs), and the peak
  * of the tree's resident memory, summed at each sample, sampled every 250 ms from /proc.
  */
-async function timedTree(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakBytes: number; peakProcesses: number; peakByCommand: Record<string, number>; cpu: number }> {
+async function timedTree(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; peakBytes: number; peakProcesses: number; peakByCommand: Record<string, number>; cpu: number }> {
   const t0 = process.hrtime.bigint();
   const cpu0 = cpuSeconds("self", true);
   const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -166,7 +237,13 @@ async function timedTree(cmd: string, args: string[], cwd: string, env: NodeJS.P
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
   clearInterval(sample);
   if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.slice(0, 4).join(" ")} ... exited ${code}:\n${out.slice(-4000)}`);
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakBytes: peak.bytes, peakProcesses: peak.processes, peakByCommand: peak.byCommand, cpu: cpuSeconds("self", true) - cpu0 };
+  return {
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    peakBytes: peak.bytes,
+    peakProcesses: peak.processes,
+    peakByCommand: peak.byCommand,
+    cpu: cpuSeconds("self", true) - cpu0,
+  };
 }
 
 interface TreeRss {

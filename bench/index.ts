@@ -42,12 +42,20 @@ function timeCli(args: string[]): { seconds: number; peakBytes: number } {
   return { seconds, peakBytes };
 }
 
-function record(name: string, unit: string, goalText: string, samples: { seconds: number; peakBytes: number }[], goal: (v: number) => boolean): void {
+function record(
+  name: string,
+  unit: string,
+  goalText: string,
+  samples: { seconds: number; peakBytes: number }[],
+  goal: (v: number) => boolean,
+): void {
   const value = Number(median(samples.map((s) => s.seconds)).toFixed(3));
   const peakMB = Math.round(Math.max(...samples.map((s) => s.peakBytes)) / 2 ** 20);
   const pass = goal(value);
   results.push({ name, value, unit, goal: goalText, pass, runs: samples.length, peakMB });
-  console.log(`${goalText === "(reference)" ? "    " : pass ? "PASS" : "MISS"}  ${name.padEnd(46)} ${`${value} ${unit}`.padStart(10)}  median of ${samples.length}, peak ${peakMB} MB  (goal ${goalText})`);
+  console.log(
+    `${goalText === "(reference)" ? "    " : pass ? "PASS" : "MISS"}  ${name.padEnd(46)} ${`${value} ${unit}`.padStart(10)}  median of ${samples.length}, peak ${peakMB} MB  (goal ${goalText})`,
+  );
 }
 
 function benchCheck(tenants: number, leasesPerTenant: number, runs: number, goalSeconds: number): void {
@@ -86,7 +94,18 @@ function benchAdmit(manifests: number, runs: number): void {
   try {
     const file = path.join(dir, "jobs.yaml");
     fs.writeFileSync(file, generateJobs(manifests));
-    const args = ["admit", "--stack", "tenant-acme", "--stacks", path.join(ROOT, "stacks"), "--at", "2026-12-20T00:00:00Z", "--json", "-f", file];
+    const args = [
+      "admit",
+      "--stack",
+      "tenant-acme",
+      "--stacks",
+      path.join(ROOT, "stacks"),
+      "--at",
+      "2026-12-20T00:00:00Z",
+      "--json",
+      "-f",
+      file,
+    ];
     timeCli(args);
     const samples = Array.from({ length: runs }, () => timeCli(args));
     record(`leasehold admit: ${manifests.toLocaleString("en")} manifests, Node start included`, "s", "< 1 s", samples, (v) => v < 1);
@@ -102,7 +121,9 @@ async function benchStackPolicies(resources: number, runs: number): Promise<void
   record(`policy pack: stack policies over ${resources.toLocaleString("en")} resources`, "s", "< 1 s", samples, (v) => v < 1);
 }
 
-console.log(`leasehold benchmarks on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? " (--quick)" : ""}`);
+console.log(
+  `leasehold benchmarks on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? " (--quick)" : ""}`,
+);
 function benchLocalCluster(runs: number): void {
   const { toolchainBuilt, pulumiVsKubectl, emptyProgramPreview } = require("./local-cluster") as typeof import("./local-cluster");
   const PATH = toolchainBuilt();
@@ -115,8 +136,18 @@ function benchLocalCluster(runs: number): void {
   record("pulumi up, fresh tenant stack (local API server)", "s", "(reference)", s(r.up), () => true);
   record("kubectl apply --server-side, the same objects", "s", "(reference)", s(r.apply), () => true);
   const upRatio = median(r.up) / median(r.apply);
-  results.push({ name: "pulumi up / kubectl apply --server-side", value: Number(upRatio.toFixed(2)), unit: "x", goal: "<= 3", pass: upRatio <= 3, runs: r.up.length, peakMB: 0 });
-  console.log(`${upRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi up / kubectl apply --server-side".padEnd(46)} ${`${upRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`);
+  results.push({
+    name: "pulumi up / kubectl apply --server-side",
+    value: Number(upRatio.toFixed(2)),
+    unit: "x",
+    goal: "<= 3",
+    pass: upRatio <= 3,
+    runs: r.up.length,
+    peakMB: 0,
+  });
+  console.log(
+    `${upRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi up / kubectl apply --server-side".padEnd(46)} ${`${upRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`,
+  );
   record("pulumi preview, no-op (local API server)", "s", "(reference)", s(r.preview), () => true);
   record("kubectl diff --server-side, the same objects", "s", "(reference)", s(r.diff), () => true);
   const floor = emptyProgramPreview(PATH, runs);
@@ -126,8 +157,18 @@ function benchLocalCluster(runs: number): void {
   record("lease clock deploy of a reclaimed lease (pulumi up)", "s", "(reference)", s(ev.deploy), () => true);
   record("reclaimed lease: its pods gone after the deploy", "s", "< 10 s", s(ev.evicted), (v) => v < 10);
   const diffRatio = median(r.preview) / median(r.diff);
-  results.push({ name: "pulumi preview / kubectl diff (no-op)", value: Number(diffRatio.toFixed(2)), unit: "x", goal: "<= 3", pass: diffRatio <= 3, runs: r.preview.length, peakMB: 0 });
-  console.log(`${diffRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi preview / kubectl diff (no-op)".padEnd(46)} ${`${diffRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`);
+  results.push({
+    name: "pulumi preview / kubectl diff (no-op)",
+    value: Number(diffRatio.toFixed(2)),
+    unit: "x",
+    goal: "<= 3",
+    pass: diffRatio <= 3,
+    runs: r.preview.length,
+    peakMB: 0,
+  });
+  console.log(
+    `${diffRatio <= 3 ? "PASS" : "MISS"}  ${"pulumi preview / kubectl diff (no-op)".padEnd(46)} ${`${diffRatio.toFixed(2)} x`.padStart(10)}  (goal <= 3)`,
+  );
 }
 
 /**
@@ -144,16 +185,34 @@ function benchProgramEvaluation(sizes: [number, number][]): void {
     for (const [tenants, runs] of sizes) {
       const samples: { seconds: number; peakBytes: number; resources: number }[] = [];
       for (let i = 0; i < runs; i++) {
-        const r = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "program-eval.ts"), dir, String(tenants)], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 });
+        const r = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "program-eval.ts"), dir, String(tenants)], {
+          cwd: ROOT,
+          encoding: "utf8",
+          maxBuffer: 1 << 26,
+        });
         if (r.status !== 0) throw new Error(`program evaluation of ${tenants} tenants exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
         samples.push(JSON.parse(r.stdout.trim().split("\n").pop()!));
       }
       const resources = samples[0]!.resources;
-      record(`program evaluation: ${tenants.toLocaleString("en")} tenants (${resources.toLocaleString("en")} resources)`, "s", "(reference)", samples, () => true);
+      record(
+        `program evaluation: ${tenants.toLocaleString("en")} tenants (${resources.toLocaleString("en")} resources)`,
+        "s",
+        "(reference)",
+        samples,
+        () => true,
+      );
       const ms = (median(samples.map((x) => x.seconds)) * 1000) / resources;
       perResource.push([tenants, ms]);
       const peakMB = Math.round(Math.max(...samples.map((x) => x.peakBytes)) / 2 ** 20);
-      results.push({ name: `program evaluation: ms per resource at ${tenants} tenants`, value: Number(ms.toFixed(3)), unit: "ms", goal: "(reference)", pass: true, runs: samples.length, peakMB });
+      results.push({
+        name: `program evaluation: ms per resource at ${tenants} tenants`,
+        value: Number(ms.toFixed(3)),
+        unit: "ms",
+        goal: "(reference)",
+        pass: true,
+        runs: samples.length,
+        peakMB,
+      });
       console.log(`      ${`program evaluation: ms per resource at ${tenants} tenants`.padEnd(46)} ${`${ms.toFixed(3)} ms`.padStart(10)}`);
     }
     // Least-squares slope of ms/resource over the tenant count, per 1,000 tenants; "does not grow"
@@ -165,8 +224,18 @@ function benchProgramEvaluation(sizes: [number, number][]): void {
     const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / (xs.reduce((a, x) => a + (x - mx) ** 2, 0) || 1);
     const growth = ys[ys.length - 1]! / ys[0]!;
     const pass = growth <= 1.2;
-    results.push({ name: "program evaluation: per-resource cost slope", value: Number(slope.toFixed(4)), unit: "ms per resource per 1,000 tenants", goal: `largest / smallest <= 1.2 (is ${growth.toFixed(2)})`, pass, runs: perResource.length, peakMB: 0 });
-    console.log(`${pass ? "PASS" : "MISS"}  ${"program evaluation: per-resource cost slope".padEnd(46)} ${`${slope.toFixed(4)}`.padStart(10)}  ms/resource per 1,000 tenants; ${perResource[perResource.length - 1]![0]} vs ${perResource[0]![0]} tenants: ${growth.toFixed(2)}x (goal: does not grow, <= 1.2x)`);
+    results.push({
+      name: "program evaluation: per-resource cost slope",
+      value: Number(slope.toFixed(4)),
+      unit: "ms per resource per 1,000 tenants",
+      goal: `largest / smallest <= 1.2 (is ${growth.toFixed(2)})`,
+      pass,
+      runs: perResource.length,
+      peakMB: 0,
+    });
+    console.log(
+      `${pass ? "PASS" : "MISS"}  ${"program evaluation: per-resource cost slope".padEnd(46)} ${`${slope.toFixed(4)}`.padStart(10)}  ms/resource per 1,000 tenants; ${perResource[perResource.length - 1]![0]} vs ${perResource[0]![0]} tenants: ${growth.toFixed(2)}x (goal: does not grow, <= 1.2x)`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -194,25 +263,84 @@ async function benchFleetUp(sizes: number[], serialSample: number): Promise<void
     const goalUp = (600 * tenants) / 1000;
     console.log(`      (${f.parallel || "default"} stacks at a time)`);
     const mb = (b: number) => `${Math.round(b / 2 ** 20).toLocaleString("en")} MB`;
-    const byCommand = Object.entries(f.peakByCommand).sort((a, b) => b[1] - a[1]).map(([c, b]) => `${c} ${mb(b)}`).join(", ");
+    const byCommand = Object.entries(f.peakByCommand)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, b]) => `${c} ${mb(b)}`)
+      .join(", ");
     console.log(`      peak memory ${mb(f.peakBytes)} in ${f.peakProcesses} processes: ${byCommand}`);
     const secondsPerStack = f.cpuLeasehold / (tenants + 1);
-    console.log(`      CPU of the first run: leasehold up and its processes ${f.cpuLeasehold.toFixed(0)} s (${secondsPerStack.toFixed(2)} s per stack), the control plane meanwhile ${f.cpuControlPlane.toFixed(0)} s, of which idle kwok node heartbeats about ${((f.idleControlPlanePerMinute * f.up) / 60).toFixed(0)} s (${f.idleControlPlanePerMinute.toFixed(1)} CPU-s per minute)`);
-    results.push({ name: `leasehold up: ${n} tenant stacks, CPU per stack`, value: Number(secondsPerStack.toFixed(2)), unit: "CPU-s", goal: "(reference)", pass: true, runs: 1, peakMB: 0 });
-    results.push({ name: `local control plane CPU during leasehold up: ${n} tenants`, value: Number(f.cpuControlPlane.toFixed(0)), unit: "CPU-s", goal: "(reference)", pass: true, runs: 1, peakMB: 0 });
-    record(`leasehold up: ${n} tenant stacks from empty`, "s", tenants >= 1000 ? "< 600 s" : `< ${goalUp} s (600 s per 1,000)`, one(f.up, f.peakBytes), (v) => v < goalUp);
+    console.log(
+      `      CPU of the first run: leasehold up and its processes ${f.cpuLeasehold.toFixed(0)} s (${secondsPerStack.toFixed(2)} s per stack), the control plane meanwhile ${f.cpuControlPlane.toFixed(0)} s, of which idle kwok node heartbeats about ${((f.idleControlPlanePerMinute * f.up) / 60).toFixed(0)} s (${f.idleControlPlanePerMinute.toFixed(1)} CPU-s per minute)`,
+    );
+    results.push({
+      name: `leasehold up: ${n} tenant stacks, CPU per stack`,
+      value: Number(secondsPerStack.toFixed(2)),
+      unit: "CPU-s",
+      goal: "(reference)",
+      pass: true,
+      runs: 1,
+      peakMB: 0,
+    });
+    results.push({
+      name: `local control plane CPU during leasehold up: ${n} tenants`,
+      value: Number(f.cpuControlPlane.toFixed(0)),
+      unit: "CPU-s",
+      goal: "(reference)",
+      pass: true,
+      runs: 1,
+      peakMB: 0,
+    });
+    record(
+      `leasehold up: ${n} tenant stacks from empty`,
+      "s",
+      tenants >= 1000 ? "< 600 s" : `< ${goalUp} s (600 s per 1,000)`,
+      one(f.up, f.peakBytes),
+      (v) => v < goalUp,
+    );
     if (!Number.isNaN(f.noop)) record(`leasehold up: ${n} tenant stacks, no-op`, "s", "(reference)", one(f.noop, f.peakBytes), () => true);
-    record(`kubectl apply --server-side: ${n} tenants' ${f.objects.toLocaleString("en")} objects`, "s", "(reference)", one(f.apply), () => true);
+    record(
+      `kubectl apply --server-side: ${n} tenants' ${f.objects.toLocaleString("en")} objects`,
+      "s",
+      "(reference)",
+      one(f.apply),
+      () => true,
+    );
     record(`kubectl apply --server-side again (no-op)`, "s", "(reference)", one(f.applyNoop), () => true);
     const ratio = f.up / f.apply;
-    results.push({ name: `leasehold up / kubectl apply: ${n} tenants`, value: Number(ratio.toFixed(2)), unit: "x", goal: "<= 5", pass: ratio <= 5, runs: 1, peakMB: 0 });
-    console.log(`${ratio <= 5 ? "PASS" : "MISS"}  ${`leasehold up / kubectl apply: ${n} tenants`.padEnd(46)} ${`${ratio.toFixed(2)} x`.padStart(10)}  (goal <= 5)`);
+    results.push({
+      name: `leasehold up / kubectl apply: ${n} tenants`,
+      value: Number(ratio.toFixed(2)),
+      unit: "x",
+      goal: "<= 5",
+      pass: ratio <= 5,
+      runs: 1,
+      peakMB: 0,
+    });
+    console.log(
+      `${ratio <= 5 ? "PASS" : "MISS"}  ${`leasehold up / kubectl apply: ${n} tenants`.padEnd(46)} ${`${ratio.toFixed(2)} x`.padStart(10)}  (goal <= 5)`,
+    );
     const perStack = f.serial.reduce((a, b) => a + b, 0) / f.serial.length;
-    record(`serial pulumi up loop: per stack (${f.serial.length} measured)`, "s", "(reference)", f.serial.map((s) => ({ seconds: s, peakBytes: 0 })), () => true);
+    record(
+      `serial pulumi up loop: per stack (${f.serial.length} measured)`,
+      "s",
+      "(reference)",
+      f.serial.map((s) => ({ seconds: s, peakBytes: 0 })),
+      () => true,
+    );
     for (const size of [tenants, 1000]) {
       const name = `serial pulumi up loop: ${size.toLocaleString("en")} stacks (extrapolated)`;
-      results.push({ name, value: Number((perStack * size).toFixed(0)), unit: "s", goal: "(reference)", pass: true, runs: f.serial.length, peakMB: 0 });
-      console.log(`      ${name.padEnd(46)} ${`${(perStack * size).toFixed(0)} s`.padStart(10)}  (${perStack.toFixed(2)} s per stack x ${size}; leasehold up: ${(f.up / tenants).toFixed(2)} s per stack)`);
+      results.push({
+        name,
+        value: Number((perStack * size).toFixed(0)),
+        unit: "s",
+        goal: "(reference)",
+        pass: true,
+        runs: f.serial.length,
+        peakMB: 0,
+      });
+      console.log(
+        `      ${name.padEnd(46)} ${`${(perStack * size).toFixed(0)} s`.padStart(10)}  (${perStack.toFixed(2)} s per stack x ${size}; leasehold up: ${(f.up / tenants).toFixed(2)} s per stack)`,
+      );
     }
   }
 }
@@ -223,7 +351,18 @@ async function main(): Promise<void> {
   const fleets = process.env.LEASEHOLD_BENCH_FLEETS?.split(",").map(Number) ?? (quick ? [100] : [100, 1000]);
   if (only === "fleet") return benchFleetUp(fleets, quick ? 5 : 10);
   if (only !== undefined) throw new Error(`--only: the one group that runs alone is "fleet", got ${JSON.stringify(only)}`);
-  benchProgramEvaluation(quick ? [[10, 3], [100, 1]] : [[10, 5], [100, 3], [1_000, 2]]);
+  benchProgramEvaluation(
+    quick
+      ? [
+          [10, 3],
+          [100, 1],
+        ]
+      : [
+          [10, 5],
+          [100, 3],
+          [1_000, 2],
+        ],
+  );
   benchCheck(1_000, 10, quick ? 3 : 5, 2);
   benchRender(quick ? 3 : 5);
   benchAdmit(1_000, quick ? 3 : 5);

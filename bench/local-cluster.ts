@@ -2,7 +2,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { controlPlaneDown, controlPlaneUp, ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, sh, syncProject, toolchainPath } from "../scripts/local/toolchain";
+import {
+  controlPlaneDown,
+  controlPlaneUp,
+  ensureStack,
+  pulumi,
+  pulumiEnv,
+  registerPoolNodes,
+  ROOT,
+  sh,
+  syncProject,
+  toolchainPath,
+} from "../scripts/local/toolchain";
 
 const AT = "2026-12-20T00:00:00Z";
 
@@ -10,7 +21,10 @@ const AT = "2026-12-20T00:00:00Z";
 export function toolchainBuilt(): string | undefined {
   try {
     const PATH = toolchainPath();
-    return sh("bash", ["-c", "command -v pulumi && command -v kube-apiserver && command -v kubectl"], { env: { ...process.env, PATH } }).code === 0 ? PATH : undefined;
+    return sh("bash", ["-c", "command -v pulumi && command -v kube-apiserver && command -v kubectl"], { env: { ...process.env, PATH } })
+      .code === 0
+      ? PATH
+      : undefined;
   } catch {
     return undefined;
   }
@@ -27,7 +41,11 @@ function seconds(fn: () => unknown): number {
  * apply --server-side` of the same objects (from `leasehold render`, in a namespace of their own),
  * and a no-op `pulumi preview` vs `kubectl diff` of those objects.
  */
-export function pulumiVsKubectl(PATH: string, runs: number, extraEnv: NodeJS.ProcessEnv = {}): { up: number[]; apply: number[]; preview: number[]; diff: number[] } {
+export function pulumiVsKubectl(
+  PATH: string,
+  runs: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+): { up: number[]; apply: number[]; preview: number[]; diff: number[] } {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-bench-cluster-"));
   const state = path.join(work, "controlplane");
   const base = { ...process.env, PATH };
@@ -42,7 +60,16 @@ export function pulumiVsKubectl(PATH: string, runs: number, extraEnv: NodeJS.Pro
     const backend = path.join(work, "state");
     ensureStack(project, env, backend, "platform-local");
     pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "platform-local"]);
-    const rendered = sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "render", "--stack", "tenant-acme", "--at", AT, "--stacks", path.join(project, "stacks")]).stdout;
+    const rendered = sh(process.execPath, [
+      path.join(ROOT, "bin/leasehold.js"),
+      "render",
+      "--stack",
+      "tenant-acme",
+      "--at",
+      AT,
+      "--stacks",
+      path.join(project, "stacks"),
+    ]).stdout;
     for (let i = 0; i < runs; i++) {
       const stack = `tenant-acme`;
       ensureStack(project, env, backend, stack);
@@ -64,8 +91,17 @@ export function pulumiVsKubectl(PATH: string, runs: number, extraEnv: NodeJS.Pro
       });
       const file = path.join(work, `${ns}.yaml`);
       fs.writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"));
-      out.apply.push(seconds(() => sh("kubectl", ["apply", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file], { env: kenv })));
-      out.diff.push(seconds(() => sh("kubectl", ["diff", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file], { env: kenv, allowFail: true })));
+      out.apply.push(
+        seconds(() => sh("kubectl", ["apply", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file], { env: kenv })),
+      );
+      out.diff.push(
+        seconds(() =>
+          sh("kubectl", ["diff", "--server-side", "--force-conflicts", "--field-manager=bench", "-f", file], {
+            env: kenv,
+            allowFail: true,
+          }),
+        ),
+      );
     }
   } finally {
     controlPlaneDown(state, base);
@@ -91,9 +127,11 @@ export function leaseEviction(PATH: string, runs: number): { deploy: number[]; e
   const out = { deploy: [] as number[], evicted: [] as number[] };
   const nodes = ["gpu-001", "gpu-002"];
   const podsOnNodes = () =>
-    (JSON.parse(sh("kubectl", ["get", "pods", "-n", "acme", "-o", "json"], { env: kenv }).stdout) as { items: { spec: { nodeName?: string }; status: { phase: string } }[] }).items.filter((p) =>
-      nodes.includes(p.spec.nodeName ?? ""),
-    );
+    (
+      JSON.parse(sh("kubectl", ["get", "pods", "-n", "acme", "-o", "json"], { env: kenv }).stdout) as {
+        items: { spec: { nodeName?: string }; status: { phase: string } }[];
+      }
+    ).items.filter((p) => nodes.includes(p.spec.nodeName ?? ""));
   const until = (what: string, ok: () => boolean, ms = 120_000) => {
     const deadline = Date.now() + ms;
     while (!ok()) {
@@ -127,7 +165,9 @@ export function leaseEviction(PATH: string, runs: number): { deploy: number[]; e
             securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
             nodeSelector: { "leasehold.io/lease": lease },
             tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }],
-            containers: [{ name: "train", image: "train:1", securityContext: restricted, resources: { limits: { "nvidia.com/gpu": "8" } } }],
+            containers: [
+              { name: "train", image: "train:1", securityContext: restricted, resources: { limits: { "nvidia.com/gpu": "8" } } },
+            ],
           },
         },
       },
@@ -136,7 +176,11 @@ export function leaseEviction(PATH: string, runs: number): { deploy: number[]; e
     const file = path.join(project, "stacks", "Pulumi.tenant-acme.yaml");
     const original = fs.readFileSync(file, "utf8");
     const doc = parse(original);
-    doc.config["leasehold:leases"][0].reclaim.notice = { issuedAt: "2026-12-10T00:00:00Z", effectiveAt: "2026-12-13T00:00:00Z", reason: "Capacity recalled (bench)." };
+    doc.config["leasehold:leases"][0].reclaim.notice = {
+      issuedAt: "2026-12-10T00:00:00Z",
+      effectiveAt: "2026-12-13T00:00:00Z",
+      reason: "Capacity recalled (bench).",
+    };
     const reclaimed = stringify(doc);
     for (let i = 0; i < runs; i++) {
       until("acme's pods Running on the lease's nodes", () => podsOnNodes().filter((p) => p.status.phase === "Running").length === 2);
@@ -164,14 +208,19 @@ export function emptyProgramPreview(PATH: string, runs: number): number[] {
     fs.mkdirSync(proj);
     fs.writeFileSync(path.join(proj, "Pulumi.yaml"), "name: floor\nruntime: nodejs\n");
     fs.writeFileSync(path.join(proj, "package.json"), '{"name": "floor", "main": "index.js"}\n');
-    fs.writeFileSync(path.join(proj, "index.js"), 'const pulumi = require("@pulumi/pulumi");\nrequire("@pulumi/kubernetes");\nexports.stack = pulumi.getStack();\n');
+    fs.writeFileSync(
+      path.join(proj, "index.js"),
+      'const pulumi = require("@pulumi/pulumi");\nrequire("@pulumi/kubernetes");\nexports.stack = pulumi.getStack();\n',
+    );
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(proj, "node_modules"));
     const env = pulumiEnv({ ...process.env, PATH }, path.join(work, "pulumi-home"), "bench");
     fs.mkdirSync(path.join(work, "state"));
     sh("pulumi", ["login", `file://${path.join(work, "state")}`], { env, cwd: proj });
     sh("pulumi", ["stack", "init", "floor"], { env, cwd: proj });
     sh("pulumi", ["preview", "--stack", "floor", "--non-interactive"], { env, cwd: proj });
-    return Array.from({ length: runs }, () => seconds(() => sh("pulumi", ["preview", "--stack", "floor", "--non-interactive"], { env, cwd: proj })));
+    return Array.from({ length: runs }, () =>
+      seconds(() => sh("pulumi", ["preview", "--stack", "floor", "--non-interactive"], { env, cwd: proj })),
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

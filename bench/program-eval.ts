@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const tenants = stacks.filter((s): s is TenantStack => s.role === "tenant").slice(0, n);
   if (tenants.length !== n) throw new Error(`${dir} holds ${tenants.length} tenant stacks, not ${n}`);
   const at = Date.parse("2027-01-15T00:00:00Z");
-  const evaluate = async (t: TenantStack) => (await runMocked(() => tenantProgram(t, { platform, at }), t.name)).filter((r) => r.custom).length;
+  const evaluate = async (t: TenantStack) =>
+    (await runMocked(() => tenantProgram(t, { platform, at }), t.name)).filter((r) => r.custom).length;
   await evaluate(tenants[0]!);
   let resources = 0;
   const t0 = process.hrtime.bigint();

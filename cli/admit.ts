@@ -31,7 +31,14 @@ export function tenantAndPlatform(stacks: string, name: string): { tenant: Tenan
   if (!fs.existsSync(file)) throw new UsageError(`--stack: no stack file ${file}`);
   const found = loadWithPlatform(stacks, name);
   if (Array.isArray(found)) return found;
-  if (found.stack.role !== "tenant") return [{ file, path: "leasehold:role", message: `expected a tenant stack: workloads run under a tenant's leases, got "${found.stack.role}"` }];
+  if (found.stack.role !== "tenant")
+    return [
+      {
+        file,
+        path: "leasehold:role",
+        message: `expected a tenant stack: workloads run under a tenant's leases, got "${found.stack.role}"`,
+      },
+    ];
   return { tenant: found.stack, platform: found.platform };
 }
 
@@ -43,7 +50,10 @@ function objectsOf(file: string): { objects: Record<string, any>[]; errors: Admi
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { objects: [], errors: [{ policy: "manifest", file, object: "", message: `cannot read the file: ${code === "ENOENT" ? "no such file" : code}` }] };
+    return {
+      objects: [],
+      errors: [{ policy: "manifest", file, object: "", message: `cannot read the file: ${code === "ENOENT" ? "no such file" : code}` }],
+    };
   }
   const objects: Record<string, any>[] = [];
   parseManifests(text).forEach((doc, i) => {
@@ -54,12 +64,24 @@ function objectsOf(file: string): { objects: Record<string, any>[]; errors: Admi
     const v = doc.value;
     if (v === null || v === undefined) return;
     const add = (o: unknown, where: string) => {
-      if (!o || typeof o !== "object" || Array.isArray(o) || typeof (o as any).apiVersion !== "string" || typeof (o as any).kind !== "string") {
-        errors.push({ policy: "manifest", file, object: where, message: "not a Kubernetes object: expected a map with apiVersion and kind" });
+      if (
+        !o ||
+        typeof o !== "object" ||
+        Array.isArray(o) ||
+        typeof (o as any).apiVersion !== "string" ||
+        typeof (o as any).kind !== "string"
+      ) {
+        errors.push({
+          policy: "manifest",
+          file,
+          object: where,
+          message: "not a Kubernetes object: expected a map with apiVersion and kind",
+        });
         return;
       }
       const obj = o as Record<string, any>;
-      if (obj.kind.endsWith("List") && Array.isArray(obj.items)) obj.items.forEach((item: unknown, j: number) => add(item, `${where}, item ${j}`));
+      if (obj.kind.endsWith("List") && Array.isArray(obj.items))
+        obj.items.forEach((item: unknown, j: number) => add(item, `${where}, item ${j}`));
       else objects.push(obj);
     };
     add(v, `document ${i + 1}`);
@@ -90,10 +112,17 @@ export function admit(opts: AdmitOptions, io: Io): number {
       const namespace = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : ns;
       const id = `${o.kind}/${namespace}/${o.metadata?.name ?? "(unnamed)"}`;
       if (namespace !== ns) {
-        violations.push({ policy: "tenant-namespace", file, object: id, message: `The object is in namespace ${namespace}, but tenant ${ns} may create objects only in its own namespace ${ns}.` });
+        violations.push({
+          policy: "tenant-namespace",
+          file,
+          object: id,
+          message: `The object is in namespace ${namespace}, but tenant ${ns} may create objects only in its own namespace ${ns}.`,
+        });
       }
-      for (const m of networkObjectViolations(o.kind, o, namespace)) violations.push({ policy: "no-public-services", file, object: id, message: m });
-      for (const m of configObjectViolations(o.kind, o, namespace)) violations.push({ policy: "gpu-requests-within-quota", file, object: id, message: m });
+      for (const m of networkObjectViolations(o.kind, o, namespace))
+        violations.push({ policy: "no-public-services", file, object: id, message: m });
+      for (const m of configObjectViolations(o.kind, o, namespace))
+        violations.push({ policy: "gpu-requests-within-quota", file, object: id, message: m });
       if (isWorkloadKind(o.kind)) {
         const judged = judgeWorkload(o.kind, o, tenant.config, { catalog: platform.catalog, settings }, opts.at);
         for (const v of judged.violations) violations.push({ ...v, file, object: id });

@@ -52,12 +52,14 @@ export function affected(opts: AffectedOptions, io: Io): number {
  */
 export function selectAffected(stacks: readonly Stack[], opts: AffectedOptions): { set: AffectedSet; extra: Record<string, unknown> } {
   // Ignoring it would diff against HEAD while the caller believes another revision was compared.
-  if (opts.head !== undefined && opts.base === undefined) throw new UsageError("--head is the revision compared with --base: give --base REF too (e.g. --base origin/main --head HEAD)");
+  if (opts.head !== undefined && opts.base === undefined)
+    throw new UsageError("--head is the revision compared with --base: give --base REF too (e.g. --base origin/main --head HEAD)");
   const modes = [opts.base !== undefined, opts.at !== undefined || opts.since !== undefined, !!opts.all].filter(Boolean).length;
   if (modes !== 1) throw new UsageError("give one of --base REF (a git diff), --at TIME --since TIME (the lease clock) or --all");
   if (opts.base !== undefined) return byDiff(stacks, opts);
   if (opts.all) return { set: { stacks: allStacks(stacks), removed: [] }, extra: {} };
-  if (opts.at === undefined || opts.since === undefined) throw new UsageError("--at and --since are both required (RFC 3339 with an offset, or now)");
+  if (opts.at === undefined || opts.since === undefined)
+    throw new UsageError("--at and --since are both required (RFC 3339 with an offset, or now)");
   if (opts.since > opts.at) throw new UsageError(`--since (${isoInstant(opts.since)}) must not be after --at (${isoInstant(opts.at)})`);
   // Grouped once: a fleet-wide clock tick may touch thousands of stacks.
   const byStack = new Map<string, NonNullable<Affected["events"]>>();
@@ -81,9 +83,17 @@ function byDiff(stacks: readonly Stack[], opts: AffectedOptions): { set: Affecte
   const stacksDir = path.relative(root, path.resolve(opts.stacks)).split(path.sep).join("/") || ".";
   const base = opts.base!;
   const head = opts.head ?? "HEAD";
-  for (const [option, ref] of [["--base", base], ["--head", head]] as const) if (ref.trim() === "") throw new UsageError(`${option}: an empty revision: give a branch, tag or commit`);
+  for (const [option, ref] of [
+    ["--base", base],
+    ["--head", head],
+  ] as const)
+    if (ref.trim() === "") throw new UsageError(`${option}: an empty revision: give a branch, tag or commit`);
   let set: AffectedSet;
-  if (ZERO_SHA.test(base)) set = { stacks: allStacks(stacks).map((a) => ({ ...a, reasons: [`no base revision (${base.slice(0, 7)}...): every stack`] })), removed: [] };
+  if (ZERO_SHA.test(base))
+    set = {
+      stacks: allStacks(stacks).map((a) => ({ ...a, reasons: [`no base revision (${base.slice(0, 7)}...): every stack`] })),
+      removed: [],
+    };
   else {
     const git = (args: string[]) => spawnSync("git", args, { cwd: root, encoding: "utf8" });
     const firstLine = (text: string) => text.trim().split("\n")[0] ?? "";
@@ -92,7 +102,10 @@ function byDiff(stacks: readonly Stack[], opts: AffectedOptions): { set: Affecte
     if (inRepo.status !== 0) throw new UsageError(`--base: ${root} is not in a git repository (${firstLine(inRepo.stderr)})`);
     // --end-of-options: a revision starting with "-" (from an event, a branch name) is never read as
     // an option of git.
-    for (const [option, ref] of [["--base", base], ["--head", head]] as const) {
+    for (const [option, ref] of [
+      ["--base", base],
+      ["--head", head],
+    ] as const) {
       if (git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]).status === 0) continue;
       // CI checkouts are shallow by default, the usual reason a base branch or commit is missing.
       const shallow = git(["rev-parse", "--is-shallow-repository"]).stdout.trim() === "true";
@@ -106,7 +119,8 @@ function byDiff(stacks: readonly Stack[], opts: AffectedOptions): { set: Affecte
     // Relative to the project root, and the base's merge base with head: the pull request's own change.
     // A rename shows as the old file deleted and the new one added: both stacks are named.
     const diff = git(["diff", "--name-status", "-z", "--no-renames", "--relative", "--end-of-options", `${base}...${head}`, "--"]);
-    if (diff.status !== 0) throw new UsageError(`--base: git diff ${JSON.stringify(`${base}...${head}`)} failed in ${root}: ${firstLine(diff.stderr)}`);
+    if (diff.status !== 0)
+      throw new UsageError(`--base: git diff ${JSON.stringify(`${base}...${head}`)} failed in ${root}: ${firstLine(diff.stderr)}`);
     set = affectedStacks(stacks, parseNameStatus(diff.stdout), stacksDir);
   }
   return { set, extra: { base, head } };
@@ -128,7 +142,10 @@ function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<st
   else {
     for (const a of set.stacks) io.out(a.stack);
     for (const a of set.stacks) for (const why of a.reasons) io.err(`${a.stack}: ${why}`);
-    for (const r of set.removed) io.err(`${r}: its stack file was removed (destroy it with pulumi destroy --exclude-protected; leasehold previews only stacks that exist)`);
+    for (const r of set.removed)
+      io.err(
+        `${r}: its stack file was removed (destroy it with pulumi destroy --exclude-protected; leasehold previews only stacks that exist)`,
+      );
   }
   return EXIT.ok;
 }
@@ -136,6 +153,7 @@ function print(io: Io, opts: AffectedOptions, set: AffectedSet, extra: Record<st
 /** The folder of the nearest Pulumi.yaml at or above the stacks folder. */
 function projectRoot(stacksDir: string): string {
   const root = findProjectRoot(stacksDir);
-  if (root === undefined) throw new UsageError(`--base: no Pulumi.yaml at or above ${stacksDir}: leasehold compares paths relative to the project`);
+  if (root === undefined)
+    throw new UsageError(`--base: no Pulumi.yaml at or above ${stacksDir}: leasehold compares paths relative to the project`);
   return root;
 }

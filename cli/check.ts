@@ -44,7 +44,9 @@ export function check(opts: CheckOptions, io: Io): number {
     io.err(`fleet check failed: ${problems.length} problem(s) in ${folder.files.length} stack file(s)`);
     return EXIT.rule;
   }
-  io.out(`ok: ${folder.files.length} stacks (${platforms} platform, ${tenants} tenant), ${summary.leases.length} leases; no pool or node is oversubscribed at any instant`);
+  io.out(
+    `ok: ${folder.files.length} stacks (${platforms} platform, ${tenants} tenant), ${summary.leases.length} leases; no pool or node is oversubscribed at any instant`,
+  );
   io.out(`\nat ${at}:`);
   const rows = [["POOL", "GPU TYPE", "LEASED", "CAPACITY"]];
   for (const p of summary.pools) rows.push([`${p.platform}/${p.pool}`, p.gpuType, String(p.leased), String(p.capacity)]);
@@ -58,5 +60,12 @@ export function check(opts: CheckOptions, io: Io): number {
 /** Left-aligned columns. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

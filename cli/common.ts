@@ -3,7 +3,16 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { checkFleet } from "../lease/fleet";
 import { rfc3339Error, instant } from "../lease/fields";
-import { listStackFiles, loadStackFile, loadStackText, stackFile, stackNameOf, type LoadResult, type Stack, type TenantStack } from "../lease/load";
+import {
+  listStackFiles,
+  loadStackFile,
+  loadStackText,
+  stackFile,
+  stackNameOf,
+  type LoadResult,
+  type Stack,
+  type TenantStack,
+} from "../lease/load";
 import { formatProblem, type Problem } from "../lease/problems";
 
 /** A mistake in how the command was called: exit code 2. */
@@ -51,7 +60,9 @@ export function stackConfigDirOf(root: string): string {
 /** A project's Pulumi.yaml (`name`, `stackConfigDir`, ...), or {} when it cannot be read. */
 export function projectSettings(root: string): { name?: unknown; stackConfigDir?: unknown } {
   try {
-    return (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: unknown; stackConfigDir?: unknown } | null) ?? {};
+    return (
+      (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: unknown; stackConfigDir?: unknown } | null) ?? {}
+    );
   } catch {
     return {};
   }
@@ -176,7 +187,8 @@ export function tenantStackToEdit(
   const before = checkFolder(folder);
   if (before.length > 0) return refuse(before, "the fleet check fails already (fix the problems above first)");
   const stack = folder.stacks.find((s) => s.file === file);
-  if (!stack || stack.role !== "tenant") return refuse([{ file, path: "leasehold:role", message: `expected a tenant stack: ${why}` }], "not a tenant stack");
+  if (!stack || stack.role !== "tenant")
+    return refuse([{ file, path: "leasehold:role", message: `expected a tenant stack: ${why}` }], "not a tenant stack");
   return { file, stack, refuse };
 }
 
@@ -185,6 +197,7 @@ export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d{1,6})\/(\d{1,6})$/.exec(text.trim());
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected k/n with 1 <= k <= n <= 999999 (e.g. 2/8), got ${JSON.stringify(text)}`);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new UsageError(`--shard: expected k/n with 1 <= k <= n <= 999999 (e.g. 2/8), got ${JSON.stringify(text)}`);
   return { index, count };
 }

@@ -8,7 +8,19 @@ import { deployInstantFrom, isoInstant } from "../lease/fields";
 import type { PlatformStack, Stack } from "../lease/load";
 import { policyPackConfig } from "../lease/policy-names";
 import { selectAffected } from "./affected";
-import { checkedFolder, display, EXIT, findProjectRoot, parseShard, printJson, projectSettings, requireDir, stackConfigDirOf, UsageError, type Io } from "./common";
+import {
+  checkedFolder,
+  display,
+  EXIT,
+  findProjectRoot,
+  parseShard,
+  printJson,
+  projectSettings,
+  requireDir,
+  stackConfigDirOf,
+  UsageError,
+  type Io,
+} from "./common";
 
 // `leasehold up | preview | refresh | destroy` over a set of stacks, on Pulumi's Automation API:
 // platforms before their tenants (tenants before their platforms for destroy), a bounded number
@@ -96,7 +108,7 @@ export async function runFleet(
   });
   return new Promise((resolve) => {
     const pump = () => {
-      for (let i = 0; i < pending.length; ) {
+      for (let i = 0; i < pending.length;) {
         const job = pending[i]!;
         const deps = waitsFor.get(job.stack)!;
         const failedDep = deps.find((d) => results.has(d) && results.get(d)!.result !== "succeeded");
@@ -105,7 +117,12 @@ export async function runFleet(
           pending.splice(i, 1);
           const r: StackResult = cancelled
             ? { stack: job.stack, result: "cancelled", seconds: 0, message: "not started: the run was cancelled" }
-            : { stack: job.stack, result: "skipped", seconds: 0, message: `${failedDep} did not ${op === "destroy" ? "go first" : "succeed"} (${results.get(failedDep!)!.result})` };
+            : {
+                stack: job.stack,
+                result: "skipped",
+                seconds: 0,
+                message: `${failedDep} did not ${op === "destroy" ? "go first" : "succeed"} (${results.get(failedDep!)!.result})`,
+              };
           results.set(job.stack, r);
           opts.progress?.finished(r, counts());
           continue;
@@ -191,26 +208,40 @@ export function defaultParallel(): number {
 }
 
 /** `leasehold up | preview | refresh | destroy`: the operation over the selected stacks. */
-export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, runnerFor?: (ctx: RunContext) => StackRunner): Promise<number> {
+export async function fleetRun(
+  op: Operation,
+  opts: FleetRunOptions,
+  io: Io,
+  runnerFor?: (ctx: RunContext) => StackRunner,
+): Promise<number> {
   const modes = [!!opts.stack?.length, !!opts.affected, opts.since !== undefined, !!opts.all].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError("give one of --stack NAME..., --affected --base REF, --since TIME [--at TIME] (the lease clock) or --all");
+  if (modes !== 1)
+    throw new UsageError("give one of --stack NAME..., --affected --base REF, --since TIME [--at TIME] (the lease clock) or --all");
   if (opts.affected && opts.base === undefined) throw new UsageError("--affected needs --base REF (the revision to compare with)");
   // Ignored otherwise, while the caller believes a diff was compared.
-  if (!opts.affected && opts.base !== undefined) throw new UsageError("--base is the revision --affected compares with: give --affected too (or leave --base out)");
-  if (!opts.affected && opts.head !== undefined) throw new UsageError("--head is the revision --affected compares with --base: give --affected --base REF too (or leave --head out)");
-  if (opts.parallel !== undefined && (!Number.isInteger(opts.parallel) || opts.parallel < 1)) throw new UsageError(`--parallel: expected a whole number of stacks, 1 or more, got ${opts.parallel}`);
-  if (opts.role !== undefined && opts.role !== "platform" && opts.role !== "tenant") throw new UsageError(`--role: expected platform or tenant, got ${JSON.stringify(opts.role)}`);
+  if (!opts.affected && opts.base !== undefined)
+    throw new UsageError("--base is the revision --affected compares with: give --affected too (or leave --base out)");
+  if (!opts.affected && opts.head !== undefined)
+    throw new UsageError("--head is the revision --affected compares with --base: give --affected --base REF too (or leave --head out)");
+  if (opts.parallel !== undefined && (!Number.isInteger(opts.parallel) || opts.parallel < 1))
+    throw new UsageError(`--parallel: expected a whole number of stacks, 1 or more, got ${opts.parallel}`);
+  if (opts.role !== undefined && opts.role !== "platform" && opts.role !== "tenant")
+    throw new UsageError(`--role: expected platform or tenant, got ${JSON.stringify(opts.role)}`);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
-  if (opts.lockWait !== undefined && !(opts.lockWait >= 0)) throw new UsageError(`--lock-wait: expected seconds, 0 or more, got ${opts.lockWait}`);
+  if (opts.lockWait !== undefined && !(opts.lockWait >= 0))
+    throw new UsageError(`--lock-wait: expected seconds, 0 or more, got ${opts.lockWait}`);
   requireDir(opts.stacks);
   const root = findProjectRoot(opts.stacks);
-  if (root === undefined && runnerFor === undefined) throw new UsageError(`no Pulumi.yaml at or above ${opts.stacks}: run from the project`);
+  if (root === undefined && runnerFor === undefined)
+    throw new UsageError(`no Pulumi.yaml at or above ${opts.stacks}: run from the project`);
   if (root !== undefined && runnerFor === undefined) {
     // The Pulumi CLI reads each stack's config from its project's stackConfigDir: another folder
     // would be judged here and deployed from there (and `pulumi stack init` would write there).
     const pulumiDir = stackConfigDirOf(root);
     if (path.resolve(opts.stacks) !== path.resolve(pulumiDir)) {
-      throw new UsageError(`--stacks: ${opts.stacks} is not the folder the Pulumi CLI reads this project's stack files from (${display(pulumiDir)}, stackConfigDir in ${display(path.join(root, "Pulumi.yaml"))}): run with --stacks ${display(pulumiDir)}, or copy the project`);
+      throw new UsageError(
+        `--stacks: ${opts.stacks} is not the folder the Pulumi CLI reads this project's stack files from (${display(pulumiDir)}, stackConfigDir in ${display(path.join(root, "Pulumi.yaml"))}): run with --stacks ${display(pulumiDir)}, or copy the project`,
+      );
     }
   }
   // Nothing runs unless the whole fleet passes its check: the same one-line errors as `check`.
@@ -226,18 +257,34 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   let names: string[];
   if (opts.stack?.length) {
     const unknown = opts.stack.filter((n) => !byName.has(n));
-    if (unknown.length > 0) throw new UsageError(`--stack: no stack file for ${unknown.join(", ")} in ${opts.stacks} (stacks: ${[...byName.keys()].join(", ")})`);
+    if (unknown.length > 0)
+      throw new UsageError(`--stack: no stack file for ${unknown.join(", ")} in ${opts.stacks} (stacks: ${[...byName.keys()].join(", ")})`);
     const wanted = new Set(opts.stack);
-    names = folder.stacks.filter((s) => wanted.has(s.name)).sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "platform" ? -1 : 1)).map((s) => s.name);
+    names = folder.stacks
+      .filter((s) => wanted.has(s.name))
+      .sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "platform" ? -1 : 1))
+      .map((s) => s.name);
   } else {
     const clock = opts.since === undefined ? {} : { since: opts.since, at };
-    const { set } = selectAffected(folder.stacks, { stacks: opts.stacks, base: opts.affected ? opts.base : undefined, head: opts.head, all: opts.all, ...clock }) as { set: AffectedSet };
+    const { set } = selectAffected(folder.stacks, {
+      stacks: opts.stacks,
+      base: opts.affected ? opts.base : undefined,
+      head: opts.head,
+      all: opts.all,
+      ...clock,
+    }) as { set: AffectedSet };
     names = set.stacks.map((a) => a.stack);
-    for (const r of set.removed) io.err(`${r}: its stack file was removed; leasehold runs only stacks that have one (destroy it with pulumi destroy --stack ${r} --exclude-protected)`);
+    for (const r of set.removed)
+      io.err(
+        `${r}: its stack file was removed; leasehold runs only stacks that have one (destroy it with pulumi destroy --stack ${r} --exclude-protected)`,
+      );
   }
   if (opts.role) {
     const other = opts.stack?.filter((n) => byName.get(n)!.role !== opts.role) ?? [];
-    if (other.length > 0) throw new UsageError(`--role ${opts.role}: ${other.join(", ")} ${other.length === 1 ? "is not a" : "are not"} ${opts.role} stack${other.length === 1 ? "" : "s"}: name only ${opts.role} stacks with --stack, or leave --role out`);
+    if (other.length > 0)
+      throw new UsageError(
+        `--role ${opts.role}: ${other.join(", ")} ${other.length === 1 ? "is not a" : "are not"} ${opts.role} stack${other.length === 1 ? "" : "s"}: name only ${opts.role} stacks with --stack, or leave --role out`,
+      );
     names = names.filter((n) => byName.get(n)!.role === opts.role);
   }
   if (shard) names = names.filter((n) => inShard(n, shard));
@@ -247,7 +294,16 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   });
   if (op === "destroy") jobs.reverse();
   const parallel = opts.parallel ?? defaultParallel();
-  const ctx: RunContext = { op, root: root ?? path.resolve(opts.stacks), stacksDir: opts.stacks, stacks: byName, at, io, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges };
+  const ctx: RunContext = {
+    op,
+    root: root ?? path.resolve(opts.stacks),
+    stacksDir: opts.stacks,
+    stacks: byName,
+    at,
+    io,
+    refresh: opts.refresh,
+    expectNoChanges: opts.expectNoChanges,
+  };
   if (runnerFor === undefined && jobs.length > 0) {
     const missing = pulumiCliMissing();
     if (missing) throw new UsageError(missing);
@@ -262,7 +318,9 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   };
   process.on("SIGINT", onSigint);
   const t0 = Date.now();
-  io.err(`leasehold ${op}: ${jobs.length} stack(s)${shard ? ` (shard ${shard.index} of ${shard.count})` : ""}, ${parallel} at a time, at ${isoInstant(at)}`);
+  io.err(
+    `leasehold ${op}: ${jobs.length} stack(s)${shard ? ` (shard ${shard.index} of ${shard.count})` : ""}, ${parallel} at a time, at ${isoInstant(at)}`,
+  );
   // A terminal gets the live display; CI logs and pipes get one plain line per event.
   const live = opts.live ?? (process.stderr.isTTY === true && !process.env.CI);
   const liveDisplay = live ? new LiveDisplay(op, (text) => process.stderr.write(text)) : undefined;
@@ -285,7 +343,9 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
   if (opts.json) printJson(io, { ok: failed.length === 0, operation: op, at: isoInstant(at), seconds, stacks: results });
   else {
     io.out(summaryTable(results));
-    io.out(`${op}: ${results.length - failed.length} of ${results.length} stack(s) succeeded in ${seconds.toFixed(1)} s${failed.length ? `; ${failed.length} did not` : ""}`);
+    io.out(
+      `${op}: ${results.length - failed.length} of ${results.length} stack(s) succeeded in ${seconds.toFixed(1)} s${failed.length ? `; ${failed.length} did not` : ""}`,
+    );
     for (const r of results) if (r.recovery) io.out(`  ${r.stack}: recover with: ${r.recovery}`);
   }
   return failed.length === 0 ? EXIT.ok : EXIT.rule;
@@ -295,13 +355,19 @@ export async function fleetRun(op: Operation, opts: FleetRunOptions, io: Io, run
  * A runner that tries a stack again while another run holds it locked (a deploy and the lease
  * clock on the same stack), every 5 to 15 s, until `waitMs` has passed since its first try.
  */
-export function waitingForLocks(runner: StackRunner, waitMs: number, io: Io, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): StackRunner {
+export function waitingForLocks(
+  runner: StackRunner,
+  waitMs: number,
+  io: Io,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): StackRunner {
   if (waitMs <= 0) return runner;
   return async (job) => {
     const t0 = Date.now();
     for (let attempt = 1; ; attempt++) {
       const r = await runner(job);
-      if (r.result !== "failed" || !isLocked(r.message ?? "") || Date.now() - t0 >= waitMs) return attempt === 1 ? r : { ...r, seconds: (Date.now() - t0) / 1000 };
+      if (r.result !== "failed" || !isLocked(r.message ?? "") || Date.now() - t0 >= waitMs)
+        return attempt === 1 ? r : { ...r, seconds: (Date.now() - t0) / 1000 };
       const pause = Math.min(15_000, 5_000 * attempt, Math.max(0, waitMs - (Date.now() - t0)));
       io.err(`  ${job.stack}: locked by another run; trying again in ${Math.round(pause / 1000)} s (--lock-wait)`);
       await sleep(pause);
@@ -358,7 +424,10 @@ export class LiveDisplay implements Progress {
 
   /** Clears the redrawn lines, prints `above` (scrolling), then the counts and the running stacks. */
   private draw(above = ""): void {
-    const lines = [`  ${this.op}: ${countsText(this.counts)}`, ...[...this.running].map(([stack, since]) => `    ${stack}  ${((this.now() - since) / 1000).toFixed(0)} s`)];
+    const lines = [
+      `  ${this.op}: ${countsText(this.counts)}`,
+      ...[...this.running].map(([stack, since]) => `    ${stack}  ${((this.now() - since) / 1000).toFixed(0)} s`),
+    ];
     this.write(this.clear() + above + lines.map((l) => `${l}\x1b[K\n`).join(""));
     this.drawn = lines.length;
   }
@@ -409,7 +478,11 @@ export function automationRunner(ctx: RunContext): StackRunner {
   let command: ReturnType<typeof auto.PulumiCommand.get> | undefined;
   return async (job) => {
     const t0 = Date.now();
-    const done = (r: Omit<StackResult, "stack" | "seconds">): StackResult => ({ stack: job.stack, seconds: (Date.now() - t0) / 1000, ...r });
+    const done = (r: Omit<StackResult, "stack" | "seconds">): StackResult => ({
+      stack: job.stack,
+      seconds: (Date.now() - t0) / 1000,
+      ...r,
+    });
     // The stack's policy config, in a folder of its own that goes with the run.
     let work: string | undefined;
     try {
@@ -417,7 +490,10 @@ export function automationRunner(ctx: RunContext): StackRunner {
       const args = { stackName: job.stack, projectName: project, program: async () => leaseholdProgram({ stacksDir, at: ctx.at }) };
       command ??= auto.PulumiCommand.get({ skipVersionCheck: true });
       const opts = { workDir: ctx.root, envVars, pulumiCommand: await command };
-      const stack = ctx.op === "up" || ctx.op === "preview" ? await auto.LocalWorkspace.createOrSelectStack(args, opts) : await auto.LocalWorkspace.selectStack(args, opts);
+      const stack =
+        ctx.op === "up" || ctx.op === "preview"
+          ? await auto.LocalWorkspace.createOrSelectStack(args, opts)
+          : await auto.LocalWorkspace.selectStack(args, opts);
       const output: string[] = [];
       const onOutput = (out: string) => {
         output.push(out);
@@ -448,7 +524,11 @@ export function automationRunner(ctx: RunContext): StackRunner {
           return done({ result: "succeeded", changes: summary, policyPack: packPassed(output) });
         case "preview": {
           const r = await stack.preview(common);
-          return done({ result: "succeeded", changes: (r.changeSummary as Record<string, number>) ?? summary, policyPack: packPassed(output) });
+          return done({
+            result: "succeeded",
+            changes: (r.changeSummary as Record<string, number>) ?? summary,
+            policyPack: packPassed(output),
+          });
         }
         case "refresh":
           await stack.refresh({ onOutput, onEvent, color: "never" });
@@ -492,17 +572,33 @@ export function engineError(text: string): string {
       continue;
     }
     // A blank line, a warning, a section or a resource heading ends the item.
-    if (!l || /warning:|^(Diagnostics|Resources|Policies|Duration|Outputs|code|stdout|stderr|err\?):|\):$|^[-+~*]?\s*[a-z]+:[\w/.-]+:\S+ /i.test(l)) flush();
+    if (
+      !l ||
+      /warning:|^(Diagnostics|Resources|Policies|Duration|Outputs|code|stdout|stderr|err\?):|\):$|^[-+~*]?\s*[a-z]+:[\w/.-]+:\S+ /i.test(l)
+    )
+      flush();
     else current?.push(l);
   }
   flush();
   // The progress echo repeats the first line of a diagnostic: keep the fullest text of each.
   const kept = [...new Set(items)].filter((x, _, all) => !all.some((y) => y !== x && y.startsWith(x)));
-  return kept.slice(-4).join("\n") || text.split("\n").find((l) => l.trim())?.trim() || "failed";
+  return (
+    kept.slice(-4).join("\n") ||
+    text
+      .split("\n")
+      .find((l) => l.trim())
+      ?.trim() ||
+    "failed"
+  );
 }
 
 function firstLine(text?: string): string {
-  return (text ?? "").split("\n").find((l) => l.trim())?.trim() ?? "";
+  return (
+    (text ?? "")
+      .split("\n")
+      .find((l) => l.trim())
+      ?.trim() ?? ""
+  );
 }
 
 function changeText(changes: Record<string, number>): string {
@@ -515,7 +611,10 @@ function changeText(changes: Record<string, number>): string {
 
 /** The summary table: stack, result, changes, duration. */
 export function summaryTable(results: readonly StackResult[]): string {
-  const rows = [["STACK", "RESULT", "CHANGES", "SECONDS"], ...results.map((r) => [r.stack, r.result, r.changes ? changeText(r.changes) || "none" : "-", r.seconds ? r.seconds.toFixed(1) : "-"])];
+  const rows = [
+    ["STACK", "RESULT", "CHANGES", "SECONDS"],
+    ...results.map((r) => [r.stack, r.result, r.changes ? changeText(r.changes) || "none" : "-", r.seconds ? r.seconds.toFixed(1) : "-"]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
 }

@@ -46,7 +46,10 @@ export function formFields(formText: string): { id: string; label: string; requi
 export function requestArgsFromIssue(body: string, formText: string): { args: string[] } | { problems: string[] } {
   const fields = formFields(formText);
   const values = new Map<string, string>();
-  const sections = body.replace(/\r\n/g, "\n").split(/^### +/m).slice(1);
+  const sections = body
+    .replace(/\r\n/g, "\n")
+    .split(/^### +/m)
+    .slice(1);
   for (const section of sections) {
     const nl = section.indexOf("\n");
     const label = (nl < 0 ? section : section.slice(0, nl)).trim();
@@ -72,7 +75,16 @@ export function requestArgsFromIssue(body: string, formText: string): { args: st
       continue;
     }
     // Lists may be written with spaces after the commas.
-    args.push(option, f.id === "nodes" || f.id === "admins" ? value.split(",").map((v) => v.trim()).filter(Boolean).join(",") : value);
+    args.push(
+      option,
+      f.id === "nodes" || f.id === "admins"
+        ? value
+            .split(",")
+            .map((v) => v.trim())
+            .filter(Boolean)
+            .join(",")
+        : value,
+    );
   }
   return problems.length > 0 ? { problems } : { args };
 }

@@ -22,18 +22,21 @@ function positiveInt(v: string): number {
 
 function nonNegativeNumber(v: string): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected hours, zero or more, got ${JSON.stringify(v)}`);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected hours, zero or more, got ${JSON.stringify(v)}`);
   return n;
 }
 
 function seconds(v: string): number {
-  if (!/^\d+(\.\d+)?$/.test(v.trim())) throw new InvalidArgumentError(`expected seconds, zero or more (e.g. 600), got ${JSON.stringify(v)}`);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()))
+    throw new InvalidArgumentError(`expected seconds, zero or more (e.g. 600), got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
 function pue(v: string): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < 1) throw new InvalidArgumentError(`expected a power usage effectiveness of 1 or more (e.g. 1.2), got ${JSON.stringify(v)}`);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 1)
+    throw new InvalidArgumentError(`expected a power usage effectiveness of 1 or more (e.g. 1.2), got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -88,7 +91,9 @@ Examples:
 
   cmd
     .command("check")
-    .description("check the fleet: every stack file valid, plus the rules across stacks (pool capacity and node exclusivity at every instant, unique ids, placements)")
+    .description(
+      "check the fleet: every stack file valid, plus the rules across stacks (pool capacity and node exclusivity at every instant, unique ids, placements)",
+    )
     .addOption(stacksOption())
     .option("--at <time>", "the instant the summary describes: RFC 3339 with an offset, or now", "now")
     .option("--json", "print machine-readable results on stdout")
@@ -99,7 +104,9 @@ Examples:
 
   cmd
     .command("request")
-    .description("add a lease to a tenant stack (created when the tenant is new); refuses, changing no file, when the fleet check would fail")
+    .description(
+      "add a lease to a tenant stack (created when the tenant is new); refuses, changing no file, when the fleet check would fail",
+    )
     .requiredOption("--tenant <name>", "the tenant (its stack is tenant-<name>)")
     .requiredOption("--gpus <n>", "how many GPUs", positiveInt)
     .requiredOption("--gpu-type <type>", "a GPU type of the platform's catalog, e.g. h100-80gb")
@@ -154,26 +161,42 @@ Examples:
     .option("--out <dir>", "write one file per object into this folder instead of printing")
     .option("--json", "print the objects and the stack's outputs as JSON")
     .addOption(stacksOption())
-    .addHelpText("after", "\nExamples:\n  $ leasehold render --stack tenant-acme --at 2027-01-01T00:00:00Z\n  $ leasehold render --stack platform-local --out rendered/")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ leasehold render --stack tenant-acme --at 2027-01-01T00:00:00Z\n  $ leasehold render --stack platform-local --out rendered/",
+    )
     .action(async (o: { stack: string; at: string; out?: string; json?: boolean; stacks?: string }) => {
-      result.code = await render({ stacks: o.stacks ?? defaultStacksDir(), stack: o.stack, at: parseTimeOption("--at", o.at), out: o.out, json: o.json }, io);
+      result.code = await render(
+        { stacks: o.stacks ?? defaultStacksDir(), stack: o.stack, at: parseTimeOption("--at", o.at), out: o.out, json: o.json },
+        io,
+      );
     });
   cmd
     .command("admit")
-    .description("would these workload manifests be admitted under the tenant's leases? (Pod Security restricted, lease pinning, GPU quota)")
+    .description(
+      "would these workload manifests be admitted under the tenant's leases? (Pod Security restricted, lease pinning, GPU quota)",
+    )
     .requiredOption("-f, --file <files...>", "manifest files (multi-document YAML and Lists are fine)")
     .requiredOption("--stack <name>", "the tenant stack, e.g. tenant-acme")
     .option("--at <time>", "the instant to judge at: RFC 3339 with an offset, or now", "now")
     .option("--json", 'print {"allowed", "violations": [{"policy", "message", "file", "object"}]} on stdout')
     .addOption(stacksOption())
-    .addHelpText("after", "\nExamples:\n  $ leasehold admit -f job.yaml --stack tenant-acme\n  $ leasehold admit -f a.yaml b.yaml --stack tenant-acme --at 2027-01-01T00:00:00Z --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ leasehold admit -f job.yaml --stack tenant-acme\n  $ leasehold admit -f a.yaml b.yaml --stack tenant-acme --at 2027-01-01T00:00:00Z --json",
+    )
     .action((o: { file: string[]; stack: string; at: string; json?: boolean; stacks?: string }) => {
-      result.code = admit({ files: o.file, stack: o.stack, at: parseTimeOption("--at", o.at), json: o.json, stacks: o.stacks ?? defaultStacksDir() }, io);
+      result.code = admit(
+        { files: o.file, stack: o.stack, at: parseTimeOption("--at", o.at), json: o.json, stacks: o.stacks ?? defaultStacksDir() },
+        io,
+      );
     });
 
   cmd
     .command("reclaim")
-    .description("write a reclaim notice into a lease (effective after the contract's notice, sooner only with --emergency), or withdraw one with --cancel")
+    .description(
+      "write a reclaim notice into a lease (effective after the contract's notice, sooner only with --emergency), or withdraw one with --cancel",
+    )
     .requiredOption("--stack <name>", "the tenant stack, e.g. tenant-acme")
     .requiredOption("--lease <id>", "the lease to reclaim")
     .option("--reason <text>", "why, in words the tenant reads (required unless --cancel)")
@@ -186,11 +209,22 @@ Examples:
       "after",
       '\nThe notice is issued now (or at LEASEHOLD_AT). Examples:\n  $ leasehold reclaim --stack tenant-acme --lease acme-h100-2026q4 --reason "Capacity moves to a new cluster."\n  $ leasehold reclaim --stack tenant-acme --lease acme-h100-2026q4 --notice 4 --emergency --reason "Cooling failure in hall B."\n  $ leasehold reclaim --stack tenant-acme --lease acme-h100-2026q4 --cancel',
     )
-    .action((o: { stack: string; lease: string; reason?: string; notice?: number; emergency?: boolean; cancel?: boolean; json?: boolean; stacks?: string }) => {
-      const now = deployInstantFrom();
-      if (typeof now === "string") throw new UsageError(now);
-      result.code = reclaim({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
-    });
+    .action(
+      (o: {
+        stack: string;
+        lease: string;
+        reason?: string;
+        notice?: number;
+        emergency?: boolean;
+        cancel?: boolean;
+        json?: boolean;
+        stacks?: string;
+      }) => {
+        const now = deployInstantFrom();
+        if (typeof now === "string") throw new UsageError(now);
+        result.code = reclaim({ ...o, stacks: o.stacks ?? defaultStacksDir(), now }, io);
+      },
+    );
 
   cmd
     .command("purge")
@@ -213,14 +247,19 @@ Examples:
 
   cmd
     .command("report")
-    .description("GPU-hours, list cost and energy per lease and tenant over a period, each pool's leased share, and an allocation chart (SVG)")
+    .description(
+      "GPU-hours, list cost and energy per lease and tenant over a period, each pool's leased share, and an allocation chart (SVG)",
+    )
     .option("--from <time>", "the period's start (RFC 3339 with an offset, or now; default: the first lease's start)")
     .option("--to <time>", "the period's end, exclusive (default: the last lease's end)")
     .option("--pue <n>", "power usage effectiveness of the data center", pue, DEFAULT_PUE)
     .option("--out <dir>", "write report.md, report.json and allocation.svg into this folder")
     .option("--json", "print the report as JSON on stdout")
     .addOption(stacksOption())
-    .addHelpText("after", "\nExamples:\n  $ leasehold report --out report/\n  $ leasehold report --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z --pue 1.3 --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ leasehold report --out report/\n  $ leasehold report --from 2026-12-01T00:00:00Z --to 2027-01-01T00:00:00Z --pue 1.3 --json",
+    )
     .action(async (o: { from?: string; to?: string; pue: number; out?: string; json?: boolean; stacks?: string }) => {
       result.code = await report(
         {
@@ -237,7 +276,9 @@ Examples:
 
   cmd
     .command("affected")
-    .description("the stacks to preview or deploy, platforms first: those a git diff affects (--base), those whose leases change state (--at --since), or all")
+    .description(
+      "the stacks to preview or deploy, platforms first: those a git diff affects (--base), those whose leases change state (--at --since), or all",
+    )
     .option("--base <ref>", "a git revision: the stacks the diff from its merge base to --head affects")
     .option("--head <ref>", "with --base: the revision compared (default HEAD)")
     .option("--at <time>", "the lease clock: the end of the interval, RFC 3339 with an offset, or now")
@@ -251,22 +292,34 @@ Examples:
       "after",
       "\nStack names go to stdout, one per line, in deploy order; the reasons to stderr. Examples:\n  $ leasehold affected --base origin/main\n  $ leasehold affected --since 2026-12-01T00:00:00Z --at now\n  $ leasehold affected --all --json",
     )
-    .action((o: { at?: string; since?: string; base?: string; head?: string; all?: boolean; json?: boolean; maxShards?: number; shard?: string; stacks?: string }) => {
-      result.code = affected(
-        {
-          stacks: o.stacks ?? defaultStacksDir(),
-          at: o.at === undefined ? undefined : parseTimeOption("--at", o.at, NOW),
-          since: o.since === undefined ? undefined : parseTimeOption("--since", o.since, NOW),
-          base: o.base,
-          head: o.head,
-          all: o.all,
-          json: o.json,
-          maxShards: o.maxShards,
-          shard: o.shard,
-        },
-        io,
-      );
-    });
+    .action(
+      (o: {
+        at?: string;
+        since?: string;
+        base?: string;
+        head?: string;
+        all?: boolean;
+        json?: boolean;
+        maxShards?: number;
+        shard?: string;
+        stacks?: string;
+      }) => {
+        result.code = affected(
+          {
+            stacks: o.stacks ?? defaultStacksDir(),
+            at: o.at === undefined ? undefined : parseTimeOption("--at", o.at, NOW),
+            since: o.since === undefined ? undefined : parseTimeOption("--since", o.since, NOW),
+            base: o.base,
+            head: o.head,
+            all: o.all,
+            json: o.json,
+            maxShards: o.maxShards,
+            shard: o.shard,
+          },
+          io,
+        );
+      },
+    );
 
   const descriptions: Record<Operation, string> = {
     up: "deploy the selected stacks (platforms first), each with the policy pack and its lease contract",
@@ -277,7 +330,11 @@ Examples:
   for (const op of ["up", "preview", "refresh", "destroy"] as const) {
     const c = cmd.command(op);
     if (op === "up" || op === "preview") c.option("--refresh", "refresh each stack from the cluster and the cloud first");
-    if (op === "up" || op === "preview") c.option("--expect-no-changes", "a stack whose run would change something fails (drift checks: preview --refresh --expect-no-changes)");
+    if (op === "up" || op === "preview")
+      c.option(
+        "--expect-no-changes",
+        "a stack whose run would change something fails (drift checks: preview --refresh --expect-no-changes)",
+      );
     c.description(`${descriptions[op]}, on Pulumi's Automation API, several at a time`)
       .option("--stack <names...>", "these stacks")
       .option("--affected", "the stacks a git diff affects (with --base, as leasehold affected)")
@@ -289,36 +346,61 @@ Examples:
       .option("--role <role>", "of the selected stacks, only the platforms or only the tenants (platform, tenant)")
       .option("--shard <k/n>", "of the selected stacks, only shard k of n (stack names hashed; CI runs n jobs, k = 1..n)")
       .option("--parallel <n>", `stacks at a time (default: the machine's cores, at most 8: ${defaultParallel()} here)`, positiveInt)
-      .option("--lock-wait <seconds>", "a stack another run holds locked is tried again until this many seconds have passed (default 0: fails at once)", seconds)
-      .option("--json", 'print {"ok", "operation", "at", "seconds", "stacks": [{stack, result, changes, seconds, message, recovery}]} on stdout')
+      .option(
+        "--lock-wait <seconds>",
+        "a stack another run holds locked is tried again until this many seconds have passed (default 0: fails at once)",
+        seconds,
+      )
+      .option(
+        "--json",
+        'print {"ok", "operation", "at", "seconds", "stacks": [{stack, result, changes, seconds, message, recovery}]} on stdout',
+      )
       .addOption(stacksOption())
       .addHelpText(
         "after",
         `\nA summary table ends the run; exit 1 when any stack failed (a failed platform skips its tenants, nothing else). Ctrl-C starts no new stack and lets the running ones finish. Examples:\n  $ leasehold ${op} --stack tenant-acme\n  $ leasehold ${op} --affected --base origin/main --parallel 4\n  $ leasehold ${op} --all --json`,
       )
-      .action(async (o: { stack?: string[]; affected?: boolean; base?: string; head?: string; at?: string; since?: string; all?: boolean; role?: string; shard?: string; parallel?: number; lockWait?: number; refresh?: boolean; expectNoChanges?: boolean; json?: boolean; stacks?: string }) => {
-        result.code = await fleetRun(
-          op,
-          {
-            stacks: o.stacks ?? defaultStacksDir(),
-            stack: o.stack,
-            affected: o.affected,
-            base: o.base,
-            head: o.head,
-            at: o.at === undefined ? undefined : parseTimeOption("--at", o.at, NOW),
-            since: o.since === undefined ? undefined : parseTimeOption("--since", o.since, NOW),
-            all: o.all,
-            role: o.role,
-            shard: o.shard,
-            parallel: o.parallel,
-            lockWait: o.lockWait,
-            refresh: o.refresh,
-            expectNoChanges: o.expectNoChanges,
-            json: o.json,
-          },
-          io,
-        );
-      });
+      .action(
+        async (o: {
+          stack?: string[];
+          affected?: boolean;
+          base?: string;
+          head?: string;
+          at?: string;
+          since?: string;
+          all?: boolean;
+          role?: string;
+          shard?: string;
+          parallel?: number;
+          lockWait?: number;
+          refresh?: boolean;
+          expectNoChanges?: boolean;
+          json?: boolean;
+          stacks?: string;
+        }) => {
+          result.code = await fleetRun(
+            op,
+            {
+              stacks: o.stacks ?? defaultStacksDir(),
+              stack: o.stack,
+              affected: o.affected,
+              base: o.base,
+              head: o.head,
+              at: o.at === undefined ? undefined : parseTimeOption("--at", o.at, NOW),
+              since: o.since === undefined ? undefined : parseTimeOption("--since", o.since, NOW),
+              all: o.all,
+              role: o.role,
+              shard: o.shard,
+              parallel: o.parallel,
+              lockWait: o.lockWait,
+              refresh: o.refresh,
+              expectNoChanges: o.expectNoChanges,
+              json: o.json,
+            },
+            io,
+          );
+        },
+      );
   }
 
   cmd
@@ -340,9 +422,20 @@ Examples:
     .option("--at <time>", "judge at this instant (default: whenever the policies run)")
     .option("--out <file>", "write to this file instead of stdout")
     .addOption(stacksOption())
-    .addHelpText("after", "\nExamples:\n  $ leasehold policy-config --stack tenant-acme --out policy-config.json\n  $ pulumi preview --stack tenant-acme --policy-pack policies --policy-pack-config policy-config.json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ leasehold policy-config --stack tenant-acme --out policy-config.json\n  $ pulumi preview --stack tenant-acme --policy-pack policies --policy-pack-config policy-config.json",
+    )
     .action((o: { stack: string; at?: string; out?: string; stacks?: string }) => {
-      result.code = policyConfig({ stack: o.stack, at: o.at === undefined ? undefined : parseTimeOption("--at", o.at), out: o.out, stacks: o.stacks ?? defaultStacksDir() }, io);
+      result.code = policyConfig(
+        {
+          stack: o.stack,
+          at: o.at === undefined ? undefined : parseTimeOption("--at", o.at),
+          out: o.out,
+          stacks: o.stacks ?? defaultStacksDir(),
+        },
+        io,
+      );
     });
   return cmd;
 }

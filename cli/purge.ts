@@ -31,14 +31,25 @@ const KEY = "leasehold:purge";
  */
 export function purge(opts: PurgeOptions, io: Io): number {
   if (!opts.cancel && opts.confirm !== opts.tenant) {
-    throw new UsageError(`--confirm: repeat the tenant's name exactly to confirm deleting its data (--tenant ${opts.tenant} --confirm ${opts.tenant}), got ${JSON.stringify(opts.confirm ?? "")}`);
+    throw new UsageError(
+      `--confirm: repeat the tenant's name exactly to confirm deleting its data (--tenant ${opts.tenant} --confirm ${opts.tenant}), got ${JSON.stringify(opts.confirm ?? "")}`,
+    );
   }
   const opened = tenantStackToEdit(opts, io, "purge", "tenant data belongs to tenant stacks");
   if (typeof opened === "number") return opened;
   const { file, stack, refuse } = opened;
   const name = stack.config.tenant.name;
   if (opts.tenant !== name) {
-    return refuse([{ file, path: "leasehold:tenant.name", message: `stack ${stack.name} holds tenant ${name}, got --tenant ${JSON.stringify(opts.tenant)}` }], "another tenant");
+    return refuse(
+      [
+        {
+          file,
+          path: "leasehold:tenant.name",
+          message: `stack ${stack.name} holds tenant ${name}, got --tenant ${JSON.stringify(opts.tenant)}`,
+        },
+      ],
+      "another tenant",
+    );
   }
   const existing = stack.config.purge;
   const original = fs.readFileSync(file, "utf8");
@@ -53,12 +64,20 @@ export function purge(opts: PurgeOptions, io: Io): number {
     config.delete(KEY);
     summary = `withdrew the purge of tenant ${name} (confirmed at ${existing.confirmedAt}); at the next pulumi up its namespace is protected again`;
   } else {
-    if (existing) return refuse([{ file, path: KEY, message: `tenant ${name} is already marked for purge (confirmed at ${existing.confirmedAt})` }], "already marked");
+    if (existing)
+      return refuse(
+        [{ file, path: KEY, message: `tenant ${name} is already marked for purge (confirmed at ${existing.confirmedAt})` }],
+        "already marked",
+      );
     const blocking = leasesBlockingPurge(stack.config.leases, opts.now);
     if (blocking.length > 0) {
       const index = (id: string) => stack.config.leases.findIndex((l) => l.id === id);
       return refuse(
-        blocking.map((l) => ({ file, path: `leasehold:leases[${index(l.id)}]`, message: `${purgeBlocker(l, opts.now)}: data under a live lease is never deleted (reclaim it, or wait for its end)` })),
+        blocking.map((l) => ({
+          file,
+          path: `leasehold:leases[${index(l.id)}]`,
+          message: `${purgeBlocker(l, opts.now)}: data under a live lease is never deleted (reclaim it, or wait for its end)`,
+        })),
         `tenant ${name} has leases in force or still to come at ${isoInstant(opts.now)}`,
       );
     }
@@ -68,7 +87,10 @@ export function purge(opts: PurgeOptions, io: Io): number {
     summary = `tenant ${name} marked for purge at ${isoInstant(opts.now)}`;
     // A marker counts from its confirmedAt on; under a clock set ahead (LEASEHOLD_AT) that is not yet.
     const real = opts.clock ?? Date.now();
-    if (opts.now > real) next.push(`note: confirmed at ${isoInstant(opts.now)}, ahead of the clock (${isoInstant(real)}, LEASEHOLD_AT is set): the namespace stays protected for deploys before that instant`);
+    if (opts.now > real)
+      next.push(
+        `note: confirmed at ${isoInstant(opts.now)}, ahead of the clock (${isoInstant(real)}, LEASEHOLD_AT is set): the namespace stays protected for deploys before that instant`,
+      );
     next.push(
       `next: pulumi up --stack ${stack.name}        lifts the protection of namespace ${name}`,
       `      pulumi destroy --stack ${stack.name}   deletes namespace ${name} and every PersistentVolumeClaim in it`,

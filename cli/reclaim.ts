@@ -20,7 +20,6 @@ export interface ReclaimOptions {
   json?: boolean;
 }
 
-
 /**
  * `leasehold reclaim`: writes the landlord's reclaim notice into a lease (issuedAt now,
  * effectiveAt after the contract's notice, or sooner only with --emergency), or withdraws one
@@ -28,14 +27,21 @@ export interface ReclaimOptions {
  * would-be fleet first, and changes nothing when refused.
  */
 export function reclaim(opts: ReclaimOptions, io: Io): number {
-  if (!opts.cancel && (!opts.reason || opts.reason.trim() === "")) throw new UsageError("--reason: say why the capacity is reclaimed (the tenant reads it)");
+  if (!opts.cancel && (!opts.reason || opts.reason.trim() === ""))
+    throw new UsageError("--reason: say why the capacity is reclaimed (the tenant reads it)");
   const opened = tenantStackToEdit(opts, io, "reclaim", "leases live in tenant stacks");
   if (typeof opened === "number") return opened;
   const { file, stack, refuse } = opened;
   const index = stack.config.leases.findIndex((l) => l.id === opts.lease);
   const at = (message: string, path = `leasehold:leases[${index}]`) => [{ file, path, message }];
   if (index < 0) {
-    return refuse(at(`expected a lease of ${stack.name} (${stack.config.leases.map((l) => l.id).join(", ") || "it has none"}), got ${JSON.stringify(opts.lease)}`, "leasehold:leases"), "no such lease");
+    return refuse(
+      at(
+        `expected a lease of ${stack.name} (${stack.config.leases.map((l) => l.id).join(", ") || "it has none"}), got ${JSON.stringify(opts.lease)}`,
+        "leasehold:leases",
+      ),
+      "no such lease",
+    );
   }
   const lease = stack.config.leases[index]!;
   const state = leaseState(lease, opts.now);
@@ -52,29 +58,61 @@ export function reclaim(opts: ReclaimOptions, io: Io): number {
   if (opts.cancel) {
     if (!existing) return refuse(at("has no reclaim notice to cancel", `leasehold:leases[${index}].reclaim`), "nothing to cancel");
     if (forceInterval(lease).to <= opts.now) {
-      return refuse(at(`its notice took effect at ${existing.effectiveAt}; a notice can be withdrawn only before it takes effect`, `leasehold:leases[${index}].reclaim.notice`), "too late to cancel");
+      return refuse(
+        at(
+          `its notice took effect at ${existing.effectiveAt}; a notice can be withdrawn only before it takes effect`,
+          `leasehold:leases[${index}].reclaim.notice`,
+        ),
+        "too late to cancel",
+      );
     }
     reclaimNode.delete("notice");
     summary = `withdrew the reclaim notice of lease ${lease.id} (it would have taken effect at ${existing.effectiveAt})`;
   } else {
-    if (state === "ended" || state === "reclaimed") return refuse(at(`is ${state} at ${isoInstant(opts.now)}: there is nothing left to reclaim`), `lease ${state}`);
-    if (existing) return refuse(at(`already has a reclaim notice, effective at ${existing.effectiveAt}; withdraw it with --cancel first`, `leasehold:leases[${index}].reclaim.notice`), "notice already given");
+    if (state === "ended" || state === "reclaimed")
+      return refuse(at(`is ${state} at ${isoInstant(opts.now)}: there is nothing left to reclaim`), `lease ${state}`);
+    if (existing)
+      return refuse(
+        at(
+          `already has a reclaim notice, effective at ${existing.effectiveAt}; withdraw it with --cancel first`,
+          `leasehold:leases[${index}].reclaim.notice`,
+        ),
+        "notice already given",
+      );
     const contract = lease.reclaim.noticeHours;
     const asked = opts.notice ?? contract;
     if (asked < contract && !opts.emergency) {
-      return refuse(at(`the contract requires ${contract} hours of notice, and ${asked} were asked; only --emergency may give less`, `leasehold:leases[${index}].reclaim.noticeHours`), "notice shorter than the contract");
+      return refuse(
+        at(
+          `the contract requires ${contract} hours of notice, and ${asked} were asked; only --emergency may give less`,
+          `leasehold:leases[${index}].reclaim.noticeHours`,
+        ),
+        "notice shorter than the contract",
+      );
     }
     if (opts.emergency && asked >= contract) {
-      return refuse(at(`--emergency with ${asked} hours: that is the full contractual notice (${contract}), so it is not an emergency; drop --emergency`, `leasehold:leases[${index}].reclaim.noticeHours`), "not an emergency");
+      return refuse(
+        at(
+          `--emergency with ${asked} hours: that is the full contractual notice (${contract}), so it is not an emergency; drop --emergency`,
+          `leasehold:leases[${index}].reclaim.noticeHours`,
+        ),
+        "not an emergency",
+      );
     }
     const hours = opts.emergency ? asked : Math.max(asked, contract);
     const issuedAt = isoInstant(opts.now);
     const effectiveAt = isoInstant(opts.now + hours * HOUR_MS);
-    const notice = doc.createNode({ issuedAt, effectiveAt, reason: opts.reason!.trim(), ...(opts.emergency ? { emergency: true } : {}) }) as YAMLMap;
+    const notice = doc.createNode({
+      issuedAt,
+      effectiveAt,
+      reason: opts.reason!.trim(),
+      ...(opts.emergency ? { emergency: true } : {}),
+    }) as YAMLMap;
     for (const k of ["issuedAt", "effectiveAt"]) (child(notice, k) as Scalar).type = Scalar.QUOTE_DOUBLE;
     reclaimNode.set("notice", notice);
     summary = `lease ${lease.id} of tenant ${stack.config.tenant.name}: reclaim notice issued at ${issuedAt}, effective at ${effectiveAt} (${hours} hours${opts.emergency ? `, an emergency: the contract gives ${contract}` : ""})`;
-    if (opts.now + hours * HOUR_MS >= instant(lease.window.end)) summary += `; the window ends first, at ${lease.window.end}, so the lease ends then as contracted`;
+    if (opts.now + hours * HOUR_MS >= instant(lease.window.end))
+      summary += `; the window ends first, at ${lease.window.end}, so the lease ends then as contracted`;
   }
 
   quoteForPulumiCli(doc);

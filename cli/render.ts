@@ -20,7 +20,12 @@ export interface RenderOptions {
 }
 
 /** A Kubernetes object as it would be applied. */
-export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
 
 /** What a render found: the objects, in a stable order, and the stack's outputs. */
 export interface Rendered {
@@ -151,7 +156,9 @@ export async function render(opts: RenderOptions, io: Io): Promise<number> {
   if (opts.out) {
     fs.mkdirSync(opts.out, { recursive: true });
     for (const f of fs.readdirSync(opts.out)) if (/^\d{3}-.*\.yaml$/.test(f)) fs.rmSync(path.join(opts.out, f));
-    rendered.objects.forEach((o, i) => fs.writeFileSync(path.join(opts.out!, objectFileName(o, i)), header + stringify(o, { lineWidth: 0 })));
+    rendered.objects.forEach((o, i) =>
+      fs.writeFileSync(path.join(opts.out!, objectFileName(o, i)), header + stringify(o, { lineWidth: 0 })),
+    );
     io.err(`wrote ${rendered.objects.length} objects to ${opts.out}`);
   } else if (opts.json) {
     printJson(io, { ok: true, stack: found.stack.name, at: isoInstant(opts.at), objects: rendered.objects, outputs: rendered.outputs });

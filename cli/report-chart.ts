@@ -24,7 +24,10 @@ export function allocationSpec(report: Report): Record<string, unknown> {
   for (const p of report.pools) {
     const pool = poolTitle(p);
     for (const a of p.allocation) rows.push({ kind: "lease", pool, at: a.at, tenant: a.tenant, gpus: a.gpus });
-    rows.push({ kind: "capacity", pool, at: report.from, capacity: p.capacity, end: false }, { kind: "capacity", pool, at: report.to, capacity: p.capacity, end: true });
+    rows.push(
+      { kind: "capacity", pool, at: report.from, capacity: p.capacity, end: false },
+      { kind: "capacity", pool, at: report.to, capacity: p.capacity, end: true },
+    );
   }
   const labelled = new Set<string>();
   for (const e of report.events) {
@@ -50,7 +53,14 @@ export function allocationSpec(report: Report): Record<string, unknown> {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: `Leased GPUs per pool, ${report.from} to ${report.to}`, anchor: "start", fontSize: 14 },
     data: { values: rows },
-    facet: { row: { field: "pool", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start", labelOrient: "top", labelFontSize: 12, labelFontWeight: "bold" } } },
+    facet: {
+      row: {
+        field: "pool",
+        type: "nominal",
+        title: null,
+        header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start", labelOrient: "top", labelFontSize: 12, labelFontWeight: "bold" },
+      },
+    },
     resolve: { scale: { y: "independent" } },
     spec: {
       width: 720,
@@ -82,7 +92,19 @@ export function allocationSpec(report: Report): Record<string, unknown> {
           encoding: {
             x,
             color: { value: "#c0392b" },
-            strokeDash: { field: "event", type: "nominal", title: "reclaim clause", scale: { domain: Object.values(EVENT_NAMES), range: [[4, 2], [1, 0], [1, 3]] } },
+            strokeDash: {
+              field: "event",
+              type: "nominal",
+              title: "reclaim clause",
+              scale: {
+                domain: Object.values(EVENT_NAMES),
+                range: [
+                  [4, 2],
+                  [1, 0],
+                  [1, 3],
+                ],
+              },
+            },
           },
         },
         {

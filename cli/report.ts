@@ -26,7 +26,10 @@ export const REPORT_FILES = { markdown: "report.md", json: "report.json", chart:
  * report.md, report.json and allocation.svg; without, prints the Markdown (or the JSON).
  */
 export async function report(opts: ReportCliOptions, io: Io): Promise<number> {
-  if (opts.pue !== undefined && !(opts.pue >= 1)) throw new UsageError(`--pue: expected a power usage effectiveness of 1 or more (facility power over IT power, e.g. 1.2), got ${opts.pue}`);
+  if (opts.pue !== undefined && !(opts.pue >= 1))
+    throw new UsageError(
+      `--pue: expected a power usage effectiveness of 1 or more (facility power over IT power, e.g. 1.2), got ${opts.pue}`,
+    );
   const folder = checkedFolder(opts.stacks, opts.json, io);
   if (!folder) {
     io.err("report refused: the fleet check fails (fix the problems above first)");
@@ -74,12 +77,18 @@ export function markdown(r: Report, chart?: string): string {
       `List cost uses the catalog's price per GPU-hour (US dollars); energy is GPU-hours x board power x PUE ${r.pue}.`,
     "",
   );
-  out.push(`**Total**: ${number.format(r.totals.gpuHours)} GPU-hours, $${money.format(r.totals.cost)} at list price, ${number.format(r.totals.energyKWh)} kWh.`, "");
+  out.push(
+    `**Total**: ${number.format(r.totals.gpuHours)} GPU-hours, $${money.format(r.totals.cost)} at list price, ${number.format(r.totals.energyKWh)} kWh.`,
+    "",
+  );
   out.push("## Tenants", "");
   out.push(
     table(
       ["tenant", "leases", "GPU-hours", "list cost (USD)", "energy (kWh)"],
-      [...r.tenants.map((t) => [t.name, t.leases, number.format(t.gpuHours), money.format(t.cost), number.format(t.energyKWh)]), ["**total**", r.leases.length, number.format(r.totals.gpuHours), money.format(r.totals.cost), number.format(r.totals.energyKWh)]],
+      [
+        ...r.tenants.map((t) => [t.name, t.leases, number.format(t.gpuHours), money.format(t.cost), number.format(t.energyKWh)]),
+        ["**total**", r.leases.length, number.format(r.totals.gpuHours), money.format(r.totals.cost), number.format(r.totals.energyKWh)],
+      ],
       [1, 2, 3, 4],
     ),
     "",
@@ -88,7 +97,16 @@ export function markdown(r: Report, chart?: string): string {
   out.push(
     table(
       ["lease", "tenant", "pool", "GPUs", "in force (inside the period)", "GPU-hours", "list cost (USD)", "energy (kWh)"],
-      r.leases.map((l) => [l.id, l.tenant, `${l.platform}/${l.pool}`, `${l.gpus} x ${l.gpuType}`, l.inForce ? `${l.inForce.from} to ${l.inForce.to}` : "not in force", number.format(l.gpuHours), money.format(l.cost), number.format(l.energyKWh)]),
+      r.leases.map((l) => [
+        l.id,
+        l.tenant,
+        `${l.platform}/${l.pool}`,
+        `${l.gpus} x ${l.gpuType}`,
+        l.inForce ? `${l.inForce.from} to ${l.inForce.to}` : "not in force",
+        number.format(l.gpuHours),
+        money.format(l.cost),
+        number.format(l.energyKWh),
+      ]),
       [5, 6, 7],
     ),
     "",
@@ -97,7 +115,15 @@ export function markdown(r: Report, chart?: string): string {
   out.push(
     table(
       ["pool", "GPU type", "capacity (GPUs)", "peak leased", "leased GPU-hours", "capacity GPU-hours", "leased share"],
-      r.pools.map((p) => [`${p.platform}/${p.pool}`, p.gpuType, p.capacity, p.peakGpus, number.format(p.leasedGpuHours), number.format(p.capacityGpuHours), percent.format(p.leasedShare)]),
+      r.pools.map((p) => [
+        `${p.platform}/${p.pool}`,
+        p.gpuType,
+        p.capacity,
+        p.peakGpus,
+        number.format(p.leasedGpuHours),
+        number.format(p.capacityGpuHours),
+        percent.format(p.leasedShare),
+      ]),
       [2, 3, 4, 5, 6],
     ),
     "",
@@ -108,7 +134,14 @@ export function markdown(r: Report, chart?: string): string {
     out.push(
       table(
         ["at", "event", "lease", "tenant", "GPUs", "reason"],
-        r.events.map((e) => [e.at, e.event === "notice" ? (e.emergency ? "emergency notice issued" : "notice issued") : "reclaim took effect", e.lease, e.tenant, e.gpus, e.reason.replace(/\|/g, "\\|")]),
+        r.events.map((e) => [
+          e.at,
+          e.event === "notice" ? (e.emergency ? "emergency notice issued" : "notice issued") : "reclaim took effect",
+          e.lease,
+          e.tenant,
+          e.gpus,
+          e.reason.replace(/\|/g, "\\|"),
+        ]),
         [4],
       ),
       "",

@@ -23,7 +23,11 @@ export interface RequestFromIssueOptions {
  * issue can file one: it may add a lease, never change an existing tenant's access. Returns the
  * exit code; an unreadable body or form is a UsageError.
  */
-export async function requestFromIssue(o: RequestFromIssueOptions, io: Io, runRequest: (argv: string[]) => Promise<number>): Promise<number> {
+export async function requestFromIssue(
+  o: RequestFromIssueOptions,
+  io: Io,
+  runRequest: (argv: string[]) => Promise<number>,
+): Promise<number> {
   const read = (file: string, what: string) => {
     try {
       return fs.readFileSync(file === "-" ? 0 : file, "utf8");

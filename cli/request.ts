@@ -53,7 +53,13 @@ export function request(opts: RequestOptions, io: Io): number {
   }
   if (existing && existing.config.platform !== platformName) {
     return refuse(
-      [{ file, path: "leasehold:platform", message: `tenant ${opts.tenant} runs on ${existing.config.platform}, but the request names --platform ${platformName}` }],
+      [
+        {
+          file,
+          path: "leasehold:platform",
+          message: `tenant ${opts.tenant} runs on ${existing.config.platform}, but the request names --platform ${platformName}`,
+        },
+      ],
       "a tenant's leases all live on its platform",
     );
   }
@@ -108,7 +114,11 @@ export function request(opts: RequestOptions, io: Io): number {
 
 /** Names given on the command line must be valid before any file is read. */
 function checkNames(opts: RequestOptions): void {
-  const bad = (option: string, value: string, schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }) => {
+  const bad = (
+    option: string,
+    value: string,
+    schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } },
+  ) => {
     const r = schema.safeParse(value);
     if (!r.success) throw new UsageError(`${option}: ${r.error!.issues[0]!.message}, got ${JSON.stringify(value)}`);
   };
@@ -171,7 +181,10 @@ function addToExisting(text: string, opts: RequestOptions, lease: Lease): string
   (leases as YAMLSeq).items.push(leaseNode(doc, lease));
   // New groups join the existing ones; a request never removes access.
   const tenant = child(config, "leasehold:tenant") as YAMLMap;
-  for (const [key, groups] of [["admins", opts.admins], ["viewers", opts.viewers]] as const) {
+  for (const [key, groups] of [
+    ["admins", opts.admins],
+    ["viewers", opts.viewers],
+  ] as const) {
     if (!groups || groups.length === 0) continue;
     let access = child(tenant, "access");
     if (!isMap(access)) {

@@ -31,9 +31,7 @@ export function validate(files: string[], opts: ValidateOptions, io: Io): number
       if (against.length > 0) r = { ok: false, problems: against };
     }
     if (!r.ok) problems.push(...r.problems);
-    return r.ok
-      ? { file, ok: true, stack: r.stack.name, role: r.stack.role }
-      : { file, ok: false, problems: r.problems.length };
+    return r.ok ? { file, ok: true, stack: r.stack.name, role: r.stack.role } : { file, ok: false, problems: r.problems.length };
   });
   const ok = problems.length === 0 && files.length > 0;
   if (opts.json) {

@@ -32,7 +32,11 @@ export function inOriginalLayout(original: string, edited: string): string {
   const bom = original.startsWith("\uFEFF");
   const body = bom ? original.slice(1) : original;
   const count = (re: RegExp) => (body.match(re) ?? []).length;
-  const ends: [string, number][] = [["\n", count(/(?<!\r)\n/g)], ["\r\n", count(/\r\n/g)], ["\r", count(/\r(?!\n)/g)]];
+  const ends: [string, number][] = [
+    ["\n", count(/(?<!\r)\n/g)],
+    ["\r\n", count(/\r\n/g)],
+    ["\r", count(/\r(?!\n)/g)],
+  ];
   const eol = ends.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
   const oldLines = body.split(/(?<=\r\n|\r(?!\n)|\n)/);
   const newLines = edited.split(/(?<=\n)/);

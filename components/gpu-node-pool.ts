@@ -48,7 +48,10 @@ export class GpuNodePool extends pulumi.ComponentResource {
     checkArguments("GpuNodePool", name, [
       { path: "tenant", value: args.tenant, schema: dnsLabel },
       { path: "lease", value: args.lease, schema: leaseSchema },
-      { path: "at", problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}` },
+      {
+        path: "at",
+        problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}`,
+      },
     ]);
     super("leasehold:k8s:GpuNodePool", name, {}, opts);
     const { lease, tenant, at } = args;

@@ -1,6 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { configAdmission, DEFAULT_ADMISSION_SETTINGS, podAdmission, podDeletionAdmission, serviceAdmission, type AdmissionCel, type AdmissionSettings } from "../lease/admission";
+import {
+  configAdmission,
+  DEFAULT_ADMISSION_SETTINGS,
+  podAdmission,
+  podDeletionAdmission,
+  serviceAdmission,
+  type AdmissionCel,
+  type AdmissionSettings,
+} from "../lease/admission";
 import { ANNOTATIONS, LABELS } from "../lease/tenancy";
 
 /** The pod policy's name (and its binding's). */

@@ -93,7 +93,11 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
   if (!cluster.server) throw new Error(`kubeconfig: cluster ${context.cluster} has no server`);
   const user = (context.user === undefined ? {} : named("users", context.user)) ?? {};
   const dataOrFile = (data: unknown, file: unknown) =>
-    typeof data === "string" && data !== "" ? Buffer.from(data, "base64").toString("utf8") : typeof file === "string" && file !== "" ? fs.readFileSync(file, "utf8") : undefined;
+    typeof data === "string" && data !== ""
+      ? Buffer.from(data, "base64").toString("utf8")
+      : typeof file === "string" && file !== ""
+        ? fs.readFileSync(file, "utf8")
+        : undefined;
 
   const tls: KubeConnection["tls"] = { rejectUnauthorized: cluster["insecure-skip-tls-verify"] !== true };
   const ca = dataOrFile(cluster["certificate-authority-data"], cluster["certificate-authority"]);
@@ -106,10 +110,17 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
   let token: string | undefined = user.token || (user.tokenFile ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined);
 
   if (user.exec) {
-    const exec = user.exec as { apiVersion?: string; command?: string; args?: string[]; env?: { name: string; value: string }[] | null; provideClusterInfo?: boolean };
+    const exec = user.exec as {
+      apiVersion?: string;
+      command?: string;
+      args?: string[];
+      env?: { name: string; value: string }[] | null;
+      provideClusterInfo?: boolean;
+    };
     const versions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
     if (!exec.command) throw new Error(`kubeconfig: user ${context.user}: exec has no command`);
-    if (!exec.apiVersion || !versions.includes(exec.apiVersion)) throw new Error(`kubeconfig: user ${context.user}: exec apiVersion ${exec.apiVersion} is not one of ${versions.join(", ")}`);
+    if (!exec.apiVersion || !versions.includes(exec.apiVersion))
+      throw new Error(`kubeconfig: user ${context.user}: exec apiVersion ${exec.apiVersion} is not one of ${versions.join(", ")}`);
     const spec: Record<string, unknown> = { interactive: false };
     if (exec.provideClusterInfo) {
       spec.cluster = {
@@ -120,7 +131,10 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
         config: (cluster.extensions ?? []).find((e: any) => e?.name === "client.authentication.k8s.io/exec")?.extension,
       };
     }
-    const env: Record<string, string | undefined> = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: exec.apiVersion, kind: "ExecCredential", spec }) };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: exec.apiVersion, kind: "ExecCredential", spec }),
+    };
     for (const e of exec.env ?? []) env[e.name] = e.value;
     const { execFile } = require("node:child_process") as typeof import("node:child_process");
     const stdout = await new Promise<string>((resolve, reject) =>
@@ -140,16 +154,26 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
     if (status?.clientCertificateData) tls.cert = status.clientCertificateData;
     if (status?.clientKeyData) tls.key = status.clientKeyData;
     if (!status?.token && !(status?.clientCertificateData && status?.clientKeyData)) {
-      throw new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} returned neither status.token nor status.clientCertificateData and clientKeyData`);
+      throw new Error(
+        `kubeconfig: user ${context.user}: exec plugin ${exec.command} returned neither status.token nor status.clientCertificateData and clientKeyData`,
+      );
     }
   } else if (user["auth-provider"]) {
-    throw new Error(`kubeconfig: user ${context.user}: auth-provider ${user["auth-provider"].name} is not supported; use an exec credential plugin`);
+    throw new Error(
+      `kubeconfig: user ${context.user}: auth-provider ${user["auth-provider"].name} is not supported; use an exec credential plugin`,
+    );
   }
   return { server: new URL(cluster.server), tls, ...(token ? { authorization: `Bearer ${token}` } : {}) };
 }
 
 /** One request to the API server; `path` is absolute (`/api/v1/nodes/n1?fieldManager=x`). */
-export async function kubeRequest(conn: KubeConnection, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
+export async function kubeRequest(
+  conn: KubeConnection,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = "application/json",
+): Promise<KubeResponse> {
   const url = new URL(conn.server.pathname.replace(/\/$/, "") + path, conn.server);
   const http = (url.protocol === "https:" ? require("node:https") : require("node:http")) as typeof import("node:https");
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -183,10 +207,17 @@ export async function kubeRequest(conn: KubeConnection, method: string, path: st
  * concurrent writer makes the API server answer 409 and we start over from a fresh read.
  * Returns the taints after the write, or undefined if the node does not exist.
  */
-export async function rewriteTaints(conn: KubeConnection, node: string, fieldManager: string, change: (current: Taint[]) => Taint[]): Promise<Taint[] | undefined> {
+export async function rewriteTaints(
+  conn: KubeConnection,
+  node: string,
+  fieldManager: string,
+  change: (current: Taint[]) => Taint[],
+): Promise<Taint[] | undefined> {
   const nodePath = `/api/v1/nodes/${encodeURIComponent(node)}`;
   const failure = (verb: string, r: KubeResponse) =>
-    new Error(`${verb} node ${node}: ${r.status} ${typeof r.body === "object" && r.body?.message ? r.body.message : String(r.body).slice(0, 200)}`);
+    new Error(
+      `${verb} node ${node}: ${r.status} ${typeof r.body === "object" && r.body?.message ? r.body.message : String(r.body).slice(0, 200)}`,
+    );
   const attempts = 5;
   for (let attempt = 1; ; attempt++) {
     const got = await kubeRequest(conn, "GET", nodePath);
@@ -196,11 +227,18 @@ export async function rewriteTaints(conn: KubeConnection, node: string, fieldMan
     const next = change(current);
     if (sameTaints(next, current)) return current;
     const patch = { metadata: { resourceVersion: got.body.metadata.resourceVersion }, spec: { taints: next } };
-    const put = await kubeRequest(conn, "PATCH", `${nodePath}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, "application/merge-patch+json");
+    const put = await kubeRequest(
+      conn,
+      "PATCH",
+      `${nodePath}?fieldManager=${encodeURIComponent(fieldManager)}`,
+      patch,
+      "application/merge-patch+json",
+    );
     if (put.status === 200) return put.body?.spec?.taints ?? [];
     if (put.status === 404) return undefined;
     if (put.status !== 409) throw failure("patch", put);
-    if (attempt >= attempts) throw new Error(`patch node ${node}: its taints changed under us ${attempts} times in a row (409 Conflict); try again`);
+    if (attempt >= attempts)
+      throw new Error(`patch node ${node}: its taints changed under us ${attempts} times in a row (409 Conflict); try again`);
     // Someone else wrote the node between our read and our write: back off a little (20 ms,
     // doubling, jittered), re-read.
     await new Promise((r) => setTimeout(r, 20 * 2 ** (attempt - 1) * (1 + Math.random() / 2)));
@@ -222,7 +260,13 @@ async function holdIntent(s: NodeTaintInputs, change: (current: Taint[]) => Tain
 /** The arguments a diff compares, in a stable form. */
 function argsOf(s: Partial<NodeTaintInputs>) {
   const i = (s.intent ?? {}) as Partial<TaintIntent>;
-  return { kubeconfig: s.kubeconfig, node: s.node, intent: [i.mode, i.key, i.value, i.effect], releaseTo: s.releaseTo, fieldManager: s.fieldManager };
+  return {
+    kubeconfig: s.kubeconfig,
+    node: s.node,
+    intent: [i.mode, i.key, i.value, i.effect],
+    releaseTo: s.releaseTo,
+    fieldManager: s.fieldManager,
+  };
 }
 
 /**
@@ -303,11 +347,11 @@ function withoutTrace(e: unknown, doing: string): Error {
  */
 export class NodeTaint extends pulumi.dynamic.Resource {
   /** The node's name. */
-  public declare readonly node: pulumi.Output<string>;
+  declare public readonly node: pulumi.Output<string>;
   /** The node's taints, every owner's, after the last write (a refresh updates them only when our entry is gone). */
-  public declare readonly taints: pulumi.Output<Taint[]>;
+  declare public readonly taints: pulumi.Output<Taint[]>;
   /** Whether, at the last write or refresh, the node's taints satisfied the intent. */
-  public declare readonly present: pulumi.Output<boolean>;
+  declare public readonly present: pulumi.Output<boolean>;
 
   constructor(name: string, args: NodeTaintArgs, opts?: pulumi.CustomResourceOptions) {
     const errors = invalidArgs(args);
@@ -333,11 +377,13 @@ function invalidArgs(args: NodeTaintArgs): ArgumentProblem[] {
   const out: ArgumentProblem[] = [];
   const refuse = (propertyPath: string, reason: string) => out.push({ propertyPath, reason });
   if (!node) refuse("node", "must name a node");
-  if (intent?.mode !== "set" && intent?.mode !== "ensure") refuse("intent.mode", `must be set or ensure (${String((intent as { mode?: unknown } | undefined)?.mode)})`);
+  if (intent?.mode !== "set" && intent?.mode !== "ensure")
+    refuse("intent.mode", `must be set or ensure (${String((intent as { mode?: unknown } | undefined)?.mode)})`);
   if (!intent?.key) refuse("intent.key", "must not be empty");
   if (!EFFECTS.includes(intent?.effect)) refuse("intent.effect", `must be one of ${EFFECTS.join(", ")} (${String(intent?.effect)})`);
   if (typeof intent?.value !== "string") refuse("intent.value", `must be a string (${String(intent?.value)})`);
   if (!fieldManager || fieldManager.length > 128) refuse("fieldManager", `must be 1 to 128 characters (${JSON.stringify(fieldManager)})`);
-  if (releaseTo !== undefined && intent?.mode === "ensure") refuse("releaseTo", `applies to a set intent only (mode ensure, releaseTo ${JSON.stringify(releaseTo)})`);
+  if (releaseTo !== undefined && intent?.mode === "ensure")
+    refuse("releaseTo", `applies to a set intent only (mode ensure, releaseTo ${JSON.stringify(releaseTo)})`);
   return out;
 }

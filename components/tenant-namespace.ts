@@ -94,7 +94,17 @@ export const TENANT_ADMIN_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
 export const TENANT_VIEWER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
   {
     apiGroups: [""],
-    resources: ["pods", "pods/log", "services", "endpoints", "configmaps", "persistentvolumeclaims", "events", "resourcequotas", "limitranges"],
+    resources: [
+      "pods",
+      "pods/log",
+      "services",
+      "endpoints",
+      "configmaps",
+      "persistentvolumeclaims",
+      "events",
+      "resourcequotas",
+      "limitranges",
+    ],
     verbs: READ_VERBS,
   },
   { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: READ_VERBS },
@@ -127,7 +137,10 @@ export class TenantNamespace extends pulumi.ComponentResource {
       { path: "tenant", value: args.tenant, schema: tenantSchema },
       { path: "leases", value: args.leases, schema: z.array(leaseSchema) },
       { path: "catalog", value: args.catalog, schema: z.record(z.string(), gpuTypeSchema) },
-      { path: "at", problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}` },
+      {
+        path: "at",
+        problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}`,
+      },
     ]);
     super("leasehold:k8s:TenantNamespace", name, {}, opts);
     const { tenant, leases, catalog, at } = args;
@@ -140,7 +153,9 @@ export class TenantNamespace extends pulumi.ComponentResource {
     const labels = { [LABELS.tenant]: ns, [LABELS.lease]: "" };
     const managed = { [ANNOTATIONS.fieldManager]: tenantFieldManager(ns) };
     const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels, annotations: managed });
-    const noticeAnnotations: Record<string, string> = notice ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason } : {};
+    const noticeAnnotations: Record<string, string> = notice
+      ? { [ANNOTATIONS.reclaimAt]: notice.at, [ANNOTATIONS.reclaimReason]: notice.reason }
+      : {};
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -178,8 +193,16 @@ export class TenantNamespace extends pulumi.ComponentResource {
       inNs,
     );
 
-    const adminRole = new k8s.rbac.v1.Role(`${name}-admin-role`, { metadata: meta(TENANT_OBJECTS.adminRole), rules: TENANT_ADMIN_RULES }, inNs);
-    const viewerRole = new k8s.rbac.v1.Role(`${name}-viewer-role`, { metadata: meta(TENANT_OBJECTS.viewerRole), rules: TENANT_VIEWER_RULES }, inNs);
+    const adminRole = new k8s.rbac.v1.Role(
+      `${name}-admin-role`,
+      { metadata: meta(TENANT_OBJECTS.adminRole), rules: TENANT_ADMIN_RULES },
+      inNs,
+    );
+    const viewerRole = new k8s.rbac.v1.Role(
+      `${name}-viewer-role`,
+      { metadata: meta(TENANT_OBJECTS.viewerRole), rules: TENANT_VIEWER_RULES },
+      inNs,
+    );
     const groups = (list: readonly string[]) => list.map((g) => ({ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: g }));
     new k8s.rbac.v1.RoleBinding(
       `${name}-admins`,
@@ -188,7 +211,11 @@ export class TenantNamespace extends pulumi.ComponentResource {
     );
     new k8s.rbac.v1.RoleBinding(
       `${name}-viewers`,
-      { metadata: meta(TENANT_OBJECTS.viewerBinding), roleRef: roleRef(TENANT_OBJECTS.viewerRole), subjects: groups(tenant.access.viewers) },
+      {
+        metadata: meta(TENANT_OBJECTS.viewerBinding),
+        roleRef: roleRef(TENANT_OBJECTS.viewerRole),
+        subjects: groups(tenant.access.viewers),
+      },
       { ...inNs, dependsOn: [namespace, viewerRole] },
     );
 
@@ -205,7 +232,10 @@ export class TenantNamespace extends pulumi.ComponentResource {
     this.adminTokenSecret = new k8s.core.v1.Secret(
       `${name}-admin-token`,
       {
-        metadata: { ...meta(TENANT_OBJECTS.tokenSecret), annotations: { ...managed, "kubernetes.io/service-account.name": TENANT_OBJECTS.serviceAccount } },
+        metadata: {
+          ...meta(TENANT_OBJECTS.tokenSecret),
+          annotations: { ...managed, "kubernetes.io/service-account.name": TENANT_OBJECTS.serviceAccount },
+        },
         type: "kubernetes.io/service-account-token",
       },
       { ...inNs, dependsOn: [namespace, sa] },

@@ -30,7 +30,11 @@ export interface AdmissionSettings {
 }
 
 /** The settings of a platform that declares nothing beyond the built-in catalog. */
-export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = { accelerators: [DEFAULT_GPU_RESOURCE], extendedResources: [], priorityClasses: [] };
+export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = {
+  accelerators: [DEFAULT_GPU_RESOURCE],
+  extendedResources: [],
+  priorityClasses: [],
+};
 
 /** The extended resource of the EFA device plugin (AWS), which EFA pools advertise. */
 export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
@@ -46,7 +50,11 @@ export function admissionSettings(
 ): AdmissionSettings {
   const extra = new Set(cluster.tenantExtendedResources ?? []);
   if (pools.some((p) => p.efa)) extra.add(EFA_RESOURCE);
-  return { accelerators: acceleratorResources(catalog), extendedResources: [...extra].sort(), priorityClasses: [...(cluster.tenantPriorityClasses ?? [])] };
+  return {
+    accelerators: acceleratorResources(catalog),
+    extendedResources: [...extra].sort(),
+    priorityClasses: [...(cluster.tenantPriorityClasses ?? [])],
+  };
 }
 
 /**
@@ -54,7 +62,10 @@ export function admissionSettings(
  * manager runs with `--use-service-account-credentials` (kubeadm, EKS and the local cluster do),
  * else the controller manager itself.
  */
-export const DAEMONSET_CONTROLLER_USERS = ["system:serviceaccount:kube-system:daemon-set-controller", "system:kube-controller-manager"] as const;
+export const DAEMONSET_CONTROLLER_USERS = [
+  "system:serviceaccount:kube-system:daemon-set-controller",
+  "system:kube-controller-manager",
+] as const;
 
 /** Kubernetes' own node-condition tolerations a tenant pod may carry, NoExecute, for at most this many seconds (DefaultTolerationSeconds adds them with 300). */
 export const NODE_CONDITION_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] as const;
@@ -117,7 +128,8 @@ const NS_LABELS = "namespaceObject.metadata.labels";
 const owns = (leaseExpr: string) => `('${LABELS.leaseInForcePrefix}' + ${leaseExpr}) in ${NS_LABELS}`;
 const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
 const TENANT = `(has(namespaceObject.metadata.labels) && '${LABELS.tenant}' in ${NS_LABELS} ? ${NS_LABELS}['${LABELS.tenant}'] : namespaceObject.metadata.name)`;
-const selectorOf = (pod: string) => `has(${pod}.spec.nodeSelector) && '${LABELS.lease}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${LABELS.lease}'] : ''`;
+const selectorOf = (pod: string) =>
+  `has(${pod}.spec.nodeSelector) && '${LABELS.lease}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${LABELS.lease}'] : ''`;
 const termsOf = (pod: string) =>
   `has(${pod}.spec.affinity) && has(${pod}.spec.affinity.nodeAffinity) && has(${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? ${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms : []`;
 /**
@@ -247,12 +259,14 @@ export function serviceAdmission(): AdmissionCel {
         // An ExternalName Service lets an ingress controller (or any proxy that follows it) reach
         // any address from outside the tenant's network policies: cloud metadata, internal names.
         expression: "!has(object.spec.type) || object.spec.type != 'ExternalName'",
-        messageExpression: "'Service ' + object.metadata.name + ' is of type ExternalName, which a proxy outside the tenant namespace would follow to any address (cloud metadata, internal names); tenants may not'",
+        messageExpression:
+          "'Service ' + object.metadata.name + ' is of type ExternalName, which a proxy outside the tenant namespace would follow to any address (cloud metadata, internal names); tenants may not'",
         reason: "Forbidden",
       },
       {
         expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
-        messageExpression: "'Service ' + object.metadata.name + ' sets spec.externalIPs, which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not'",
+        messageExpression:
+          "'Service ' + object.metadata.name + ' sets spec.externalIPs, which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not'",
         reason: "Forbidden",
       },
     ],

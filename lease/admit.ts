@@ -49,7 +49,13 @@ export function isWorkloadKind(kind: unknown): kind is WorkloadKind {
  * accelerator requests (per pod, as the API server defaults and counts them, x pods at once)
  * against the units in force of each accelerator resource.
  */
-export function workloadViolations(kind: WorkloadKind, object: unknown, cfg: Pick<TenantConfig, "tenant" | "leases">, platform: WorkloadPlatform, at: number): WorkloadViolation[] {
+export function workloadViolations(
+  kind: WorkloadKind,
+  object: unknown,
+  cfg: Pick<TenantConfig, "tenant" | "leases">,
+  platform: WorkloadPlatform,
+  at: number,
+): WorkloadViolation[] {
   return judgeWorkload(kind, object, cfg, platform, at).violations;
 }
 
@@ -73,7 +79,8 @@ export function judgeWorkload(
   const ids = new Set(live.map((l) => l.id));
   const { units, problems } = podAccelerators(pod.spec, settings.accelerators);
   for (const m of pinningViolations(pod.spec, tenant, ids, units)) out.push({ policy: "lease-pinning", message: m });
-  for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind)) out.push({ policy: "lease-pinning", message: m });
+  for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind))
+    out.push({ policy: "lease-pinning", message: m });
   for (const m of podSpecValidation(pod.spec, pod.metadata)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, units)) out.push({ policy: "lease-pinning", message: m });
   out.push(...podLimitViolations(pod.spec, settings));
@@ -86,7 +93,8 @@ export function judgeWorkload(
     });
   }
   for (const m of problems) out.push({ policy: "gpu-requests-within-quota", message: m });
-  for (const m of limitRangeViolations(pod.spec, tenantLimits(cfg.leases, catalog), settings.accelerators)) out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of limitRangeViolations(pod.spec, tenantLimits(cfg.leases, catalog), settings.accelerators))
+    out.push({ policy: "gpu-requests-within-quota", message: m });
   if (Object.values(units).some((n) => n > 0)) {
     const nodesOf = (id: string) => {
       const l = live.find((x) => x.id === id);
@@ -137,18 +145,32 @@ export function networkObjectViolations(kind: unknown, object: unknown, namespac
   const o = (object ?? {}) as { metadata?: { name?: string }; spec?: { type?: string; externalIPs?: unknown[] } };
   const name = qualifiedName(o, namespace);
   if (kind === "Endpoints" || kind === "EndpointSlice") {
-    return [`${kind} ${name}: tenants may not write ${kind} (CVE-2021-25740: hand-written endpoints redirect a Service's traffic to any address); give the Service a selector and Kubernetes writes them.`];
+    return [
+      `${kind} ${name}: tenants may not write ${kind} (CVE-2021-25740: hand-written endpoints redirect a Service's traffic to any address); give the Service a selector and Kubernetes writes them.`,
+    ];
   }
   if (kind !== "Service") return [];
   const out: string[] = [];
   const type = o.spec?.type ?? "ClusterIP";
-  if (type === "ExternalName") out.push(`Service ${name} is of type ExternalName, which a proxy outside the tenant namespace (an ingress controller) would follow to any address, cloud metadata included; tenants may not.`);
-  if (type === "NodePort" || type === "LoadBalancer") out.push(`Service ${name} is of type ${type}; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).`);
-  if (type === "ClusterIP" && Array.isArray((o.spec as { ports?: { nodePort?: unknown }[] } | undefined)?.ports) && (o.spec as { ports: { nodePort?: unknown }[] }).ports.some((p) => p?.nodePort !== undefined)) {
+  if (type === "ExternalName")
+    out.push(
+      `Service ${name} is of type ExternalName, which a proxy outside the tenant namespace (an ingress controller) would follow to any address, cloud metadata included; tenants may not.`,
+    );
+  if (type === "NodePort" || type === "LoadBalancer")
+    out.push(
+      `Service ${name} is of type ${type}; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).`,
+    );
+  if (
+    type === "ClusterIP" &&
+    Array.isArray((o.spec as { ports?: { nodePort?: unknown }[] } | undefined)?.ports) &&
+    (o.spec as { ports: { nodePort?: unknown }[] }).ports.some((p) => p?.nodePort !== undefined)
+  ) {
     out.push(`Service ${name} sets a nodePort on a ClusterIP Service; the API server refuses it.`);
   }
   if (Array.isArray(o.spec?.externalIPs) && o.spec.externalIPs.length > 0) {
-    out.push(`Service ${name} sets spec.externalIPs (${o.spec.externalIPs.join(", ")}), which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not.`);
+    out.push(
+      `Service ${name} sets spec.externalIPs (${o.spec.externalIPs.join(", ")}), which would capture traffic to those addresses cluster-wide (CVE-2020-8554); tenants may not.`,
+    );
   }
   return out;
 }
@@ -160,10 +182,21 @@ export function networkObjectViolations(kind: unknown, object: unknown, namespac
  */
 export function configObjectViolations(kind: unknown, object: unknown, namespace?: string): string[] {
   if (kind !== "ConfigMap" && kind !== "Secret") return [];
-  const o = (object ?? {}) as { metadata?: { name?: string }; data?: Record<string, unknown>; binaryData?: Record<string, unknown>; stringData?: Record<string, unknown> };
-  const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})].filter(forbiddenEnvName);
+  const o = (object ?? {}) as {
+    metadata?: { name?: string };
+    data?: Record<string, unknown>;
+    binaryData?: Record<string, unknown>;
+    stringData?: Record<string, unknown>;
+  };
+  const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})].filter(
+    forbiddenEnvName,
+  );
   const name = qualifiedName(o, namespace);
-  return keys.length > 0 ? [`${kind} ${name} has the key ${[...new Set(keys)].join(", ")}, which envFrom would put in a container as an NVIDIA device variable (${FORBIDDEN_ENV_PREFIX}*); tenants may not.`] : [];
+  return keys.length > 0
+    ? [
+        `${kind} ${name} has the key ${[...new Set(keys)].join(", ")}, which envFrom would put in a container as an NVIDIA device variable (${FORBIDDEN_ENV_PREFIX}*); tenants may not.`,
+      ]
+    : [];
 }
 
 /** `namespace/name` of an object as messages name it (`name` alone without a namespace). */

@@ -29,7 +29,8 @@ export const DEFAULT_GPU_RESOURCE = "nvidia.com/gpu";
  * An extended resource name as Kubernetes validates it: a DNS subdomain prefix, a slash and a
  * name (`nvidia.com/gpu`, `nvidia.com/mig-1g.10gb`, `nvidia.com/gpu.shared`, `amd.com/gpu`).
  */
-export const EXTENDED_RESOURCE_NAME = /^(?=.{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const EXTENDED_RESOURCE_NAME =
+  /^(?=.{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** One GPU type of the catalog. */
 export const gpuTypeSchema = z.strictObject({
@@ -41,7 +42,10 @@ export const gpuTypeSchema = z.strictObject({
    * (`nvidia.com/mig-1g.10gb`, 7 per A100/H100) or time-sliced shares (`nvidia.com/gpu.shared`).
    * @default "nvidia.com/gpu"
    */
-  resource: z.string().regex(EXTENDED_RESOURCE_NAME, "expected an extended resource name such as nvidia.com/gpu or nvidia.com/mig-1g.10gb").optional(),
+  resource: z
+    .string()
+    .regex(EXTENDED_RESOURCE_NAME, "expected an extended resource name such as nvidia.com/gpu or nvidia.com/mig-1g.10gb")
+    .optional(),
   /** AWS instance types that carry exactly `gpusPerNode` GPUs of this type; the first is the default. */
   instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, "expected an EC2 instance type such as p5.48xlarge")),
   /** Board power of one GPU, in watts (the spec sheet's maximum TDP). */
@@ -91,7 +95,7 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
   // NVIDIA B200 (HGX B200): up to 1,000 W per GPU (NVIDIA HGX B200 / Blackwell datasheet, "Max thermal design power").
   // p6-b200.48xlarge: 8x B200, 192 vCPU, 2048 GiB, 8x 3.84 TB NVMe (aws.amazon.com/ec2/instance-types/p6/).
   // $113.9328/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/).
-  "b200": {
+  b200: {
     gpusPerNode: 8,
     instanceTypes: ["p6-b200.48xlarge"],
     boardPowerWatts: 1000,
@@ -121,7 +125,7 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
   // NVIDIA L40S: 350 W (NVIDIA L40S datasheet, "Max power consumption").
   // g6e.48xlarge: 8x L40S 48GB, 192 vCPU, 1536 GiB, 7.6 TB NVMe (4x 1.9 TB) (aws.amazon.com/ec2/instance-types/g6e/).
   // $30.13118/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/).
-  "l40s": {
+  l40s: {
     gpusPerNode: 8,
     instanceTypes: ["g6e.48xlarge"],
     boardPowerWatts: 350,
@@ -131,7 +135,7 @@ export const BUILTIN_CATALOG: GpuCatalog = Object.freeze({
   // NVIDIA A10G (AWS-only A10 variant): neither AWS nor NVIDIA publishes its power; 150 W is the A10 datasheet figure.
   // g5.48xlarge: 8x A10G 24GB, 192 vCPU, 768 GiB, 7.6 TB NVMe (2x 3.8 TB) (aws.amazon.com/ec2/instance-types/g5/).
   // $16.288/h on demand in us-east-1 (aws.amazon.com/ec2/pricing/on-demand/).
-  "a10g": {
+  a10g: {
     gpusPerNode: 8,
     instanceTypes: ["g5.48xlarge"],
     boardPowerWatts: 150,

@@ -18,7 +18,19 @@ export interface Change {
  * them, and the CLI (every workflow computes the stack's policy config and affected set with it).
  * preview.yml's path filter lists the same paths; a test holds them together.
  */
-export const SHARED_PATHS = ["index.ts", "components/", "lease/", "programs/", "policies/", "cli/", "bin/", "package.json", "package-lock.json", "Pulumi.yaml", "tsconfig.json"] as const;
+export const SHARED_PATHS = [
+  "index.ts",
+  "components/",
+  "lease/",
+  "programs/",
+  "policies/",
+  "cli/",
+  "bin/",
+  "package.json",
+  "package-lock.json",
+  "Pulumi.yaml",
+  "tsconfig.json",
+] as const;
 
 /** Why a stack is affected. */
 export interface Affected {
@@ -92,7 +104,7 @@ export function allStacks(stacks: readonly Stack[]): Affected[] {
 export function parseNameStatus(out: string): Change[] {
   const parts = out.split("\0").filter((x) => x.length > 0);
   const changes: Change[] = [];
-  for (let i = 0; i < parts.length; ) {
+  for (let i = 0; i < parts.length;) {
     const status = parts[i++]!;
     if (status.startsWith("R") || status.startsWith("C")) {
       const from = parts[i++]!;

@@ -51,8 +51,15 @@ export function contractOf(stack: Stack, platform: PlatformStack, at?: string): 
     version: 1,
     stack: stack.name,
     ...(at ? { at } : {}),
-    platform: { name: platform.name, cluster: platform.config.cluster, pools: platform.config.pools, ...(platform.config.gpuTypes ? { gpuTypes: platform.config.gpuTypes } : {}) },
-    ...(stack.role === "tenant" ? { tenant: stack.config.tenant, leases: stack.config.leases, ...(stack.config.purge ? { purge: stack.config.purge } : {}) } : { leases: [] }),
+    platform: {
+      name: platform.name,
+      cluster: platform.config.cluster,
+      pools: platform.config.pools,
+      ...(platform.config.gpuTypes ? { gpuTypes: platform.config.gpuTypes } : {}),
+    },
+    ...(stack.role === "tenant"
+      ? { tenant: stack.config.tenant, leases: stack.config.leases, ...(stack.config.purge ? { purge: stack.config.purge } : {}) }
+      : { leases: [] }),
   };
 }
 
@@ -63,7 +70,8 @@ export function contractOf(stack: Stack, platform: PlatformStack, at?: string): 
  */
 export function readContract(value: unknown, now: number | string = deployInstantFrom()): Contract | string {
   if (typeof now === "string") return now;
-  if (value === undefined) return "the policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME` and pass it with --policy-pack-config";
+  if (value === undefined)
+    return "the policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME` and pass it with --policy-pack-config";
   const parsed = policyContractSchema.safeParse(value, { reportInput: true, error: zodMessages });
   if (!parsed.success) {
     const iss = parsed.error.issues[0]!;
@@ -84,7 +92,13 @@ export function readContract(value: unknown, now: number | string = deployInstan
         role: "tenant",
         name: raw.stack,
         file: file(raw.stack),
-        config: { role: "tenant", platform: raw.platform.name, tenant: raw.tenant, leases: raw.leases, ...(raw.purge ? { purge: raw.purge } : {}) },
+        config: {
+          role: "tenant",
+          platform: raw.platform.name,
+          tenant: raw.tenant,
+          leases: raw.leases,
+          ...(raw.purge ? { purge: raw.purge } : {}),
+        },
         locate: () => undefined,
       }
     : undefined;

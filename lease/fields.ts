@@ -115,13 +115,11 @@ export function isoInstant(ms: number): string {
 }
 
 /** An IPv4 or IPv6 CIDR block (`10.0.0.0/8`, `fd00::/8`). */
-export const cidr = z
-  .string({ error: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8" })
-  .superRefine((v, ctx) => {
-    if (!ipaddr.isValidCIDR(v) || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) {
-      ctx.addIssue({ code: "custom", message: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8", input: v });
-    }
-  });
+export const cidr = z.string({ error: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8" }).superRefine((v, ctx) => {
+  if (!ipaddr.isValidCIDR(v) || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) {
+    ctx.addIssue({ code: "custom", message: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8", input: v });
+  }
+});
 
 /** True when CIDR `inner` lies inside CIDR `outer` (same family) and is strictly smaller. */
 export function cidrStrictlyInside(inner: string, outer: string): boolean {

@@ -53,12 +53,21 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
   const leaseIds = new Map<string, { stack: TenantStack; index: number }>();
   for (const t of tenants) {
     const other = tenantNames.get(t.config.tenant.name);
-    if (other) at(t, ["leasehold:tenant", "name"], `expected a tenant name unique across the fleet, but ${other.file} declares it too, got ${showValue(t.config.tenant.name)}`);
+    if (other)
+      at(
+        t,
+        ["leasehold:tenant", "name"],
+        `expected a tenant name unique across the fleet, but ${other.file} declares it too, got ${showValue(t.config.tenant.name)}`,
+      );
     else tenantNames.set(t.config.tenant.name, t);
     t.config.leases.forEach((l, i) => {
       const first = leaseIds.get(l.id);
       if (first) {
-        at(t, ["leasehold:leases", i, "id"], `expected a lease id unique across the fleet, but ${first.stack.file} leasehold:leases[${first.index}] has it too, got ${showValue(l.id)}`);
+        at(
+          t,
+          ["leasehold:leases", i, "id"],
+          `expected a lease id unique across the fleet, but ${first.stack.file} leasehold:leases[${first.index}] has it too, got ${showValue(l.id)}`,
+        );
       } else leaseIds.set(l.id, { stack: t, index: i });
     });
   }
@@ -73,7 +82,11 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
         const name = `${l.id}-${node}`;
         const first = seen.get(name);
         if (first !== undefined && first !== i) {
-          at(t, ["leasehold:leases", i, "placement", "nodes", k], `expected lease id and node names whose Pulumi resource name <lease id>-<node> is unique in the stack, but leasehold:leases[${first}] gives ${showValue(name)} too, got ${showValue(node)}`);
+          at(
+            t,
+            ["leasehold:leases", i, "placement", "nodes", k],
+            `expected lease id and node names whose Pulumi resource name <lease id>-<node> is unique in the stack, but leasehold:leases[${first}] gives ${showValue(name)} too, got ${showValue(node)}`,
+          );
         } else seen.set(name, i);
       });
     });
@@ -117,7 +130,15 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
       if (!entry) byPool.set(key, (entry = { platform, pool, leases: [] }));
       entry.leases.push(placed);
       const perNode = gpusPerNode(platform.catalog, pool.gpuType);
-      const held = provider.leaseRules({ tenant: t, platform, pool, index: i, lease, perNode, report: (path, message) => at(t, path, message) });
+      const held = provider.leaseRules({
+        tenant: t,
+        platform,
+        pool,
+        index: i,
+        lease,
+        perNode,
+        report: (path, message) => at(t, path, message),
+      });
       for (const n of held) {
         let list = byNode.get(`${platform.name}/${n}`);
         if (!list) byNode.set(`${platform.name}/${n}`, (list = []));
@@ -161,7 +182,9 @@ function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At
     if (sum > capacity) {
       if (wholeNodes) {
         const nodes = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
-        const holders = [...live].map((p) => `${p.lease.id} (${p.lease.gpu.count} GPUs, ${nodes(poolFootprint(platform, pool, p.lease) / perNode)})`).join(", ");
+        const holders = [...live]
+          .map((p) => `${p.lease.id} (${p.lease.gpu.count} GPUs, ${nodes(poolFootprint(platform, pool, p.lease) / perNode)})`)
+          .join(", ");
         at(
           e.p.stack,
           ["leasehold:leases", e.p.index, "gpu", "count"],

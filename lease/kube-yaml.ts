@@ -60,7 +60,11 @@ function toPlain(node: unknown, doc: Document, depth = 0, budget = { left: MAX_V
         continue;
       }
       const k = key === null ? null : toPlain(key, doc, depth + 1, budget);
-      put(out, k === null || k === undefined ? "null" : typeof k === "object" ? JSON.stringify(k) : String(k), pair.value === null ? null : toPlain(pair.value, doc, depth + 1, budget));
+      put(
+        out,
+        k === null || k === undefined ? "null" : typeof k === "object" ? JSON.stringify(k) : String(k),
+        pair.value === null ? null : toPlain(pair.value, doc, depth + 1, budget),
+      );
     }
     return out;
   }
@@ -102,7 +106,13 @@ export function parseManifests(text: string): ManifestDocument[] {
 
 /** The documents of a manifest file, read as YAML 1.1 the way go-yaml v2 decodes them. */
 export function parseManifestsYaml11(text: string): ManifestDocument[] {
-  const docs = parseAllDocuments(text, { version: "1.1", merge: false, uniqueKeys: false, customTags: GO_YAML_V2_TAGS as never, prettyErrors: true });
+  const docs = parseAllDocuments(text, {
+    version: "1.1",
+    merge: false,
+    uniqueKeys: false,
+    customTags: GO_YAML_V2_TAGS as never,
+    prettyErrors: true,
+  });
   const list = Array.isArray(docs) ? docs : [docs];
   return list.map((doc) => {
     if (doc.errors.length > 0) return { error: `not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}` };

@@ -82,7 +82,11 @@ export function loadStackText(file: string, text: string): LoadResult {
     problems.push({ file, path: "", message: `expected a stack file named Pulumi.<stack>.yaml, got ${showValue(path.basename(file))}` });
   } else if (name.length > MAX_STACK_NAME) {
     // The Pulumi CLI: "a stack name cannot exceed 100 characters".
-    problems.push({ file, path: "", message: `expected a stack name of at most ${MAX_STACK_NAME} characters (the Pulumi CLI's limit), got ${name.length}: ${showValue(name)}` });
+    problems.push({
+      file,
+      path: "",
+      message: `expected a stack name of at most ${MAX_STACK_NAME} characters (the Pulumi CLI's limit), got ${name.length}: ${showValue(name)}`,
+    });
   }
   // Reading: js-yaml's core schema (YAML 1.2 types: times stay strings), about ten times faster
   // than a full Document parse, which matters for fleets of thousands of stacks. Line numbers
@@ -124,9 +128,19 @@ export function loadStackText(file: string, text: string): LoadResult {
   for (const key of Object.keys(root.config)) {
     // The Pulumi CLI gives a key without a namespace the project's (leasehold), and refuses two colons.
     if (!key.includes(":")) {
-      problems.push({ file, path: key, line: lineOf([key]), message: `a config key without a namespace is ${PREFIX}${key} for the Pulumi CLI (the project's namespace) but not for leasehold: write ${PREFIX}${key}` });
+      problems.push({
+        file,
+        path: key,
+        line: lineOf([key]),
+        message: `a config key without a namespace is ${PREFIX}${key} for the Pulumi CLI (the project's namespace) but not for leasehold: write ${PREFIX}${key}`,
+      });
     } else if (key.indexOf(":") !== key.lastIndexOf(":")) {
-      problems.push({ file, path: key, line: lineOf([key]), message: "a config key with two colons: the Pulumi CLI cannot read it (expected namespace:name)" });
+      problems.push({
+        file,
+        path: key,
+        line: lineOf([key]),
+        message: "a config key with two colons: the Pulumi CLI cannot read it (expected namespace:name)",
+      });
     }
   }
 
@@ -240,7 +254,13 @@ export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: 
 export function loadPlatformStack(dir: string, name: string, referrer?: string): PlatformStack | Problem[] {
   const file = stackFile(dir, name);
   if (referrer !== undefined && !fs.existsSync(file)) {
-    return [{ file: referrer, path: "leasehold:platform", message: `expected a platform stack of ${dir}, got ${showValue(name)} (no file ${file})` }];
+    return [
+      {
+        file: referrer,
+        path: "leasehold:platform",
+        message: `expected a platform stack of ${dir}, got ${showValue(name)} (no file ${file})`,
+      },
+    ];
   }
   const r = loadStackFile(file);
   if (!r.ok) return r.problems;
@@ -361,7 +381,8 @@ function divergenceMessage(d: Divergence, doc: Document): string {
   if (written === undefined) {
     return `reads as ${showValue(d.ours)} in leasehold (YAML 1.2) but as ${showValue(d.cli)} in the Pulumi CLI (gopkg.in/yaml.v3), which hands the program its config: quote the keys and values that are text`;
   }
-  const cli = d.cli instanceof Unreadable ? d.cli.why : `the Pulumi CLI, which hands the program its config, reads it as ${showValue(d.cli)}`;
+  const cli =
+    d.cli instanceof Unreadable ? d.cli.why : `the Pulumi CLI, which hands the program its config, reads it as ${showValue(d.cli)}`;
   const why = /^\d{4}-/.test(written)
     ? "an unquoted date or time is a YAML timestamp there"
     : /^[-+]?0[0-9]/.test(written)

@@ -197,7 +197,8 @@ export function nameProblem(limit: NameLimit, name: string): string | undefined 
   const min = limit.min ?? 1;
   if (name.length > limit.max) return `${name.length} characters, over the limit of ${limit.max}`;
   if (name.length < min) return `${name.length} characters, under the minimum of ${min}`;
-  if (limit.forbiddenPrefix && name.toLowerCase().startsWith(limit.forbiddenPrefix)) return `starts with ${limit.forbiddenPrefix}, which is refused`;
+  if (limit.forbiddenPrefix && name.toLowerCase().startsWith(limit.forbiddenPrefix))
+    return `starts with ${limit.forbiddenPrefix}, which is refused`;
   if (limit.pattern && !limit.pattern.test(name)) return `has characters outside ${limit.patternText}`;
   return undefined;
 }
@@ -226,8 +227,18 @@ export function leaseFieldManager(leaseId: string): string {
 }
 
 /** The logical names of an EKS GpuNodePool's named AWS children (the program names the pool after its lease). */
-export function leasePoolChildren(pool: string): { securityGroup: string; launchTemplate: string; placementGroup: string; nodeGroup: string } {
-  return { securityGroup: `${pool}-nodes`, launchTemplate: `${pool}-template`, placementGroup: `${pool}-placement`, nodeGroup: `${pool}-nodes` };
+export function leasePoolChildren(pool: string): {
+  securityGroup: string;
+  launchTemplate: string;
+  placementGroup: string;
+  nodeGroup: string;
+} {
+  return {
+    securityGroup: `${pool}-nodes`,
+    launchTemplate: `${pool}-template`,
+    placementGroup: `${pool}-placement`,
+    nodeGroup: `${pool}-nodes`,
+  };
 }
 
 /** The logical name of a TenantNodeNetwork's security group (the program names it after the tenant). */
@@ -271,20 +282,34 @@ export interface DerivedName {
  * descriptions, the Name tag, the node labels and taint; per tenant its node security group. The
  * component tests check this list against what the program really registers.
  */
-export function eksTenantNames(stack: string, tenant: string, leases: readonly Pick<Lease, "id" | "placement">[], pools: readonly Pool[]): DerivedName[] {
+export function eksTenantNames(
+  stack: string,
+  tenant: string,
+  leases: readonly Pick<Lease, "id" | "placement">[],
+  pools: readonly Pool[],
+): DerivedName[] {
   const out: DerivedName[] = [];
   const tenantPath = ["leasehold:tenant", "name"];
-  const t = (role: string, name: string, limit: NameLimit) => out.push({ from: tenantPath, input: tenant, inputWhat: "a tenant name", role, name, limit });
+  const t = (role: string, name: string, limit: NameLimit) =>
+    out.push({ from: tenantPath, input: tenant, inputWhat: "a tenant name", role, name, limit });
   t("the tenant's node security group name", autoName(tenantNetworkGroup(tenant)), LIMITS.securityGroupName);
   t("the tenant's node security group description", DESCRIPTIONS.tenantGroup(tenant), LIMITS.securityGroupDescription);
   t("the tenant's node security group rule description", DESCRIPTIONS.tenantOwnNodes(tenant), LIMITS.securityGroupRuleDescription);
   t("the tenant's Name tag", NAME_TAGS.tenant(tenant), LIMITS.tagValue);
   t("the leasehold:tenant tag", tenant, LIMITS.tagValue);
   t("the tenant's node label value", tenant, LIMITS.eksLabelValue);
-  out.push({ from: [], input: stack, inputWhat: "a stack name", role: "the leasehold:stack tag (the stack name)", name: stack, limit: LIMITS.tagValue });
+  out.push({
+    from: [],
+    input: stack,
+    inputWhat: "a stack name",
+    role: "the leasehold:stack tag (the stack name)",
+    name: stack,
+    limit: LIMITS.tagValue,
+  });
   leases.forEach((lease, i) => {
     const path = ["leasehold:leases", i, "id"];
-    const l = (role: string, name: string, limit: NameLimit) => out.push({ from: path, input: lease.id, inputWhat: "a lease id", role, name, limit });
+    const l = (role: string, name: string, limit: NameLimit) =>
+      out.push({ from: path, input: lease.id, inputWhat: "a lease id", role, name, limit });
     const children = leasePoolChildren(lease.id);
     l("the lease's node group name", autoName(children.nodeGroup), LIMITS.eksNodeGroupName);
     l("the lease's security group name", autoName(children.securityGroup), LIMITS.securityGroupName);
@@ -319,7 +344,10 @@ export function eksNamesProblems(tenant: TenantStack, platform: PlatformStack): 
     const key = `${formatPath(d.from)} ${d.role}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const budget = d.name.includes(d.input) && d.name.length > d.limit.max ? `; on this platform expected ${d.inputWhat} of at most ${d.limit.max - (d.name.length - d.input.length)} characters` : "";
+    const budget =
+      d.name.includes(d.input) && d.name.length > d.limit.max
+        ? `; on this platform expected ${d.inputWhat} of at most ${d.limit.max - (d.name.length - d.input.length)} characters`
+        : "";
     const suffix = d.name.endsWith(PULUMI_AUTONAME_SUFFIX) ? " (xxxxxxx: Pulumi's random suffix)" : "";
     problems.push({
       file: tenant.file,

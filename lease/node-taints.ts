@@ -39,7 +39,13 @@ export function sameTaints(a: readonly Taint[], b: readonly Taint[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.key !== y.key || (x.value ?? "") !== (y.value ?? "") || x.effect !== y.effect || (x.timeAdded ?? undefined) !== (y.timeAdded ?? undefined)) return false;
+    if (
+      x.key !== y.key ||
+      (x.value ?? "") !== (y.value ?? "") ||
+      x.effect !== y.effect ||
+      (x.timeAdded ?? undefined) !== (y.timeAdded ?? undefined)
+    )
+      return false;
   }
   return true;
 }
@@ -81,10 +87,12 @@ export function releaseIntent(current: readonly Taint[], intent: TaintIntent, re
   const isOurs = (t: Taint) => t.key === intent.key && (t.value ?? "") === intent.value;
   const first = current.findIndex(isOurs);
   if (first < 0) return [...current];
-  const replacement = intent.mode === "set" && releaseTo !== undefined ? { key: intent.key, value: releaseTo, effect: intent.effect } : undefined;
+  const replacement =
+    intent.mode === "set" && releaseTo !== undefined ? { key: intent.key, value: releaseTo, effect: intent.effect } : undefined;
   // The API server refuses two entries with one key and effect: if one with the replacement's key
   // and effect is already there, our entry simply goes.
-  const clash = replacement !== undefined && current.some((t) => !isOurs(t) && t.key === replacement.key && t.effect === replacement.effect);
+  const clash =
+    replacement !== undefined && current.some((t) => !isOurs(t) && t.key === replacement.key && t.effect === replacement.effect);
   const out: Taint[] = [];
   current.forEach((t, i) => {
     if (!isOurs(t)) out.push(t);
@@ -99,7 +107,8 @@ export function releaseIntent(current: readonly Taint[], intent: TaintIntent, re
  * that a lease turned idle entry does not leave its lease value behind.
  */
 export function changeIntent(current: readonly Taint[], previous: TaintIntent, next: TaintIntent): Taint[] {
-  const unchanged = previous.mode === next.mode && previous.key === next.key && previous.value === next.value && previous.effect === next.effect;
+  const unchanged =
+    previous.mode === next.mode && previous.key === next.key && previous.value === next.value && previous.effect === next.effect;
   if (next.mode === "set" || unchanged) return applyIntent(current, next);
   return applyIntent(releaseIntent(current, previous), next);
 }

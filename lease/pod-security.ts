@@ -298,13 +298,17 @@ const CHECKS: readonly Check[] = [
       const bad: string[] = [];
       const caps: string[] = [];
       for (const c of pod.containers) {
-        const added = listOf(objOf(c.sc?.capabilities)?.add).map(text).filter((cap) => !BASELINE_ADDABLE_CAPABILITIES.has(cap));
+        const added = listOf(objOf(c.sc?.capabilities)?.add)
+          .map(text)
+          .filter((cap) => !BASELINE_ADDABLE_CAPABILITIES.has(cap));
         if (added.length) {
           bad.push(c.name);
           caps.push(...added);
         }
       }
-      return bad.length ? `${containersPhrase(bad)} must not include ${quoted(sortedUniq(caps))} in securityContext.capabilities.add` : undefined;
+      return bad.length
+        ? `${containersPhrase(bad)} must not include ${quoted(sortedUniq(caps))} in securityContext.capabilities.add`
+        : undefined;
     },
   },
   {
@@ -365,7 +369,9 @@ const CHECKS: readonly Check[] = [
         .sort()
         .map((k) => `${k}=${JSON.stringify(text(pod.annotations[k]))}`);
       if (annotations.length) {
-        parts.push(`${plural(annotations.length, "annotation", "annotations")} ${annotations.join(", ")} must not set an AppArmor profile other than "runtime/default" or "localhost/*"`);
+        parts.push(
+          `${plural(annotations.length, "annotation", "annotations")} ${annotations.join(", ")} must not set an AppArmor profile other than "runtime/default" or "localhost/*"`,
+        );
       }
       return parts.length ? parts.join("; ") : undefined;
     },
@@ -571,7 +577,9 @@ const CHECKS: readonly Check[] = [
       for (const c of pod.containers) {
         const capabilities = objOf(c.sc?.capabilities);
         if (!listOf(capabilities?.drop).some((cap) => cap === CAPABILITY_ALL)) missingDrop.push(c.name);
-        const added = listOf(capabilities?.add).map(text).filter((cap) => cap !== RESTRICTED_ADDABLE_CAPABILITY);
+        const added = listOf(capabilities?.add)
+          .map(text)
+          .filter((cap) => cap !== RESTRICTED_ADDABLE_CAPABILITY);
         if (added.length) {
           adding.push(c.name);
           caps.push(...added);
@@ -579,7 +587,8 @@ const CHECKS: readonly Check[] = [
       }
       const parts: string[] = [];
       if (missingDrop.length) parts.push(`${containersPhrase(missingDrop)} must set securityContext.capabilities.drop=["ALL"]`);
-      if (adding.length) parts.push(`${containersPhrase(adding)} must not include ${quoted(sortedUniq(caps))} in securityContext.capabilities.add`);
+      if (adding.length)
+        parts.push(`${containersPhrase(adding)} must not include ${quoted(sortedUniq(caps))} in securityContext.capabilities.add`);
       return parts.length ? parts.join("; ") : undefined;
     },
   },

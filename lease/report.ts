@@ -168,12 +168,21 @@ export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}
       }
       const notice = lease.reclaim.notice;
       if (notice) {
-        const common = { lease: lease.id, tenant, platform: platform.name, pool: lease.placement.pool, gpus: lease.gpu.count, reason: notice.reason, emergency: notice.emergency ?? false };
+        const common = {
+          lease: lease.id,
+          tenant,
+          platform: platform.name,
+          pool: lease.placement.pool,
+          gpus: lease.gpu.count,
+          reason: notice.reason,
+          emergency: notice.emergency ?? false,
+        };
         const issued = instant(notice.issuedAt);
         const effective = instant(notice.effectiveAt);
         if (from <= issued && issued < to) events.push({ at: notice.issuedAt, event: "notice", ...common });
         // A notice effective after the window's end reclaims nothing.
-        if (from <= effective && effective < to && effective < instant(lease.window.end)) events.push({ at: notice.effectiveAt, event: "reclaim", ...common });
+        if (from <= effective && effective < to && effective < instant(lease.window.end))
+          events.push({ at: notice.effectiveAt, event: "reclaim", ...common });
       }
     }
   }
@@ -184,7 +193,12 @@ export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}
   for (const l of leases) {
     const e = exact.get(l.id)!;
     const t = tenantTotals.get(l.tenant) ?? { leases: 0, gpuHours: 0, cost: 0, energy: 0 };
-    tenantTotals.set(l.tenant, { leases: t.leases + 1, gpuHours: t.gpuHours + e.gpuHours, cost: t.cost + e.cost, energy: t.energy + e.energy });
+    tenantTotals.set(l.tenant, {
+      leases: t.leases + 1,
+      gpuHours: t.gpuHours + e.gpuHours,
+      cost: t.cost + e.cost,
+      energy: t.energy + e.energy,
+    });
   }
   const tenantFigures: TenantFigures[] = [...tenantTotals]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -233,7 +247,8 @@ export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}
 function allocation(held: readonly { tenant: string; lease: Lease; a: number; b: number }[], from: number, to: number) {
   const tenants = [...new Set(held.map((h) => h.tenant))].sort();
   const deltas: { t: number; tenant: string; d: number }[] = [];
-  for (const h of held) deltas.push({ t: h.a, tenant: h.tenant, d: h.lease.gpu.count }, { t: h.b, tenant: h.tenant, d: -h.lease.gpu.count });
+  for (const h of held)
+    deltas.push({ t: h.a, tenant: h.tenant, d: h.lease.gpu.count }, { t: h.b, tenant: h.tenant, d: -h.lease.gpu.count });
   deltas.sort((x, y) => x.t - y.t);
   const level = new Map(tenants.map((t) => [t, 0]));
   const points: AllocationPoint[] = [];

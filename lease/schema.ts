@@ -23,7 +23,6 @@ import {
 // The stack config of DESIGN.md, as one set of schemas shared by the program, the CLI and the
 // policy pack. Objects are strict: an unknown key is an error, so a typo never passes silently.
 
-
 /** Adds an issue at `path` (relative to the refined value) with the offending value. */
 function issue(ctx: z.RefinementCtx, path: (string | number)[], message: string, input: unknown): void {
   ctx.addIssue({ code: "custom", path, message, input });
@@ -125,7 +124,11 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
         .filter(([k, field]) => !field.safeParse(undefined).success && (entry as Record<string, unknown>)[k] === undefined)
         .map(([k]) => k);
       const perGpu = entry.perGpu ?? {};
-      missing.push(...Object.keys(perGpuSchema.shape).filter((k) => entry.perGpu && (perGpu as Record<string, unknown>)[k] === undefined).map((k) => `perGpu.${k}`));
+      missing.push(
+        ...Object.keys(perGpuSchema.shape)
+          .filter((k) => entry.perGpu && (perGpu as Record<string, unknown>)[k] === undefined)
+          .map((k) => `perGpu.${k}`),
+      );
       if (missing.length > 0) {
         ctx.add(["gpuTypes", name], `is not a built-in GPU type, so it needs every field; missing ${missing.join(", ")}`, undefined);
       }
@@ -137,7 +140,13 @@ export function platformRules(cfg: Partial<PlatformConfig>, ctx: IssueSink): voi
   const pools = cfg.pools;
   if (!pools) return;
   const catalog = mergeCatalog(gpuTypes);
-  uniqueIn(ctx, pools, (p) => p?.name, (i) => ["pools", i, "name"], "pool name");
+  uniqueIn(
+    ctx,
+    pools,
+    (p) => p?.name,
+    (i) => ["pools", i, "name"],
+    "pool name",
+  );
   pools.forEach((pool: Pool | undefined, i) => {
     if (pool && !catalog[pool.gpuType]) {
       ctx.add(["pools", i, "gpuType"], `expected a GPU type of the catalog (${Object.keys(catalog).join(", ")})`, pool.gpuType);
@@ -291,7 +300,13 @@ export const leaseSchema = z
       }
       const nodes: unknown = lease.placement?.nodes;
       if (Array.isArray(nodes)) {
-        unique(ctx, nodes, (n) => (typeof n === "string" ? n : undefined), (i) => ["placement", "nodes", i], "node");
+        unique(
+          ctx,
+          nodes,
+          (n) => (typeof n === "string" ? n : undefined),
+          (i) => ["placement", "nodes", i],
+          "node",
+        );
       }
       const notice = lease.reclaim?.notice;
       const hours = lease.reclaim?.noticeHours;
@@ -309,7 +324,12 @@ export const leaseSchema = z
           notice.effectiveAt,
         );
       } else if (effective >= due && notice.emergency === true) {
-        issue(ctx, ["reclaim", "notice", "emergency"], `must not be set: the notice gives the full ${hours} hours, so it is not an emergency`, true);
+        issue(
+          ctx,
+          ["reclaim", "notice", "emergency"],
+          `must not be set: the notice gives the full ${hours} hours, so it is not an emergency`,
+          true,
+        );
       }
     },
     { when: () => true },
@@ -334,12 +354,22 @@ export const tenantKeys = {
 export function tenantRules(raw: Record<string, unknown>, ctx: IssueSink): void {
   const leases = raw.leases;
   if (Array.isArray(leases)) {
-    uniqueIn(ctx, leases, (l) => (typeof l?.id === "string" ? l.id : undefined), (i) => ["leases", i, "id"], "lease id");
+    uniqueIn(
+      ctx,
+      leases,
+      (l) => (typeof l?.id === "string" ? l.id : undefined),
+      (i) => ["leases", i, "id"],
+      "lease id",
+    );
   }
   const purge = raw.purge as { tenant?: unknown } | undefined;
   const name = (raw.tenant as { name?: unknown } | undefined)?.name;
   if (purge && typeof purge === "object" && typeof purge.tenant === "string" && typeof name === "string" && purge.tenant !== name) {
-    ctx.add(["purge", "tenant"], `expected the purge marker to name this stack's tenant ${name} (write it with leasehold purge)`, purge.tenant);
+    ctx.add(
+      ["purge", "tenant"],
+      `expected the purge marker to name this stack's tenant ${name} (write it with leasehold purge)`,
+      purge.tenant,
+    );
   }
   // A purge and a live lease contradict each other: the data a lease runs on would be deleted.
   const marker = purgeSchema.safeParse(purge);
@@ -349,7 +379,11 @@ export function tenantRules(raw: Record<string, unknown>, ctx: IssueSink): void 
       const lease = leaseSchema.safeParse(raw);
       if (!lease.success) return;
       for (const l of leasesBlockingPurge([lease.data], at)) {
-        ctx.add(["leases", i], `${purgeBlocker(l, at)}, after the tenant was marked for purge at ${marker.data.confirmedAt}; data under a live lease is never deleted (withdraw the purge with leasehold purge --cancel)`, undefined);
+        ctx.add(
+          ["leases", i],
+          `${purgeBlocker(l, at)}, after the tenant was marked for purge at ${marker.data.confirmedAt}; data under a live lease is never deleted (withdraw the purge with leasehold purge --cancel)`,
+          undefined,
+        );
       }
     });
   }

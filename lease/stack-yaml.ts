@@ -32,7 +32,16 @@ function goParseInt(s: string): bigint | undefined {
   const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]+)|([1-9][0-9]*|0))$/.exec(s);
   if (!m) return undefined;
   const [, sign, hex, oct, bin, leadingZeroOctal, dec] = m;
-  const digits = hex !== undefined ? `0x${hex}` : oct !== undefined ? `0o${oct}` : bin !== undefined ? `0b${bin}` : leadingZeroOctal !== undefined ? `0o${leadingZeroOctal}` : dec!;
+  const digits =
+    hex !== undefined
+      ? `0x${hex}`
+      : oct !== undefined
+        ? `0o${oct}`
+        : bin !== undefined
+          ? `0b${bin}`
+          : leadingZeroOctal !== undefined
+            ? `0o${leadingZeroOctal}`
+            : dec!;
   const magnitude = BigInt(digits);
   const v = sign === "-" ? -magnitude : magnitude;
   if (v >= INT64_MIN && v <= INT64_MAX) return v;
@@ -43,7 +52,8 @@ function goParseInt(s: string): bigint | undefined {
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 // Go's time.Parse with yaml.v3's layouts: "2006-1-2T15:4:5.999999999Z07:00" (also with a
 // lower-case t), "2006-1-2 15:4:5.999999999" and "2006-1-2".
-const GO_TIME = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:([Tt])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})|( )(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?)?$/;
+const GO_TIME =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:([Tt])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})|( )(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?)?$/;
 
 /** The RFC 3339 text of the time yaml.v3 reads from `s` (as the program sees it), or undefined if it reads none. */
 function goTime(s: string): string | undefined {
@@ -76,7 +86,8 @@ function goTime(s: string): string | undefined {
 export function goResolve(s: string): number | string | Unreadable | undefined {
   const c = s[0];
   if (c === undefined) return undefined;
-  if (/^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(s)) return new Unreadable("the Pulumi CLI reads it as an infinity or NaN, which it cannot pass to the program");
+  if (/^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(s))
+    return new Unreadable("the Pulumi CLI reads it as an infinity or NaN, which it cannot pass to the program");
   if (c === ".") {
     if (!/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s)) return undefined;
     const v = Number(s);
@@ -157,7 +168,8 @@ export function divergences(text: string, ours: unknown, keep: (key: string) => 
 // RFC 3339 times (the CLI's time prints back as the same text), a lone sign or dot (a list item's dash). Only a token that starts with a
 // digit, a sign or a dot and is none of these can read differently.
 const PLAIN_TOKEN = /(?:^|[:,[{]|- )[ \t]*(?:&\S+[ \t]+)?([-+]?[.0-9][^\s,\]}#]*)/gm;
-const READ_ALIKE = /^([-+.]|-?(0|[1-9][0-9]*)(\.[0-9]+)?|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,8}[1-9])?(Z|[+-](?!00:00)\d{2}:\d{2}))$/;
+const READ_ALIKE =
+  /^([-+.]|-?(0|[1-9][0-9]*)(\.[0-9]+)?|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,8}[1-9])?(Z|[+-](?!00:00)\d{2}:\d{2}))$/;
 
 /** Whether a stack file has a plain token the two readers might read otherwise (then both parse it). */
 function mayDiverge(text: string): boolean {
@@ -198,7 +210,11 @@ export interface Hazard {
   message: string;
 }
 
-const LINE_BREAKS_1_1: Record<string, string> = { "\u0085": "U+0085 (NEXT LINE)", "\u2028": "U+2028 (LINE SEPARATOR)", "\u2029": "U+2029 (PARAGRAPH SEPARATOR)" };
+const LINE_BREAKS_1_1: Record<string, string> = {
+  "\u0085": "U+0085 (NEXT LINE)",
+  "\u2028": "U+2028 (LINE SEPARATOR)",
+  "\u2029": "U+2029 (PARAGRAPH SEPARATOR)",
+};
 
 /**
  * What the two YAML readers (js-yaml for leasehold, gopkg.in/yaml.v3 for the Pulumi CLI) parse
@@ -213,13 +229,20 @@ export function cliHazards(text: string): Hazard[] {
   const out: Hazard[] = [];
   const lineAt = (index: number) => text.slice(0, index).split(/\r\n|\r|\n/).length;
   for (const m of text.matchAll(/[\u0085\u2028\u2029]/g)) {
-    out.push({ line: lineAt(m.index), message: `the character ${LINE_BREAKS_1_1[m[0]]} is a line break for the Pulumi CLI (YAML 1.1) and not for leasehold (YAML 1.2): remove it` });
+    out.push({
+      line: lineAt(m.index),
+      message: `the character ${LINE_BREAKS_1_1[m[0]]} is a line break for the Pulumi CLI (YAML 1.1) and not for leasehold (YAML 1.2): remove it`,
+    });
   }
   for (const m of text.matchAll(/^%YAML[ \t]+(\S+)/gm)) {
-    if (m[1] !== "1.1") out.push({ line: lineAt(m.index), message: `the Pulumi CLI (gopkg.in/yaml.v3) cannot read a %YAML ${m[1]} directive: remove it` });
+    if (m[1] !== "1.1")
+      out.push({ line: lineAt(m.index), message: `the Pulumi CLI (gopkg.in/yaml.v3) cannot read a %YAML ${m[1]} directive: remove it` });
   }
   for (const m of text.matchAll(/^[ \t]*\t[ \t]*$/gm)) {
-    out.push({ line: lineAt(m.index), message: "a blank line holding a tab: the Pulumi CLI refuses a tab where it expects indentation: remove it" });
+    out.push({
+      line: lineAt(m.index),
+      message: "a blank line holding a tab: the Pulumi CLI refuses a tab where it expects indentation: remove it",
+    });
   }
   if (!/[!?|>\\]|<</.test(text)) return out;
   // The rarer constructs need the document's nodes; most stack files have none of them.
@@ -233,13 +256,27 @@ export function cliHazards(text: string): Hazard[] {
   const at = (path: (string | number)[], node: unknown, message: string) => out.push({ path, line: line(node), message });
   const walk = (node: unknown, path: (string | number)[], ours: boolean) => {
     if (ours && (isScalar(node) || isMap(node) || isSeq(node)) && node.tag !== undefined) {
-      at(path, node, `a YAML tag (${node.tag === "!" ? "!" : `!!${node.tag.replace("tag:yaml.org,2002:", "")}`}) here: leasehold takes no tags under its keys, as the Pulumi CLI (gopkg.in/yaml.v3) resolves some tagged values otherwise (\`! 010\` is 8 there): drop the tag, and quote the value if it is text`);
+      at(
+        path,
+        node,
+        `a YAML tag (${node.tag === "!" ? "!" : `!!${node.tag.replace("tag:yaml.org,2002:", "")}`}) here: leasehold takes no tags under its keys, as the Pulumi CLI (gopkg.in/yaml.v3) resolves some tagged values otherwise (\`! 010\` is 8 there): drop the tag, and quote the value if it is text`,
+      );
     }
     if (isScalar(node)) {
       const raw = node.range ? text.slice(node.range[0], node.range[1]) : "";
-      if (node.type === "QUOTE_DOUBLE" && /\\\//.test(raw)) at(path, node, "the escape \\/ in a double-quoted string: the Pulumi CLI (gopkg.in/yaml.v3) cannot read it: write / instead");
-      if (ours && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && typeof node.value === "string" && node.value.startsWith("\n")) {
-        at(path, node, "a block scalar that starts with a blank line: the Pulumi CLI drops its leading blank lines, leasehold keeps them: remove the blank line");
+      if (node.type === "QUOTE_DOUBLE" && /\\\//.test(raw))
+        at(path, node, "the escape \\/ in a double-quoted string: the Pulumi CLI (gopkg.in/yaml.v3) cannot read it: write / instead");
+      if (
+        ours &&
+        (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") &&
+        typeof node.value === "string" &&
+        node.value.startsWith("\n")
+      ) {
+        at(
+          path,
+          node,
+          "a block scalar that starts with a blank line: the Pulumi CLI drops its leading blank lines, leasehold keeps them: remove the blank line",
+        );
       }
       return;
     }
@@ -258,13 +295,24 @@ export function cliHazards(text: string): Hazard[] {
       const name = String(key.value);
       if (name === "<<" && key.type === "PLAIN") {
         merges++;
-        if (merges === 2) at(path, key, "a second merge key (<<) in one map: the Pulumi CLI refuses it: merge a list instead (<<: [*a, *b])");
-        if (isAlias(pair.value) && isSeq(pair.value.resolve(doc))) at(path, key, "a merge key (<<) aliased to a list: the Pulumi CLI refuses it: merge a list of aliases (<<: [*a, *b])");
+        if (merges === 2)
+          at(path, key, "a second merge key (<<) in one map: the Pulumi CLI refuses it: merge a list instead (<<: [*a, *b])");
+        if (isAlias(pair.value) && isSeq(pair.value.resolve(doc)))
+          at(path, key, "a merge key (<<) aliased to a list: the Pulumi CLI refuses it: merge a list of aliases (<<: [*a, *b])");
         continue;
       }
-      if (ours && name === "<<") at(path, key, 'a quoted "<<" key: the Pulumi CLI merges it like <<, leasehold keeps it as a key: remove the quotes to merge, or rename the key');
+      if (ours && name === "<<")
+        at(
+          path,
+          key,
+          'a quoted "<<" key: the Pulumi CLI merges it like <<, leasehold keeps it as a key: remove the quotes to merge, or rename the key',
+        );
       else if (ours && key.type === "PLAIN" && (typeof key.value !== "string" || goResolve(key.source ?? name) !== undefined)) {
-        at([...path, name], key, `the map key ${key.source ?? name} is not a plain string for the Pulumi CLI, which rewrites it: quote it ("${key.source ?? name}")`);
+        at(
+          [...path, name],
+          key,
+          `the map key ${key.source ?? name} is not a plain string for the Pulumi CLI, which rewrites it: quote it ("${key.source ?? name}")`,
+        );
       }
       walk(pair.value, [...path, name], ours);
     }

@@ -167,7 +167,10 @@ export const CONTAINER_DEFAULTS = {
  * container that asks for no GPU a node's worth of them. Accelerators default to 0, which the
  * device plugins and the quota treat as none.
  */
-export function tenantLimits(leases: readonly Lease[], catalog: GpuCatalog): {
+export function tenantLimits(
+  leases: readonly Lease[],
+  catalog: GpuCatalog,
+): {
   default: Record<string, string>;
   defaultRequest: Record<string, string>;
   max: Record<string, string>;
@@ -189,7 +192,11 @@ export function tenantLimits(leases: readonly Lease[], catalog: GpuCatalog): {
   return {
     default: { ...CONTAINER_DEFAULTS.default, ...zero },
     defaultRequest: { ...CONTAINER_DEFAULTS.defaultRequest, ...zero },
-    max: { cpu: formatQuantity(maxCpu), memory: formatQuantity(maxMemory), ...Object.fromEntries(Object.entries(maxUnits).map(([r, n]) => [r, String(n)])) },
+    max: {
+      cpu: formatQuantity(maxCpu),
+      memory: formatQuantity(maxMemory),
+      ...Object.fromEntries(Object.entries(maxUnits).map(([r, n]) => [r, String(n)])),
+    },
   };
 }
 
@@ -200,7 +207,8 @@ export function noticeShown(leases: readonly Lease[], at: number): { at: string;
     const n = l.reclaim.notice;
     if (!n || leaseState(l, at) !== "notice") continue;
     const t = forceInterval(l).to;
-    if (!shown || t < shown.t) shown = { at: n.effectiveAt, reason: `${l.id}: ${n.reason}${n.emergency ? " (emergency)" : ""}`, leaseId: l.id, t };
+    if (!shown || t < shown.t)
+      shown = { at: n.effectiveAt, reason: `${l.id}: ${n.reason}${n.emergency ? " (emergency)" : ""}`, leaseId: l.id, t };
   }
   return shown && { at: shown.at, reason: shown.reason, leaseId: shown.leaseId };
 }
@@ -209,7 +217,9 @@ export function noticeShown(leases: readonly Lease[], at: number): { at: string;
  * The tenant's egress rules as NetworkPolicy ipBlocks: the metadata endpoints are always added
  * to `except` where they lie inside the rule's block (same address family).
  */
-export function egressBlocks(rules: readonly EgressRule[]): { cidr: string; except: string[]; ports?: { protocol: string; port?: number }[] }[] {
+export function egressBlocks(
+  rules: readonly EgressRule[],
+): { cidr: string; except: string[]; ports?: { protocol: string; port?: number }[] }[] {
   return rules.map((r) => {
     const except = [...(r.except ?? [])];
     for (const m of METADATA_CIDRS) {

@@ -117,7 +117,9 @@ export function podAccelerators(spec: Obj, accelerators: readonly string[]): { u
         return undefined;
       }
       if (n % 1_000_000_000n !== 0n) {
-        problems.push(`Container ${name} asks for ${field}.${r} ${JSON.stringify(v)}; ${r} is counted in whole units, so the API server refuses a fraction.`);
+        problems.push(
+          `Container ${name} asks for ${field}.${r} ${JSON.stringify(v)}; ${r} is counted in whole units, so the API server refuses a fraction.`,
+        );
         return undefined;
       }
       return Number(n / 1_000_000_000n);
@@ -125,9 +127,12 @@ export function podAccelerators(spec: Obj, accelerators: readonly string[]): { u
     const l = lim === undefined ? undefined : read(lim, "limits");
     const q = req === undefined ? undefined : read(req, "requests");
     if (req !== undefined && lim === undefined && (q ?? 0) > 0) {
-      problems.push(`Container ${name} requests ${q} ${r} with no limit: the tenant's LimitRange defaults the limit to 0 and the API server refuses a request above its limit; set limits.${r}: ${q}.`);
+      problems.push(
+        `Container ${name} requests ${q} ${r} with no limit: the tenant's LimitRange defaults the limit to 0 and the API server refuses a request above its limit; set limits.${r}: ${q}.`,
+      );
     }
-    if (l !== undefined && q !== undefined && l !== q) problems.push(`Container ${name} requests ${q} ${r} but limits it to ${l}; extended resources must request exactly their limit.`);
+    if (l !== undefined && q !== undefined && l !== q)
+      problems.push(`Container ${name} requests ${q} ${r} but limits it to ${l}; extended resources must request exactly their limit.`);
     return l ?? 0;
   };
   const units: Record<string, number> = {};
@@ -159,7 +164,8 @@ export function undeclaredResources(spec: Obj, settings: Pick<AdmissionSettings,
   const out = new Set<string>();
   for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
     const res = obj(obj(c).resources);
-    for (const k of [...Object.keys(obj(res.limits)), ...Object.keys(obj(res.requests))]) if (k.includes("/") && !allowed.has(k)) out.add(k);
+    for (const k of [...Object.keys(obj(res.limits)), ...Object.keys(obj(res.requests))])
+      if (k.includes("/") && !allowed.has(k)) out.add(k);
   }
   return [...out].sort();
 }
@@ -168,33 +174,48 @@ export function undeclaredResources(spec: Obj, settings: Pick<AdmissionSettings,
  * What the admission policy refuses beyond pinning: the NVIDIA device variables in a container,
  * a PriorityClass not granted to tenants, a termination grace period beyond the bound.
  */
-export function podLimitViolations(spec: Obj, settings: AdmissionSettings): { policy: "lease-pinning" | "gpu-requests-within-quota"; message: string }[] {
+export function podLimitViolations(
+  spec: Obj,
+  settings: AdmissionSettings,
+): { policy: "lease-pinning" | "gpu-requests-within-quota"; message: string }[] {
   const gpu: string[] = [];
   const pinning: string[] = [];
   for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
     for (const e of list(obj(c).env)) {
       const n = obj(e).name;
       if (typeof n === "string" && forbiddenEnvName(n)) {
-        gpu.push(`Container ${String(obj(c).name ?? "?")} sets ${n}; the NVIDIA container toolkit reads ${FORBIDDEN_ENV_PREFIX}* variables to inject devices the pod never requested. Request GPUs as resources only.`);
+        gpu.push(
+          `Container ${String(obj(c).name ?? "?")} sets ${n}; the NVIDIA container toolkit reads ${FORBIDDEN_ENV_PREFIX}* variables to inject devices the pod never requested. Request GPUs as resources only.`,
+        );
       }
     }
     for (const e of list(obj(c).envFrom)) {
       const prefix = obj(e).prefix;
       if (typeof prefix === "string" && forbiddenEnvPrefix(prefix)) {
-        gpu.push(`Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell an ${FORBIDDEN_ENV_PREFIX}* variable; the API server refuses it.`);
+        gpu.push(
+          `Container ${String(obj(c).name ?? "?")} takes envFrom with prefix ${prefix}, which could spell an ${FORBIDDEN_ENV_PREFIX}* variable; the API server refuses it.`,
+        );
       }
     }
   }
-  if (list(spec.resourceClaims).length > 0) gpu.push("The pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only.");
+  if (list(spec.resourceClaims).length > 0)
+    gpu.push("The pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only.");
   const pc = spec.priorityClassName;
   if (typeof pc === "string" && pc !== "" && !settings.priorityClasses.includes(pc)) {
-    pinning.push(`The pod uses PriorityClass ${pc}; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"} (a higher priority would preempt the landlord's pods).`);
+    pinning.push(
+      `The pod uses PriorityClass ${pc}; tenant pods may use ${settings.priorityClasses.length > 0 ? settings.priorityClasses.join(", ") : "none"} (a higher priority would preempt the landlord's pods).`,
+    );
   }
   const grace = spec.terminationGracePeriodSeconds;
   if (typeof grace === "number" && grace > MAX_TERMINATION_GRACE_SECONDS) {
-    pinning.push(`The pod asks for terminationGracePeriodSeconds ${grace}; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so that a lease that ends takes its GPUs back within that.`);
+    pinning.push(
+      `The pod asks for terminationGracePeriodSeconds ${grace}; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so that a lease that ends takes its GPUs back within that.`,
+    );
   }
-  return [...gpu.map((message) => ({ policy: "gpu-requests-within-quota" as const, message })), ...pinning.map((message) => ({ policy: "lease-pinning" as const, message }))];
+  return [
+    ...gpu.map((message) => ({ policy: "gpu-requests-within-quota" as const, message })),
+    ...pinning.map((message) => ({ policy: "lease-pinning" as const, message })),
+  ];
 }
 
 /** The lease ids a pod spec selects (nodeSelector and required node affinity terms with operator In). */
@@ -204,7 +225,8 @@ export function pinnedLeases(spec: Obj): string[] {
   if (typeof sel === "string") out.add(sel);
   for (const term of affinityTerms(spec)) {
     for (const e of list(obj(term).matchExpressions)) {
-      if (obj(e).key === LABELS.lease && obj(e).operator === "In") for (const v of list(obj(e).values)) if (typeof v === "string") out.add(v);
+      if (obj(e).key === LABELS.lease && obj(e).operator === "In")
+        for (const v of list(obj(e).values)) if (typeof v === "string") out.add(v);
     }
   }
   return [...out];
@@ -221,7 +243,12 @@ function affinityTerms(spec: Obj): any[] {
  * pod need not select a lease: it runs on the landlord's non-pool nodes (and reaches the tenant's
  * data between leases), as at runtime. Empty when it is pinned.
  */
-export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>, accelerators: Readonly<Record<string, number>> = {}): string[] {
+export function pinningViolations(
+  spec: Obj,
+  tenant: string,
+  inForce: ReadonlySet<string>,
+  accelerators: Readonly<Record<string, number>> = {},
+): string[] {
   const out: string[] = [];
   const held = [...inForce].join(", ") || "none";
   // An empty selector value names no lease (the API server's policy reads it as no selector).
@@ -234,20 +261,32 @@ export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySe
     for (const e of list(obj(term).matchExpressions)) {
       if (obj(e).key !== LABELS.lease) continue;
       const values = list(obj(e).values);
-      if (obj(e).operator !== "In") out.push(`Node affinity term ${i} uses operator ${String(obj(e).operator)} on ${LABELS.lease}; only In names leases.`);
-      for (const v of values) if (!inForce.has(v)) out.push(`Node affinity term ${i} selects lease ${String(v)}, but tenant ${tenant}'s leases in force are: ${held}.`);
+      if (obj(e).operator !== "In")
+        out.push(`Node affinity term ${i} uses operator ${String(obj(e).operator)} on ${LABELS.lease}; only In names leases.`);
+      for (const v of values)
+        if (!inForce.has(v))
+          out.push(`Node affinity term ${i} selects lease ${String(v)}, but tenant ${tenant}'s leases in force are: ${held}.`);
     }
   });
-  const termsPinned = terms.length > 0 && terms.every((t) => list(obj(t).matchExpressions).some((e) => obj(e).key === LABELS.lease && obj(e).operator === "In" && list(obj(e).values).length > 0));
+  const termsPinned =
+    terms.length > 0 &&
+    terms.every((t) =>
+      list(obj(t).matchExpressions).some((e) => obj(e).key === LABELS.lease && obj(e).operator === "In" && list(obj(e).values).length > 0),
+    );
   const asked = Object.entries(accelerators).filter(([, n]) => n > 0);
   if (typeof sel !== "string" && !termsPinned && asked.length > 0) {
     if (inForce.size > 0) {
-      out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")}, so it must select one of tenant ${tenant}'s leases in force (${held}) with nodeSelector ${LABELS.lease} or a required node affinity term on it in every term.`);
+      out.push(
+        `The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")}, so it must select one of tenant ${tenant}'s leases in force (${held}) with nodeSelector ${LABELS.lease} or a required node affinity term on it in every term.`,
+      );
     } else {
-      out.push(`The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")} but tenant ${tenant} has no lease in force to select.`);
+      out.push(
+        `The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")} but tenant ${tenant} has no lease in force to select.`,
+      );
     }
   }
-  if (typeof spec.nodeName === "string" && spec.nodeName !== "") out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the lease's taint.`);
+  if (typeof spec.nodeName === "string" && spec.nodeName !== "")
+    out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the lease's taint.`);
   return out;
 }
 
@@ -258,7 +297,13 @@ export function pinningViolations(spec: Obj, tenant: string, inForce: ReadonlySe
  * controller creates, may also carry any `node.kubernetes.io/` toleration. Nothing else: a
  * catch-all, another lease's, or a landlord's taint (a cordon, GPU health, maintenance).
  */
-export function tolerationViolations(spec: Obj, tenant: string, inForce: ReadonlySet<string>, accelerators: readonly string[], kind: string): string[] {
+export function tolerationViolations(
+  spec: Obj,
+  tenant: string,
+  inForce: ReadonlySet<string>,
+  accelerators: readonly string[],
+  kind: string,
+): string[] {
   const out: string[] = [];
   const held = [...inForce].join(", ") || "none";
   list(spec.tolerations).forEach((t, i) => {
@@ -269,10 +314,18 @@ export function tolerationViolations(spec: Obj, tenant: string, inForce: Readonl
     if (key === undefined || key === "") {
       out.push(`Toleration ${i} has no key: it tolerates every taint, including other leases'.`);
     } else if (key === LEASE_TAINT_KEY) {
-      if (!(typeof value === "string" && inForce.has(value))) out.push(`Toleration ${i} tolerates ${LEASE_TAINT_KEY}=${String(value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`);
+      if (!(typeof value === "string" && inForce.has(value)))
+        out.push(
+          `Toleration ${i} tolerates ${LEASE_TAINT_KEY}=${String(value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`,
+        );
     } else if (accelerators.includes(String(key)) && effect === "NoSchedule") {
       // The accelerator's own taint, as ExtendedResourceToleration adds it: harmless behind the lease taint.
-    } else if ((NODE_CONDITION_TOLERATIONS as readonly unknown[]).includes(key) && effect === "NoExecute" && typeof tolerationSeconds === "number" && tolerationSeconds <= MAX_TERMINATION_GRACE_SECONDS) {
+    } else if (
+      (NODE_CONDITION_TOLERATIONS as readonly unknown[]).includes(key) &&
+      effect === "NoExecute" &&
+      typeof tolerationSeconds === "number" &&
+      tolerationSeconds <= MAX_TERMINATION_GRACE_SECONDS
+    ) {
       // Kubernetes' own, bounded (DefaultTolerationSeconds adds these with 300 s).
     } else if (kind === "DaemonSet" && (DAEMONSET_TOLERATIONS as readonly unknown[]).includes(key)) {
       // The DaemonSet controller creates these pods and adds such tolerations itself.
@@ -295,19 +348,37 @@ export function podSpecValidation(spec: Obj, metadata: Obj = {}): string[] {
   // Only a kubelet makes mirror pods (of its static pods); the API server refuses the annotation
   // without spec.nodeName, and a tenant pod may not set spec.nodeName.
   if (Object.prototype.hasOwnProperty.call(obj(metadata.annotations), MIRROR_POD_ANNOTATION)) {
-    out.push(`The pod carries the mirror-pod annotation ${MIRROR_POD_ANNOTATION}, which only a kubelet's static pods carry; the API server refuses it without spec.nodeName, and tenant pods may not set spec.nodeName.`);
+    out.push(
+      `The pod carries the mirror-pod annotation ${MIRROR_POD_ANNOTATION}, which only a kubelet's static pods carry; the API server refuses it without spec.nodeName, and tenant pods may not set spec.nodeName.`,
+    );
   }
   const podLevel = obj(spec.resources);
-  const bad = [...Object.keys(obj(podLevel.limits)), ...Object.keys(obj(podLevel.requests))].filter((k) => !["cpu", "memory"].includes(k) && !k.startsWith("hugepages-"));
-  if (bad.length > 0) out.push(`Pod-level resources may only be cpu, memory and hugepages; ${[...new Set(bad)].join(", ")} is refused (request it per container).`);
-  if (spec.overhead !== undefined && spec.runtimeClassName === undefined) out.push("The pod sets overhead with no runtimeClassName; the RuntimeClass admission plugin refuses it (overhead comes from the RuntimeClass).");
-  if (list(spec.ephemeralContainers).length > 0) out.push("The pod sets ephemeralContainers; they can only be added to a running pod, never on create.");
+  const bad = [...Object.keys(obj(podLevel.limits)), ...Object.keys(obj(podLevel.requests))].filter(
+    (k) => !["cpu", "memory"].includes(k) && !k.startsWith("hugepages-"),
+  );
+  if (bad.length > 0)
+    out.push(
+      `Pod-level resources may only be cpu, memory and hugepages; ${[...new Set(bad)].join(", ")} is refused (request it per container).`,
+    );
+  if (spec.overhead !== undefined && spec.runtimeClassName === undefined)
+    out.push(
+      "The pod sets overhead with no runtimeClassName; the RuntimeClass admission plugin refuses it (overhead comes from the RuntimeClass).",
+    );
+  if (list(spec.ephemeralContainers).length > 0)
+    out.push("The pod sets ephemeralContainers; they can only be added to a running pod, never on create.");
   return out;
 }
 
 /** The tolerations of the lease taint a pod spec carries, by lease id. */
 function toleratedLeases(spec: Obj): Set<string> {
-  return new Set(list(spec.tolerations).filter((t) => obj(t).key === LEASE_TAINT_KEY && typeof obj(t).value === "string" && ["", "NoExecute"].includes(String(obj(t).effect ?? ""))).map((t) => obj(t).value as string));
+  return new Set(
+    list(spec.tolerations)
+      .filter(
+        (t) =>
+          obj(t).key === LEASE_TAINT_KEY && typeof obj(t).value === "string" && ["", "NoExecute"].includes(String(obj(t).effect ?? "")),
+      )
+      .map((t) => obj(t).value as string),
+  );
 }
 
 /**
@@ -316,7 +387,12 @@ function toleratedLeases(spec: Obj): Set<string> {
  * still names the lease in the pods it creates (a CPU-only DaemonSet needs no lease).
  */
 export function daemonSetViolations(spec: Obj, tenant: string, accelerators: Readonly<Record<string, number>>): string[] {
-  if (typeof obj(spec.nodeSelector)[LABELS.lease] === "string" || !Object.values(accelerators).some((n) => n > 0) || pinnedLeases(spec).length === 0) return [];
+  if (
+    typeof obj(spec.nodeSelector)[LABELS.lease] === "string" ||
+    !Object.values(accelerators).some((n) => n > 0) ||
+    pinnedLeases(spec).length === 0
+  )
+    return [];
   return [
     `The DaemonSet asks for accelerators and selects tenant ${tenant}'s lease by node affinity only, which its controller replaces with each node's name in the pods it creates: select the lease with nodeSelector ${LABELS.lease} instead.`,
   ];
@@ -330,7 +406,10 @@ export function schedulingWarnings(spec: Obj): string[] {
   const tolerated = toleratedLeases(spec);
   return pinnedLeases(spec)
     .filter((l) => !tolerated.has(l))
-    .map((l) => `The pod selects lease ${l} but does not tolerate its taint ${LEASE_TAINT_KEY}=${l}:NoExecute: it will stay Pending. Add {key: ${LEASE_TAINT_KEY}, operator: Equal, value: ${l}, effect: NoExecute}.`);
+    .map(
+      (l) =>
+        `The pod selects lease ${l} but does not tolerate its taint ${LEASE_TAINT_KEY}=${l}:NoExecute: it will stay Pending. Add {key: ${LEASE_TAINT_KEY}, operator: Equal, value: ${l}, effect: NoExecute}.`,
+    );
 }
 
 /** A tenant namespace's LimitRange for containers ({@link tenantLimits}): defaults and maxima. */
@@ -367,15 +446,19 @@ export function limitRangeViolations(spec: Obj, limits: ContainerLimits, acceler
       const m = nanos(max)!;
       const ln = nanos(l);
       const qn = nanos(q);
-      if (ln !== undefined && ln > m) out.push(`Container ${name}: the tenant's LimitRange allows at most ${max} ${r} per container, but its limit is ${String(l)}.`);
-      else if (qn !== undefined && qn > m) out.push(`Container ${name}: the tenant's LimitRange allows at most ${max} ${r} per container, but its request is ${String(q)}.`);
+      if (ln !== undefined && ln > m)
+        out.push(`Container ${name}: the tenant's LimitRange allows at most ${max} ${r} per container, but its limit is ${String(l)}.`);
+      else if (qn !== undefined && qn > m)
+        out.push(`Container ${name}: the tenant's LimitRange allows at most ${max} ${r} per container, but its request is ${String(q)}.`);
     }
     for (const [r, d] of Object.entries(limits.default)) {
       if (accelerators.includes(r) || req[r] === undefined || lim[r] !== undefined) continue;
       const qn = nanos(req[r]);
       const dn = nanos(d);
       if (qn !== undefined && dn !== undefined && qn > dn) {
-        out.push(`Container ${name} requests ${String(req[r])} ${r} with no limit: the tenant's LimitRange defaults the limit to ${d} and the API server refuses a request above its limit; set limits.${r}.`);
+        out.push(
+          `Container ${name} requests ${String(req[r])} ${r} with no limit: the tenant's LimitRange defaults the limit to ${d} and the API server refuses a request above its limit; set limits.${r}.`,
+        );
       }
     }
   }

@@ -18,55 +18,85 @@ function quotaGpus(hard: Record<string, unknown> | undefined, resource = GPU_RES
 }
 
 /** A tenant namespace's GPU quota never exceeds the GPUs of the tenant's leases in force. */
-export const tenantGpuQuotaWithinLeases = resourcePolicy({ name: "tenant-gpu-quota-within-leases", description: "A tenant namespace's ResourceQuota grants no more nvidia.com/gpu (and no more of any other accelerator resource the catalog declares) than the tenant's leases in force." }, (args, reportViolation) => {
-  if (!args.isType(k8s.core.v1.ResourceQuota)) return;
-  const c = tenantOrSkip(args);
-  const tenant = c.tenant.config.tenant.name;
-  const quota = args.props as { metadata?: { namespace?: string; name?: string }; spec?: { hard?: Record<string, unknown> } };
-  if (quota.metadata?.namespace !== tenant) return;
-  const leases = c.tenant.config.leases;
-  const granted = totalGpusInForce(leases, c.at);
-  const byType = [...gpusInForce(leases, c.at)].map(([t, n]) => `${n} ${t}`).join(" + ") || "none";
-  const gpus = quotaGpus(quota.spec?.hard);
-  if (gpus === undefined) {
-    reportViolation(`ResourceQuota ${tenant}/${quota.metadata?.name} sets no requests.${GPU_RESOURCE}, so tenant ${tenant} could use every GPU of the cluster; its leases in force grant ${granted}.`);
-  } else if (gpus > granted) {
-    reportViolation(`Tenant ${tenant} would hold ${gpus} GPUs but its leases in force at ${isoInstant(c.at)} grant ${granted} (${byType}).`);
-  }
-  // Every other accelerator resource the platform's catalog declares (MIG profiles, shared GPUs).
-  const units = acceleratorsInForce(leases, c.catalog, c.at);
-  for (const [r, leased] of Object.entries(units)) {
-    if (r === GPU_RESOURCE) continue;
-    const n = quotaGpus(quota.spec?.hard, r);
-    if (n === undefined) reportViolation(`ResourceQuota ${tenant}/${quota.metadata?.name} sets no requests.${r}, which the platform's nodes advertise, so tenant ${tenant} could use all of it; its leases in force grant ${leased}.`);
-    else if (n > leased) reportViolation(`Tenant ${tenant} would hold ${n} ${r} but its leases in force at ${isoInstant(c.at)} grant ${leased}.`);
-  }
-});
+export const tenantGpuQuotaWithinLeases = resourcePolicy(
+  {
+    name: "tenant-gpu-quota-within-leases",
+    description:
+      "A tenant namespace's ResourceQuota grants no more nvidia.com/gpu (and no more of any other accelerator resource the catalog declares) than the tenant's leases in force.",
+  },
+  (args, reportViolation) => {
+    if (!args.isType(k8s.core.v1.ResourceQuota)) return;
+    const c = tenantOrSkip(args);
+    const tenant = c.tenant.config.tenant.name;
+    const quota = args.props as { metadata?: { namespace?: string; name?: string }; spec?: { hard?: Record<string, unknown> } };
+    if (quota.metadata?.namespace !== tenant) return;
+    const leases = c.tenant.config.leases;
+    const granted = totalGpusInForce(leases, c.at);
+    const byType = [...gpusInForce(leases, c.at)].map(([t, n]) => `${n} ${t}`).join(" + ") || "none";
+    const gpus = quotaGpus(quota.spec?.hard);
+    if (gpus === undefined) {
+      reportViolation(
+        `ResourceQuota ${tenant}/${quota.metadata?.name} sets no requests.${GPU_RESOURCE}, so tenant ${tenant} could use every GPU of the cluster; its leases in force grant ${granted}.`,
+      );
+    } else if (gpus > granted) {
+      reportViolation(
+        `Tenant ${tenant} would hold ${gpus} GPUs but its leases in force at ${isoInstant(c.at)} grant ${granted} (${byType}).`,
+      );
+    }
+    // Every other accelerator resource the platform's catalog declares (MIG profiles, shared GPUs).
+    const units = acceleratorsInForce(leases, c.catalog, c.at);
+    for (const [r, leased] of Object.entries(units)) {
+      if (r === GPU_RESOURCE) continue;
+      const n = quotaGpus(quota.spec?.hard, r);
+      if (n === undefined)
+        reportViolation(
+          `ResourceQuota ${tenant}/${quota.metadata?.name} sets no requests.${r}, which the platform's nodes advertise, so tenant ${tenant} could use all of it; its leases in force grant ${leased}.`,
+        );
+      else if (n > leased)
+        reportViolation(`Tenant ${tenant} would hold ${n} ${r} but its leases in force at ${isoInstant(c.at)} grant ${leased}.`);
+    }
+  },
+);
 
 /**
  * A lease's GPUs leave the quota before its window ends only once its reclaim notice took
  * effect: the quota covers every lease inside its window and not yet reclaimed, and the tenant
  * namespace lists each as in force.
  */
-export const reclaimAfterNotice = stackPolicy({ name: "reclaim-after-notice", description: "A lease's GPUs leave the tenant's quota before its window ends only after its reclaim notice has taken effect." }, (args, reportViolation) => {
-  const c = tenantOrSkip(args);
-  const tenant = c.tenant.config.tenant.name;
-  const owed = c.tenant.config.leases.filter((l) => inForce(l, c.at));
-  if (owed.length === 0) return;
-  const ns = args.resources.find((r) => r.isType(k8s.core.v1.Namespace) && r.props.metadata?.name === tenant);
-  const quota = args.resources.find((r) => r.isType(k8s.core.v1.ResourceQuota) && r.props.metadata?.namespace === tenant);
-  const owedGpus = owed.reduce((n, l) => n + l.gpu.count, 0);
-  const gpus = quota ? quotaGpus(quota.props.spec?.hard) : undefined;
-  if (quota && gpus !== undefined && gpus < owedGpus) {
-    const why = owed
-      .map((l) => `${l.id} (${l.gpu.count}, until ${l.reclaim.notice ? `its notice takes effect at ${l.reclaim.notice.effectiveAt}` : `${isoInstant(instant(l.window.end))}`})`)
-      .join(", ");
-    reportViolation(`Tenant ${tenant}'s quota grants ${gpus} GPUs at ${isoInstant(c.at)}, but its leases still owed to it hold ${owedGpus}: ${why}. GPUs leave a lease early only once its reclaim notice has taken effect.`, quota.urn);
-  }
-  const labels = (ns?.props.metadata?.labels ?? {}) as Record<string, string>;
-  for (const l of owed) {
-    if (ns && labels[`${LABELS.leaseInForcePrefix}${l.id}`] === undefined) {
-      reportViolation(`Namespace ${tenant} does not list lease ${l.id} as in force, but the lease runs until ${l.reclaim.notice ? `its reclaim notice takes effect at ${l.reclaim.notice.effectiveAt}` : l.window.end}: its pods would be refused before their notice elapsed.`, ns.urn);
+export const reclaimAfterNotice = stackPolicy(
+  {
+    name: "reclaim-after-notice",
+    description: "A lease's GPUs leave the tenant's quota before its window ends only after its reclaim notice has taken effect.",
+  },
+  (args, reportViolation) => {
+    const c = tenantOrSkip(args);
+    const tenant = c.tenant.config.tenant.name;
+    const owed = c.tenant.config.leases.filter((l) => inForce(l, c.at));
+    if (owed.length === 0) return;
+    const ns = args.resources.find((r) => r.isType(k8s.core.v1.Namespace) && r.props.metadata?.name === tenant);
+    const quota = args.resources.find((r) => r.isType(k8s.core.v1.ResourceQuota) && r.props.metadata?.namespace === tenant);
+    const owedGpus = owed.reduce((n, l) => n + l.gpu.count, 0);
+    const gpus = quota ? quotaGpus(quota.props.spec?.hard) : undefined;
+    if (quota && gpus !== undefined && gpus < owedGpus) {
+      const why = owed
+        .map(
+          (l) =>
+            `${l.id} (${l.gpu.count}, until ${l.reclaim.notice ? `its notice takes effect at ${l.reclaim.notice.effectiveAt}` : `${isoInstant(instant(l.window.end))}`})`,
+        )
+        .join(", ");
+      reportViolation(
+        `Tenant ${tenant}'s quota grants ${gpus} GPUs at ${isoInstant(c.at)}, but its leases still owed to it hold ${owedGpus}: ${why}. GPUs leave a lease early only once its reclaim notice has taken effect.`,
+        quota.urn,
+      );
     }
-  }
-});
+    const labels = (ns?.props.metadata?.labels ?? {}) as Record<string, string>;
+    for (const l of owed) {
+      if (ns && labels[`${LABELS.leaseInForcePrefix}${l.id}`] === undefined) {
+        reportViolation(
+          `Namespace ${tenant} does not list lease ${l.id} as in force, but the lease runs until ${l.reclaim.notice ? `its reclaim notice takes effect at ${l.reclaim.notice.effectiveAt}` : l.window.end}: its pods would be refused before their notice elapsed.`,
+          ns.urn,
+        );
+      }
+    }
+  },
+);

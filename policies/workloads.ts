@@ -25,7 +25,13 @@ function workloadPolicy(name: WorkloadPolicy, description: string): ResourceVali
     const kind = kindOf(args);
     if (!kind) return;
     const c = tenantOrSkip(args);
-    for (const v of workloadViolations(kind, args.props, c.tenant.config, { catalog: c.catalog, settings: admissionSettings(c.catalog, c.platform.config.cluster, c.platform.config.pools) }, c.at)) {
+    for (const v of workloadViolations(
+      kind,
+      args.props,
+      c.tenant.config,
+      { catalog: c.catalog, settings: admissionSettings(c.catalog, c.platform.config.cluster, c.platform.config.pools) },
+      c.at,
+    )) {
       if (v.policy === name) reportViolation(v.message);
     }
   });

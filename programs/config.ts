@@ -3,7 +3,15 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { deployInstantFrom, fromPulumiTimes } from "../lease/fields";
-import { loadPlatformStack, loadStackText, parseConfig, type LoadResult, type PlatformStack, type Stack, type TenantStack } from "../lease/load";
+import {
+  loadPlatformStack,
+  loadStackText,
+  parseConfig,
+  type LoadResult,
+  type PlatformStack,
+  type Stack,
+  type TenantStack,
+} from "../lease/load";
 import { checkFleet } from "../lease/fleet";
 import { readStackYaml } from "../lease/stack-yaml";
 import { formatProblem } from "../lease/problems";
@@ -33,7 +41,9 @@ export function stackFromRuntime(stacksDir = STACKS_DIR): Stack {
   const text = fs.readFileSync(full, "utf8");
   const stack = orStop(loadStackText(file, text), "the stack's config is invalid");
   const inFile = (readStackYaml(text) as { config: Record<string, unknown> }).config;
-  const differ = [...new Set([...Object.keys(runtime), ...Object.keys(inFile).filter((k) => k.startsWith(PREFIX))])].filter((k) => !sameValue(inFile[k], runtime[k]));
+  const differ = [...new Set([...Object.keys(runtime), ...Object.keys(inFile).filter((k) => k.startsWith(PREFIX))])].filter(
+    (k) => !sameValue(inFile[k], runtime[k]),
+  );
   if (differ.length > 0) {
     throw new pulumi.RunError(
       `the config the Pulumi CLI hands the program differs from the stack file ${file} in ${differ.join(", ")}: leasehold deploys what its stack file says, ` +
@@ -53,7 +63,8 @@ export function platformStack(tenant: TenantStack, stacksDir = STACKS_DIR): Plat
   const r = loadPlatformStack(stacksDir, name, tenant.file);
   if (Array.isArray(r)) throw new pulumi.RunError(`the platform stack ${name} is invalid:\n${r.map(formatProblem).join("\n")}`);
   const problems = checkFleet([r, tenant]);
-  if (problems.length > 0) throw new pulumi.RunError(`the stack does not fit its platform ${name}:\n${problems.map(formatProblem).join("\n")}`);
+  if (problems.length > 0)
+    throw new pulumi.RunError(`the stack does not fit its platform ${name}:\n${problems.map(formatProblem).join("\n")}`);
   return r;
 }
 
@@ -67,7 +78,8 @@ export function deployInstant(env = process.env): number {
 /** A stack file's value and the CLI's text of it are the same value (times compared as the CLI writes them). */
 function sameValue(inFile: unknown, runtime: string | undefined): boolean {
   if (inFile === undefined || runtime === undefined) return inFile === runtime;
-  if (typeof inFile !== "object" || inFile === null) return String(fromPulumiTimes(inFile)) === String(fromPulumiTimes(runtime)) || (inFile === null && runtime === "");
+  if (typeof inFile !== "object" || inFile === null)
+    return String(fromPulumiTimes(inFile)) === String(fromPulumiTimes(runtime)) || (inFile === null && runtime === "");
   return isDeepStrictEqual(fromPulumiTimes(inFile), fromPulumiTimes(safeJson(runtime)));
 }
 

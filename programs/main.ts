@@ -31,8 +31,13 @@ export async function leaseholdProgram(opts: LeaseholdProgramOptions = {}): Prom
     const details = await platformRef.getOutputDetails("kubeconfig");
     kubeconfig = details.value ?? details.secretValue;
   } catch (e) {
-    throw new pulumi.RunError(`cannot read the platform stack ${platform.name}: ${(e as Error).message}; deploy it first (leasehold up --stack ${platform.name})`);
+    throw new pulumi.RunError(
+      `cannot read the platform stack ${platform.name}: ${(e as Error).message}; deploy it first (leasehold up --stack ${platform.name})`,
+    );
   }
-  if (kubeconfig === undefined) throw new pulumi.RunError(`the platform stack ${platform.name} has no kubeconfig output: deploy it first (leasehold up --stack ${platform.name}), then this tenant`);
+  if (kubeconfig === undefined)
+    throw new pulumi.RunError(
+      `the platform stack ${platform.name} has no kubeconfig output: deploy it first (leasehold up --stack ${platform.name}), then this tenant`,
+    );
   return tenantProgram(stack, { platform, at: opts.at ?? deployInstant(), platformRef });
 }

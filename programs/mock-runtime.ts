@@ -49,7 +49,8 @@ interface RegisterRequest {
 }
 
 const DEFAULT_PLATFORM_OUTPUTS = {
-  kubeconfig: "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n",
+  kubeconfig:
+    "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n",
 };
 
 /**
@@ -62,9 +63,24 @@ export async function useMockRuntime(opts: MockRunOptions): Promise<Recorded[]> 
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, protect: false, retainOnDelete: false });
+        recorded.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          provider: args.provider,
+          custom: args.custom ?? true,
+          protect: false,
+          retainOnDelete: false,
+        });
         if (args.type === "pulumi:pulumi:StackReference") {
-          return { id: args.inputs.name, state: { name: args.inputs.name, outputs: opts.platformOutputs ?? DEFAULT_PLATFORM_OUTPUTS, secretOutputNames: opts.secretOutputNames ?? [] } };
+          return {
+            id: args.inputs.name,
+            state: {
+              name: args.inputs.name,
+              outputs: opts.platformOutputs ?? DEFAULT_PLATFORM_OUTPUTS,
+              secretOutputNames: opts.secretOutputNames ?? [],
+            },
+          };
         }
         return { id: `${args.name}-id`, state: args.inputs };
       },
@@ -100,7 +116,10 @@ export async function runMocked(build: () => unknown, opts: MockRunOptions): Pro
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
-    options.set(`${req.getType()}::${req.getName()}`, { protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false });
+    options.set(`${req.getType()}::${req.getName()}`, {
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+    });
     return register(req, cb);
   };
   const failures: unknown[] = [];

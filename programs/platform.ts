@@ -21,7 +21,11 @@ export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptio
   const cfg = stack.config;
   const pools = cfg.pools.map((p) => ({ name: p.name, gpuType: p.gpuType, nodes: p.nodes ?? [], capacity: poolCapacity(stack, p) }));
   const part = providerOf(cfg.cluster).program().platform(stack, cfg.cluster, opts);
-  new LeaseAdmission("lease-admission", { settings: admissionSettings(stack.catalog, cfg.cluster, cfg.pools) }, { provider: part.provider });
+  new LeaseAdmission(
+    "lease-admission",
+    { settings: admissionSettings(stack.catalog, cfg.cluster, cfg.pools) },
+    { provider: part.provider },
+  );
   const { kubeconfig, ...rest } = part.outputs;
   return { kubeconfig, clusterProvider: cfg.cluster.provider, ...rest, pools };
 }

@@ -33,7 +33,11 @@ export function tenantProgram(stack: TenantStack, opts: TenantProgramOptions) {
   const adminKubeconfig = pulumi.secret(platformRef.requireOutput("kubeconfig")) as pulumi.Output<string>;
   const cluster = new Cluster("cluster", { kubeconfig: adminKubeconfig });
   const inCluster = { provider: cluster.provider };
-  const ns = new TenantNamespace(tenant.name, { tenant, leases, catalog: platform.catalog, at, purge: purgeInEffect(stack.config.purge, at) }, inCluster);
+  const ns = new TenantNamespace(
+    tenant.name,
+    { tenant, leases, catalog: platform.catalog, at, purge: purgeInEffect(stack.config.purge, at) },
+    inCluster,
+  );
   const common = {
     namespace: ns.namespace,
     gpuQuota: ns.gpuQuota,

@@ -10,9 +10,14 @@ import { priorityClassName } from "../lease/fields";
  * @default []
  */
 const tenantPriorityClasses = z
-  .array(priorityClassName.refine((n) => !n.startsWith("system-"), { error: "the system- PriorityClasses are the cluster's own; tenants never get them" }), {
-    error: "expected a list of PriorityClass names",
-  })
+  .array(
+    priorityClassName.refine((n) => !n.startsWith("system-"), {
+      error: "the system- PriorityClasses are the cluster's own; tenants never get them",
+    }),
+    {
+      error: "expected a list of PriorityClass names",
+    },
+  )
   .optional();
 
 /**
@@ -20,7 +25,9 @@ const tenantPriorityClasses = z
  * each) and EFA on EFA pools, e.g. a FUSE or RDMA device plugin's. Any other is refused. @default []
  */
 const tenantExtendedResources = z
-  .array(z.string().regex(EXTENDED_RESOURCE_NAME, { error: "expected an extended resource name such as smarter-devices/fuse" }), { error: "expected a list of extended resource names" })
+  .array(z.string().regex(EXTENDED_RESOURCE_NAME, { error: "expected an extended resource name such as smarter-devices/fuse" }), {
+    error: "expected a list of extended resource names",
+  })
   .optional();
 
 /** Spread into every provider's cluster schema. */

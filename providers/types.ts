@@ -114,5 +114,9 @@ export interface ProviderPolicy {
    * groups) stay within the tenant's leases. Every provider's check runs on every tenant stack,
    * whatever its platform: a program may declare any provider's resources.
    */
-  checkLeaseNodes(args: StackValidationArgs, contract: Contract & Required<Pick<Contract, "tenant">>, reportViolation: ReportViolation): void;
+  checkLeaseNodes(
+    args: StackValidationArgs,
+    contract: Contract & Required<Pick<Contract, "tenant">>,
+    reportViolation: ReportViolation,
+  ): void;
 }

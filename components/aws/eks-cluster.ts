@@ -2,7 +2,13 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { CLUSTER_ADMIN_ACCESS_POLICY, CLUSTER_ROLE_POLICY, DEFAULT_SYSTEM_NODES, NODE_ROLE_POLICIES, SYSTEM_AMI_TYPE } from "../../lease/aws";
+import {
+  CLUSTER_ADMIN_ACCESS_POLICY,
+  CLUSTER_ROLE_POLICY,
+  DEFAULT_SYSTEM_NODES,
+  NODE_ROLE_POLICIES,
+  SYSTEM_AMI_TYPE,
+} from "../../lease/aws";
 import { nodeLaunchTemplateArgs } from "./launch-template";
 import { eksClusterSchema } from "../../providers/eks";
 import { checkArguments } from "../arguments";
@@ -56,10 +62,24 @@ export class EksCluster extends pulumi.ComponentResource {
     super("leasehold:aws:Cluster", name, {}, opts);
     const own = { parent: this };
     const tags = args.tags;
-    const assume = (service: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole", ...(service === "eks.amazonaws.com" ? ["sts:TagSession"] : [])] }] });
+    const assume = (service: string) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: service },
+            Action: ["sts:AssumeRole", ...(service === "eks.amazonaws.com" ? ["sts:TagSession"] : [])],
+          },
+        ],
+      });
 
     const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: assume("eks.amazonaws.com"), tags }, own);
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: CLUSTER_ROLE_POLICY }, own);
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      { role: clusterRole.name, policyArn: CLUSTER_ROLE_POLICY },
+      own,
+    );
     const publicEndpoint = args.endpointAccess === "public-and-private";
     const cluster = new aws.eks.Cluster(
       `${name}-eks`,
@@ -83,7 +103,11 @@ export class EksCluster extends pulumi.ComponentResource {
     );
     const access: pulumi.Resource[] = [];
     for (const [i, principal] of (args.admins ?? []).entries()) {
-      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn: principal, type: "STANDARD", tags }, own);
+      const entry = new aws.eks.AccessEntry(
+        `${name}-admin-${i}`,
+        { clusterName: cluster.name, principalArn: principal, type: "STANDARD", tags },
+        own,
+      );
       const association = new aws.eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         { clusterName: cluster.name, principalArn: principal, policyArn: CLUSTER_ADMIN_ACCESS_POLICY, accessScope: { type: "cluster" } },
@@ -93,12 +117,21 @@ export class EksCluster extends pulumi.ComponentResource {
     }
     const vpcCni = new aws.eks.Addon(
       `${name}-vpc-cni`,
-      { clusterName: cluster.name, addonName: "vpc-cni", configurationValues: VPC_CNI_CONFIGURATION, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
+      {
+        clusterName: cluster.name,
+        addonName: "vpc-cni",
+        configurationValues: VPC_CNI_CONFIGURATION,
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        tags,
+      },
       own,
     );
 
     const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: assume("ec2.amazonaws.com"), tags }, own);
-    const nodePolicies = NODE_ROLE_POLICIES.map((arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${arn.split("/").pop()}`, { role: nodeRole.name, policyArn: arn }, own));
+    const nodePolicies = NODE_ROLE_POLICIES.map(
+      (arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${arn.split("/").pop()}`, { role: nodeRole.name, policyArn: arn }, own),
+    );
     const system = args.systemNodes ?? DEFAULT_SYSTEM_NODES;
     const systemTemplate = new aws.ec2.LaunchTemplate(`${name}-system`, nodeLaunchTemplateArgs({ tags, volumeGiB: 100 }), own);
     new aws.eks.NodeGroup(
@@ -127,14 +160,35 @@ export class EksCluster extends pulumi.ComponentResource {
           apiVersion: "v1",
           kind: "Config",
           clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": ca?.data ?? "" } }],
-          users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--region", args.region], interactiveMode: "Never" } } }],
+          users: [
+            {
+              name: clusterName,
+              user: {
+                exec: {
+                  apiVersion: "client.authentication.k8s.io/v1beta1",
+                  command: "aws",
+                  args: ["eks", "get-token", "--cluster-name", clusterName, "--region", args.region],
+                  interactiveMode: "Never",
+                },
+              },
+            },
+          ],
           contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
           "current-context": clusterName,
         }),
       ),
     );
     // Kubernetes objects wait for the admins' access and for the CNI that enforces their NetworkPolicies.
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { ...own, dependsOn: [...access, vpcCni] });
-    this.registerOutputs({ clusterName: this.clusterName, clusterSecurityGroupId: this.clusterSecurityGroupId, nodeRoleArn: this.nodeRoleArn, kubeconfig: this.kubeconfig });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      { ...own, dependsOn: [...access, vpcCni] },
+    );
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      clusterSecurityGroupId: this.clusterSecurityGroupId,
+      nodeRoleArn: this.nodeRoleArn,
+      kubeconfig: this.kubeconfig,
+    });
   }
 }

@@ -70,8 +70,17 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
       { path: "lease", value: args.lease, schema: leaseSchema },
       { path: "pool", value: args.pool, schema: poolSchema },
       { path: "gpuType", value: args.gpuType, schema: gpuTypeSchema },
-      { path: "pool.gpuType", problem: args.pool?.gpuType === args.lease?.gpu?.type ? undefined : `expected the lease's GPU type ${String(args.lease?.gpu?.type)}, got ${String(args.pool?.gpuType)}` },
-      { path: "at", problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}` },
+      {
+        path: "pool.gpuType",
+        problem:
+          args.pool?.gpuType === args.lease?.gpu?.type
+            ? undefined
+            : `expected the lease's GPU type ${String(args.lease?.gpu?.type)}, got ${String(args.pool?.gpuType)}`,
+      },
+      {
+        path: "at",
+        problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}`,
+      },
     ]);
     super("leasehold:aws:GpuNodePool", name, {}, opts);
     const { lease, pool, gpuType, platform, tenant } = args;
@@ -81,22 +90,62 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
     const named = leasePoolChildren(name);
     const instanceType = poolInstanceType(pool, gpuType);
 
-    const sg = new aws.ec2.SecurityGroup(named.securityGroup, { vpcId: platform.vpcId, description: DESCRIPTIONS.leaseGroup(tenant, lease.id), tags }, own);
+    const sg = new aws.ec2.SecurityGroup(
+      named.securityGroup,
+      { vpcId: platform.vpcId, description: DESCRIPTIONS.leaseGroup(tenant, lease.id), tags },
+      own,
+    );
     const all = { ipProtocol: "-1" };
     // Descriptions keep to the characters EC2 accepts in them (no apostrophes).
     const rules: pulumi.Resource[] = [
-      new aws.vpc.SecurityGroupIngressRule(`${name}-from-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseOwnNodes(lease.id), ...all, tags }, own),
-      new aws.vpc.SecurityGroupIngressRule(`${name}-from-control-plane`, { securityGroupId: sg.id, referencedSecurityGroupId: platform.clusterSecurityGroupId, description: "the control plane and the system nodes of the landlord", ...all, tags }, own),
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-from-own-nodes`,
+        { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseOwnNodes(lease.id), ...all, tags },
+        own,
+      ),
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-from-control-plane`,
+        {
+          securityGroupId: sg.id,
+          referencedSecurityGroupId: platform.clusterSecurityGroupId,
+          description: "the control plane and the system nodes of the landlord",
+          ...all,
+          tags,
+        },
+        own,
+      ),
       // The control plane and system nodes (DNS) accept the lease's nodes; that rule lives on the cluster's group.
-      new aws.vpc.SecurityGroupIngressRule(`${name}-to-control-plane`, { securityGroupId: platform.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseOwnNodes(lease.id), ...all, tags }, own),
-      new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", description: "images, the API server and the outside through NAT", ...all, tags }, own),
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-to-control-plane`,
+        {
+          securityGroupId: platform.clusterSecurityGroupId,
+          referencedSecurityGroupId: sg.id,
+          description: DESCRIPTIONS.leaseOwnNodes(lease.id),
+          ...all,
+          tags,
+        },
+        own,
+      ),
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-egress`,
+        { securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", description: "images, the API server and the outside through NAT", ...all, tags },
+        own,
+      ),
     ];
     if (pool.efa) {
       // EFA's OS-bypass traffic needs all traffic to and from the group itself, both ways.
-      rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-efa-to-own-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseEfa(lease.id), ...all, tags }, own));
+      rules.push(
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-efa-to-own-nodes`,
+          { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, description: DESCRIPTIONS.leaseEfa(lease.id), ...all, tags },
+          own,
+        ),
+      );
     }
 
-    const placement = pool.placementGroup ? new aws.ec2.PlacementGroup(named.placementGroup, { strategy: "cluster", tags }, own) : undefined;
+    const placement = pool.placementGroup
+      ? new aws.ec2.PlacementGroup(named.placementGroup, { strategy: "cluster", tags }, own)
+      : undefined;
     const template = new aws.ec2.LaunchTemplate(
       named.launchTemplate,
       nodeLaunchTemplateArgs({
@@ -113,7 +162,9 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
     // A reservation or a cluster placement group lives in one zone, and EFA's OS-bypass traffic
     // does not leave its subnet: such a group gets one zone's subnet.
     const zone = pool.capacityReservation?.availabilityZone ?? (pool.placementGroup || pool.efa ? platform.zones[0] : undefined);
-    const subnetIds = pulumi.output(platform.privateSubnetIds).apply((ids) => (zone === undefined ? ids : [ids[platform.zones.indexOf(zone)]!]));
+    const subnetIds = pulumi
+      .output(platform.privateSubnetIds)
+      .apply((ids) => (zone === undefined ? ids : [ids[platform.zones.indexOf(zone)]!]));
     const scaling = nodeGroupScaling(lease, gpuType, args.at);
     const group = new aws.eks.NodeGroup(
       named.nodeGroup,
@@ -125,7 +176,12 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
         capacityType: pool.capacityReservation?.kind === "capacity-block" ? "CAPACITY_BLOCK" : "ON_DEMAND",
         scalingConfig: scaling,
         launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
-        labels: { [LABELS.lease]: lease.id, [LABELS.tenant]: tenant, "leasehold.io/pool": pool.name, "leasehold.io/gpu-type": lease.gpu.type },
+        labels: {
+          [LABELS.lease]: lease.id,
+          [LABELS.tenant]: tenant,
+          "leasehold.io/pool": pool.name,
+          "leasehold.io/gpu-type": lease.gpu.type,
+        },
         taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: "NO_EXECUTE" }],
         updateConfig: { maxUnavailable: 1 },
         tags,
@@ -137,6 +193,11 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
     this.securityGroupId = sg.id;
     this.state = pulumi.output(leaseState(lease, args.at));
     this.desiredNodes = pulumi.output(scaling.desiredSize);
-    this.registerOutputs({ nodeGroupName: this.nodeGroupName, securityGroupId: this.securityGroupId, state: this.state, desiredNodes: this.desiredNodes });
+    this.registerOutputs({
+      nodeGroupName: this.nodeGroupName,
+      securityGroupId: this.securityGroupId,
+      state: this.state,
+      desiredNodes: this.desiredNodes,
+    });
   }
 }

@@ -26,7 +26,9 @@ export function nodeLaunchTemplateArgs(o: NodeLaunchTemplateOptions): aws.ec2.La
   return {
     ...(o.instanceType ? { instanceType: o.instanceType } : {}),
     metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-    blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: o.volumeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+    blockDeviceMappings: [
+      { deviceName: "/dev/xvda", ebs: { volumeSize: o.volumeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+    ],
     ...(efa > 0
       ? {
           networkInterfaces: Array.from({ length: efa }, (_, i) => ({

@@ -32,8 +32,22 @@ export class TenantNodeNetwork extends pulumi.ComponentResource {
     super("leasehold:aws:TenantNodeNetwork", name, {}, opts);
     const own = { parent: this };
     const tags = { ...chargeback(args.stack, args.tenant), Name: NAME_TAGS.tenant(args.tenant) };
-    const sg = new aws.ec2.SecurityGroup(tenantNetworkGroup(name), { vpcId: args.vpcId, description: DESCRIPTIONS.tenantGroup(args.tenant), tags }, own);
-    new aws.vpc.SecurityGroupIngressRule(`${name}-from-tenant-nodes`, { securityGroupId: sg.id, referencedSecurityGroupId: sg.id, ipProtocol: "-1", description: DESCRIPTIONS.tenantOwnNodes(args.tenant), tags }, own);
+    const sg = new aws.ec2.SecurityGroup(
+      tenantNetworkGroup(name),
+      { vpcId: args.vpcId, description: DESCRIPTIONS.tenantGroup(args.tenant), tags },
+      own,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-from-tenant-nodes`,
+      {
+        securityGroupId: sg.id,
+        referencedSecurityGroupId: sg.id,
+        ipProtocol: "-1",
+        description: DESCRIPTIONS.tenantOwnNodes(args.tenant),
+        tags,
+      },
+      own,
+    );
     this.securityGroupId = sg.id;
     this.registerOutputs({ securityGroupId: this.securityGroupId });
   }

@@ -30,12 +30,21 @@ export const eksClusterSchema = z.strictObject({
   publicAccessCidrs: z.array(cidr, { error: "expected a list of CIDRs" }).optional(),
   /** IAM principal ARNs given cluster-admin through EKS access entries (never the aws-auth ConfigMap). */
   admins: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, { error: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins" }), {
-      error: "expected a list of IAM principal ARNs",
-    })
+    .array(
+      z
+        .string()
+        .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, {
+          error: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
+        }),
+      {
+        error: "expected a list of IAM principal ARNs",
+      },
+    )
     .optional(),
   /** The landlord's system nodes (CoreDNS and the like; no GPUs). @default { instanceType: m7i.xlarge, count: 2 } */
-  systemNodes: z.strictObject({ instanceType: z.string({ error: "expected an EC2 instance type such as m7i.xlarge" }), count: positiveInt }).optional(),
+  systemNodes: z
+    .strictObject({ instanceType: z.string({ error: "expected an EC2 instance type such as m7i.xlarge" }), count: positiveInt })
+    .optional(),
   ...clusterBaseFields,
 });
 
@@ -54,16 +63,25 @@ export const eks: PlatformProvider<EksCluster> = {
     const zones = cluster.availabilityZones;
     zones.forEach((z, i) => {
       if (zones.indexOf(z) !== i) ctx.add(["cluster", "availabilityZones", i], "expected each availability zone once", z);
-      else if (regionOf(z) !== regionOf(zones[0]!)) ctx.add(["cluster", "availabilityZones", i], `expected zones of one region (${regionOf(zones[0]!)}), like the first`, z);
+      else if (regionOf(z) !== regionOf(zones[0]!))
+        ctx.add(["cluster", "availabilityZones", i], `expected zones of one region (${regionOf(zones[0]!)}), like the first`, z);
     });
     const plan = subnetPlan(cluster.vpcCidr, zones);
     if (typeof plan === "string") ctx.add(["cluster", "vpcCidr"], plan, cluster.vpcCidr);
     const publicEndpoint = cluster.endpointAccess === "public-and-private";
     if (publicEndpoint && !cluster.publicAccessCidrs?.length) {
-      ctx.add(["cluster", "publicAccessCidrs"], "is required with endpointAccess: public-and-private (the blocks allowed to reach the API server; never implied to be everyone)", cluster.publicAccessCidrs);
+      ctx.add(
+        ["cluster", "publicAccessCidrs"],
+        "is required with endpointAccess: public-and-private (the blocks allowed to reach the API server; never implied to be everyone)",
+        cluster.publicAccessCidrs,
+      );
     }
     if (!publicEndpoint && cluster.publicAccessCidrs !== undefined) {
-      ctx.add(["cluster", "publicAccessCidrs"], "is only for endpointAccess: public-and-private (the endpoint is private)", cluster.publicAccessCidrs);
+      ctx.add(
+        ["cluster", "publicAccessCidrs"],
+        "is only for endpointAccess: public-and-private (the endpoint is private)",
+        cluster.publicAccessCidrs,
+      );
     }
   },
   poolRules(cluster, pools, catalog, ctx) {
@@ -71,10 +89,16 @@ export const eks: PlatformProvider<EksCluster> = {
     pools.forEach((pool, i) => {
       if (!pool) return;
       const type = catalog[pool.gpuType];
-      if (pool.nodes !== undefined) ctx.add(["pools", i, "nodes"], "is only for provider: existing; EKS pools get their nodes from maxNodes", pool.nodes);
-      if (pool.maxNodes === undefined) ctx.add(["pools", i, "maxNodes"], "is required for an EKS pool (expected a positive integer)", undefined);
+      if (pool.nodes !== undefined)
+        ctx.add(["pools", i, "nodes"], "is only for provider: existing; EKS pools get their nodes from maxNodes", pool.nodes);
+      if (pool.maxNodes === undefined)
+        ctx.add(["pools", i, "maxNodes"], "is required for an EKS pool (expected a positive integer)", undefined);
       if (type && pool.instanceType !== undefined && !type.instanceTypes.includes(pool.instanceType)) {
-        ctx.add(["pools", i, "instanceType"], `expected an instance type that carries ${pool.gpuType} (${type.instanceTypes.join(", ") || "none in the catalog"})`, pool.instanceType);
+        ctx.add(
+          ["pools", i, "instanceType"],
+          `expected an instance type that carries ${pool.gpuType} (${type.instanceTypes.join(", ") || "none in the catalog"})`,
+          pool.instanceType,
+        );
       }
       if (type && pool.instanceType === undefined && type.instanceTypes.length === 0) {
         ctx.add(["pools", i, "instanceType"], `is required: the catalog names no instance type for ${pool.gpuType}`, undefined);
@@ -89,11 +113,19 @@ export const eks: PlatformProvider<EksCluster> = {
             undefined,
           );
         } else if (!zones.includes(reservationZone)) {
-          ctx.add(["pools", i, "capacityReservation", "availabilityZone"], `expected one of the cluster's availability zones (${zones.join(", ")}): the pool needs a subnet there`, reservationZone);
+          ctx.add(
+            ["pools", i, "capacityReservation", "availabilityZone"],
+            `expected one of the cluster's availability zones (${zones.join(", ")}): the pool needs a subnet there`,
+            reservationZone,
+          );
         }
       }
       if (pool.placementGroup && pool.capacityReservation) {
-        ctx.add(["pools", i, "placementGroup"], "must not be true together with a capacityReservation: a cluster placement group breaks the reservation's placement", true);
+        ctx.add(
+          ["pools", i, "placementGroup"],
+          "must not be true together with a capacityReservation: a cluster placement group breaks the reservation's placement",
+          true,
+        );
       }
     });
   },
@@ -102,7 +134,10 @@ export const eks: PlatformProvider<EksCluster> = {
   leaseNodes: "provisioned",
   leaseRules({ platform, index, lease, report }) {
     if (lease.placement.nodes !== undefined) {
-      report(["leasehold:leases", index, "placement", "nodes"], `is only for existing clusters: on EKS (platform ${platform.name}) the lease gets a node group of its own`);
+      report(
+        ["leasehold:leases", index, "placement", "nodes"],
+        `is only for existing clusters: on EKS (platform ${platform.name}) the lease gets a node group of its own`,
+      );
     }
     return [];
   },

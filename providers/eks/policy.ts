@@ -48,12 +48,21 @@ export const eksPolicy: ProviderPolicy = {
       }
       // EKS needs maxSize >= 1 even for a group scaled to zero.
       if (typeof scaling.maxSize === "number" && scaling.maxSize > Math.max(1, maxAllowed)) {
-        reportViolation(`Node group ${r.name} of lease ${id} may grow to ${scaling.maxSize} nodes x ${perNode} GPUs = ${scaling.maxSize * perNode} GPUs, but the lease allows ${maxAllowed * perNode} (${lease.gpu.count} ${lease.gpu.type} GPUs${live ? "" : ", not in force now"}).`, r.urn);
+        reportViolation(
+          `Node group ${r.name} of lease ${id} may grow to ${scaling.maxSize} nodes x ${perNode} GPUs = ${scaling.maxSize * perNode} GPUs, but the lease allows ${maxAllowed * perNode} (${lease.gpu.count} ${lease.gpu.type} GPUs${live ? "" : ", not in force now"}).`,
+          r.urn,
+        );
       }
-      const declared: string[] = [...((r.props.instanceTypes as string[] | undefined) ?? []), ...(instanceTypes.has(id) ? [instanceTypes.get(id)!] : [])];
+      const declared: string[] = [
+        ...((r.props.instanceTypes as string[] | undefined) ?? []),
+        ...(instanceTypes.has(id) ? [instanceTypes.get(id)!] : []),
+      ];
       for (const it of declared) {
         if (type && !type.instanceTypes.includes(it)) {
-          reportViolation(`Node group ${r.name} of lease ${id} launches ${it}, which does not carry ${lease.gpu.type} (the catalog's instance types for it: ${type.instanceTypes.join(", ")}).`, r.urn);
+          reportViolation(
+            `Node group ${r.name} of lease ${id} launches ${it}, which does not carry ${lease.gpu.type} (the catalog's instance types for it: ${type.instanceTypes.join(", ")}).`,
+            r.urn,
+          );
         }
       }
     }

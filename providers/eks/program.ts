@@ -24,7 +24,11 @@ export const eksProgram: ProviderProgram<EksCluster> = {
     const tags = chargeback(stack.name);
     const plan = subnetPlan(cluster.vpcCidr, cluster.availabilityZones);
     if (typeof plan === "string") throw new pulumi.RunError(`${stack.file}: leasehold:cluster.vpcCidr: ${plan}`);
-    const network = new NetworkIsolation("network", { vpcCidr: cluster.vpcCidr, subnets: plan, clusterName: cluster.name, tags }, { provider });
+    const network = new NetworkIsolation(
+      "network",
+      { vpcCidr: cluster.vpcCidr, subnets: plan, clusterName: cluster.name, tags },
+      { provider },
+    );
     const eks = new EksClusterComponent(
       "cluster",
       {
@@ -71,12 +75,23 @@ export const eksProgram: ProviderProgram<EksCluster> = {
       const pool = platform.config.pools.find((p) => p.name === lease.placement.pool)!;
       return new EksGpuNodePool(
         lease.id,
-        { stack: stack.name, tenant: tenant.name, lease, pool, gpuType: platform.catalog[lease.gpu.type]!, platform: ref, tenantSecurityGroupId: nodeNetwork.securityGroupId, at },
+        {
+          stack: stack.name,
+          tenant: tenant.name,
+          lease,
+          pool,
+          gpuType: platform.catalog[lease.gpu.type]!,
+          platform: ref,
+          tenantSecurityGroupId: nodeNetwork.securityGroupId,
+          at,
+        },
         { provider, dependsOn: [namespace] },
       );
     });
     return {
-      nodeGroups: pulumi.all(groups.map((g) => g.desiredNodes)).apply((n) => Object.fromEntries(leases.map((l, i) => [l.id, { desiredNodes: n[i] }]))),
+      nodeGroups: pulumi
+        .all(groups.map((g) => g.desiredNodes))
+        .apply((n) => Object.fromEntries(leases.map((l, i) => [l.id, { desiredNodes: n[i] }]))),
     };
   },
 };

@@ -53,20 +53,33 @@ export const existing: PlatformProvider<ExistingCluster> = {
     const nodes = lease.placement.nodes;
     const needed = nodesFor(lease.gpu.count, perNode);
     if (!nodes || nodes.length === 0) {
-      report([...base, "placement", "nodes"], `is required on an existing cluster (platform ${platform.name}): expected at least ${needed} node(s) of pool ${pool.name}`);
+      report(
+        [...base, "placement", "nodes"],
+        `is required on an existing cluster (platform ${platform.name}): expected at least ${needed} node(s) of pool ${pool.name}`,
+      );
       return [];
     }
     const poolNodes = new Set(pool.nodes ?? []);
     const held: string[] = [];
     nodes.forEach((n, j) => {
       if (poolNodes.has(n)) held.push(n);
-      else report([...base, "placement", "nodes", j], `expected a node of pool ${pool.name} (${[...poolNodes].join(", ")}), got ${showValue(n)}`);
+      else
+        report(
+          [...base, "placement", "nodes", j],
+          `expected a node of pool ${pool.name} (${[...poolNodes].join(", ")}), got ${showValue(n)}`,
+        );
     });
     if (nodes.length * perNode < lease.gpu.count) {
-      report([...base, "placement", "nodes"], `${nodes.length} node(s) x ${perNode} ${pool.gpuType} GPUs per node hold ${nodes.length * perNode} GPUs, but the lease is for ${lease.gpu.count}`);
+      report(
+        [...base, "placement", "nodes"],
+        `${nodes.length} node(s) x ${perNode} ${pool.gpuType} GPUs per node hold ${nodes.length * perNode} GPUs, but the lease is for ${lease.gpu.count}`,
+      );
     } else if (nodes.length > needed) {
       // More nodes than the GPUs need would hold capacity no quota lets the tenant use.
-      report([...base, "placement", "nodes"], `${lease.gpu.count} ${pool.gpuType} GPUs need ${needed} node(s) of ${perNode}, but the lease holds ${nodes.length}: ${nodes.join(", ")}`);
+      report(
+        [...base, "placement", "nodes"],
+        `${lease.gpu.count} ${pool.gpuType} GPUs need ${needed} node(s) of ${perNode}, but the lease holds ${nodes.length}: ${nodes.join(", ")}`,
+      );
     }
     return held;
   },

@@ -26,10 +26,16 @@ export const existingPolicy: ProviderPolicy = {
         continue;
       }
       if (!inForce(lease, c.at)) {
-        reportViolation(`Node ${node} is given to lease ${id}, which is not in force at ${isoInstant(c.at)} (window ${lease.window.start} to ${lease.window.end}${lease.reclaim.notice ? `, reclaimed at ${lease.reclaim.notice.effectiveAt}` : ""}).`, r.urn);
+        reportViolation(
+          `Node ${node} is given to lease ${id}, which is not in force at ${isoInstant(c.at)} (window ${lease.window.start} to ${lease.window.end}${lease.reclaim.notice ? `, reclaimed at ${lease.reclaim.notice.effectiveAt}` : ""}).`,
+          r.urn,
+        );
       }
       if (!(lease.placement.nodes ?? []).includes(node)) {
-        reportViolation(`Node ${node} is given to lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`, r.urn);
+        reportViolation(
+          `Node ${node} is given to lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`,
+          r.urn,
+        );
       }
       let list = byLease.get(id);
       if (!list) byLease.set(id, (list = []));
@@ -45,11 +51,19 @@ export const existingPolicy: ProviderPolicy = {
       const id = String(intent.value ?? "");
       const lease = leases.get(id);
       if (intent.mode !== "set" || !lease) {
-        reportViolation(`Node ${node} is given the taint ${LEASE_TAINT_KEY}=${id} by tenant ${tenant}'s stack, which names none of its leases.`, r.urn);
+        reportViolation(
+          `Node ${node} is given the taint ${LEASE_TAINT_KEY}=${id} by tenant ${tenant}'s stack, which names none of its leases.`,
+          r.urn,
+        );
         continue;
       }
-      if (!inForce(lease, c.at)) reportViolation(`Node ${node} is tainted for lease ${id}, which is not in force at ${isoInstant(c.at)}.`, r.urn);
-      if (!(lease.placement.nodes ?? []).includes(node)) reportViolation(`Node ${node} is tainted for lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`, r.urn);
+      if (!inForce(lease, c.at))
+        reportViolation(`Node ${node} is tainted for lease ${id}, which is not in force at ${isoInstant(c.at)}.`, r.urn);
+      if (!(lease.placement.nodes ?? []).includes(node))
+        reportViolation(
+          `Node ${node} is tainted for lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`,
+          r.urn,
+        );
     }
     for (const [id, nodes] of byLease) {
       const lease = leases.get(id)!;

@@ -18,7 +18,14 @@ export const existingProgram: ProviderProgram<ExistingCluster> = {
   },
   tenantLeases({ stack, at, adminKubeconfig, k8sProvider, namespace }) {
     const { tenant, leases } = stack.config;
-    const pools = leases.map((lease) => new GpuNodePool(lease.id, { tenant: tenant.name, lease, at, kubeconfig: adminKubeconfig }, { provider: k8sProvider, dependsOn: [namespace] }));
+    const pools = leases.map(
+      (lease) =>
+        new GpuNodePool(
+          lease.id,
+          { tenant: tenant.name, lease, at, kubeconfig: adminKubeconfig },
+          { provider: k8sProvider, dependsOn: [namespace] },
+        ),
+    );
     return {
       leasedNodes: pulumi.all(pools.map((p) => p.nodes)).apply((lists) => Object.fromEntries(leases.map((l, i) => [l.id, lists[i] ?? []]))),
     };

@@ -10,7 +10,11 @@ function main(): void {
   if (!fs.existsSync(PROJECT)) {
     console.error("[down:local] nothing deployed (no .leasehold/project)");
   } else {
-    const env = pulumiEnv({ ...process.env, PATH: toolchainPath() }, path.join(LOCAL, "pulumi-home"), process.env.PULUMI_CONFIG_PASSPHRASE ?? "leasehold-local");
+    const env = pulumiEnv(
+      { ...process.env, PATH: toolchainPath() },
+      path.join(LOCAL, "pulumi-home"),
+      process.env.PULUMI_CONFIG_PASSPHRASE ?? "leasehold-local",
+    );
     const kubeconfig = path.join(CONTROLPLANE, "kubeconfig");
     env.KUBECONFIG = kubeconfig;
     pulumi(PROJECT, env, ["login", `file://${BACKEND}`]);

@@ -15,7 +15,11 @@ import { LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../../lease/tenancy
 export const ROOT = path.resolve(__dirname, "../..");
 
 /** Runs a command; throws with its output when it fails (unless `allowFail`). */
-export function sh(cmd: string, args: string[], opts: SpawnSyncOptions & { allowFail?: boolean; input?: string } = {}): { code: number; stdout: string; stderr: string } {
+export function sh(
+  cmd: string,
+  args: string[],
+  opts: SpawnSyncOptions & { allowFail?: boolean; input?: string } = {},
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 28, ...opts });
   const out = { code: r.status ?? -1, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
   if (r.error) throw r.error;
@@ -41,14 +45,21 @@ export function toolchainPath(): string {
 
 /** Starts the control plane with its state in `stateDir`; returns the admin kubeconfig path. */
 export function controlPlaneUp(stateDir: string, env: NodeJS.ProcessEnv): string {
-  const r = sh("bash", [path.join(ROOT, "scripts/controlplane/up.sh")], { env: { ...env, LEASEHOLD_CONTROLPLANE_DIR: stateDir }, stdio: ["ignore", "pipe", "inherit"] });
+  const r = sh("bash", [path.join(ROOT, "scripts/controlplane/up.sh")], {
+    env: { ...env, LEASEHOLD_CONTROLPLANE_DIR: stateDir },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const lines = r.stdout.trim().split("\n");
   return lines[lines.length - 1]!;
 }
 
 /** Stops the control plane of `stateDir` and deletes its state. */
 export function controlPlaneDown(stateDir: string, env: NodeJS.ProcessEnv): void {
-  sh("bash", [path.join(ROOT, "scripts/controlplane/down.sh")], { env: { ...env, LEASEHOLD_CONTROLPLANE_DIR: stateDir }, stdio: ["ignore", "inherit", "inherit"], allowFail: true });
+  sh("bash", [path.join(ROOT, "scripts/controlplane/down.sh")], {
+    env: { ...env, LEASEHOLD_CONTROLPLANE_DIR: stateDir },
+    stdio: ["ignore", "inherit", "inherit"],
+    allowFail: true,
+  });
 }
 
 /** The landlord's non-GPU node every local cluster gets (system pods, tenants' CPU-only pods). */
@@ -92,25 +103,42 @@ export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, tim
       const per = (v: string) => formatQuantity(scaleQuantity(parseQuantity(v), t.gpusPerNode));
       for (const node of pool.nodes ?? []) {
         // Local disk for containers' ephemeral storage: the catalog's storage per GPU (sized to the node's NVMe).
-        nodes.push(kwokNode(node, { [gpuResourceOf(t)]: String(t.gpusPerNode), cpu: per(t.perGpu.cpu), memory: per(t.perGpu.memory), "ephemeral-storage": per(t.perGpu.storage) }));
+        nodes.push(
+          kwokNode(node, {
+            [gpuResourceOf(t)]: String(t.gpusPerNode),
+            cpu: per(t.perGpu.cpu),
+            memory: per(t.perGpu.memory),
+            "ephemeral-storage": per(t.perGpu.storage),
+          }),
+        );
         poolNodes.push(node);
       }
     }
   }
   const names = nodes.map((n) => (n as { metadata: { name: string } }).metadata.name);
-  const existing = new Set(sh("kubectl", ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"], { env }).stdout.split(/\s+/).filter(Boolean));
+  const existing = new Set(
+    sh("kubectl", ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"], { env }).stdout.split(/\s+/).filter(Boolean),
+  );
   const fresh = nodes.filter((_, i) => !existing.has(names[i]!));
-  if (fresh.length > 0) sh("kubectl", ["create", "-f", "-"], { env, input: JSON.stringify({ apiVersion: "v1", kind: "List", items: fresh }) });
+  if (fresh.length > 0)
+    sh("kubectl", ["create", "-f", "-"], { env, input: JSON.stringify({ apiVersion: "v1", kind: "List", items: fresh }) });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const live = JSON.parse(sh("kubectl", ["get", "nodes", "-o", "json"], { env }).stdout) as { items: { metadata: { name: string }; spec: { taints?: { key: string }[] }; status: { conditions?: { type: string; status: string }[] } }[] };
+    const live = JSON.parse(sh("kubectl", ["get", "nodes", "-o", "json"], { env }).stdout) as {
+      items: {
+        metadata: { name: string };
+        spec: { taints?: { key: string }[] };
+        status: { conditions?: { type: string; status: string }[] };
+      }[];
+    };
     const waiting = names.filter((n) => {
       const node = live.items.find((x) => x.metadata.name === n);
       const ready = node?.status.conditions?.some((c) => c.type === "Ready" && c.status === "True");
       return !ready || (node?.spec.taints ?? []).some((t) => t.key === "node.kubernetes.io/not-ready");
     });
     if (waiting.length === 0) return poolNodes;
-    if (Date.now() > deadline) throw new Error(`nodes not Ready (or still tainted not-ready) after ${timeoutMs / 1000} s: ${waiting.join(", ")}`);
+    if (Date.now() > deadline)
+      throw new Error(`nodes not Ready (or still tainted not-ready) after ${timeoutMs / 1000} s: ${waiting.join(", ")}`);
     spawnSync("sleep", ["0.5"]);
   }
 }
@@ -123,8 +151,13 @@ export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, tim
  * of the tenants' namespaces: where the scheduler put them.
  */
 export function runExampleWorkloads(stacksDir: string, env: NodeJS.ProcessEnv, at: number, timeoutMs = 120_000): string {
-  const stacks = listStackFiles(stacksDir).map((f) => loadStackFile(f)).filter((r) => r.ok).map((r) => (r as Extract<typeof r, { ok: true }>).stack);
-  const platforms = new Map(stacks.filter((s): s is PlatformStack => s.role === "platform" && s.config.cluster.provider === "existing").map((p) => [p.name, p]));
+  const stacks = listStackFiles(stacksDir)
+    .map((f) => loadStackFile(f))
+    .filter((r) => r.ok)
+    .map((r) => (r as Extract<typeof r, { ok: true }>).stack);
+  const platforms = new Map(
+    stacks.filter((s): s is PlatformStack => s.role === "platform" && s.config.cluster.provider === "existing").map((p) => [p.name, p]),
+  );
   const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
   const podSecurity = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
   const namespaces: string[] = [];
@@ -134,7 +167,15 @@ export function runExampleWorkloads(stacksDir: string, env: NodeJS.ProcessEnv, a
     const ns = t.config.tenant.name;
     const as = t.config.tenant.access.admins[0] ? ["--as=example", `--as-group=${t.config.tenant.access.admins[0]}`] : [];
     const objects: object[] = [
-      { apiVersion: "v1", kind: "Pod", metadata: { name: "notebook", namespace: ns }, spec: { securityContext: podSecurity, containers: [{ name: "notebook", image: "registry.example/notebook:1", securityContext: restricted }] } },
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "notebook", namespace: ns },
+        spec: {
+          securityContext: podSecurity,
+          containers: [{ name: "notebook", image: "registry.example/notebook:1", securityContext: restricted }],
+        },
+      },
     ];
     for (const l of t.config.leases.filter((x) => inForce(x, at))) {
       const type = catalog[l.gpu.type];
@@ -154,7 +195,14 @@ export function runExampleWorkloads(stacksDir: string, env: NodeJS.ProcessEnv, a
               securityContext: podSecurity,
               nodeSelector: { [LABELS.lease]: l.id },
               tolerations: [{ key: LEASE_TAINT_KEY, operator: "Equal", value: l.id, effect: LEASE_TAINT_EFFECT }],
-              containers: [{ name: "train", image: "registry.example/train:1", securityContext: restricted, resources: { limits: { [gpuResourceOf(type)]: String(Math.min(type.gpusPerNode, l.gpu.count)) } } }],
+              containers: [
+                {
+                  name: "train",
+                  image: "registry.example/train:1",
+                  securityContext: restricted,
+                  resources: { limits: { [gpuResourceOf(type)]: String(Math.min(type.gpusPerNode, l.gpu.count)) } },
+                },
+              ],
             },
           },
         },
@@ -165,7 +213,11 @@ export function runExampleWorkloads(stacksDir: string, env: NodeJS.ProcessEnv, a
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pods = namespaces.flatMap((ns) => (JSON.parse(sh("kubectl", ["get", "pods", "-n", ns, "-o", "json"], { env }).stdout) as { items: { status: { phase: string } }[] }).items);
+    const pods = namespaces.flatMap(
+      (ns) =>
+        (JSON.parse(sh("kubectl", ["get", "pods", "-n", ns, "-o", "json"], { env }).stdout) as { items: { status: { phase: string } }[] })
+          .items,
+    );
     const expected = namespaces.length;
     if (pods.length >= expected && pods.every((p) => p.status.phase === "Running")) break;
     if (Date.now() > deadline) break;
@@ -194,7 +246,9 @@ export function pulumiEnv(base: NodeJS.ProcessEnv, home: string, passphrase: str
  */
 export function syncProject(dest: string, stacksDir = path.join(ROOT, "stacks")): void {
   fs.mkdirSync(dest, { recursive: true });
-  const files = sh("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT }).stdout.split("\0").filter((f) => f && !f.startsWith("stacks/") && fs.existsSync(path.join(ROOT, f)));
+  const files = sh("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT })
+    .stdout.split("\0")
+    .filter((f) => f && !f.startsWith("stacks/") && fs.existsSync(path.join(ROOT, f)));
   for (const f of files) {
     fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, f), path.join(dest, f));

@@ -7,7 +7,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { listStackFiles, loadStackFile, type Stack } from "../../lease/load";
 import { deployInstantFrom, isoInstant } from "../../lease/fields";
-import { buildToolchain, controlPlaneUp, pulumi, pulumiEnv, registerPoolNodes, ROOT, runExampleWorkloads, sh, syncProject } from "./toolchain";
+import {
+  buildToolchain,
+  controlPlaneUp,
+  pulumi,
+  pulumiEnv,
+  registerPoolNodes,
+  ROOT,
+  runExampleWorkloads,
+  sh,
+  syncProject,
+} from "./toolchain";
 
 export const LOCAL = path.join(ROOT, ".leasehold");
 export const PROJECT = path.join(LOCAL, "project");
@@ -62,19 +72,26 @@ function main(): void {
   console.error(`[up:local] control plane up (KUBECONFIG=${env.KUBECONFIG}); ${nodes.length} pool nodes registered`);
   syncProject(PROJECT);
   const skipped = skippedStacks();
-  if (skipped.length > 0) console.error(`[up:local] skipping ${skipped.join(", ")}: EKS platforms and their tenants need AWS, not the local control plane`);
+  if (skipped.length > 0)
+    console.error(`[up:local] skipping ${skipped.join(", ")}: EKS platforms and their tenants need AWS, not the local control plane`);
   // One `leasehold up` for every stack: platforms first, each with the policy pack and its contract.
   fs.mkdirSync(BACKEND, { recursive: true });
   pulumi(PROJECT, env, ["login", `file://${BACKEND}`]);
   const names = deployOrder().map((s) => s.name);
   console.error(`[up:local] leasehold up --stack ${names.join(" ")}`);
-  const up = spawnSync(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "up", "--stack", ...names, "--stacks", path.join(PROJECT, "stacks")], { env, stdio: "inherit" });
+  const up = spawnSync(
+    process.execPath,
+    [path.join(ROOT, "bin/leasehold.js"), "up", "--stack", ...names, "--stacks", path.join(PROJECT, "stacks")],
+    { env, stdio: "inherit" },
+  );
   if (up.status !== 0) {
     process.stderr.write("up:local: leasehold up failed (the summary above says which stack and why)\n");
     process.exit(1);
   }
   for (const name of names) console.log(`${name}: ${pulumi(PROJECT, env, ["stack", "output", "--stack", name, "--json"]).stdout.trim()}`);
-  console.error(`[up:local] example workloads, created as each tenant (a GPU Deployment per lease in force at ${isoInstant(instant)}, a CPU-only notebook):`);
+  console.error(
+    `[up:local] example workloads, created as each tenant (a GPU Deployment per lease in force at ${isoInstant(instant)}, a CPU-only notebook):`,
+  );
   console.log(runExampleWorkloads(path.join(PROJECT, "stacks"), env, instant));
   fs.writeFileSync(path.join(LOCAL, "env"), `export KUBECONFIG=${env.KUBECONFIG}\nexport PATH=${env.PATH}\n`);
   console.error(`[up:local] done in ${Math.round((Date.now() - t0) / 1000)} s. Try: source .leasehold/env && kubectl get pods -A -o wide`);

@@ -13,9 +13,21 @@ import { exampleStacks, ROOT, run, snapshot } from "../cli/helpers";
 // GitHub workflows, in WebAssembly), and held to the rules platform engineers rely on.
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
-const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).sort();
+const files = fs
+  .readdirSync(WORKFLOWS)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 const text = (f: string) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
-type Step = { id?: string; name?: string; uses?: string; run?: string; shell?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
+type Step = {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  shell?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+};
 type Job = {
   steps: Step[];
   if?: string;
@@ -26,7 +38,12 @@ type Job = {
   strategy?: { matrix?: Record<string, unknown> };
   defaults?: { run?: { shell?: string } };
 };
-type Workflow = { on: Record<string, { paths?: string[] } | null>; permissions?: Record<string, string>; defaults?: { run?: { shell?: string } }; jobs: Record<string, Job> };
+type Workflow = {
+  on: Record<string, { paths?: string[] } | null>;
+  permissions?: Record<string, string>;
+  defaults?: { run?: { shell?: string } };
+  jobs: Record<string, Job>;
+};
 const workflow = (f: string) => load(text(f)) as Workflow;
 const steps = (f: string) => Object.values(workflow(f).jobs).flatMap((j) => j.steps);
 
@@ -107,7 +124,11 @@ describe("the workflows", () => {
       "drift.yml": "leasehold affected --all",
       "lease-clock.yml": "leasehold affected --since",
     };
-    for (const [f, call] of Object.entries(calls)) expect(steps(f).some((s) => s.run?.includes(call)), f).toBe(true);
+    for (const [f, call] of Object.entries(calls))
+      expect(
+        steps(f).some((s) => s.run?.includes(call)),
+        f,
+      ).toBe(true);
   });
 
   it("deploy platforms before tenants in the fleet environment, one deploy and one lease clock at a time, from what changed since the last successful deploy", () => {
@@ -121,7 +142,8 @@ describe("the workflows", () => {
     expect(groups("deploy.yml")).toEqual({ group: "deploy", "cancel-in-progress": false });
     expect(groups("lease-clock.yml")).toEqual({ group: "lease-clock", "cancel-in-progress": false });
     // A deploy and the lease clock on the same stack: the second waits for Pulumi's lock.
-    for (const f of ["deploy.yml", "lease-clock.yml"]) for (const s of steps(f).filter((x) => x.run?.includes("leasehold up"))) expect(s.run, f).toMatch(/--lock-wait \d+/);
+    for (const f of ["deploy.yml", "lease-clock.yml"])
+      for (const s of steps(f).filter((x) => x.run?.includes("leasehold up"))) expect(s.run, f).toMatch(/--lock-wait \d+/);
     const plan = steps("deploy.yml").find((s) => s.run?.includes("leasehold affected"))!.run!;
     expect(plan).toMatch(/gh run list --workflow deploy\.yml --branch main --status success --limit 1 --json headSha/);
     expect(workflow("deploy.yml").permissions).toEqual({ contents: "read", actions: "read" });
@@ -132,9 +154,12 @@ describe("the workflows", () => {
     expect(group("drift.yml")).toEqual({ group: "drift", "cancel-in-progress": false });
     expect(new Set(["deploy.yml", "lease-clock.yml", "drift.yml"].map((f) => group(f)!.group)).size).toBe(3);
     // Only the pull request's preview is cancelled by a newer run; nothing that runs leasehold up is.
-    expect(text("preview.yml")).toMatch(/concurrency:\n  group: preview-\$\{\{ github\.event\.pull_request\.number \}\}\n  cancel-in-progress: true/);
+    expect(text("preview.yml")).toMatch(
+      /concurrency:\n  group: preview-\$\{\{ github\.event\.pull_request\.number \}\}\n  cancel-in-progress: true/,
+    );
     for (const f of ["deploy.yml", "drift.yml", "lease-clock.yml"]) {
-      for (const [name, j] of Object.entries(workflow(f).jobs)) expect(j.concurrency, `${f} ${name}: the workflow's group covers it`).toBeUndefined();
+      for (const [name, j] of Object.entries(workflow(f).jobs))
+        expect(j.concurrency, `${f} ${name}: the workflow's group covers it`).toBeUndefined();
     }
   });
 
@@ -173,7 +198,10 @@ describe("the workflows", () => {
   });
 
   it("deploy and judge drift from main only, and count the lease clock from main's last successful run", () => {
-    for (const [f, job] of [["lease-clock.yml", "plan"], ["drift.yml", "plan"]] as const) {
+    for (const [f, job] of [
+      ["lease-clock.yml", "plan"],
+      ["drift.yml", "plan"],
+    ] as const) {
       expect(workflow(f).jobs[job]!.if, f).toBe("github.ref == 'refs/heads/main'");
     }
     expect(Object.keys(workflow("deploy.yml").on)).toEqual(["push"]);
@@ -212,7 +240,8 @@ describe("the workflows", () => {
         expect(step.with).toEqual({ "role-to-assume": "${{ vars.AWS_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" });
         // A job's permissions replace the workflow's: the token, and no more than the workflow grants.
         expect(j.permissions, `${f} ${name}`).toMatchObject({ contents: "read", "id-token": "write" });
-        for (const [scope, level] of Object.entries(j.permissions!)) if (scope !== "id-token") expect(w.permissions?.[scope], `${f} ${name} ${scope}`).toBe(level);
+        for (const [scope, level] of Object.entries(j.permissions!))
+          if (scope !== "id-token") expect(w.permissions?.[scope], `${f} ${name} ${scope}`).toBe(level);
       }
     }
   });
@@ -230,12 +259,15 @@ describe("the workflows", () => {
 
   it("preview comments one summary on the pull request and diffs the rendered objects of affected tenants", () => {
     const preview = steps("preview.yml");
-    expect(preview.find((s) => s.run?.includes("npx leasehold preview"))!.run).toContain("--affected --base \"$BASE\"");
+    expect(preview.find((s) => s.run?.includes("npx leasehold preview"))!.run).toContain('--affected --base "$BASE"');
     expect(preview.filter((s) => s.run?.includes("npx leasehold render")).length).toBe(1);
     expect((preview.find((s) => s.run?.includes("npx leasehold render"))!.run!.match(/npx leasehold render/g) ?? []).length).toBe(2);
     const comment = workflow("preview.yml").jobs.comment!;
     expect(comment.needs).toEqual(["plan", "preview"]);
-    expect(comment.steps.filter((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@")).map((s) => s.with?.header)).toEqual(["leasehold-preview", "leasehold-render"]);
+    expect(comment.steps.filter((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@")).map((s) => s.with?.header)).toEqual([
+      "leasehold-preview",
+      "leasehold-render",
+    ]);
     const drift = steps("drift.yml").find((s) => s.run?.includes("npx leasehold preview"))!;
     expect(drift.run).toContain("--all --refresh --expect-no-changes");
   });
@@ -244,7 +276,11 @@ describe("the workflows", () => {
 // The steps that ask leasehold for the affected stacks, run as GitHub runs them (shell: bash is
 // `bash --noprofile --norc -eo pipefail {0}`), with npx and gh replaced by stand-ins.
 describe("the affected-stacks steps, run in bash", () => {
-  const affectedSteps = files.flatMap((f) => steps(f).filter((s) => s.run?.includes("npx leasehold affected") && s.run.includes("GITHUB_OUTPUT")).map((s) => ({ f, s })));
+  const affectedSteps = files.flatMap((f) =>
+    steps(f)
+      .filter((s) => s.run?.includes("npx leasehold affected") && s.run.includes("GITHUB_OUTPUT"))
+      .map((s) => ({ f, s })),
+  );
   const hasJq = spawnSync("jq", ["--version"]).status === 0;
 
   function runStep(script: string, npx: string): { code: number; output: string; stderr: string } {
@@ -276,11 +312,20 @@ describe("the affected-stacks steps, run in bash", () => {
     });
 
     it.skipIf(!hasJq)(`${f}: the stacks leasehold names become the step's outputs`, () => {
-      const json = JSON.stringify({ stacks: [{ stack: "platform-local" }, { stack: "tenant-acme" }], platforms: ["platform-local"], tenants: ["tenant-acme"], removed: [], shards: [1] });
+      const json = JSON.stringify({
+        stacks: [{ stack: "platform-local" }, { stack: "tenant-acme" }],
+        platforms: ["platform-local"],
+        tenants: ["tenant-acme"],
+        removed: [],
+        shards: [1],
+      });
       const r = runStep(s.run!, `cat <<'EOF'\n${json}\nEOF`);
       expect(r.code, r.stderr).toBe(0);
       expect(r.output).toMatch(/^(stacks|platforms|tenants)=\[/m);
-      for (const line of r.output.trim().split("\n")) expect(line, f).toMatch(/^(stacks=\["platform-local","tenant-acme"\]|platforms=\["platform-local"\]|tenants=\["tenant-acme"\]|shards=\[1\]|base=\S+|since=\S+|at=\S+)$/);
+      for (const line of r.output.trim().split("\n"))
+        expect(line, f).toMatch(
+          /^(stacks=\["platform-local","tenant-acme"\]|platforms=\["platform-local"\]|tenants=\["tenant-acme"\]|shards=\[1\]|base=\S+|since=\S+|at=\S+)$/,
+        );
     });
   }
 });
@@ -289,7 +334,8 @@ describe("the lease request issue form", () => {
   const formText = fs.readFileSync(path.join(ROOT, ISSUE_FORM), "utf8");
   const fields = formFields(formText);
   /** The body GitHub writes for a submitted form. */
-  const body = (values: Record<string, string | undefined>) => fields.map((f) => `### ${f.label}\n\n${values[f.id] ?? "_No response_"}`).join("\n\n");
+  const body = (values: Record<string, string | undefined>) =>
+    fields.map((f) => `### ${f.label}\n\n${values[f.id] ?? "_No response_"}`).join("\n\n");
 
   it("maps every field to exactly one option of leasehold request, and back", () => {
     expect(fields.map((f) => f.id).sort()).toEqual(Object.keys(FIELD_OPTIONS).sort());
@@ -298,27 +344,83 @@ describe("the lease request issue form", () => {
   });
 
   it("turns a filled form into the request's arguments, skipping empty optional fields", () => {
-    const r = requestArgsFromIssue(body({ tenant: "echo", gpus: "8", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-04-01T00:00:00Z", end: "2027-07-01T00:00:00Z", platform: "platform-local", admins: "echo:admins, echo:ops" }), formText);
+    const r = requestArgsFromIssue(
+      body({
+        tenant: "echo",
+        gpus: "8",
+        "gpu-type": "h100-80gb",
+        pool: "h100-a",
+        start: "2027-04-01T00:00:00Z",
+        end: "2027-07-01T00:00:00Z",
+        platform: "platform-local",
+        admins: "echo:admins, echo:ops",
+      }),
+      formText,
+    );
     expect(r).toEqual({
-      args: ["--tenant", "echo", "--gpus", "8", "--gpu-type", "h100-80gb", "--pool", "h100-a", "--start", "2027-04-01T00:00:00Z", "--end", "2027-07-01T00:00:00Z", "--platform", "platform-local", "--admins", "echo:admins,echo:ops"],
+      args: [
+        "--tenant",
+        "echo",
+        "--gpus",
+        "8",
+        "--gpu-type",
+        "h100-80gb",
+        "--pool",
+        "h100-a",
+        "--start",
+        "2027-04-01T00:00:00Z",
+        "--end",
+        "2027-07-01T00:00:00Z",
+        "--platform",
+        "platform-local",
+        "--admins",
+        "echo:admins,echo:ops",
+      ],
     });
   });
 
   it("names each missing required field by its label", () => {
     expect(requestArgsFromIssue(body({ tenant: "echo", gpus: "8" }), formText)).toEqual({
-      problems: ["GPU type: is required (--gpu-type)", "Pool: is required (--pool)", "Start: is required (--start)", "End: is required (--end)"],
+      problems: [
+        "GPU type: is required (--gpu-type)",
+        "Pool: is required (--pool)",
+        "Start: is required (--start)",
+        "End: is required (--end)",
+      ],
     });
   });
 
   it("files the request through the CLI: a granted one writes the stack file, a refused one says why and writes nothing", async () => {
     const dir = exampleStacks();
     const issue = path.join(dir, "..", `issue-${path.basename(dir)}.md`);
-    fs.writeFileSync(issue, body({ tenant: "echo", gpus: "8", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-04-01T00:00:00Z", end: "2027-07-01T00:00:00Z", platform: "platform-local" }));
+    fs.writeFileSync(
+      issue,
+      body({
+        tenant: "echo",
+        gpus: "8",
+        "gpu-type": "h100-80gb",
+        pool: "h100-a",
+        start: "2027-04-01T00:00:00Z",
+        end: "2027-07-01T00:00:00Z",
+        platform: "platform-local",
+      }),
+    );
     const ok = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
     expect(ok.code, ok.stderr).toBe(0);
     expect(fs.readFileSync(path.join(dir, "Pulumi.tenant-echo.yaml"), "utf8")).toContain("id: echo-h100-80gb-20270401");
     // 40 H100s in a 32-GPU pool: refused by the fleet check.
-    fs.writeFileSync(issue, body({ tenant: "foxtrot", gpus: "40", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-04-01T00:00:00Z", end: "2027-07-01T00:00:00Z", platform: "platform-local" }));
+    fs.writeFileSync(
+      issue,
+      body({
+        tenant: "foxtrot",
+        gpus: "40",
+        "gpu-type": "h100-80gb",
+        pool: "h100-a",
+        start: "2027-04-01T00:00:00Z",
+        end: "2027-07-01T00:00:00Z",
+        platform: "platform-local",
+      }),
+    );
     const refused = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("no file was changed");
@@ -333,13 +435,34 @@ describe("the lease request issue form", () => {
     const dir = exampleStacks();
     const issue = path.join(dir, "..", `issue-admins-${path.basename(dir)}.md`);
     const before = snapshot(dir);
-    fs.writeFileSync(issue, body({ tenant: "acme", gpus: "8", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-07-01T00:00:00Z", end: "2027-08-01T00:00:00Z", admins: "mallory:admins" }));
+    fs.writeFileSync(
+      issue,
+      body({
+        tenant: "acme",
+        gpus: "8",
+        "gpu-type": "h100-80gb",
+        pool: "h100-a",
+        start: "2027-07-01T00:00:00Z",
+        end: "2027-08-01T00:00:00Z",
+        admins: "mallory:admins",
+      }),
+    );
     const r = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Admin groups: tenant acme exists already");
     expect(snapshot(dir)).toEqual(before);
     // The same request without admin groups is an ordinary lease request.
-    fs.writeFileSync(issue, body({ tenant: "acme", gpus: "8", "gpu-type": "h100-80gb", pool: "h100-a", start: "2027-07-01T00:00:00Z", end: "2027-08-01T00:00:00Z" }));
+    fs.writeFileSync(
+      issue,
+      body({
+        tenant: "acme",
+        gpus: "8",
+        "gpu-type": "h100-80gb",
+        pool: "h100-a",
+        start: "2027-07-01T00:00:00Z",
+        end: "2027-08-01T00:00:00Z",
+      }),
+    );
     const ok = await run("request-from-issue", "--body", issue, "--stacks", dir, "--form", path.join(ROOT, ISSUE_FORM));
     expect(ok.code, ok.stderr).toBe(0);
     expect(fs.readFileSync(path.join(dir, "Pulumi.tenant-acme.yaml"), "utf8")).not.toContain("mallory");

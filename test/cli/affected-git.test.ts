@@ -16,7 +16,10 @@ function repo(): { dir: string; git: (...args: string[]) => string; commit: (mes
   fs.writeFileSync(path.join(dir, "lease", "quantity.ts"), "export const x = 1;\n");
   fs.writeFileSync(path.join(dir, "README.md"), "# fleet\n");
   const git = (...args: string[]) => {
-    const r = spawnSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
     return r.stdout.trim();
   };
@@ -31,7 +34,11 @@ function repo(): { dir: string; git: (...args: string[]) => string; commit: (mes
 }
 
 const affected = (dir: string, ...args: string[]) => run("affected", "--stacks", path.join(dir, "stacks"), ...args);
-const lines = (s: string) => s.trim().split("\n").filter((l) => l.length > 0);
+const lines = (s: string) =>
+  s
+    .trim()
+    .split("\n")
+    .filter((l) => l.length > 0);
 const edit = (dir: string, file: string, from: string, to: string) => {
   const p = path.join(dir, file);
   const text = fs.readFileSync(p, "utf8");
@@ -119,7 +126,10 @@ describe("leasehold affected --base (a git diff)", () => {
       commit(`a change to ${file}`);
       const r = await affected(dir, "--base", base, "--json");
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout).stacks.map((a: { stack: string }) => a.stack), file).toHaveLength(6);
+      expect(
+        JSON.parse(r.stdout).stacks.map((a: { stack: string }) => a.stack),
+        file,
+      ).toHaveLength(6);
       expect(JSON.parse(r.stdout).stacks[0].reasons, file).toEqual([`shared code changed (${file})`]);
     }
   });
@@ -181,7 +191,9 @@ describe("leasehold affected --base: mistakes, one line each and exit 2", () => 
   it("refuses --head without --base instead of ignoring it", async () => {
     const { dir } = repo();
     for (const other of [[], ["--all"], ["--at", "now", "--since", "2026-01-01T00:00:00Z"]]) {
-      expect(oneLine(await affected(dir, "--head", "HEAD", ...other))).toContain("--head is the revision compared with --base: give --base REF too");
+      expect(oneLine(await affected(dir, "--head", "HEAD", ...other))).toContain(
+        "--head is the revision compared with --base: give --base REF too",
+      );
     }
   });
 

@@ -39,7 +39,12 @@ describe("leasehold affected (the lease clock)", () => {
   it("lists one shard's stacks with --shard, and the shards of the whole set with --max-shards", async () => {
     const all = JSON.parse((await affected("--all", "--json")).stdout) as { stacks: { stack: string }[]; shards: number[] };
     expect(all.shards).toEqual([1]);
-    const parts = await Promise.all([1, 2, 3].map(async (k) => JSON.parse((await affected("--all", "--json", "--shard", `${k}/3`)).stdout) as { stacks: { stack: string }[]; shard: string }));
+    const parts = await Promise.all(
+      [1, 2, 3].map(
+        async (k) =>
+          JSON.parse((await affected("--all", "--json", "--shard", `${k}/3`)).stdout) as { stacks: { stack: string }[]; shard: string },
+      ),
+    );
     expect(parts.map((p) => p.shard)).toEqual(["1/3", "2/3", "3/3"]);
     expect(parts.flatMap((p) => p.stacks.map((s) => s.stack)).sort()).toEqual(all.stacks.map((s) => s.stack).sort());
     const bad = await affected("--all", "--shard", "4/3");
@@ -64,6 +69,13 @@ describe("leasehold affected (the lease clock)", () => {
 
   it("lists every stack with --all, platforms first", async () => {
     const r = await affected("--all");
-    expect(r.stdout.trim().split("\n")).toEqual(["platform-aws", "platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid", "tenant-delta"]);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "platform-aws",
+      "platform-local",
+      "tenant-acme",
+      "tenant-bluefin",
+      "tenant-corvid",
+      "tenant-delta",
+    ]);
   });
 });

@@ -67,7 +67,10 @@ describe("up | preview: the stacks folder", () => {
     // Found: `up --all --stacks EMPTY` printed "up: 0 of 0 stack(s) succeeded", exit 0 ({"ok": true}
     // with --json), while `check --stacks EMPTY` says "no stack files (Pulumi.<stack>.yaml) in ...", exit 1.
     const dir = project(false);
-    for (const args of [["up", "--all"], ["preview", "--all", "--expect-no-changes", "--json"]]) {
+    for (const args of [
+      ["up", "--all"],
+      ["preview", "--all", "--expect-no-changes", "--json"],
+    ]) {
       const r = await withoutPulumi(() => run(...args, "--stacks", path.join(dir, "stacks")));
       expect(r.code, args.join(" ")).not.toBe(0);
       expect(r.stderr, args.join(" ")).toContain("no stack files");
@@ -162,7 +165,10 @@ describe("up | preview: options that are silently ignored or mis-described", () 
   it("names the stack files the diff removed when --affected runs (affected does; up said nothing, exit 0)", async () => {
     const dir = project();
     const git = (...args: string[]) => {
-      const r = spawnSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: dir, encoding: "utf8" });
+      const r = spawnSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], {
+        cwd: dir,
+        encoding: "utf8",
+      });
       if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
     };
     git("init", "-q");
@@ -197,7 +203,14 @@ describe("--shard K/N and affected --json shards", () => {
     const all = JSON.parse((await run("affected", "--all", "--json", "--stacks", dir)).stdout) as { stacks: { stack: string }[] };
     for (const n of [1, 2, 5, 7]) {
       const parts: string[] = [];
-      for (let k = 1; k <= n; k++) parts.push(...(JSON.parse((await run("affected", "--all", "--json", "--stacks", dir, "--shard", `${k}/${n}`)).stdout) as { stacks: { stack: string }[] }).stacks.map((s) => s.stack));
+      for (let k = 1; k <= n; k++)
+        parts.push(
+          ...(
+            JSON.parse((await run("affected", "--all", "--json", "--stacks", dir, "--shard", `${k}/${n}`)).stdout) as {
+              stacks: { stack: string }[];
+            }
+          ).stacks.map((s) => s.stack),
+        );
       expect(parts.sort(), `${n} shards`).toEqual(all.stacks.map((s) => s.stack).sort());
     }
   });
@@ -232,7 +245,9 @@ describe("engine failures: the reason in the summary", () => {
     const r = await withoutPulumi(() => run("preview", "--stacks", STACKS, "--stack", "platform-local", "--json"));
     expect(r.code).not.toBe(0);
     noStackTrace(r.stderr);
-    const text = r.stdout.trim().startsWith("{") ? String((JSON.parse(r.stdout) as { stacks?: { message?: string }[] }).stacks?.[0]?.message ?? "") : r.stderr;
+    const text = r.stdout.trim().startsWith("{")
+      ? String((JSON.parse(r.stdout) as { stacks?: { message?: string }[] }).stacks?.[0]?.message ?? "")
+      : r.stderr;
     expect(text).not.toMatch(/^code: -2$/m);
     expect(text).toMatch(/pulumi/i);
   });
@@ -263,7 +278,10 @@ describe("check: names the engine refuses", () => {
     const tenant = path.join(dir, "Pulumi.tenant-acme.yaml");
     const text = fs.readFileSync(tenant, "utf8");
     expect(text).toContain("- id: acme-l40s-2026q4");
-    fs.writeFileSync(tenant, text.replace("- id: acme-l40s-2026q4", "- id: acme-h100-2026q4-gpu").replace("nodes: [l40s-001]", 'nodes: ["001"]'));
+    fs.writeFileSync(
+      tenant,
+      text.replace("- id: acme-l40s-2026q4", "- id: acme-h100-2026q4-gpu").replace("nodes: [l40s-001]", 'nodes: ["001"]'),
+    );
     const r = await run("check", "--stacks", dir, "--at", "2027-01-01T00:00:00Z");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("acme-h100-2026q4-gpu-001");
@@ -277,6 +295,8 @@ describe("check: names the engine refuses", () => {
     fs.rmSync(from);
     const r = await run("check", "--stacks", dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${to}: leasehold:tenant.name: on EKS (platform platform-aws) the tenant's node security group name would be "sg-delta-nodes-xxxxxxx"`);
+    expect(r.stderr).toContain(
+      `${to}: leasehold:tenant.name: on EKS (platform platform-aws) the tenant's node security group name would be "sg-delta-nodes-xxxxxxx"`,
+    );
   });
 });

@@ -26,8 +26,12 @@ describe("leasehold validate", () => {
     const r = await run("validate", file);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}: leasehold:leases[0].gpu.count: expected a positive integer, got "sixty"`);
-    expect(r.stderr).toContain(`${file}: leasehold:leases[0].window.end: must be after start (2026-06-01T00:00:00Z <= 2026-12-01T00:00:00Z)`);
-    expect(r.stderr).toContain(`${file}: leasehold:tenant.resources.storage: expected a Kubernetes quantity such as 1024, 500m, 8Ti or 1.5Gi, got "200TB"`);
+    expect(r.stderr).toContain(
+      `${file}: leasehold:leases[0].window.end: must be after start (2026-06-01T00:00:00Z <= 2026-12-01T00:00:00Z)`,
+    );
+    expect(r.stderr).toContain(
+      `${file}: leasehold:tenant.resources.storage: expected a Kubernetes quantity such as 1024, 500m, 8Ti or 1.5Gi, got "200TB"`,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(snapshot(dir)).toEqual(before);
   });
@@ -47,7 +51,14 @@ describe("leasehold validate", () => {
     const r = await run("validate", "--stacks", path.join(ROOT, "stacks"), "--json");
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(true);
-    expect(out.files.map((f: { stack: string }) => f.stack)).toEqual(["platform-aws", "platform-local", "tenant-acme", "tenant-bluefin", "tenant-corvid", "tenant-delta"]);
+    expect(out.files.map((f: { stack: string }) => f.stack)).toEqual([
+      "platform-aws",
+      "platform-local",
+      "tenant-acme",
+      "tenant-bluefin",
+      "tenant-corvid",
+      "tenant-delta",
+    ]);
   });
 });
 
@@ -118,7 +129,23 @@ describe("leasehold request", () => {
     const dir = exampleStacks();
     const file = path.join(dir, "Pulumi.tenant-acme.yaml");
     const before = fs.readFileSync(file, "utf8");
-    const r = await run("request", "--stacks", dir, "--tenant", "acme", "--gpus", "8", "--gpu-type", "l40s", "--pool", "l40s-a", "--start", "2027-03-01T00:00:00Z", "--end", "2027-04-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "acme",
+      "--gpus",
+      "8",
+      "--gpu-type",
+      "l40s",
+      "--pool",
+      "l40s-a",
+      "--start",
+      "2027-03-01T00:00:00Z",
+      "--end",
+      "2027-04-01T00:00:00Z",
+    );
     expect(r.code).toBe(0);
     const after = fs.readFileSync(file, "utf8");
     // Everything before the new lease is byte for byte what it was.
@@ -142,7 +169,22 @@ describe("leasehold request", () => {
     const dir = exampleStacks();
     const before = snapshot(dir);
     // gpu-001 is acme's from December: leasing it in January is refused by the fleet check.
-    const r = await run("request", "--stacks", dir, "--tenant", "eve", "--gpus", "8", ...H100, "--nodes", "gpu-001", "--start", "2027-01-01T00:00:00Z", "--end", "2027-02-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "eve",
+      "--gpus",
+      "8",
+      ...H100,
+      "--nodes",
+      "gpu-001",
+      "--start",
+      "2027-01-01T00:00:00Z",
+      "--end",
+      "2027-02-01T00:00:00Z",
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("node gpu-001 is leased to acme-h100-2026q4");
     expect(r.stderr).toContain("request refused");
@@ -152,9 +194,24 @@ describe("leasehold request", () => {
   it("refuses when the pool has too few free nodes for the window, naming the free ones", async () => {
     const dir = exampleStacks();
     const before = snapshot(dir);
-    const r = await run("request", "--stacks", dir, "--tenant", "eve", "--gpus", "24", ...H100, "--start", "2027-02-01T00:00:00Z", "--end", "2027-03-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "eve",
+      "--gpus",
+      "24",
+      ...H100,
+      "--start",
+      "2027-02-01T00:00:00Z",
+      "--end",
+      "2027-03-01T00:00:00Z",
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("pool h100-a has 1 node(s) free from 2027-02-01T00:00:00Z to 2027-03-01T00:00:00Z (gpu-003), but 24 h100-80gb GPUs need 3 (8 per node)");
+    expect(r.stderr).toContain(
+      "pool h100-a has 1 node(s) free from 2027-02-01T00:00:00Z to 2027-03-01T00:00:00Z (gpu-003), but 24 h100-80gb GPUs need 3 (8 per node)",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -179,7 +236,20 @@ describe("leasehold request", () => {
       const r = await run("request", "--stacks", dir, ...args, ...H100, ...window);
       expect(r.code).toBe(2);
     }
-    const r = await run("request", "--stacks", dir, "--tenant", "eve", "--gpus", "8", ...H100, "--start", "2027-04-01", "--end", "2027-07-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "eve",
+      "--gpus",
+      "8",
+      ...H100,
+      "--start",
+      "2027-04-01",
+      "--end",
+      "2027-07-01T00:00:00Z",
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("'--start <time>' argument '2027-04-01' is invalid");
     expect((await run("request", "--stacks", dir, "--tenant", "eve")).code).toBe(2);
@@ -189,7 +259,22 @@ describe("leasehold request", () => {
   it("refuses a window that ends before it starts with exit 1, via the lease schema", async () => {
     const dir = exampleStacks();
     const before = snapshot(dir);
-    const r = await run("request", "--stacks", dir, "--tenant", "eve", "--gpus", "8", ...H100, "--nodes", "gpu-003", "--start", "2027-07-01T00:00:00Z", "--end", "2027-04-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "eve",
+      "--gpus",
+      "8",
+      ...H100,
+      "--nodes",
+      "gpu-003",
+      "--start",
+      "2027-07-01T00:00:00Z",
+      "--end",
+      "2027-04-01T00:00:00Z",
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("leasehold:leases[0].window.end: must be after start (2027-04-01T00:00:00Z <= 2027-07-01T00:00:00Z)");
     expect(snapshot(dir)).toEqual(before);

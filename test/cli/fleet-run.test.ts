@@ -2,7 +2,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseShard } from "../../cli/common";
-import { engineError, fleetRun, LiveDisplay, recoveryFor, runFleet, summaryTable, waitingForLocks, type StackJob, type StackResult, type StackRunner } from "../../cli/fleet-run";
+import {
+  engineError,
+  fleetRun,
+  LiveDisplay,
+  recoveryFor,
+  runFleet,
+  summaryTable,
+  waitingForLocks,
+  type StackJob,
+  type StackResult,
+  type StackRunner,
+} from "../../cli/fleet-run";
 import { shardCount, shardOf } from "../../lease/changes";
 import { generateFleet } from "../../bench/fleet-gen";
 import { exampleStacks, ROOT } from "./helpers";
@@ -43,21 +54,36 @@ describe("runFleet", () => {
     const r = recorder();
     const results = await runFleet("up", JOBS, r.runner, { parallel: 2 });
     expect(results.every((x) => x.result === "succeeded")).toBe(true);
-    for (const t of JOBS.filter((j) => j.role === "tenant")) expect(r.log.indexOf(`start ${t.stack}`)).toBeGreaterThan(r.log.indexOf(`end ${t.platform}`));
+    for (const t of JOBS.filter((j) => j.role === "tenant"))
+      expect(r.log.indexOf(`start ${t.stack}`)).toBeGreaterThan(r.log.indexOf(`end ${t.platform}`));
     expect(r.peak()).toBe(2);
   });
 
   it("skips the tenants of a failed platform, and nothing else", async () => {
     const r = recorder(["platform-a"]);
     const results = await runFleet("up", JOBS, r.runner, { parallel: 3 });
-    expect(byStack(results)).toEqual({ "platform-a": "failed", "platform-b": "succeeded", "tenant-1": "skipped", "tenant-2": "skipped", "tenant-3": "succeeded", "tenant-4": "succeeded" });
+    expect(byStack(results)).toEqual({
+      "platform-a": "failed",
+      "platform-b": "succeeded",
+      "tenant-1": "skipped",
+      "tenant-2": "skipped",
+      "tenant-3": "succeeded",
+      "tenant-4": "succeeded",
+    });
     expect(results.find((x) => x.stack === "tenant-1")!.message).toBe("platform-a did not succeed (failed)");
     expect(r.log).not.toContain("start tenant-1");
   });
 
   it("lets one tenant's failure stop no other stack", async () => {
     const results = await runFleet("up", JOBS, recorder(["tenant-1"]).runner, { parallel: 2 });
-    expect(byStack(results)).toEqual({ "platform-a": "succeeded", "platform-b": "succeeded", "tenant-1": "failed", "tenant-2": "succeeded", "tenant-3": "succeeded", "tenant-4": "succeeded" });
+    expect(byStack(results)).toEqual({
+      "platform-a": "succeeded",
+      "platform-b": "succeeded",
+      "tenant-1": "failed",
+      "tenant-2": "succeeded",
+      "tenant-3": "succeeded",
+      "tenant-4": "succeeded",
+    });
   });
 
   it("destroys a platform only after all its tenants, and keeps it when one of them failed", async () => {
@@ -87,7 +113,14 @@ describe("runFleet", () => {
         finished: () => undefined,
       },
     });
-    expect(byStack(results)).toEqual({ "platform-a": "succeeded", "platform-b": "cancelled", "tenant-1": "cancelled", "tenant-2": "cancelled", "tenant-3": "cancelled", "tenant-4": "cancelled" });
+    expect(byStack(results)).toEqual({
+      "platform-a": "succeeded",
+      "platform-b": "cancelled",
+      "tenant-1": "cancelled",
+      "tenant-2": "cancelled",
+      "tenant-3": "cancelled",
+      "tenant-4": "cancelled",
+    });
   });
 });
 
@@ -104,7 +137,16 @@ describe("leasehold up | preview | refresh | destroy", () => {
     const { io: o, out } = io();
     const code = await fleetRun("up", { stacks: dir, stack: ["tenant-acme", "platform-local"], parallel: 1 }, o, () => async (job) => {
       seen.push(job.stack);
-      return { stack: job.stack, result: job.stack === "tenant-acme" ? "failed" : "succeeded", seconds: 1, message: "error: boom", recovery: job.stack === "tenant-acme" ? recoveryFor(job.stack, "the current deployment has 1 resource(s) with pending operations") : undefined };
+      return {
+        stack: job.stack,
+        result: job.stack === "tenant-acme" ? "failed" : "succeeded",
+        seconds: 1,
+        message: "error: boom",
+        recovery:
+          job.stack === "tenant-acme"
+            ? recoveryFor(job.stack, "the current deployment has 1 resource(s) with pending operations")
+            : undefined,
+      };
     });
     expect(seen).toEqual(["platform-local", "tenant-acme"]);
     expect(code).toBe(1);
@@ -124,13 +166,19 @@ describe("leasehold up | preview | refresh | destroy", () => {
     });
     expect(code).toBe(1);
     expect(ran).toBe(0);
-    expect(err.join("\n")).toContain('leasehold:leases[0].placement.pool: expected a pool of platform-local (h100-a, l40s-a), got "h100-zz"');
+    expect(err.join("\n")).toContain(
+      'leasehold:leases[0].placement.pool: expected a pool of platform-local (h100-a, l40s-a), got "h100-zz"',
+    );
   });
 
   it("refuse an unknown stack and a missing or doubled selection as usage errors", async () => {
     const dir = exampleStacks();
-    const runner = () => async (job: StackJob): Promise<StackResult> => ({ stack: job.stack, result: "succeeded", seconds: 0 });
-    await expect(fleetRun("preview", { stacks: dir, stack: ["tenant-zed"] }, io().io, runner)).rejects.toThrow("--stack: no stack file for tenant-zed");
+    const runner =
+      () =>
+      async (job: StackJob): Promise<StackResult> => ({ stack: job.stack, result: "succeeded", seconds: 0 });
+    await expect(fleetRun("preview", { stacks: dir, stack: ["tenant-zed"] }, io().io, runner)).rejects.toThrow(
+      "--stack: no stack file for tenant-zed",
+    );
     await expect(fleetRun("preview", { stacks: dir }, io().io, runner)).rejects.toThrow("give one of --stack NAME...");
     await expect(fleetRun("preview", { stacks: dir, all: true, stack: ["tenant-acme"] }, io().io, runner)).rejects.toThrow("give one of");
     await expect(fleetRun("preview", { stacks: dir, affected: true }, io().io, runner)).rejects.toThrow("--affected needs --base REF");
@@ -138,10 +186,15 @@ describe("leasehold up | preview | refresh | destroy", () => {
 
   it("with the lease clock, run only the stacks whose leases change state", async () => {
     const seen: string[] = [];
-    const code = await fleetRun("up", { stacks: path.join(ROOT, "stacks"), since: Date.parse("2026-12-31T23:00:00Z"), at: Date.parse("2027-01-01T00:00:00Z") }, io().io, () => async (job) => {
-      seen.push(job.stack);
-      return { stack: job.stack, result: "succeeded", seconds: 0 };
-    });
+    const code = await fleetRun(
+      "up",
+      { stacks: path.join(ROOT, "stacks"), since: Date.parse("2026-12-31T23:00:00Z"), at: Date.parse("2027-01-01T00:00:00Z") },
+      io().io,
+      () => async (job) => {
+        seen.push(job.stack);
+        return { stack: job.stack, result: "succeeded", seconds: 0 };
+      },
+    );
     expect(code).toBe(0);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s.startsWith("tenant-"))).toBe(true);
@@ -185,23 +238,41 @@ describe("shards and roles (the CI shard jobs)", () => {
   });
 
   it("refuse a malformed shard or role as usage errors", async () => {
-    for (const bad of ["0/4", "5/4", "2", "a/b", "1/0", "-1/2"]) expect(() => parseShard(bad), bad).toThrow("--shard: expected k/n with 1 <= k <= n");
+    for (const bad of ["0/4", "5/4", "2", "a/b", "1/0", "-1/2"])
+      expect(() => parseShard(bad), bad).toThrow("--shard: expected k/n with 1 <= k <= n");
     expect(parseShard(" 2/8 ")).toEqual({ index: 2, count: 8 });
-    await expect(fleetRun("up", { stacks: exampleStacks(), all: true, role: "tenants" }, quiet)).rejects.toThrow('--role: expected platform or tenant, got "tenants"');
+    await expect(fleetRun("up", { stacks: exampleStacks(), all: true, role: "tenants" }, quiet)).rejects.toThrow(
+      '--role: expected platform or tenant, got "tenants"',
+    );
   });
 
   it("wait for a stack another run holds, up to --lock-wait, then report it failed with the recovery", async () => {
     let tries = 0;
-    const locked = (stack: string): StackResult => ({ stack, result: "failed", seconds: 0, message: "error: the stack is currently locked by 1 lock(s)" });
+    const locked = (stack: string): StackResult => ({
+      stack,
+      result: "failed",
+      seconds: 0,
+      message: "error: the stack is currently locked by 1 lock(s)",
+    });
     const slept: number[] = [];
     const sleep = async (ms: number) => void slept.push(ms);
-    const freesOnThird = waitingForLocks(async (job) => (++tries < 3 ? locked(job.stack) : { stack: job.stack, result: "succeeded", seconds: 1 }), 60_000, quiet, sleep);
+    const freesOnThird = waitingForLocks(
+      async (job) => (++tries < 3 ? locked(job.stack) : { stack: job.stack, result: "succeeded", seconds: 1 }),
+      60_000,
+      quiet,
+      sleep,
+    );
     expect((await freesOnThird({ stack: "tenant-acme", role: "tenant" })).result).toBe("succeeded");
     expect(tries).toBe(3);
     expect(slept).toEqual([5_000, 10_000]);
     // Not a lock: no second try.
     tries = 0;
-    const other = waitingForLocks(async (job) => (tries++, { stack: job.stack, result: "failed", seconds: 0, message: "error: boom" }), 60_000, quiet, sleep);
+    const other = waitingForLocks(
+      async (job) => (tries++, { stack: job.stack, result: "failed", seconds: 0, message: "error: boom" }),
+      60_000,
+      quiet,
+      sleep,
+    );
     expect((await other({ stack: "tenant-acme", role: "tenant" })).result).toBe("failed");
     expect(tries).toBe(1);
     // Without --lock-wait the runner is used as it is.
@@ -214,16 +285,28 @@ describe("the live display (a terminal)", () => {
   it("redraws the counts and one line per running stack in place, and lets finished stacks scroll by", () => {
     const frames: string[] = [];
     let now = 0;
-    const d = new LiveDisplay("up", (t) => void frames.push(t), () => now);
+    const d = new LiveDisplay(
+      "up",
+      (t) => void frames.push(t),
+      () => now,
+    );
     d.started({ stack: "platform-a", role: "platform" }, { done: 0, failed: 0, running: 1, queued: 2 });
     expect(frames[0]).toBe("  up: 0 done, 0 failed, 1 running, 2 queued\x1b[K\n    platform-a  0 s\x1b[K\n");
     now = 4200;
-    d.finished({ stack: "platform-a", result: "succeeded", seconds: 4.2, changes: { create: 3 } }, { done: 1, failed: 0, running: 0, queued: 2 });
+    d.finished(
+      { stack: "platform-a", result: "succeeded", seconds: 4.2, changes: { create: 3 } },
+      { done: 1, failed: 0, running: 0, queued: 2 },
+    );
     // Up two lines, clear, the finished line (kept), then the counts again.
-    expect(frames[1]).toBe("\x1b[2A\x1b[J  platform-a: succeeded (3 created) in 4.2 s\n  up: 1 done, 0 failed, 0 running, 2 queued\x1b[K\n");
+    expect(frames[1]).toBe(
+      "\x1b[2A\x1b[J  platform-a: succeeded (3 created) in 4.2 s\n  up: 1 done, 0 failed, 0 running, 2 queued\x1b[K\n",
+    );
     d.started({ stack: "tenant-1", role: "tenant", platform: "platform-a" }, { done: 1, failed: 0, running: 1, queued: 1 });
     now = 7200;
-    d.finished({ stack: "tenant-1", result: "failed", seconds: 3, message: "error: boom\nmore" }, { done: 1, failed: 1, running: 0, queued: 1 });
+    d.finished(
+      { stack: "tenant-1", result: "failed", seconds: 3, message: "error: boom\nmore" },
+      { done: 1, failed: 1, running: 0, queued: 1 },
+    );
     expect(frames[3]).toContain("  tenant-1: failed in 3.0 s: error: boom\n");
     d.stop();
     expect(frames[frames.length - 1]).toBe("\x1b[1A\x1b[J");
@@ -249,19 +332,34 @@ describe("recovery and the summary", () => {
       "    error: update failed",
     ].join("\n");
     expect(engineError(text)).toBe(
-      'error: resource "urn:x" cannot be deleted because it is protected. To unprotect the resource, either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`, or use the command: `pulumi state unprotect \'urn:x\'`',
+      "error: resource \"urn:x\" cannot be deleted because it is protected. To unprotect the resource, either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`, or use the command: `pulumi state unprotect 'urn:x'`",
     );
-    const policy = ["Policies:", "    ❌ leasehold@v0.1.0 (local: policies)", "        - [mandatory]  tenant-gpu-quota-within-leases  (kubernetes:core/v1:ResourceQuota: eve-quota)", "          Tenant eve would hold 32 GPUs but its leases in force grant 8.", ""].join("\n");
-    expect(engineError(policy)).toBe("[mandatory]  tenant-gpu-quota-within-leases  (kubernetes:core/v1:ResourceQuota: eve-quota) Tenant eve would hold 32 GPUs but its leases in force grant 8.");
+    const policy = [
+      "Policies:",
+      "    ❌ leasehold@v0.1.0 (local: policies)",
+      "        - [mandatory]  tenant-gpu-quota-within-leases  (kubernetes:core/v1:ResourceQuota: eve-quota)",
+      "          Tenant eve would hold 32 GPUs but its leases in force grant 8.",
+      "",
+    ].join("\n");
+    expect(engineError(policy)).toBe(
+      "[mandatory]  tenant-gpu-quota-within-leases  (kubernetes:core/v1:ResourceQuota: eve-quota) Tenant eve would hold 32 GPUs but its leases in force grant 8.",
+    );
   });
 
   it("names the command that recovers a stack left locked or with pending operations", () => {
-    expect(recoveryFor("tenant-acme", "error: the stack is currently locked by 1 lock(s)")).toBe("pulumi cancel --stack tenant-acme --yes   (only when no other run is using the stack)");
+    expect(recoveryFor("tenant-acme", "error: the stack is currently locked by 1 lock(s)")).toBe(
+      "pulumi cancel --stack tenant-acme --yes   (only when no other run is using the stack)",
+    );
     expect(recoveryFor("tenant-acme", "error: resource failed")).toBeUndefined();
   });
 
   it("lists each stack with its result, changes and seconds", () => {
-    expect(summaryTable([{ stack: "tenant-acme", result: "succeeded", seconds: 4.2, changes: { create: 3, same: 10 } }, { stack: "tenant-b", result: "skipped", seconds: 0 }]).split("\n")).toEqual([
+    expect(
+      summaryTable([
+        { stack: "tenant-acme", result: "succeeded", seconds: 4.2, changes: { create: 3, same: 10 } },
+        { stack: "tenant-b", result: "skipped", seconds: 0 },
+      ]).split("\n"),
+    ).toEqual([
       "STACK        RESULT     CHANGES                  SECONDS",
       "tenant-acme  succeeded  3 created, 10 unchanged  4.2",
       "tenant-b     skipped    -                        -",

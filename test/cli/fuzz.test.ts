@@ -18,9 +18,46 @@ const AT = "2026-12-20T00:00:00Z";
 
 /** Values a careless landlord or a hostile tenant writes. */
 const ODD_VALUES: unknown[] = [
-  null, 0, -1, 1.5, 8, 64, 1e9, "", " ", "x", "h100", "h100-80gb", "l40s", "h100-a", "l40s-a", "h100-cb", "gpu-001", "l40s-002", "nope",
-  "2027-01-01T00:00:00Z", "2027-02-30T00:00:00Z", "2026-12-20T00:00:00+14:00", "yesterday", "0.0.0.0/0", "169.254.169.254/32", "fd00:ec2::254/128",
-  "a".repeat(63), "a".repeat(64), "Tenant_A", "eks", "existing", "platform-local", "platform-aws", "tenant-acme", true, false, [], {}, [1, 2], { a: 1 },
+  null,
+  0,
+  -1,
+  1.5,
+  8,
+  64,
+  1e9,
+  "",
+  " ",
+  "x",
+  "h100",
+  "h100-80gb",
+  "l40s",
+  "h100-a",
+  "l40s-a",
+  "h100-cb",
+  "gpu-001",
+  "l40s-002",
+  "nope",
+  "2027-01-01T00:00:00Z",
+  "2027-02-30T00:00:00Z",
+  "2026-12-20T00:00:00+14:00",
+  "yesterday",
+  "0.0.0.0/0",
+  "169.254.169.254/32",
+  "fd00:ec2::254/128",
+  "a".repeat(63),
+  "a".repeat(64),
+  "Tenant_A",
+  "eks",
+  "existing",
+  "platform-local",
+  "platform-aws",
+  "tenant-acme",
+  true,
+  false,
+  [],
+  {},
+  [1, 2],
+  { a: 1 },
 ];
 /** Plain scalars the Pulumi CLI reads otherwise than YAML 1.2. */
 const DIVERGENT_SCALARS = ["010", "0x10", "1_000", "2027-1-2", ".inf", "0b11"];
@@ -59,7 +96,12 @@ type Mutation =
 const fileIx = fc.noBias(fc.nat(20));
 const pathIx = fc.noBias(fc.nat(500));
 const breaking = fc.oneof(
-  fc.record({ kind: fc.constant("set" as const), file: fileIx, path: pathIx, value: fc.oneof(fc.constantFrom(...ODD_VALUES), fc.integer(), fc.string({ maxLength: 70 }), fc.jsonValue({ maxDepth: 2 })) }),
+  fc.record({
+    kind: fc.constant("set" as const),
+    file: fileIx,
+    path: pathIx,
+    value: fc.oneof(fc.constantFrom(...ODD_VALUES), fc.integer(), fc.string({ maxLength: 70 }), fc.jsonValue({ maxDepth: 2 })),
+  }),
   fc.record({ kind: fc.constant("delete" as const), file: fileIx, path: pathIx }),
   fc.record({ kind: fc.constant("divergent" as const), file: fileIx, path: pathIx, scalar: fc.constantFrom(...DIVERGENT_SCALARS) }),
   fc.record({ kind: fc.constant("truncate" as const), file: fileIx, at: fc.nat(3000) }),
@@ -68,7 +110,28 @@ const breaking = fc.oneof(
   // A lease aimed at what its platform lacks, or at another platform's pool, type or node.
   {
     weight: 4,
-    arbitrary: fc.record({ kind: fc.constant("retarget" as const), file: fileIx, lease: fc.noBias(fc.nat(5)), field: fc.noBias(fc.nat(4)), value: fc.constantFrom("h100-a", "l40s-a", "h100-cb", "l40s-od", "h100-zz", "h100", "h100-80gb", "l40s", "gpu-001", "l40s-002", "node-9", "platform-aws", "platform-local", "platform-zz") }),
+    arbitrary: fc.record({
+      kind: fc.constant("retarget" as const),
+      file: fileIx,
+      lease: fc.noBias(fc.nat(5)),
+      field: fc.noBias(fc.nat(4)),
+      value: fc.constantFrom(
+        "h100-a",
+        "l40s-a",
+        "h100-cb",
+        "l40s-od",
+        "h100-zz",
+        "h100",
+        "h100-80gb",
+        "l40s",
+        "gpu-001",
+        "l40s-002",
+        "node-9",
+        "platform-aws",
+        "platform-local",
+        "platform-zz",
+      ),
+    }),
   },
 );
 const keeping = fc.oneof(
@@ -115,7 +178,10 @@ function mutatedFolder(mutations: Mutation[]): { dir: string; touched: Set<strin
         const other = parseDocument(fs.readFileSync(all[m.from % all.length]!, "utf8"));
         const from = pathsOf(other);
         if (from.length === 0) break;
-        doc.setIn([...config, ...paths[m.path % paths.length]!], doc.createNode(other.getIn([...config, ...from[m.fromPath % from.length]!])));
+        doc.setIn(
+          [...config, ...paths[m.path % paths.length]!],
+          doc.createNode(other.getIn([...config, ...from[m.fromPath % from.length]!])),
+        );
         text = doc.toString();
         break;
       }
@@ -139,13 +205,19 @@ function mutatedFolder(mutations: Mutation[]): { dir: string; touched: Set<strin
       case "lower-count": {
         const count = doc.getIn([...config, "leasehold:leases", m.lease, "gpu", "count"]);
         // Stays above the nodes the lease holds minus one: the node rules still hold.
-        if (typeof count === "number" && count - m.by > count - (count % 8 || 8)) doc.setIn([...config, "leasehold:leases", m.lease, "gpu", "count"], count - m.by);
+        if (typeof count === "number" && count - m.by > count - (count % 8 || 8))
+          doc.setIn([...config, "leasehold:leases", m.lease, "gpu", "count"], count - m.by);
         text = doc.toString();
         break;
       }
       case "notice-hours": {
         const leases = doc.getIn([...config, "leasehold:leases"]);
-        if (isSeq(leases)) leases.items.forEach((_, i) => doc.hasIn([...config, "leasehold:leases", i, "reclaim", "noticeHours"]) && doc.setIn([...config, "leasehold:leases", i, "reclaim", "noticeHours"], m.hours));
+        if (isSeq(leases))
+          leases.items.forEach(
+            (_, i) =>
+              doc.hasIn([...config, "leasehold:leases", i, "reclaim", "noticeHours"]) &&
+              doc.setIn([...config, "leasehold:leases", i, "reclaim", "noticeHours"], m.hours),
+          );
         text = doc.toString();
         break;
       }
@@ -183,32 +255,36 @@ describe("fuzz: mutated stack folders", () => {
     let valid = 0;
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.array(breaking, { minLength: 1, maxLength: 3 }), fc.array(keeping, { minLength: 1, maxLength: 3 })), async (mutations) => {
-        runs++;
-        const { dir, touched } = mutatedFolder(mutations as Mutation[]);
-        process.env.LEASEHOLD_AT = AT;
-        try {
-          await answer("validate", "--stacks", dir);
-          const checked = await answer("check", "--stacks", dir);
-          const stacks = listStackFiles(dir).map((f) => stackNameOf(f)!);
-          if (checked.code === 0) valid++;
-          // A fleet check passes is a fleet every stack of which renders and configures the pack.
-          // Every stack of a valid fleet; of another, the stacks changed and the tenants of a changed platform.
-          const platformOf = (s: string) => /leasehold:platform: (\S+)/.exec(fs.readFileSync(path.join(dir, `Pulumi.${s}.yaml`), "utf8"))?.[1];
-          const judged = checked.code === 0 ? stacks : stacks.filter((s) => touched.has(s) || touched.has(platformOf(s) ?? ""));
-          for (const stack of judged) {
-            const rendered = await answer("render", "--stacks", dir, "--stack", stack, "--json");
-            const configured = await answer("policy-config", "--stacks", dir, "--stack", stack);
-            if (checked.code === 0) {
-              expect(rendered.code, `${stack} of a fleet check passes: ${rendered.stderr}`).toBe(0);
-              expect(configured.code, `${stack}: ${configured.stderr}`).toBe(0);
+      fc.asyncProperty(
+        fc.oneof(fc.array(breaking, { minLength: 1, maxLength: 3 }), fc.array(keeping, { minLength: 1, maxLength: 3 })),
+        async (mutations) => {
+          runs++;
+          const { dir, touched } = mutatedFolder(mutations as Mutation[]);
+          process.env.LEASEHOLD_AT = AT;
+          try {
+            await answer("validate", "--stacks", dir);
+            const checked = await answer("check", "--stacks", dir);
+            const stacks = listStackFiles(dir).map((f) => stackNameOf(f)!);
+            if (checked.code === 0) valid++;
+            // A fleet check passes is a fleet every stack of which renders and configures the pack.
+            // Every stack of a valid fleet; of another, the stacks changed and the tenants of a changed platform.
+            const platformOf = (s: string) =>
+              /leasehold:platform: (\S+)/.exec(fs.readFileSync(path.join(dir, `Pulumi.${s}.yaml`), "utf8"))?.[1];
+            const judged = checked.code === 0 ? stacks : stacks.filter((s) => touched.has(s) || touched.has(platformOf(s) ?? ""));
+            for (const stack of judged) {
+              const rendered = await answer("render", "--stacks", dir, "--stack", stack, "--json");
+              const configured = await answer("policy-config", "--stacks", dir, "--stack", stack);
+              if (checked.code === 0) {
+                expect(rendered.code, `${stack} of a fleet check passes: ${rendered.stderr}`).toBe(0);
+                expect(configured.code, `${stack}: ${configured.stderr}`).toBe(0);
+              }
             }
+          } finally {
+            delete process.env.LEASEHOLD_AT;
+            fs.rmSync(dir, { recursive: true, force: true });
           }
-        } finally {
-          delete process.env.LEASEHOLD_AT;
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      }),
+        },
+      ),
       { numRuns: 80, seed: 20261130, endOnFailure: true },
     );
     console.info(`[fuzz] ${runs} mutated folders, ${valid} of them valid fleets`);

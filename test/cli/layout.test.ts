@@ -40,14 +40,32 @@ describe("edits keep a stack file's byte-order mark and line ends", () => {
     expect(r.code, r.stderr).toBe(0);
     const { added, removed } = changedLines(before, fs.readFileSync(path.join(dir, FILE), "utf8"));
     expect(removed).toEqual(["      reclaim: {noticeHours: 24}"]);
-    expect(added).toEqual(['      reclaim: {noticeHours: 24, notice: {issuedAt: "2027-09-10T00:00:00Z", effectiveAt: "2027-09-11T00:00:00Z", reason: maintenance}}']);
+    expect(added).toEqual([
+      '      reclaim: {noticeHours: 24, notice: {issuedAt: "2027-09-10T00:00:00Z", effectiveAt: "2027-09-11T00:00:00Z", reason: maintenance}}',
+    ]);
     expect((await run("check", "--stacks", dir)).code).toBe(0);
   });
 
   it("request adds only the new lease's lines", async () => {
     const dir = caseFolder();
     const before = fs.readFileSync(path.join(dir, FILE), "utf8");
-    const r = await run("request", "--stacks", dir, "--tenant", "bom", "--gpus", "8", "--gpu-type", "l40s", "--pool", "l40s-a", "--start", "2027-11-01T00:00:00Z", "--end", "2027-12-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "bom",
+      "--gpus",
+      "8",
+      "--gpu-type",
+      "l40s",
+      "--pool",
+      "l40s-a",
+      "--start",
+      "2027-11-01T00:00:00Z",
+      "--end",
+      "2027-12-01T00:00:00Z",
+    );
     expect(r.code, r.stderr).toBe(0);
     const { added, removed } = changedLines(before, fs.readFileSync(path.join(dir, FILE), "utf8"));
     expect(removed).toEqual([]);
@@ -71,7 +89,10 @@ describe("a file with old-Mac line ends (a lone CR)", () => {
   it("is edited by reclaim like any other (it once made the edit fail with an internal error), keeping its CRs", async () => {
     const dir = caseFolder();
     const file = path.join(dir, FILE);
-    const before = fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "").replace(/\r\n/g, "\r");
+    const before = fs
+      .readFileSync(file, "utf8")
+      .replace(/^\uFEFF/, "")
+      .replace(/\r\n/g, "\r");
     fs.writeFileSync(file, before);
     process.env.LEASEHOLD_AT = "2027-09-10T00:00:00Z";
     const r = await run("reclaim", "--stacks", dir, "--stack", "tenant-bom", "--lease", "bom-l40s", "--reason", "maintenance");

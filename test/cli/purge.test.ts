@@ -29,7 +29,11 @@ describe("leasehold purge", () => {
     if (Date.parse(AFTER_ALL) > Date.now()) expect(r.stderr).toContain("ahead of the clock");
     expect(markerOf(dir)).toEqual({ tenant: "acme", confirmedAt: AFTER_ALL });
     const after = fs.readFileSync(file(dir), "utf8");
-    expect(after.split("\n").filter((l) => !before.includes(l))).toEqual(["  leasehold:purge:", "    tenant: acme", '    confirmedAt: "2027-06-01T00:00:00Z"']);
+    expect(after.split("\n").filter((l) => !before.includes(l))).toEqual([
+      "  leasehold:purge:",
+      "    tenant: acme",
+      '    confirmedAt: "2027-06-01T00:00:00Z"',
+    ]);
     expect(after).toContain("# Two HGX servers for six months.");
     expect((await run("check", "--stacks", dir)).code).toBe(0);
   });
@@ -66,7 +70,9 @@ describe("leasehold purge", () => {
     const before = snapshot(dir);
     const wrong = await purge(dir, AFTER_ALL, "--tenant", "acme", "--confirm", "acm");
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain('--confirm: repeat the tenant\'s name exactly to confirm deleting its data (--tenant acme --confirm acme), got "acm"');
+    expect(wrong.stderr).toContain(
+      '--confirm: repeat the tenant\'s name exactly to confirm deleting its data (--tenant acme --confirm acme), got "acm"',
+    );
     expect((await purge(dir, AFTER_ALL, "--tenant", "acme")).code).toBe(2);
     const other = await purge(dir, AFTER_ALL, "--tenant", "bluefin", "--confirm", "bluefin");
     expect(other.code).toBe(1);
@@ -93,7 +99,23 @@ describe("leasehold purge", () => {
     await purge(dir, AFTER_ALL, "--tenant", "acme", "--confirm", "acme");
     const before = snapshot(dir);
     process.env.LEASEHOLD_AT = AFTER_ALL;
-    const r = await run("request", "--stacks", dir, "--tenant", "acme", "--gpus", "8", "--gpu-type", "h100-80gb", "--pool", "h100-a", "--start", "2027-07-01T00:00:00Z", "--end", "2027-08-01T00:00:00Z");
+    const r = await run(
+      "request",
+      "--stacks",
+      dir,
+      "--tenant",
+      "acme",
+      "--gpus",
+      "8",
+      "--gpu-type",
+      "h100-80gb",
+      "--pool",
+      "h100-a",
+      "--start",
+      "2027-07-01T00:00:00Z",
+      "--end",
+      "2027-08-01T00:00:00Z",
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("after the tenant was marked for purge at 2027-06-01T00:00:00Z");
     expect(snapshot(dir)).toEqual(before);

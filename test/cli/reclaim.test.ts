@@ -13,7 +13,8 @@ async function reclaim(dir: string, ...args: string[]) {
   process.env.LEASEHOLD_AT = NOW;
   return run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "acme-h100-2026q4", ...args);
 }
-const noticeOf = (dir: string) => parse(fs.readFileSync(path.join(dir, "Pulumi.tenant-acme.yaml"), "utf8")).config["leasehold:leases"][0].reclaim.notice;
+const noticeOf = (dir: string) =>
+  parse(fs.readFileSync(path.join(dir, "Pulumi.tenant-acme.yaml"), "utf8")).config["leasehold:leases"][0].reclaim.notice;
 
 describe("leasehold reclaim", () => {
   it("writes a notice effective after the contract's notice, keeping the file's comments, and check still passes", async () => {
@@ -50,7 +51,12 @@ describe("leasehold reclaim", () => {
     const dir = exampleStacks();
     const r = await reclaim(dir, "--reason", "Cooling failure in hall B.", "--notice", "4", "--emergency");
     expect(r.code, r.stderr).toBe(0);
-    expect(noticeOf(dir)).toEqual({ issuedAt: NOW, effectiveAt: "2026-12-20T04:00:00Z", reason: "Cooling failure in hall B.", emergency: true });
+    expect(noticeOf(dir)).toEqual({
+      issuedAt: NOW,
+      effectiveAt: "2026-12-20T04:00:00Z",
+      reason: "Cooling failure in hall B.",
+      emergency: true,
+    });
     const dir2 = exampleStacks();
     expect((await reclaim(dir2, "--reason", "r", "--emergency")).stderr).toContain("so it is not an emergency");
   });
@@ -70,11 +76,15 @@ describe("leasehold reclaim", () => {
 
   it("refuses an unknown lease, a second notice, a lease already ended, and a missing reason", async () => {
     const dir = exampleStacks();
-    expect((await run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "nope", "--reason", "r")).stderr).toContain('expected a lease of tenant-acme (acme-h100-2026q4, acme-l40s-2026q4), got "nope"');
+    expect((await run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "nope", "--reason", "r")).stderr).toContain(
+      'expected a lease of tenant-acme (acme-h100-2026q4, acme-l40s-2026q4), got "nope"',
+    );
     await reclaim(dir, "--reason", "r");
     expect((await reclaim(dir, "--reason", "again")).stderr).toContain("already has a reclaim notice");
     process.env.LEASEHOLD_AT = "2027-07-01T00:00:00Z";
-    expect((await run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "acme-l40s-2026q4", "--reason", "r")).stderr).toContain("is ended");
+    expect(
+      (await run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "acme-l40s-2026q4", "--reason", "r")).stderr,
+    ).toContain("is ended");
     expect((await reclaim(dir)).code).toBe(2);
   });
 });
@@ -85,6 +95,8 @@ describe("leasehold reclaim near the window's end", () => {
     process.env.LEASEHOLD_AT = "2027-05-31T00:00:00Z";
     const r = await run("reclaim", "--stacks", dir, "--stack", "tenant-acme", "--lease", "acme-h100-2026q4", "--reason", "r");
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("effective at 2027-06-03T00:00:00Z (72 hours); the window ends first, at 2027-06-01T00:00:00Z, so the lease ends then as contracted");
+    expect(r.stdout).toContain(
+      "effective at 2027-06-03T00:00:00Z (72 hours); the window ends first, at 2027-06-01T00:00:00Z, so the lease ends then as contracted",
+    );
   });
 });

@@ -12,7 +12,12 @@ const AT = "2026-12-20T00:00:00Z";
 const TENANTS = ["tenant-acme", "tenant-bluefin", "tenant-corvid"];
 const METADATA = ipaddr.parse("169.254.169.254");
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [k: string]: any;
+};
 
 async function renderObjects(stack: string, at = AT, stacks = STACKS): Promise<Obj[]> {
   const r = await run("render", "--stacks", stacks, "--stack", stack, "--at", at);
@@ -50,7 +55,7 @@ describe("leasehold render", () => {
     });
   });
 
-  it("always writes requests.nvidia.com/gpu, \"0\" when no lease is in force", async () => {
+  it('always writes requests.nvidia.com/gpu, "0" when no lease is in force', async () => {
     // corvid's L40S lease was reclaimed on Nov 30; its H100 lease starts on Jan 1.
     const quota = (await renderObjects("tenant-corvid")).find((o) => o.kind === "ResourceQuota")!;
     expect(quota.spec.hard["requests.nvidia.com/gpu"]).toBe("0");
@@ -96,7 +101,18 @@ describe("tenant isolation properties of the render (MTB profile level 1, CIS 5.
     for (const stack of TENANTS) for (const at of instants) out.push({ stack, at, objects: await renderObjects(stack, at) });
     return out;
   })();
-  const CLUSTER_SCOPED = new Set(["nodes", "namespaces", "persistentvolumes", "clusterroles", "clusterrolebindings", "storageclasses", "customresourcedefinitions", "validatingadmissionpolicies", "validatingwebhookconfigurations", "mutatingwebhookconfigurations"]);
+  const CLUSTER_SCOPED = new Set([
+    "nodes",
+    "namespaces",
+    "persistentvolumes",
+    "clusterroles",
+    "clusterrolebindings",
+    "storageclasses",
+    "customresourcedefinitions",
+    "validatingadmissionpolicies",
+    "validatingwebhookconfigurations",
+    "mutatingwebhookconfigurations",
+  ]);
 
   it("blocks access to cluster resources: no cluster-scoped RBAC, and namespaced roles name no cluster-scoped resource", async () => {
     for (const { objects } of await renders) {
@@ -125,7 +141,20 @@ describe("tenant isolation properties of the render (MTB profile level 1, CIS 5.
       const quotas = objects.filter((o) => o.kind === "ResourceQuota");
       expect(quotas, `${stack}@${at}`).toHaveLength(1);
       const hard = quotas[0]!.spec.hard;
-      for (const k of ["requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "requests.ephemeral-storage", "limits.ephemeral-storage", "pods", "services", "secrets", "configmaps", "persistentvolumeclaims", "requests.nvidia.com/gpu"]) {
+      for (const k of [
+        "requests.cpu",
+        "limits.cpu",
+        "requests.memory",
+        "limits.memory",
+        "requests.ephemeral-storage",
+        "limits.ephemeral-storage",
+        "pods",
+        "services",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "requests.nvidia.com/gpu",
+      ]) {
         expect(hard[k], `${stack}@${at} ${k}`).toBeDefined();
       }
       expect(hard["services.nodeports"]).toBe("0");
@@ -149,14 +178,25 @@ describe("tenant isolation properties of the render (MTB profile level 1, CIS 5.
   it("gives every tenant namespace a NetworkPolicy, with default deny of ingress and egress (CIS 5.3.2)", async () => {
     for (const { objects } of await renders) {
       const pols = objects.filter((o) => o.kind === "NetworkPolicy");
-      expect(pols.some((p) => JSON.stringify(p.spec.podSelector) === "{}" && p.spec.policyTypes.includes("Ingress") && p.spec.policyTypes.includes("Egress") && !p.spec.ingress && !p.spec.egress)).toBe(true);
-      for (const p of pols) for (const rule of p.spec.egress ?? []) for (const to of rule.to ?? []) {
-        // Cloud metadata is never reachable: any block that contains it excepts it.
-        const [net, bits] = ipaddr.parseCIDR(to.ipBlock?.cidr ?? "0.0.0.0/32");
-        if (to.ipBlock && net.kind() === "ipv4" && METADATA.match(net, bits)) {
-          expect(to.ipBlock.except ?? [], to.ipBlock.cidr).toContain("169.254.169.254/32");
-        }
-      }
+      expect(
+        pols.some(
+          (p) =>
+            JSON.stringify(p.spec.podSelector) === "{}" &&
+            p.spec.policyTypes.includes("Ingress") &&
+            p.spec.policyTypes.includes("Egress") &&
+            !p.spec.ingress &&
+            !p.spec.egress,
+        ),
+      ).toBe(true);
+      for (const p of pols)
+        for (const rule of p.spec.egress ?? [])
+          for (const to of rule.to ?? []) {
+            // Cloud metadata is never reachable: any block that contains it excepts it.
+            const [net, bits] = ipaddr.parseCIDR(to.ipBlock?.cidr ?? "0.0.0.0/32");
+            if (to.ipBlock && net.kind() === "ipv4" && METADATA.match(net, bits)) {
+              expect(to.ipBlock.except ?? [], to.ipBlock.cidr).toContain("169.254.169.254/32");
+            }
+          }
     }
   });
 

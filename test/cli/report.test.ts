@@ -47,7 +47,9 @@ describe("leasehold report", () => {
     expect(r.totals).toEqual({ gpuHours: 33_024, cost: 190_183.68, energyKWh: 22_740.48 });
     const h100 = r.pools.find((p: any) => p.pool === "h100-a");
     // 32 GPUs x 744 h = 23,808; leased 11,904 + 5,952 + 3,264 = 21,120; all 32 held from Dec 15.
-    expect([h100.capacity, h100.capacityGpuHours, h100.leasedGpuHours, h100.leasedShare, h100.peakGpus]).toEqual([32, 23_808, 21_120, 0.8871, 32]);
+    expect([h100.capacity, h100.capacityGpuHours, h100.leasedGpuHours, h100.leasedShare, h100.peakGpus]).toEqual([
+      32, 23_808, 21_120, 0.8871, 32,
+    ]);
     expect(r.events).toEqual([]);
   });
 
@@ -89,10 +91,13 @@ describe("leasehold report", () => {
     expect(fs.readdirSync(out).sort()).toEqual(["allocation.svg", "report.json", "report.md"]);
     const md = fs.readFileSync(path.join(out, "report.md"), "utf8");
     expect(md).toContain("| acme | 2 | 92,928 | 567,690.24 | 68,382.72 |");
-    expect(md).toContain("| 2026-11-30T09:00:00Z | reclaim took effect | corvid-l40s-2026q4 | corvid | 4 | Capacity moves to a new inference cluster. |");
+    expect(md).toContain(
+      "| 2026-11-30T09:00:00Z | reclaim took effect | corvid-l40s-2026q4 | corvid | 4 | Capacity moves to a new inference cluster. |",
+    );
     expect(md).toContain("![Leased GPUs per pool over time](allocation.svg)");
     const json = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-    for (const l of json.leases) expect(Object.keys(l)).toEqual(expect.arrayContaining(["id", "tenant", "pool", "gpuType", "gpuHours", "cost", "energyKWh"]));
+    for (const l of json.leases)
+      expect(Object.keys(l)).toEqual(expect.arrayContaining(["id", "tenant", "pool", "gpuType", "gpuHours", "cost", "energyKWh"]));
     for (const t of json.tenants) expect(Object.keys(t)).toEqual(expect.arrayContaining(["name", "gpuHours", "cost", "energyKWh"]));
 
     const svg = fs.readFileSync(path.join(out, "allocation.svg"), "utf8");

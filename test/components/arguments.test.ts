@@ -33,7 +33,10 @@ async function refusal(build: () => unknown): Promise<{ error: ComponentArgument
 describe("component arguments", () => {
   it("GpuNodePool: every bad argument, with its path, as one error without a stack", async () => {
     const { GpuNodePool } = await import("../../components/gpu-node-pool");
-    const { error } = await refusal(() => new GpuNodePool("p", { tenant: "Acme", lease: lease({ gpu: { type: "h100-80gb", count: -1 } }), at: Number.NaN, kubeconfig: "k" }));
+    const { error } = await refusal(
+      () =>
+        new GpuNodePool("p", { tenant: "Acme", lease: lease({ gpu: { type: "h100-80gb", count: -1 } }), at: Number.NaN, kubeconfig: "k" }),
+    );
     expect(pulumi.ResourceError.isInstance(error)).toBe(true);
     expect(error.hideStack).toBe(true);
     expect(error.errors.map((e) => e.propertyPath)).toEqual(["tenant", "lease.gpu.count", "at"]);
@@ -66,19 +69,45 @@ describe("component arguments", () => {
 
   it("PoolInventory and EksGpuNodePool: pools by index, a GPU type that is not the lease's", async () => {
     const { PoolInventory } = await import("../../components/pool-inventory");
-    const inv = await refusal(() => new PoolInventory("pools", { pools: [{ name: "a", gpuType: "h100-80gb", nodes: ["gpu-001"] }, { name: "B!", gpuType: "h100-80gb" } as Pool], kubeconfig: "k" }));
+    const inv = await refusal(
+      () =>
+        new PoolInventory("pools", {
+          pools: [{ name: "a", gpuType: "h100-80gb", nodes: ["gpu-001"] }, { name: "B!", gpuType: "h100-80gb" } as Pool],
+          kubeconfig: "k",
+        }),
+    );
     expect(inv.error.errors.map((e) => e.propertyPath)).toEqual(["pools[1].name"]);
     expect(inv.types).toEqual([]);
     const { EksGpuNodePool } = await import("../../components/aws/eks-gpu-node-pool");
     const pool: Pool = { name: "a", gpuType: "a100-80gb", maxNodes: 2 };
-    const ref = { clusterName: "c", vpcId: "v", clusterSecurityGroupId: "sg", nodeRoleArn: "arn", privateSubnetIds: ["s1", "s2"], zones: ["us-east-2a", "us-east-2b"] };
-    const eks = await refusal(() => new EksGpuNodePool("acme-1", { stack: "tenant-acme", tenant: "acme", lease: lease({ placement: { pool: "a" } }), pool, gpuType: BUILTIN_CATALOG["h100-80gb"]!, platform: ref, at: AT }));
+    const ref = {
+      clusterName: "c",
+      vpcId: "v",
+      clusterSecurityGroupId: "sg",
+      nodeRoleArn: "arn",
+      privateSubnetIds: ["s1", "s2"],
+      zones: ["us-east-2a", "us-east-2b"],
+    };
+    const eks = await refusal(
+      () =>
+        new EksGpuNodePool("acme-1", {
+          stack: "tenant-acme",
+          tenant: "acme",
+          lease: lease({ placement: { pool: "a" } }),
+          pool,
+          gpuType: BUILTIN_CATALOG["h100-80gb"]!,
+          platform: ref,
+          at: AT,
+        }),
+    );
     expect(eks.error.errors).toEqual([{ propertyPath: "pool.gpuType", reason: "expected the lease's GPU type h100-80gb, got a100-80gb" }]);
   });
 
   it("skip what is not known yet: an Output argument is not judged at construction", async () => {
     const { TenantNodeNetwork } = await import("../../components/aws/tenant-node-network");
-    const recorded = await runMocked(() => new TenantNodeNetwork("acme", { stack: "tenant-acme", tenant: "acme", vpcId: pulumi.output("vpc-1") }));
+    const recorded = await runMocked(
+      () => new TenantNodeNetwork("acme", { stack: "tenant-acme", tenant: "acme", vpcId: pulumi.output("vpc-1") }),
+    );
     expect(recorded.map((r) => r.type)).toContain("leasehold:aws:TenantNodeNetwork");
   });
 });

@@ -73,7 +73,10 @@ describe("the EKS platform program", () => {
     ]);
     expect(ofType(r, "aws:ec2/natGateway:NatGateway")).toHaveLength(2);
     const privateRoutes = ofType(r, "aws:ec2/routeTable:RouteTable").filter((t) => t.name.includes("private"));
-    expect(privateRoutes.map((t) => Object.keys(t.inputs.routes[0]))).toEqual([["cidrBlock", "natGatewayId"], ["cidrBlock", "natGatewayId"]]);
+    expect(privateRoutes.map((t) => Object.keys(t.inputs.routes[0]))).toEqual([
+      ["cidrBlock", "natGatewayId"],
+      ["cidrBlock", "natGatewayId"],
+    ]);
     const dflt = ofType(r, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")[0]!;
     expect([dflt.inputs.ingress, dflt.inputs.egress]).toEqual([[], []]);
   });
@@ -87,7 +90,9 @@ describe("the EKS platform program", () => {
     expect(cluster.inputs.vpcConfig.publicAccessCidrs).toBeUndefined();
     // Fixed whatever the admins: a change of this flag replaces the cluster.
     expect(cluster.inputs.accessConfig).toEqual({ authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
-    expect(ofType(r, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn)).toEqual(["arn:aws:iam::123456789012:role/platform-admins"]);
+    expect(ofType(r, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn)).toEqual([
+      "arn:aws:iam::123456789012:role/platform-admins",
+    ]);
     expect(ofType(r, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0]!.inputs).toMatchObject({
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
       accessScope: { type: "cluster" },
@@ -110,7 +115,11 @@ describe("the EKS platform program", () => {
     const s = loadStackText("stacks/Pulumi.platform-aws.yaml", text);
     if (!s.ok) throw new Error("invalid");
     const cluster = ofType(await platformResources(s.stack as PlatformStack), "aws:eks/cluster:Cluster")[0]!;
-    expect(cluster.inputs.vpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] });
+    expect(cluster.inputs.vpcConfig).toMatchObject({
+      endpointPrivateAccess: true,
+      endpointPublicAccess: true,
+      publicAccessCidrs: ["203.0.113.0/24"],
+    });
     expect(cluster.inputs.accessConfig.bootstrapClusterCreatorAdminPermissions).toBe(true);
   });
 
@@ -126,7 +135,11 @@ describe("the EKS platform program", () => {
     expect(lt.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
     expect(lt.inputs.blockDeviceMappings[0].ebs.encrypted).toBe("true");
     const system = ofType(r, "aws:eks/nodeGroup:NodeGroup")[0]!;
-    expect(system.inputs).toMatchObject({ amiType: "AL2023_x86_64_STANDARD", instanceTypes: ["m7i.xlarge"], scalingConfig: { desiredSize: 2, minSize: 2, maxSize: 2 } });
+    expect(system.inputs).toMatchObject({
+      amiType: "AL2023_x86_64_STANDARD",
+      instanceTypes: ["m7i.xlarge"],
+      scalingConfig: { desiredSize: 2, minSize: 2, maxSize: 2 },
+    });
   });
 
   it("tags every taggable resource for chargeback, and returns what tenant stacks read", async () => {
@@ -136,9 +149,22 @@ describe("the EKS platform program", () => {
       outputs = platformProgram(platform);
       return outputs;
     }, "platform-aws");
-    const untagged = aws(r).filter((x) => !UNTAGGABLE_TYPES.has(x.type) && !(x.inputs.tags && "leasehold:tenant" in x.inputs.tags && "leasehold:lease" in x.inputs.tags));
+    const untagged = aws(r).filter(
+      (x) => !UNTAGGABLE_TYPES.has(x.type) && !(x.inputs.tags && "leasehold:tenant" in x.inputs.tags && "leasehold:lease" in x.inputs.tags),
+    );
     expect(untagged.map((x) => `${x.type} ${x.name}`)).toEqual([]);
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "clusterProvider", "clusterSecurityGroupId", "kubeconfig", "nodeRoleArn", "pools", "privateSubnetIds", "region", "vpcId", "zones"]);
+    expect(Object.keys(outputs).sort()).toEqual([
+      "clusterName",
+      "clusterProvider",
+      "clusterSecurityGroupId",
+      "kubeconfig",
+      "nodeRoleArn",
+      "pools",
+      "privateSubnetIds",
+      "region",
+      "vpcId",
+      "zones",
+    ]);
     expect(await promiseOf(outputs.region)).toBe("us-east-2");
     const kubeconfig = outputs.kubeconfig as { isSecret: Promise<boolean> };
     expect(await kubeconfig.isSecret).toBe(true);
@@ -147,7 +173,10 @@ describe("the EKS platform program", () => {
 
 /** Tenant delta with H100 leases [id, GPUs, pool] for January 2027. */
 function deltaWith(leases: [string, number, string][]): TenantStack {
-  const lines = leases.map(([id, count, pool]) => `    - {id: ${id}, gpu: {type: h100-80gb, count: ${count}}, window: {start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z"}, placement: {pool: ${pool}}, reclaim: {noticeHours: 0}}`);
+  const lines = leases.map(
+    ([id, count, pool]) =>
+      `    - {id: ${id}, gpu: {type: h100-80gb, count: ${count}}, window: {start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z"}, placement: {pool: ${pool}}, reclaim: {noticeHours: 0}}`,
+  );
   const text = `config:\n  leasehold:role: tenant\n  leasehold:platform: platform-aws\n  leasehold:tenant: {name: delta}\n  leasehold:leases:\n${lines.join("\n")}\n`;
   const r = loadStackText("stacks/Pulumi.tenant-delta.yaml", text);
   if (!r.ok) throw new Error(r.problems.map(formatProblem).join("\n"));
@@ -158,7 +187,13 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
   it("sizes each lease's node group ceil(GPUs / GPUs per node) while in force, on the catalog's instance type and the NVIDIA AMI", async () => {
     const r = await tenantResources(IN_FORCE);
     const groups = ofType(r, "aws:eks/nodeGroup:NodeGroup").sort((a, b) => a.name.localeCompare(b.name));
-    const row = (g: Recorded) => [g.name, g.inputs.amiType, g.inputs.capacityType, g.inputs.scalingConfig.desiredSize, g.inputs.scalingConfig.maxSize];
+    const row = (g: Recorded) => [
+      g.name,
+      g.inputs.amiType,
+      g.inputs.capacityType,
+      g.inputs.scalingConfig.desiredSize,
+      g.inputs.scalingConfig.maxSize,
+    ];
     expect(groups.map(row)).toEqual([
       // 16 H100 on 8-GPU p5.48xlarge: 2 nodes, from the capacity block
       ["delta-h100-2027q1-nodes", "AL2023_x86_64_NVIDIA", "CAPACITY_BLOCK", 2, 2],
@@ -167,7 +202,12 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     ]);
     const lts = ofType(r, "aws:ec2/launchTemplate:LaunchTemplate").sort((a, b) => a.name.localeCompare(b.name));
     expect(lts.map((l) => l.inputs.instanceType)).toEqual(["p5.48xlarge", "g6e.48xlarge"]);
-    expect(groups[0]!.inputs.labels).toEqual({ "leasehold.io/lease": "delta-h100-2027q1", "leasehold.io/tenant": "delta", "leasehold.io/pool": "h100-cb", "leasehold.io/gpu-type": "h100-80gb" });
+    expect(groups[0]!.inputs.labels).toEqual({
+      "leasehold.io/lease": "delta-h100-2027q1",
+      "leasehold.io/tenant": "delta",
+      "leasehold.io/pool": "h100-cb",
+      "leasehold.io/gpu-type": "h100-80gb",
+    });
     expect(groups[0]!.inputs.taints).toEqual([{ key: "leasehold.io/lease", value: "delta-h100-2027q1", effect: "NO_EXECUTE" }]);
     expect(groups[0]!.inputs.nodeRoleArn).toBe("arn:aws:iam::000000000000:role/offline-node-role");
   });
@@ -179,8 +219,13 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
       { desiredSize: 0, minSize: 0, maxSize: 1 },
     ]);
     const notice = { issuedAt: "2027-01-02T00:00:00Z", effectiveAt: "2027-01-09T00:00:00Z", reason: "r" };
-    const reclaimed: TenantStack = { ...delta, config: { ...delta.config, leases: [{ ...delta.config.leases[0]!, reclaim: { noticeHours: 168, notice } }] } };
-    const h100 = async (at: string) => byName(await tenantResources(at, reclaimed), "aws:eks/nodeGroup:NodeGroup", "delta-h100-2027q1-nodes").inputs.scalingConfig.desiredSize;
+    const reclaimed: TenantStack = {
+      ...delta,
+      config: { ...delta.config, leases: [{ ...delta.config.leases[0]!, reclaim: { noticeHours: 168, notice } }] },
+    };
+    const h100 = async (at: string) =>
+      byName(await tenantResources(at, reclaimed), "aws:eks/nodeGroup:NodeGroup", "delta-h100-2027q1-nodes").inputs.scalingConfig
+        .desiredSize;
     expect(await h100("2027-01-08T23:59:59Z")).toBe(2);
     expect(await h100("2027-01-09T00:00:00Z")).toBe(0);
   });
@@ -198,14 +243,29 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     const group = byName(r, "aws:eks/nodeGroup:NodeGroup", "delta-h100-2027q1-nodes").inputs;
     expect(group.subnetIds).toEqual(["subnet-offline-us-east-2a"]);
     const od = byName(r, "aws:ec2/launchTemplate:LaunchTemplate", "delta-l40s-2026q4-template").inputs;
-    expect([od.instanceMarketOptions, od.capacityReservationSpecification, od.networkInterfaces]).toEqual([undefined, undefined, undefined]);
-    expect(byName(r, "aws:eks/nodeGroup:NodeGroup", "delta-l40s-2026q4-nodes").inputs.subnetIds).toEqual(["subnet-offline-us-east-2a", "subnet-offline-us-east-2b"]);
+    expect([od.instanceMarketOptions, od.capacityReservationSpecification, od.networkInterfaces]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(byName(r, "aws:eks/nodeGroup:NodeGroup", "delta-l40s-2026q4-nodes").inputs.subnetIds).toEqual([
+      "subnet-offline-us-east-2a",
+      "subnet-offline-us-east-2b",
+    ]);
   });
 
   it("targets an ODCR without the capacity-block market, and puts a placement-group pool in one zone", async () => {
-    const on = platformWith(`    - {name: h100-odcr, gpuType: h100-80gb, maxNodes: 4, capacityReservation: {id: cr-0123456789abcdef1, kind: odcr, availabilityZone: us-east-2b}}
+    const on =
+      platformWith(`    - {name: h100-odcr, gpuType: h100-80gb, maxNodes: 4, capacityReservation: {id: cr-0123456789abcdef1, kind: odcr, availabilityZone: us-east-2b}}
     - {name: h100-pg, gpuType: h100-80gb, maxNodes: 4, placementGroup: true}`);
-    const r = await tenantResources(IN_FORCE, deltaWith([["a", 8, "h100-odcr"], ["b", 12, "h100-pg"]]), on);
+    const r = await tenantResources(
+      IN_FORCE,
+      deltaWith([
+        ["a", 8, "h100-odcr"],
+        ["b", 12, "h100-pg"],
+      ]),
+      on,
+    );
     const odcr = byName(r, "aws:ec2/launchTemplate:LaunchTemplate", "a-template").inputs;
     expect(odcr.capacityReservationSpecification).toEqual({ capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef1" } });
     expect(odcr.instanceMarketOptions).toBeUndefined();
@@ -245,7 +305,9 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
     }
     // Mock ids are `<name>-id`: name each group by what it belongs to.
     const who = (id: string) => (id === "sg-offline-cluster" ? "cluster" : id.replace(/-nodes-id$/, ""));
-    const rows = [...ingress].sort((a, b) => a.name.localeCompare(b.name)).map((x) => [x.name, who(x.inputs.securityGroupId), who(x.inputs.referencedSecurityGroupId)]);
+    const rows = [...ingress]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((x) => [x.name, who(x.inputs.securityGroupId), who(x.inputs.referencedSecurityGroupId)]);
     expect(rows).toEqual([
       ["delta-from-tenant-nodes", "delta", "delta"],
       ["delta-h100-2027q1-from-control-plane", "delta-h100-2027q1", "cluster"],
@@ -265,23 +327,40 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
       ["delta-l40s-2026q4", "delta"],
     ]);
     // EFA pools add the self-referencing egress rule EFA needs; others do not.
-    const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((e) => e.name).sort();
+    const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+      .map((e) => e.name)
+      .sort();
     expect(egress).toEqual(["delta-h100-2027q1-efa-to-own-nodes", "delta-h100-2027q1-egress", "delta-l40s-2026q4-egress"]);
   });
 
   it("requires IMDSv2 with one hop and encrypts the root volume on every GPU node, and tags everything with its tenant and lease", async () => {
     const r = await tenantResources(IN_FORCE);
     for (const lt of ofType(r, "aws:ec2/launchTemplate:LaunchTemplate")) {
-      expect(lt.inputs.metadataOptions, lt.name).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" });
+      expect(lt.inputs.metadataOptions, lt.name).toMatchObject({
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        httpEndpoint: "enabled",
+      });
       expect(lt.inputs.blockDeviceMappings[0].ebs, lt.name).toMatchObject({ encrypted: "true", volumeType: "gp3" });
-      expect(lt.inputs.tagSpecifications.map((t: any) => t.resourceType), lt.name).toEqual(["instance", "volume", "network-interface"]);
+      expect(
+        lt.inputs.tagSpecifications.map((t: any) => t.resourceType),
+        lt.name,
+      ).toEqual(["instance", "volume", "network-interface"]);
     }
     const resources = aws(r).filter((x) => !UNTAGGABLE_TYPES.has(x.type));
     expect(resources.length).toBeGreaterThan(10);
     for (const x of resources) {
       // The tenant's node group spans its leases and carries an empty lease tag.
-      const lease = x.name.startsWith("delta-h100-2027q1") ? "delta-h100-2027q1" : x.name.startsWith("delta-l40s-2026q4") ? "delta-l40s-2026q4" : "";
-      expect(x.inputs.tags, `${x.type} ${x.name}`).toMatchObject({ "leasehold:tenant": "delta", "leasehold:lease": lease, "leasehold:stack": "tenant-delta" });
+      const lease = x.name.startsWith("delta-h100-2027q1")
+        ? "delta-h100-2027q1"
+        : x.name.startsWith("delta-l40s-2026q4")
+          ? "delta-l40s-2026q4"
+          : "";
+      expect(x.inputs.tags, `${x.type} ${x.name}`).toMatchObject({
+        "leasehold:tenant": "delta",
+        "leasehold:lease": lease,
+        "leasehold:stack": "tenant-delta",
+      });
     }
   });
 });
@@ -300,16 +379,25 @@ ${pools}`;
   const F = "stacks/Pulumi.platform-aws.yaml";
 
   it("a placement group together with a capacity reservation", () => {
-    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, placementGroup: true, capacityReservation: {id: cr-0123456789abcdef0, kind: odcr, availabilityZone: us-east-2a}}"))).toEqual([
+    expect(
+      problems(
+        base(
+          CLUSTER,
+          "    - {name: p, gpuType: h100-80gb, maxNodes: 2, placementGroup: true, capacityReservation: {id: cr-0123456789abcdef0, kind: odcr, availabilityZone: us-east-2a}}",
+        ),
+      ),
+    ).toEqual([
       `${F}: leasehold:pools[0].placementGroup: must not be true together with a capacityReservation: a cluster placement group breaks the reservation's placement`,
     ]);
   });
 
   it("a capacity block without a reservation id (CAPACITY_BLOCK comes only from a reservation)", () => {
-    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, capacityReservation: {kind: capacity-block}}"))[0]).toMatch(
-      /^stacks\/Pulumi\.platform-aws\.yaml: leasehold:pools\[0\]\.capacityReservation\.id: is required/,
+    expect(
+      problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, capacityReservation: {kind: capacity-block}}"))[0],
+    ).toMatch(/^stacks\/Pulumi\.platform-aws\.yaml: leasehold:pools\[0\]\.capacityReservation\.id: is required/);
+    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, capacityType: CAPACITY_BLOCK}"))[0]).toContain(
+      "leasehold:pools[0].capacityType: unknown key",
     );
-    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, capacityType: CAPACITY_BLOCK}"))[0]).toContain("leasehold:pools[0].capacityType: unknown key");
   });
 
   it("an instance type that does not carry the GPU type", () => {
@@ -319,25 +407,58 @@ ${pools}`;
   });
 
   it("fewer zones than the subnets need, or a VPC too small to cut them from", () => {
-    expect(problems(base(`{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a]}`, "    []"))[0]).toContain(
-      "leasehold:cluster.availabilityZones: expected at least two availability zones (EKS requires subnets in two)",
-    );
-    expect(problems(base(`{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/23, availabilityZones: [us-east-2a, us-east-2b]}`, "    []"))).toEqual([
+    expect(
+      problems(
+        base(`{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a]}`, "    []"),
+      )[0],
+    ).toContain("leasehold:cluster.availabilityZones: expected at least two availability zones (EKS requires subnets in two)");
+    expect(
+      problems(
+        base(
+          `{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/23, availabilityZones: [us-east-2a, us-east-2b]}`,
+          "    []",
+        ),
+      ),
+    ).toEqual([
       `${F}: leasehold:cluster.vpcCidr: is too small for 4 subnets (a private and a public one in each of 2 zones) of at least /24; expected a /22 or larger`,
     ]);
-    expect(problems(base(CLUSTER, "    - {name: p, gpuType: h100-80gb, maxNodes: 2, capacityReservation: {id: cr-0123456789abcdef0, kind: odcr, availabilityZone: us-east-2c}}"))).toEqual([
+    expect(
+      problems(
+        base(
+          CLUSTER,
+          "    - {name: p, gpuType: h100-80gb, maxNodes: 2, capacityReservation: {id: cr-0123456789abcdef0, kind: odcr, availabilityZone: us-east-2c}}",
+        ),
+      ),
+    ).toEqual([
       `${F}: leasehold:pools[0].capacityReservation.availabilityZone: expected one of the cluster's availability zones (us-east-2a, us-east-2b): the pool needs a subnet there, got "us-east-2c"`,
     ]);
-    expect(problems(base(`{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-west-2b]}`, "    []"))).toEqual([
-      `${F}: leasehold:cluster.availabilityZones[1]: expected zones of one region (us-east-2), like the first, got "us-west-2b"`,
-    ]);
+    expect(
+      problems(
+        base(
+          `{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-west-2b]}`,
+          "    []",
+        ),
+      ),
+    ).toEqual([`${F}: leasehold:cluster.availabilityZones[1]: expected zones of one region (us-east-2), like the first, got "us-west-2b"`]);
   });
 
   it("a public endpoint without the blocks allowed to reach it, and an admin that is not an IAM ARN", () => {
-    expect(problems(base(`{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-east-2b], endpointAccess: public-and-private}`, "    []"))[0]).toContain(
-      "leasehold:cluster.publicAccessCidrs: is required with endpointAccess: public-and-private",
-    );
-    expect(problems(base(`{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-east-2b], admins: [alice]}`, "    []"))[0]).toContain(
+    expect(
+      problems(
+        base(
+          `{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-east-2b], endpointAccess: public-and-private}`,
+          "    []",
+        ),
+      )[0],
+    ).toContain("leasehold:cluster.publicAccessCidrs: is required with endpointAccess: public-and-private");
+    expect(
+      problems(
+        base(
+          `{provider: eks, name: gpu-prod, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-east-2b], admins: [alice]}`,
+          "    []",
+        ),
+      )[0],
+    ).toContain(
       'leasehold:cluster.admins[0]: expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins, got "alice"',
     );
   });

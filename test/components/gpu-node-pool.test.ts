@@ -4,14 +4,24 @@ import { ofType, promiseOf, runMocked } from "./mocks";
 import type { Lease } from "../../lease/schema";
 
 function lease(id: string, nodes: string[], start: string, end: string, notice?: Lease["reclaim"]["notice"]): Lease {
-  return { id, gpu: { type: "h100-80gb", count: 8 * nodes.length }, window: { start, end }, placement: { pool: "h100-a", nodes }, reclaim: notice ? { noticeHours: 72, notice } : { noticeHours: 72 } };
+  return {
+    id,
+    gpu: { type: "h100-80gb", count: 8 * nodes.length },
+    window: { start, end },
+    placement: { pool: "h100-a", nodes },
+    reclaim: notice ? { noticeHours: 72, notice } : { noticeHours: 72 },
+  };
 }
 
 async function patches(l: Lease, at: string) {
   const { GpuNodePool } = await import("../../components/gpu-node-pool");
   let nodes: string[] = [];
   const r = await runMocked(() => {
-    const pool = new GpuNodePool(l.id, { tenant: "acme", lease: l, at: Date.parse(at), kubeconfig: "kubeconfig" }, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) });
+    const pool = new GpuNodePool(
+      l.id,
+      { tenant: "acme", lease: l, at: Date.parse(at), kubeconfig: "kubeconfig" },
+      { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) },
+    );
     return { nodes: promiseOf<string[]>(pool.nodes).then((n) => (nodes = n)) };
   });
   return { patches: ofType(r, "kubernetes:core/v1:NodePatch"), taints: r.filter((x) => x.type.endsWith("NodeTaint")), nodes };
@@ -39,7 +49,12 @@ describe("GpuNodePool on an existing cluster", () => {
   it("taints each leased node with leasehold.io/lease=<id>:NoExecute as one entry of its taint list, given back idle when the lease goes", async () => {
     const { taints } = await patches(a, "2027-01-15T00:00:00Z");
     expect(taints.map((t) => [t.inputs.node, t.inputs.intent, t.inputs.releaseTo, t.inputs.fieldManager])).toEqual(
-      ["gpu-001", "gpu-002"].map((n) => [n, { mode: "set", key: "leasehold.io/lease", value: "acme-h100", effect: "NoExecute" }, "", "leasehold-lease-acme-h100"]),
+      ["gpu-001", "gpu-002"].map((n) => [
+        n,
+        { mode: "set", key: "leasehold.io/lease", value: "acme-h100", effect: "NoExecute" },
+        "",
+        "leasehold-lease-acme-h100",
+      ]),
     );
     expect((await patches(a, "2027-02-01T00:00:00Z")).taints).toEqual([]);
   });

@@ -7,9 +7,21 @@ import * as k8s from "@pulumi/kubernetes";
 const NS = { "leasehold.io/tenant": "acme", "lease.leasehold.io/acme-h100": "in-force", "lease.leasehold.io/acme-l40s": "in-force" };
 const NO_LEASE = { "leasehold.io/tenant": "acme" };
 
-const container = (gpus?: number) => ({ name: "c", image: "x", ...(gpus ? { resources: { limits: { "nvidia.com/gpu": String(gpus) } } } : {}) });
-const pod = (spec: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "acme" }, spec: { containers: [container(1)], ...spec } });
-const pinned = { nodeSelector: { "leasehold.io/lease": "acme-h100" }, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100", effect: "NoExecute" }] };
+const container = (gpus?: number) => ({
+  name: "c",
+  image: "x",
+  ...(gpus ? { resources: { limits: { "nvidia.com/gpu": String(gpus) } } } : {}),
+});
+const pod = (spec: object) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "p", namespace: "acme" },
+  spec: { containers: [container(1)], ...spec },
+});
+const pinned = {
+  nodeSelector: { "leasehold.io/lease": "acme-h100" },
+  tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100", effect: "NoExecute" }],
+};
 
 describe("lease admission policy (CEL)", () => {
   it("admits a GPU pod pinned by nodeSelector to its tenant's lease in force, tolerating that lease's taint", () => {
@@ -36,7 +48,9 @@ describe("lease admission policy (CEL)", () => {
   it("refuses a GPU pod that selects no lease while its tenant has one in force", () => {
     const r = admit(pod({}), NS);
     expect(r.allowed).toBe(false);
-    expect(r.messages).toEqual(["pod must select one of tenant acme's leases in force with nodeSelector or a required node affinity on leasehold.io/lease"]);
+    expect(r.messages).toEqual([
+      "pod must select one of tenant acme's leases in force with nodeSelector or a required node affinity on leasehold.io/lease",
+    ]);
   });
 
   it("refuses a pod pinned to another tenant's lease, by selector or by affinity", () => {
@@ -53,20 +67,42 @@ describe("lease admission policy (CEL)", () => {
     };
     expect(admit(pod({ affinity }), NS).allowed).toBe(false);
     // An affinity term without the lease key is an escape hatch (terms are ORed): refused.
-    const open = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }] } } };
+    const open = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }],
+        },
+      },
+    };
     expect(admit(pod({ affinity: open }), NS).allowed).toBe(false);
     // NotIn names no lease: it does not pin.
-    const notIn = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "NotIn", values: ["x"] }] }] } } };
+    const notIn = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "NotIn", values: ["x"] }] }],
+        },
+      },
+    };
     expect(admit(pod({ affinity: notIn }), NS).allowed).toBe(false);
   });
 
   it("refuses tolerating another lease's taint, and catch-all tolerations", () => {
-    const other = { ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100", effect: "NoExecute" }] };
-    expect(admit(pod(other), NS).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)"]);
+    const other = {
+      ...pinned,
+      tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100", effect: "NoExecute" }],
+    };
+    expect(admit(pod(other), NS).messages).toEqual([
+      "pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
+    ]);
     expect(admit(pod({ ...pinned, tolerations: [{ operator: "Exists" }] }), NS).allowed).toBe(false);
     expect(admit(pod({ ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Exists" }] }), NS).allowed).toBe(false);
     // Tolerating an unrelated taint is fine.
-    expect(admit(pod({ ...pinned, tolerations: [...pinned.tolerations, { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }), NS).allowed).toBe(true);
+    expect(
+      admit(
+        pod({ ...pinned, tolerations: [...pinned.tolerations, { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }),
+        NS,
+      ).allowed,
+    ).toBe(true);
   });
 
   it("refuses GPU pods while the tenant has no lease in force, but admits CPU pods to reach its data", () => {
@@ -86,13 +122,22 @@ describe("lease admission policy (CEL)", () => {
   it("lets a running pod be updated after its lease was reclaimed (finalizers must still go), but not gain a toleration", () => {
     const running = pod({ ...pinned, nodeName: "gpu-001" });
     expect(admit(running, NO_LEASE, "UPDATE", running).allowed).toBe(true);
-    const added = pod({ ...pinned, nodeName: "gpu-001", tolerations: [...pinned.tolerations, { key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100" }] });
+    const added = pod({
+      ...pinned,
+      nodeName: "gpu-001",
+      tolerations: [...pinned.tolerations, { key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100" }],
+    });
     expect(admit(added, NS, "UPDATE", running).allowed).toBe(false);
   });
 });
 
 describe("lease admission policy (CEL): the rules a hostile tenant probes", () => {
-  const cpu = (extra: object = {}) => ({ name: "c", image: "x", resources: { limits: { "nvidia.com/gpu": "0" }, requests: { "nvidia.com/gpu": "0" } }, ...extra });
+  const cpu = (extra: object = {}) => ({
+    name: "c",
+    image: "x",
+    resources: { limits: { "nvidia.com/gpu": "0" }, requests: { "nvidia.com/gpu": "0" } },
+    ...extra,
+  });
 
   it("a CPU pod whose containers got the LimitRange's GPU default of 0 requests no GPU, with or without a lease in force", () => {
     const three = pod({ containers: [cpu(), { ...cpu(), name: "d" }, { ...cpu(), name: "e" }] });
@@ -104,9 +149,14 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     const twice = pod({ ...pinned, tolerations: [pinned.tolerations[0], pinned.tolerations[0]] });
     const swapped = pod({ ...pinned, tolerations: [pinned.tolerations[0], { operator: "Exists" }] });
     expect(admit(twice, NS).allowed).toBe(true);
-    expect(admit(swapped, NS, "UPDATE", twice).messages).toEqual(["pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)"]);
+    expect(admit(swapped, NS, "UPDATE", twice).messages).toEqual([
+      "pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
+    ]);
     // An own lease's toleration may be appended; an unchanged pod passes even once its lease is over.
-    const appended = pod({ ...pinned, tolerations: [...pinned.tolerations, { key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }] });
+    const appended = pod({
+      ...pinned,
+      tolerations: [...pinned.tolerations, { key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }],
+    });
     expect(admit(appended, NS, "UPDATE", pod(pinned)).allowed).toBe(true);
     expect(admit(twice, NO_LEASE, "UPDATE", twice).allowed).toBe(true);
   });
@@ -120,52 +170,138 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
 
   it("a DaemonSet's pod, its affinity rewritten to matchFields metadata.name: a CPU pod needs no lease, a GPU pod must keep a lease nodeSelector", () => {
     const byController = {
-      metadata: { name: "agent-x", namespace: "acme", ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: "u", controller: true }] },
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["l40s-001"] }] }] } } },
+      metadata: {
+        name: "agent-x",
+        namespace: "acme",
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: "u", controller: true }],
+      },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["l40s-001"] }] }],
+          },
+        },
+      },
     };
     const controller = "system:serviceaccount:kube-system:daemon-set-controller";
     const own = [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s" }];
-    const dsPod = (containers: object[], extra: object = {}) => ({ ...pod({ affinity: byController.affinity, tolerations: own, containers, ...extra }), metadata: byController.metadata });
+    const dsPod = (containers: object[], extra: object = {}) => ({
+      ...pod({ affinity: byController.affinity, tolerations: own, containers, ...extra }),
+      metadata: byController.metadata,
+    });
     const cpu = [{ name: "c", image: "x" }];
     expect(admit(dsPod(cpu), NS, "CREATE", undefined, undefined, undefined, controller)).toEqual({ allowed: true, messages: [] });
     // A GPU pod the controller wrote from an affinity-pinned template names no lease: refused, even
     // forged by the tenant; pinned by nodeSelector (which the controller keeps) it passes.
     expect(admit(dsPod([container(1)]), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(false);
     expect(admit(dsPod([container(1)]), NS).allowed).toBe(false);
-    expect(admit(dsPod([container(1)], { nodeSelector: { "leasehold.io/lease": "acme-l40s" } }), NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(true);
+    expect(
+      admit(
+        dsPod([container(1)], { nodeSelector: { "leasehold.io/lease": "acme-l40s" } }),
+        NS,
+        "CREATE",
+        undefined,
+        undefined,
+        undefined,
+        controller,
+      ).allowed,
+    ).toBe(true);
     // The controller's own tolerations of node conditions, unbounded, are its to add; out-of-service is not.
-    const conditions = [...own, { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }, { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }];
-    expect(admit({ ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: conditions } }, NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(true);
+    const conditions = [
+      ...own,
+      { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+      { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+    ];
+    expect(
+      admit(
+        { ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: conditions } },
+        NS,
+        "CREATE",
+        undefined,
+        undefined,
+        undefined,
+        controller,
+      ).allowed,
+    ).toBe(true);
     const outOfService = [...own, { key: "node.kubernetes.io/out-of-service", operator: "Exists" }];
-    expect(admit({ ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: outOfService } }, NS, "CREATE", undefined, undefined, undefined, controller).allowed).toBe(false);
+    expect(
+      admit(
+        { ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: outOfService } },
+        NS,
+        "CREATE",
+        undefined,
+        undefined,
+        undefined,
+        controller,
+      ).allowed,
+    ).toBe(false);
     // The same tolerations in a pod of the tenant's own: refused.
     expect(admit({ ...dsPod(cpu), spec: { ...dsPod(cpu).spec, tolerations: conditions } }, NS).allowed).toBe(false);
   });
 
   it("accelerators the platform does not lease are refused; those it declares count as GPUs", () => {
-    const other = pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }] });
-    expect(admit(other, NS).messages).toEqual(["pod requests an extended resource the platform does not lease; leased accelerators are: nvidia.com/gpu"]);
+    const other = pod({
+      ...pinned,
+      containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }],
+    });
+    expect(admit(other, NS).messages).toEqual([
+      "pod requests an extended resource the platform does not lease; leased accelerators are: nvidia.com/gpu",
+    ]);
     for (const name of ["nvidia.com/gpu.shared", "gpu.intel.com/i915", "aws.amazon.com/neuroncore", "google.com/tpu", "habana.ai/gaudi"]) {
-      expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { [name]: "1" } } }] }), NS).allowed, name).toBe(false);
+      expect(
+        admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { [name]: "1" } } }] }), NS).allowed,
+        name,
+      ).toBe(false);
     }
     // Native resources (no domain) are not extended resources: hugepages pass.
-    expect(admit(pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "hugepages-2Mi": "1Gi", memory: "1Gi" } } }] }), NS).allowed).toBe(true);
+    expect(
+      admit(
+        pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "hugepages-2Mi": "1Gi", memory: "1Gi" } } }] }),
+        NS,
+      ).allowed,
+    ).toBe(true);
     const settings = { accelerators: ["nvidia.com/gpu", "nvidia.com/mig-1g.10gb"], extendedResources: [], priorityClasses: [] };
-    const mig = pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "nvidia.com/gpu": "0" } } }] });
+    const mig = pod({
+      ...pinned,
+      containers: [{ name: "c", image: "x", resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "nvidia.com/gpu": "0" } } }],
+    });
     expect(admit(mig, NS, "CREATE", undefined, settings).allowed).toBe(true);
-    expect(admit(mig, NO_LEASE, "CREATE", undefined, settings).messages).toContain("pod requests nvidia.com/gpu or nvidia.com/mig-1g.10gb but tenant acme has no lease in force");
+    expect(admit(mig, NO_LEASE, "CREATE", undefined, settings).messages).toContain(
+      "pod requests nvidia.com/gpu or nvidia.com/mig-1g.10gb but tenant acme has no lease in force",
+    );
   });
 
   it("the NVIDIA device variables, foreign PriorityClasses and long grace periods are refused", () => {
     const env = pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }] });
-    expect(admit(env, NS).messages).toEqual(["a container sets an NVIDIA_* variable (by env, or envFrom with a prefix that could spell one), which the NVIDIA container toolkit reads to inject devices; GPUs are requested as resources only"]);
-    expect(admit(pod({ ...pinned, containers: [cpu()], initContainers: [{ ...cpu(), env: [{ name: "NVIDIA_DRIVER_CAPABILITIES", value: "all" }] }] }), NS).allowed).toBe(false);
-    expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "CUDA_VISIBLE_DEVICES", value: "0" }] }] }), NS).allowed).toBe(true);
+    expect(admit(env, NS).messages).toEqual([
+      "a container sets an NVIDIA_* variable (by env, or envFrom with a prefix that could spell one), which the NVIDIA container toolkit reads to inject devices; GPUs are requested as resources only",
+    ]);
+    expect(
+      admit(
+        pod({
+          ...pinned,
+          containers: [cpu()],
+          initContainers: [{ ...cpu(), env: [{ name: "NVIDIA_DRIVER_CAPABILITIES", value: "all" }] }],
+        }),
+        NS,
+      ).allowed,
+    ).toBe(false);
+    expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name: "CUDA_VISIBLE_DEVICES", value: "0" }] }] }), NS).allowed).toBe(
+      true,
+    );
     for (const name of ["NVIDIA_IMEX_CHANNELS", "NVIDIA_NVSWITCH", "NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_GDRCOPY"]) {
       expect(admit(pod({ ...pinned, containers: [{ ...cpu(), env: [{ name, value: "all" }] }] }), NS).allowed, name).toBe(false);
     }
-    expect(admit(pod({ ...pinned, priorityClassName: "system-node-critical" }), NS).messages).toEqual(["pod uses PriorityClass system-node-critical; tenant pods may use none"]);
-    expect(admit(pod({ ...pinned, priorityClassName: "tenant-batch" }), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], extendedResources: [], priorityClasses: ["tenant-batch"] }).allowed).toBe(true);
+    expect(admit(pod({ ...pinned, priorityClassName: "system-node-critical" }), NS).messages).toEqual([
+      "pod uses PriorityClass system-node-critical; tenant pods may use none",
+    ]);
+    expect(
+      admit(pod({ ...pinned, priorityClassName: "tenant-batch" }), NS, "CREATE", undefined, {
+        accelerators: ["nvidia.com/gpu"],
+        extendedResources: [],
+        priorityClasses: ["tenant-batch"],
+      }).allowed,
+    ).toBe(true);
     expect(admit(pod({ ...pinned, terminationGracePeriodSeconds: 301 }), NS).messages).toEqual([
       "pod asks for terminationGracePeriodSeconds 301; at most 300 in a tenant namespace, so a lease that ends takes its GPUs back within that",
     ]);
@@ -184,7 +320,9 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
       expect(admit(tol(t), NS).allowed, JSON.stringify(t)).toBe(false);
     }
     // What DefaultTolerationSeconds adds, and ExtendedResourceToleration's GPU toleration, pass.
-    expect(admit(tol({ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }), NS).allowed).toBe(true);
+    expect(
+      admit(tol({ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }), NS).allowed,
+    ).toBe(true);
     expect(admit(tol({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }), NS).allowed).toBe(true);
     // Not with another effect (a landlord's NoExecute GPU-health taint keyed nvidia.com/gpu).
     expect(admit(tol({ key: "nvidia.com/gpu", operator: "Exists" }), NS).allowed).toBe(false);
@@ -192,14 +330,24 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
 
   it("extended resources are an allowlist (other case, other domains refused), envFrom prefixes that spell an NVIDIA variable and DRA claims are refused", () => {
     const res = (name: string) => pod({ ...pinned, containers: [{ name: "c", image: "x", resources: { limits: { [name]: "1" } } }] });
-    for (const name of ["amd.com/GPU", "cloud-tpus.google.com/v3", "furiosa.ai/npu", "vpc.amazonaws.com/efa"]) expect(admit(res(name), NS).allowed, name).toBe(false);
-    expect(admit(res("vpc.amazonaws.com/efa"), NS, "CREATE", undefined, { accelerators: ["nvidia.com/gpu"], extendedResources: ["vpc.amazonaws.com/efa"], priorityClasses: [] }).allowed).toBe(true);
-    const envFrom = (prefix: string) => pod({ ...pinned, containers: [{ ...container(1), envFrom: [{ prefix, configMapRef: { name: "cm" } }] }] });
+    for (const name of ["amd.com/GPU", "cloud-tpus.google.com/v3", "furiosa.ai/npu", "vpc.amazonaws.com/efa"])
+      expect(admit(res(name), NS).allowed, name).toBe(false);
+    expect(
+      admit(res("vpc.amazonaws.com/efa"), NS, "CREATE", undefined, {
+        accelerators: ["nvidia.com/gpu"],
+        extendedResources: ["vpc.amazonaws.com/efa"],
+        priorityClasses: [],
+      }).allowed,
+    ).toBe(true);
+    const envFrom = (prefix: string) =>
+      pod({ ...pinned, containers: [{ ...container(1), envFrom: [{ prefix, configMapRef: { name: "cm" } }] }] });
     expect(admit(envFrom("NVIDIA_"), NS).allowed).toBe(false);
     expect(admit(envFrom("N"), NS).allowed).toBe(false);
     expect(admit(envFrom("APP_"), NS).allowed).toBe(true);
     const dra = pod({ ...pinned, resourceClaims: [{ name: "gpu", resourceClaimTemplateName: "gpu" }] });
-    expect(admit(dra, NS).messages).toEqual(["pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only"]);
+    expect(admit(dra, NS).messages).toEqual([
+      "pod uses DRA resource claims; devices are leased as extended resources (nvidia.com/gpu) only",
+    ]);
   });
 
   it("a ConfigMap or Secret key named like an NVIDIA device variable is refused (envFrom would bring it in)", () => {
@@ -210,7 +358,12 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
   });
 
   it("a Service with externalIPs is refused (CVE-2020-8554); a ClusterIP Service is admitted", () => {
-    const svc = (spec: object) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "acme" }, spec: { ports: [{ port: 443 }], ...spec } });
+    const svc = (spec: object) => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "s", namespace: "acme" },
+      spec: { ports: [{ port: 443 }], ...spec },
+    });
     expect(admitService(svc({ externalIPs: ["203.0.113.10"] })).allowed).toBe(false);
     expect(admitService(svc({})).allowed).toBe(true);
     expect(admitService(svc({ type: "ExternalName", externalName: "169.254.169.254" })).allowed).toBe(false);
@@ -231,8 +384,12 @@ describe("LeaseAdmission component", () => {
     const { LeaseAdmission } = await import("../../components/lease-admission");
     const r = await runMocked(() => new LeaseAdmission("admission", {}, { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) }));
     const byName = (a: Record<string, any>, b: Record<string, any>) => String(a.metadata.name).localeCompare(String(b.metadata.name));
-    const policies = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").map((x) => x.inputs).sort(byName);
-    const bindings = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding").map((x) => x.inputs).sort(byName);
+    const policies = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+      .map((x) => x.inputs)
+      .sort(byName);
+    const bindings = ofType(r, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+      .map((x) => x.inputs)
+      .sort(byName);
     expect(policies.map((p) => [p.metadata.name, p.spec.matchConstraints.resourceRules[0].resources])).toEqual([
       ["leasehold-lease-pinning", ["pods", "pods/ephemeralcontainers"]],
       ["leasehold-pod-deletion", ["pods"]],

@@ -25,7 +25,10 @@ const NAMED: Record<string, [string, NameLimit]> = {
   "aws:ec2/placementGroup:PlacementGroup": ["name", LIMITS.placementGroupName],
   "aws:iam/role:Role": ["name", LIMITS.iamRoleName],
 };
-const RULES = new Set(["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]);
+const RULES = new Set([
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+]);
 
 /** One name as a resource carries it. */
 interface Carried {
@@ -58,8 +61,10 @@ function carried(recorded: Recorded[]): { names: Carried[]; keyProblems: string[
     if (r.type.startsWith("aws:")) {
       const named = NAMED[r.type];
       if (named) add(`${where} ${named[0]}`, r.inputs[named[0]] ?? autoName(r.name), named[1]);
-      for (const prefix of ["namePrefix", "nodeGroupNamePrefix"]) if (r.inputs[prefix] !== undefined) keyProblems.push(`${where} passes ${prefix}, whose limit is shorter`);
-      if (r.type === "aws:ec2/securityGroup:SecurityGroup") add(`${where} description`, r.inputs.description, LIMITS.securityGroupDescription);
+      for (const prefix of ["namePrefix", "nodeGroupNamePrefix"])
+        if (r.inputs[prefix] !== undefined) keyProblems.push(`${where} passes ${prefix}, whose limit is shorter`);
+      if (r.type === "aws:ec2/securityGroup:SecurityGroup")
+        add(`${where} description`, r.inputs.description, LIMITS.securityGroupDescription);
       if (RULES.has(r.type)) add(`${where} description`, r.inputs.description, LIMITS.securityGroupRuleDescription);
       tags(where, r.inputs.tags);
       for (const spec of r.inputs.tagSpecifications ?? []) tags(`${where} ${spec.resourceType}`, spec.tags);
@@ -72,7 +77,8 @@ function carried(recorded: Recorded[]): { names: Carried[]; keyProblems: string[
       }
     } else if (r.type.startsWith("kubernetes:")) {
       const meta = r.inputs.metadata ?? {};
-      if (meta.name !== undefined) add(`${where} metadata.name`, meta.name, r.type === "kubernetes:core/v1:Namespace" ? LIMITS.dns1123Label : LIMITS.dns1123Subdomain);
+      if (meta.name !== undefined)
+        add(`${where} metadata.name`, meta.name, r.type === "kubernetes:core/v1:Namespace" ? LIMITS.dns1123Label : LIMITS.dns1123Subdomain);
       if (meta.namespace !== undefined) add(`${where} metadata.namespace`, meta.namespace, LIMITS.dns1123Label);
       labels(where, meta.labels, LIMITS.labelValue);
       for (const k of Object.keys(meta.annotations ?? {})) {
@@ -86,7 +92,10 @@ function carried(recorded: Recorded[]): { names: Carried[]; keyProblems: string[
   return { names, keyProblems };
 }
 
-const over = (c: { names: Carried[] }) => c.names.filter((n) => nameProblem(n.limit, n.value)).map((n) => `${n.where}: ${JSON.stringify(n.value)} ${nameProblem(n.limit, n.value)}`);
+const over = (c: { names: Carried[] }) =>
+  c.names
+    .filter((n) => nameProblem(n.limit, n.value))
+    .map((n) => `${n.where}: ${JSON.stringify(n.value)} ${nameProblem(n.limit, n.value)}`);
 
 const a = (n: number) => "a".repeat(n);
 const TENANT = `t${a(62)}`; // 63: the longest DNS-1123 label
@@ -125,7 +134,11 @@ ${lease(ids[1]!, "pg")}
 
 async function tenantRecorded(stack: TenantStack, on: PlatformStack): Promise<Recorded[]> {
   const { tenantProgram } = await import("../../programs/tenant");
-  return runMocked(() => tenantProgram(stack, { platform: on, at: Date.parse("2027-01-15T00:00:00Z") }), stack.name, offlinePlatformOutputs(on));
+  return runMocked(
+    () => tenantProgram(stack, { platform: on, at: Date.parse("2027-01-15T00:00:00Z") }),
+    stack.name,
+    offlinePlatformOutputs(on),
+  );
 }
 
 describe("names the EKS programs pass to AWS and Kubernetes", () => {
@@ -139,7 +152,18 @@ describe("names the EKS programs pass to AWS and Kubernetes", () => {
     expect(over(c)).toEqual([]);
     // What was checked: the node groups, groups, templates, the placement group, their descriptions, tags, labels and taints.
     const kinds = new Set(c.names.map((n) => n.limit.what));
-    for (const l of [LIMITS.eksNodeGroupName, LIMITS.securityGroupName, LIMITS.launchTemplateName, LIMITS.placementGroupName, LIMITS.securityGroupDescription, LIMITS.securityGroupRuleDescription, LIMITS.tagValue, LIMITS.eksTaintValue, LIMITS.fieldManager, LIMITS.dns1123Label]) {
+    for (const l of [
+      LIMITS.eksNodeGroupName,
+      LIMITS.securityGroupName,
+      LIMITS.launchTemplateName,
+      LIMITS.placementGroupName,
+      LIMITS.securityGroupDescription,
+      LIMITS.securityGroupRuleDescription,
+      LIMITS.tagValue,
+      LIMITS.eksTaintValue,
+      LIMITS.fieldManager,
+      LIMITS.dns1123Label,
+    ]) {
       expect(kinds, l.what).toContain(l.what);
     }
     const longest = Math.max(...c.names.filter((n) => n.limit === LIMITS.eksNodeGroupName).map((n) => n.value.length));
@@ -149,11 +173,20 @@ describe("names the EKS programs pass to AWS and Kubernetes", () => {
   it("predicts (lease/names.ts) every AWS name and description the program derives from the tenant name or a lease id", async () => {
     const on = platform();
     const stack = tenant(49);
-    const predicted = new Set(eksTenantNames(stack.name, TENANT, stack.config.leases, on.config.pools).map((d) => `${d.limit.what}: ${d.name}`));
+    const predicted = new Set(
+      eksTenantNames(stack.name, TENANT, stack.config.leases, on.config.pools).map((d) => `${d.limit.what}: ${d.name}`),
+    );
     const c = carried(await tenantRecorded(stack, on));
-    const derived = c.names.filter((n) => n.where.startsWith("aws:") && !n.where.includes(" tag key") && [TENANT, ...stack.config.leases.map((l) => l.id)].some((input) => n.value.includes(input)));
+    const derived = c.names.filter(
+      (n) =>
+        n.where.startsWith("aws:") &&
+        !n.where.includes(" tag key") &&
+        [TENANT, ...stack.config.leases.map((l) => l.id)].some((input) => n.value.includes(input)),
+    );
     expect(derived.length).toBeGreaterThan(20);
-    const missing = derived.filter((n) => n.limit !== LIMITS.labelValue && !predicted.has(`${n.limit.what}: ${n.value}`)).map((n) => `${n.where}: ${n.value}`);
+    const missing = derived
+      .filter((n) => n.limit !== LIMITS.labelValue && !predicted.has(`${n.limit.what}: ${n.value}`))
+      .map((n) => `${n.where}: ${n.value}`);
     expect(missing).toEqual([]);
   });
 
@@ -162,7 +195,9 @@ describe("names the EKS programs pass to AWS and Kubernetes", () => {
     const stack = tenant(50);
     const c = carried(await tenantRecorded(stack, on));
     const ids = stack.config.leases.map((l) => l.id);
-    expect(over(c)).toEqual(ids.map((id) => `aws:eks/nodeGroup:NodeGroup ${id}-nodes nodeGroupName: "${id}-nodes-xxxxxxx" 64 characters, over the limit of 63`));
+    expect(over(c)).toEqual(
+      ids.map((id) => `aws:eks/nodeGroup:NodeGroup ${id}-nodes nodeGroupName: "${id}-nodes-xxxxxxx" 64 characters, over the limit of 63`),
+    );
     const problems = namesProblems(stack, on);
     expect(problems.map((p) => p.path)).toEqual(["leasehold:leases[0].id", "leasehold:leases[1].id"]);
     for (const [i, id] of ids.entries()) expect(problems[i]!.message).toContain(`"${id}-nodes-xxxxxxx"`);
@@ -175,7 +210,10 @@ describe("names the EKS programs pass to AWS and Kubernetes", () => {
     const c = carried(recorded);
     expect(c.keyProblems).toEqual([]);
     expect(over(c)).toEqual([]);
-    expect(c.names.filter((n) => n.limit === LIMITS.iamRoleName).map((n) => n.value)).toEqual(["cluster-cluster-role-xxxxxxx", "cluster-node-role-xxxxxxx"]);
+    expect(c.names.filter((n) => n.limit === LIMITS.iamRoleName).map((n) => n.value)).toEqual([
+      "cluster-cluster-role-xxxxxxx",
+      "cluster-node-role-xxxxxxx",
+    ]);
     expect(c.names.some((n) => n.where.endsWith(` tag key`) && n.value === `kubernetes.io/cluster/${CLUSTER}`)).toBe(true);
   });
 

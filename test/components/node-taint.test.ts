@@ -53,19 +53,32 @@ beforeAll(async () => {
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       const body = text ? JSON.parse(text) : undefined;
-      api.seen.push({ method: req.method!, url: req.url!, contentType: req.headers["content-type"], authorization: req.headers.authorization, body });
+      api.seen.push({
+        method: req.method!,
+        url: req.url!,
+        contentType: req.headers["content-type"],
+        authorization: req.headers.authorization,
+        body,
+      });
       const reply = (status: number, obj: unknown) => {
         res.writeHead(status, { "Content-Type": "application/json" });
         res.end(JSON.stringify(obj));
       };
       const name = decodeURIComponent(new URL(req.url!, "http://x").pathname.replace(/^\/api\/v1\/nodes\//, ""));
-      if (!api.node || api.node.metadata.name !== name) return reply(404, { kind: "Status", message: `nodes "${name}" not found`, code: 404 });
+      if (!api.node || api.node.metadata.name !== name)
+        return reply(404, { kind: "Status", message: `nodes "${name}" not found`, code: 404 });
       if (req.method === "GET") return reply(200, api.node);
-      if (req.method !== "PATCH" || req.headers["content-type"] !== "application/merge-patch+json") return reply(415, { message: "unsupported" });
+      if (req.method !== "PATCH" || req.headers["content-type"] !== "application/merge-patch+json")
+        return reply(415, { message: "unsupported" });
       const concurrent = api.concurrentWrites.shift();
       if (concurrent) api.write(concurrent(api.node.spec.taints ?? []));
       if (body.metadata?.resourceVersion !== api.node.metadata.resourceVersion) {
-        return reply(409, { kind: "Status", reason: "Conflict", code: 409, message: "Operation cannot be fulfilled on nodes: the object has been modified" });
+        return reply(409, {
+          kind: "Status",
+          reason: "Conflict",
+          code: 409,
+          message: "Operation cannot be fulfilled on nodes: the object has been modified",
+        });
       }
       api.write(body.spec.taints);
       return reply(200, api.node);
@@ -90,7 +103,13 @@ const kubeconfig = (user: Record<string, unknown> = { token: "t0ken" }) =>
 async function provider() {
   return (await import("../../components/node-taint")).nodeTaintProvider;
 }
-const inputs = (over: Partial<NodeTaintInputs> = {}): NodeTaintInputs => ({ kubeconfig: kubeconfig(), node: "gpu-001", intent: lease("acme-h100"), fieldManager: "leasehold-lease-acme-h100", ...over });
+const inputs = (over: Partial<NodeTaintInputs> = {}): NodeTaintInputs => ({
+  kubeconfig: kubeconfig(),
+  node: "gpu-001",
+  intent: lease("acme-h100"),
+  fieldManager: "leasehold-lease-acme-h100",
+  ...over,
+});
 const state = (over: Partial<NodeTaintState> = {}): NodeTaintState => ({ ...inputs(), taints: [], present: true, ...over });
 const requests = () => api.seen.map((s) => `${s.method} ${s.url}`);
 
@@ -110,7 +129,10 @@ describe("NodeTaint provider: create and update (read-modify-write)", () => {
     expect(second!.contentType).toBe("application/merge-patch+json");
     // The first PATCH carried the rv it read (100) and lost to the concurrent write (101).
     expect(api.seen[1]!.body).toEqual({ metadata: { resourceVersion: "100" }, spec: { taints: [notReady, cordon, entry("acme-h100")] } });
-    expect(second!.body).toEqual({ metadata: { resourceVersion: "101" }, spec: { taints: [notReady, cordon, gpuHealth, entry("acme-h100")] } });
+    expect(second!.body).toEqual({
+      metadata: { resourceVersion: "101" },
+      spec: { taints: [notReady, cordon, gpuHealth, entry("acme-h100")] },
+    });
     expect(api.node!.spec.taints).toEqual([notReady, cordon, gpuHealth, entry("acme-h100")]);
     expect(id).toBe("gpu-001/leasehold.io/lease");
     expect(outs).toMatchObject({ node: "gpu-001", taints: [notReady, cordon, gpuHealth, entry("acme-h100")], present: true });
@@ -125,20 +147,26 @@ describe("NodeTaint provider: create and update (read-modify-write)", () => {
 
   it("gives up with one line after 5 conflicts in a row", async () => {
     for (let i = 0; i < 5; i++) api.concurrentWrites.push((ts) => [...ts]);
-    await expect((await provider()).create(inputs())).rejects.toThrow(/^patch node gpu-001: its taints changed under us 5 times in a row \(409 Conflict\); try again$/);
+    await expect((await provider()).create(inputs())).rejects.toThrow(
+      /^patch node gpu-001: its taints changed under us 5 times in a row \(409 Conflict\); try again$/,
+    );
     expect(requests().filter((r) => r.startsWith("PATCH"))).toHaveLength(5);
   });
 
   it("fails with one clear line for a node that does not exist", async () => {
     reset(undefined);
     const create = (await provider()).create(inputs({ node: "gpu-009" }));
-    await expect(create).rejects.toThrow(/^node gpu-009 does not exist in the cluster \(lease taint leasehold\.io\/lease=acme-h100:NoSchedule\)$/);
+    await expect(create).rejects.toThrow(
+      /^node gpu-009 does not exist in the cluster \(lease taint leasehold\.io\/lease=acme-h100:NoSchedule\)$/,
+    );
   });
 
   it("changes its value in place on update, keeping the foreign taints added since", async () => {
     reset([notReady, entry("acme-h100"), cordon]);
     api.write([...api.node!.spec.taints!, gpuHealth]);
-    const { outs } = await (await provider()).update!("id", state({ taints: [notReady, entry("acme-h100"), cordon] }), inputs({ intent: lease("acme-h100-b") }));
+    const { outs } = await (
+      await provider()
+    ).update!("id", state({ taints: [notReady, entry("acme-h100"), cordon] }), inputs({ intent: lease("acme-h100-b") }));
     expect(api.node!.spec.taints).toEqual([notReady, entry("acme-h100-b"), cordon, gpuHealth]);
     expect(outs!.taints).toEqual(api.node!.spec.taints);
   });
@@ -146,7 +174,9 @@ describe("NodeTaint provider: create and update (read-modify-write)", () => {
   it("lets go of a lease value when the intent turns into the idle ensure", async () => {
     reset([notReady, entry("acme-h100"), cordon]);
     const idle: TaintIntent = { mode: "ensure", key: KEY, value: "", effect: "NoSchedule" };
-    await (await provider()).update!("id", state(), inputs({ intent: idle }));
+    await (
+      await provider()
+    ).update!("id", state(), inputs({ intent: idle }));
     expect(api.node!.spec.taints).toEqual([notReady, cordon, entry("")]);
   });
 });
@@ -155,20 +185,26 @@ describe("NodeTaint provider: delete", () => {
   it("removes only its entry, keeping a foreign taint added since the deploy", async () => {
     reset([notReady, entry("acme-h100"), cordon]);
     api.write([...api.node!.spec.taints!, gpuHealth]);
-    await (await provider()).delete!("id", state());
+    await (
+      await provider()
+    ).delete!("id", state());
     expect(api.node!.spec.taints).toEqual([notReady, cordon, gpuHealth]);
     expect(api.seen[1]!.body.metadata).toEqual({ resourceVersion: "101" });
   });
 
   it("gives the entry back to releaseTo ('' = idle) in place", async () => {
     reset([notReady, entry("acme-h100"), cordon]);
-    await (await provider()).delete!("id", state({ releaseTo: "" }));
+    await (
+      await provider()
+    ).delete!("id", state({ releaseTo: "" }));
     expect(api.node!.spec.taints).toEqual([notReady, entry(""), cordon]);
   });
 
   it("leaves the node untouched once another lease took it over (no PATCH at all)", async () => {
     reset([notReady, entry("bluefin-h100"), cordon]);
-    await (await provider()).delete!("id", state({ releaseTo: "" }));
+    await (
+      await provider()
+    ).delete!("id", state({ releaseTo: "" }));
     expect(requests()).toEqual(["GET /api/v1/nodes/gpu-001"]);
     expect(api.node!.spec.taints).toEqual([notReady, entry("bluefin-h100"), cordon]);
   });
@@ -180,7 +216,11 @@ describe("NodeTaint provider: delete", () => {
   });
 
   it("fails a delete with one line (the SDK prints its stack, so the stack says what failed)", async () => {
-    const exec = { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: ["-e", "console.error('expired'); process.exit(1)"] };
+    const exec = {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: process.execPath,
+      args: ["-e", "console.error('expired'); process.exit(1)"],
+    };
     const failed = await (await provider()).delete!("id", state({ kubeconfig: kubeconfig({ exec }) })).catch((e: Error) => e);
     expect(failed).toBeInstanceOf(Error);
     expect(`${failed}: ${(failed as Error).stack}`).toBe(
@@ -191,7 +231,9 @@ describe("NodeTaint provider: delete", () => {
   it("retries a conflict on delete too", async () => {
     reset([notReady, entry("acme-h100")]);
     api.concurrentWrites.push((ts) => [cordon, ...ts]);
-    await (await provider()).delete!("id", state());
+    await (
+      await provider()
+    ).delete!("id", state());
     expect(api.node!.spec.taints).toEqual([cordon, notReady]);
     expect(requests().filter((r) => r.startsWith("PATCH"))).toHaveLength(2);
   });
@@ -202,7 +244,10 @@ describe("NodeTaint provider: diff and read", () => {
     const p = await provider();
     expect(await p.diff!("id", state(), inputs())).toEqual({ changes: false, replaces: [] });
     expect(await p.diff!("id", state(), inputs({ node: "gpu-002" }))).toEqual({ changes: true, replaces: ["node"] });
-    expect(await p.diff!("id", state(), inputs({ intent: { ...lease("acme-h100"), key: "other.io/k" } }))).toEqual({ changes: true, replaces: ["intent"] });
+    expect(await p.diff!("id", state(), inputs({ intent: { ...lease("acme-h100"), key: "other.io/k" } }))).toEqual({
+      changes: true,
+      replaces: ["intent"],
+    });
     expect(await p.diff!("id", state(), inputs({ intent: lease("b") }))).toEqual({ changes: true, replaces: [] });
     expect(await p.diff!("id", state(), inputs({ releaseTo: "" }))).toEqual({ changes: true, replaces: [] });
     expect(await p.diff!("id", state(), inputs({ fieldManager: "x" }))).toEqual({ changes: true, replaces: [] });
@@ -233,7 +278,13 @@ describe("kubeconfig access", () => {
     );
     for (const apiVersion of ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"]) {
       reset([notReady]);
-      const exec = { apiVersion, command: process.execPath, args: [plugin, "arg"], env: [{ name: "PREFIX", value: "exec" }], interactiveMode: "Never" };
+      const exec = {
+        apiVersion,
+        command: process.execPath,
+        args: [plugin, "arg"],
+        env: [{ name: "PREFIX", value: "exec" }],
+        interactiveMode: "Never",
+      };
       await (await provider()).create(inputs({ kubeconfig: kubeconfig({ exec }) }));
       expect(api.seen.map((s) => s.authorization)).toEqual(["Bearer exec-false-arg", "Bearer exec-false-arg"]);
     }
@@ -241,8 +292,14 @@ describe("kubeconfig access", () => {
   });
 
   it("says which exec plugin failed and why, in one line", async () => {
-    const exec = { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: ["-e", "console.error('no credentials'); process.exit(3)"] };
-    await expect((await provider()).create(inputs({ kubeconfig: kubeconfig({ exec }) }))).rejects.toThrow(`kubeconfig: user u: exec plugin ${process.execPath} failed: no credentials`);
+    const exec = {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: process.execPath,
+      args: ["-e", "console.error('no credentials'); process.exit(3)"],
+    };
+    await expect((await provider()).create(inputs({ kubeconfig: kubeconfig({ exec }) }))).rejects.toThrow(
+      `kubeconfig: user u: exec plugin ${process.execPath} failed: no credentials`,
+    );
   });
 
   it("maps CA, client certificate (data or file), insecure-skip-tls-verify and tls-server-name onto the TLS options", async () => {
@@ -254,12 +311,22 @@ describe("kubeconfig access", () => {
     const config = (cluster: string, user: string) =>
       `clusters: [{name: c, cluster: ${cluster}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`;
     const secure = await kubeConnection(
-      config(`{server: "https://k:6443/", certificate-authority-data: ${b64("CA")}, tls-server-name: kube}`, `{client-certificate-data: ${b64("CERT")}, client-key: ${path.join(dir, "key.pem")}}`),
+      config(
+        `{server: "https://k:6443/", certificate-authority-data: ${b64("CA")}, tls-server-name: kube}`,
+        `{client-certificate-data: ${b64("CERT")}, client-key: ${path.join(dir, "key.pem")}}`,
+      ),
     );
-    expect(secure).toEqual({ server: new URL("https://k:6443/"), tls: { ca: "CA", cert: "CERT", key: "KEY-FROM-FILE", rejectUnauthorized: true, servername: "kube" } });
-    const insecure = await kubeConnection(config(`{server: "https://k:6443", insecure-skip-tls-verify: true}`, `{tokenFile: ${path.join(dir, "token")}}`));
+    expect(secure).toEqual({
+      server: new URL("https://k:6443/"),
+      tls: { ca: "CA", cert: "CERT", key: "KEY-FROM-FILE", rejectUnauthorized: true, servername: "kube" },
+    });
+    const insecure = await kubeConnection(
+      config(`{server: "https://k:6443", insecure-skip-tls-verify: true}`, `{tokenFile: ${path.join(dir, "token")}}`),
+    );
     expect(insecure).toEqual({ server: new URL("https://k:6443"), tls: { rejectUnauthorized: false }, authorization: "Bearer file-token" });
-    await expect(kubeConnection(config(`{server: "https://k"}`, "{}").replace("current-context: x", ""))).rejects.toThrow("kubeconfig: no current-context");
+    await expect(kubeConnection(config(`{server: "https://k"}`, "{}").replace("current-context: x", ""))).rejects.toThrow(
+      "kubeconfig: no current-context",
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });
@@ -270,14 +337,29 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
     const secretKubeconfig = kubeconfig({ token: "very-secret-token" });
     let secret: boolean | undefined;
     const r = await runMocked(() => {
-      const t = new NodeTaint("acme-h100-gpu-001", { kubeconfig: secretKubeconfig, node: "gpu-001", intent: lease("acme-h100"), releaseTo: "", fieldManager: "leasehold-lease-acme-h100" });
-      return { urn: t.urn, secret: (t as unknown as { kubeconfig: { isSecret: Promise<boolean> } }).kubeconfig.isSecret.then((x) => (secret = x)) };
+      const t = new NodeTaint("acme-h100-gpu-001", {
+        kubeconfig: secretKubeconfig,
+        node: "gpu-001",
+        intent: lease("acme-h100"),
+        releaseTo: "",
+        fieldManager: "leasehold-lease-acme-h100",
+      });
+      return {
+        urn: t.urn,
+        secret: (t as unknown as { kubeconfig: { isSecret: Promise<boolean> } }).kubeconfig.isSecret.then((x) => (secret = x)),
+      };
     });
     expect(r.map((x) => [x.type, x.name])).toEqual([["pulumi-nodejs:dynamic/leasehold:NodeTaint", "acme-h100-gpu-001"]]);
     const { __provider, ...rest } = r[0]!.inputs;
     // The engine receives the kubeconfig as a secret value (its signature key and the value).
     const wrapped = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: secretKubeconfig };
-    expect(rest).toEqual({ kubeconfig: wrapped, node: "gpu-001", intent: lease("acme-h100"), releaseTo: "", fieldManager: "leasehold-lease-acme-h100" });
+    expect(rest).toEqual({
+      kubeconfig: wrapped,
+      node: "gpu-001",
+      intent: lease("acme-h100"),
+      releaseTo: "",
+      fieldManager: "leasehold-lease-acme-h100",
+    });
     expect(secret).toBe(true);
     expect(typeof __provider).toBe("string");
     expect(__provider).not.toContain("very-secret-token");
@@ -285,9 +367,13 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
 
   it("serializes a provider that works on its own once deserialized as the engine's plugin does", async () => {
     const { NodeTaint } = await import("../../components/node-taint");
-    const r = await runMocked(() => new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("acme-h100"), fieldManager: "fm" }) && {});
+    const r = await runMocked(
+      () => new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("acme-h100"), fieldManager: "fm" }) && {},
+    );
     // What cmd/dynamic-provider does with the __provider string.
-    const requireFromString = require("require-from-string") as (code: string) => { handler(): typeof import("../../components/node-taint").nodeTaintProvider };
+    const requireFromString = require("require-from-string") as (code: string) => {
+      handler(): typeof import("../../components/node-taint").nodeTaintProvider;
+    };
     const deserialized = requireFromString(r[0]!.inputs.__provider).handler();
     reset([notReady, cordon]);
     await deserialized.create(inputs());
@@ -299,10 +385,16 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
     const { NodeTaint } = await import("../../components/node-taint");
     const bad = (args: Partial<import("../../components/node-taint").NodeTaintArgs>) => () =>
       runMocked(() => new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("a"), fieldManager: "fm", ...args }) && {});
-    await expect(bad({ intent: { ...lease("a"), effect: "NoWay" as Taint["effect"] } })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  intent.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute (NoWay)");
+    await expect(bad({ intent: { ...lease("a"), effect: "NoWay" as Taint["effect"] } })()).rejects.toThrow(
+      "NodeTaint t: invalid arguments:\n  intent.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute (NoWay)",
+    );
     await expect(bad({ node: "" })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  node: must name a node");
-    await expect(bad({ intent: { mode: "ensure", key: KEY, value: "", effect: "NoSchedule" }, releaseTo: "" })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  releaseTo: applies to a set intent only (mode ensure, releaseTo \"\")");
+    await expect(bad({ intent: { mode: "ensure", key: KEY, value: "", effect: "NoSchedule" }, releaseTo: "" })()).rejects.toThrow(
+      'NodeTaint t: invalid arguments:\n  releaseTo: applies to a set intent only (mode ensure, releaseTo "")',
+    );
     // Every problem at once, not the first alone.
-    await expect(bad({ node: "", fieldManager: "" })()).rejects.toThrow("NodeTaint t: invalid arguments:\n  node: must name a node\n  fieldManager: must be 1 to 128 characters (\"\")");
+    await expect(bad({ node: "", fieldManager: "" })()).rejects.toThrow(
+      'NodeTaint t: invalid arguments:\n  node: must name a node\n  fieldManager: must be 1 to 128 characters ("")',
+    );
   });
 });

@@ -26,7 +26,14 @@ function thrown(f: () => unknown): unknown {
 describe("programs", () => {
   it("give every Kubernetes object of a tenant stack the cluster's explicit provider, reached through the platform's StackReference", async () => {
     const { tenantProgram } = await import("../../programs/tenant");
-    const r = await runMocked(() => tenantProgram(load<TenantStack>("tenant-acme"), { platform: load<PlatformStack>("platform-local"), at: Date.parse("2026-12-20T00:00:00Z") }), "tenant-acme");
+    const r = await runMocked(
+      () =>
+        tenantProgram(load<TenantStack>("tenant-acme"), {
+          platform: load<PlatformStack>("platform-local"),
+          at: Date.parse("2026-12-20T00:00:00Z"),
+        }),
+      "tenant-acme",
+    );
     const ref = r.find((x) => x.type === "pulumi:pulumi:StackReference")!;
     expect(ref.inputs.name).toBe("organization/leasehold/platform-local");
     const provider = r.find((x) => x.type === "pulumi:providers:kubernetes")!;
@@ -37,7 +44,10 @@ describe("programs", () => {
 
   it("give every Kubernetes object of the platform stack the explicit provider too", async () => {
     const { platformProgram } = await import("../../programs/platform");
-    const r = await runMocked(() => platformProgram(load<PlatformStack>("platform-local"), { kubeconfig: "apiVersion: v1" }), "platform-local");
+    const r = await runMocked(
+      () => platformProgram(load<PlatformStack>("platform-local"), { kubeconfig: "apiVersion: v1" }),
+      "platform-local",
+    );
     const objects = r.filter((x) => x.type.startsWith("kubernetes:"));
     expect(objects.map((o) => o.type)).toContain("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
     for (const o of objects) expect(o.provider, o.name).toMatch(/::cluster-provider::/);
@@ -45,11 +55,21 @@ describe("programs", () => {
 
   it("stop on invalid stack config with the file, the key path and the value, as a RunError (no stack trace)", async () => {
     const { stackFromRuntime } = await import("../../programs/config");
-    await useMockRuntime({ stack: "tenant-acme", config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": JSON.stringify({ name: "acme" }), "leasehold:leases": JSON.stringify([{ id: "x", gpu: { type: "h100-80gb", count: "sixty" } }]) } });
+    await useMockRuntime({
+      stack: "tenant-acme",
+      config: {
+        "leasehold:role": "tenant",
+        "leasehold:platform": "platform-local",
+        "leasehold:tenant": JSON.stringify({ name: "acme" }),
+        "leasehold:leases": JSON.stringify([{ id: "x", gpu: { type: "h100-80gb", count: "sixty" } }]),
+      },
+    });
     // No stack file: the CLI's values are all the program has (the Automation API's in-memory config).
     const err = thrown(() => stackFromRuntime(fs.mkdtempSync(path.join(os.tmpdir(), "no-stacks-"))));
     expect(pulumi.RunError.isInstance(err)).toBe(true);
-    expect((err as Error).message).toContain('Pulumi.tenant-acme.yaml: leasehold:leases[0].gpu.count: expected a positive integer, got "sixty"');
+    expect((err as Error).message).toContain(
+      'Pulumi.tenant-acme.yaml: leasehold:leases[0].gpu.count: expected a positive integer, got "sixty"',
+    );
   });
 
   it("read their stack file through the same loader as check and render: a scalar the Pulumi CLI reads otherwise stops the program", async () => {
@@ -62,16 +82,25 @@ describe("programs", () => {
     await useMockRuntime({ stack: "tenant-acme" });
     const err = thrown(() => stackFromRuntime(dir));
     expect(pulumi.RunError.isInstance(err)).toBe(true);
-    expect((err as Error).message).toMatch(/leasehold:leases\[0\]\.reclaim\.noticeHours: the plain YAML scalar 0\d+ is \d+ in YAML 1\.2 \(leasehold\), but the Pulumi CLI, which hands the program its config, reads it as \d+/);
+    expect((err as Error).message).toMatch(
+      /leasehold:leases\[0\]\.reclaim\.noticeHours: the plain YAML scalar 0\d+ is \d+ in YAML 1\.2 \(leasehold\), but the Pulumi CLI, which hands the program its config, reads it as \d+/,
+    );
   });
 
   it("refuse config the Pulumi CLI hands over that differs from the stack file, and accept the CLI's own writing of it", async () => {
     const { stackFromRuntime } = await import("../../programs/config");
     const { readStackYaml } = await import("../../lease/stack-yaml");
     await useMockRuntime({ stack: "tenant-acme" });
-    const inFile = (readStackYaml(fs.readFileSync(path.join(STACKS, "Pulumi.tenant-acme.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
+    const inFile = (
+      readStackYaml(fs.readFileSync(path.join(STACKS, "Pulumi.tenant-acme.yaml"), "utf8")) as { config: Record<string, unknown> }
+    ).config;
     // As the CLI hands it over: scalars as text, structures as JSON, unquoted times in Go's format.
-    const asCli = Object.fromEntries(Object.entries(inFile).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v).replace(/"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z"/g, '"$1 $2 +0000 UTC"') : String(v)]));
+    const asCli = Object.fromEntries(
+      Object.entries(inFile).map(([k, v]) => [
+        k,
+        typeof v === "object" ? JSON.stringify(v).replace(/"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z"/g, '"$1 $2 +0000 UTC"') : String(v),
+      ]),
+    );
     pulumi.runtime.setAllConfig(asCli);
     expect(stackFromRuntime(STACKS).name).toBe("tenant-acme");
     const leases = JSON.parse(asCli["leasehold:leases"]!) as { gpu: { count: number } }[];
@@ -85,7 +114,9 @@ describe("programs", () => {
 describe("times as the Pulumi CLI writes them", () => {
   it("reads back unquoted YAML timestamps, which the CLI hands over in Go's time format, as RFC 3339", async () => {
     const { fromPulumiTimes } = await import("../../lease/fields");
-    expect(fromPulumiTimes({ window: { start: "2026-12-01 00:00:00 +0000 UTC", end: "2027-06-01 09:30:00.5 +0900 JST" }, id: "x 1" })).toEqual({
+    expect(
+      fromPulumiTimes({ window: { start: "2026-12-01 00:00:00 +0000 UTC", end: "2027-06-01 09:30:00.5 +0900 JST" }, id: "x 1" }),
+    ).toEqual({
       window: { start: "2026-12-01T00:00:00Z", end: "2027-06-01T09:30:00.5+09:00" },
       id: "x 1",
     });

@@ -9,7 +9,12 @@ async function build(tenant: Partial<TenantConfig["tenant"]>, leases: Lease[], a
   const { TenantNamespace } = await import("../../components/tenant-namespace");
   return runMocked(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const full: TenantConfig["tenant"] = { name: "acme", access: { admins: ["acme:admins"], viewers: [] }, network: { egress: [] }, ...tenant };
+    const full: TenantConfig["tenant"] = {
+      name: "acme",
+      access: { admins: ["acme:admins"], viewers: [] },
+      network: { egress: [] },
+      ...tenant,
+    };
     const ns = new TenantNamespace("acme", { tenant: full, leases, catalog: BUILTIN_CATALOG, at: Date.parse(at), purge }, { provider });
     return { gpuQuota: ns.gpuQuota };
   });
@@ -51,11 +56,18 @@ describe("TenantNamespace quota across lease windows", () => {
     const notice = { issuedAt: "2027-01-10T00:00:00Z", effectiveAt: "2027-01-13T00:00:00Z", reason: "maintenance" };
     const r = await build({}, [lease("a", 16, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z", notice)], "2027-01-12T00:00:00Z");
     expect(quotaOf(r)["requests.nvidia.com/gpu"]).toBe("16");
-    expect(nsOf(r).annotations).toEqual({ ...MANAGED, "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z", "leasehold.io/reclaim-reason": "a: maintenance" });
+    expect(nsOf(r).annotations).toEqual({
+      ...MANAGED,
+      "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z",
+      "leasehold.io/reclaim-reason": "a: maintenance",
+    });
     expect(nsOf(r).labels["lease.leasehold.io/a"]).toBe("in-force");
     // Where the tenant can read it: its quota (the Namespace object is out of its reach).
     const quota = ofType(r, "kubernetes:core/v1:ResourceQuota")[0]!.inputs;
-    expect(quota.metadata.annotations).toMatchObject({ "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z", "leasehold.io/reclaim-reason": "a: maintenance" });
+    expect(quota.metadata.annotations).toMatchObject({
+      "leasehold.io/reclaim-at": "2027-01-13T00:00:00Z",
+      "leasehold.io/reclaim-reason": "a: maintenance",
+    });
   });
 
   it("drops a reclaimed lease from the quota and from the namespace's leases in force", async () => {
@@ -87,9 +99,19 @@ describe("TenantNamespace quota across lease windows", () => {
   it("derives cpu, memory, storage and pods from the catalog, and honours the tenant's caps", async () => {
     const derived = quotaOf(await build({}, [lease("a", 8, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")], "2027-01-02T00:00:00Z"));
     // base 4 CPU + 8 x 24; 16Gi + 8 x 256Gi; 1Ti (1024Gi) + 8 x 3576Gi; 20 + 8 x 32 pods
-    expect(derived).toMatchObject({ "requests.cpu": "196", "limits.cpu": "196", "requests.memory": "2064Gi", "requests.storage": "29632Gi", pods: "276" });
+    expect(derived).toMatchObject({
+      "requests.cpu": "196",
+      "limits.cpu": "196",
+      "requests.memory": "2064Gi",
+      "requests.storage": "29632Gi",
+      pods: "276",
+    });
     const capped = quotaOf(
-      await build({ resources: { cpu: "100", memory: "1.5Ti", storage: "200Ti", pods: 50 } }, [lease("a", 8, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")], "2027-01-02T00:00:00Z"),
+      await build(
+        { resources: { cpu: "100", memory: "1.5Ti", storage: "200Ti", pods: 50 } },
+        [lease("a", 8, "2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")],
+        "2027-01-02T00:00:00Z",
+      ),
     );
     expect(capped).toMatchObject({ "requests.cpu": "100", "limits.memory": "1.5Ti", "requests.storage": "200Ti", pods: "50" });
   });
@@ -97,7 +119,15 @@ describe("TenantNamespace quota across lease windows", () => {
   it("always forbids NodePort and LoadBalancer services and bounds object counts", async () => {
     const hard = quotaOf(await build({}, [], "2027-01-01T00:00:00Z"));
     expect(hard).toMatchObject({ "services.nodeports": "0", "services.loadbalancers": "0", "requests.nvidia.com/gpu": "0" });
-    for (const k of ["pods", "services", "secrets", "configmaps", "persistentvolumeclaims", "requests.ephemeral-storage", "limits.ephemeral-storage"]) {
+    for (const k of [
+      "pods",
+      "services",
+      "secrets",
+      "configmaps",
+      "persistentvolumeclaims",
+      "requests.ephemeral-storage",
+      "limits.ephemeral-storage",
+    ]) {
       expect(hard[k], k).toMatch(/^\d/);
     }
   });
@@ -114,11 +144,21 @@ describe("TenantNamespace isolation objects", () => {
 
   it("denies all ingress and egress by default and allows DNS to kube-system only on port 53", async () => {
     const r = await build({}, [], "2027-01-01T00:00:00Z");
-    const pols = Object.fromEntries(ofType(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((p) => [p.inputs.metadata.name, p.inputs.spec]));
+    const pols = Object.fromEntries(
+      ofType(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((p) => [p.inputs.metadata.name, p.inputs.spec]),
+    );
     expect(pols["leasehold-default-deny"]).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     const dns = pols["leasehold-allow-dns"].egress[0];
-    expect(dns.to).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }]);
-    expect(dns.ports).toEqual([{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
+    expect(dns.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      },
+    ]);
+    expect(dns.ports).toEqual([
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ]);
     expect(pols["leasehold-allow-egress"].egress).toEqual([]);
   });
 
@@ -129,7 +169,9 @@ describe("TenantNamespace isolation objects", () => {
       { cidr: "10.20.0.0/16", except: ["10.20.1.0/24"], ports: [9000], protocol: "TCP" as const },
     ];
     const r = await build({ network: { egress } }, [], "2027-01-01T00:00:00Z");
-    const rules = ofType(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.inputs.metadata.name === "leasehold-allow-egress")!.inputs.spec.egress;
+    const rules = ofType(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find(
+      (p) => p.inputs.metadata.name === "leasehold-allow-egress",
+    )!.inputs.spec.egress;
     expect(rules).toEqual([
       { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
       { to: [{ ipBlock: { cidr: "::/0", except: ["fd00:ec2::254/128"] } }] },
@@ -148,10 +190,13 @@ describe("TenantNamespace isolation objects", () => {
         for (const list of [rule.verbs, rule.resources, rule.apiGroups]) expect(list).not.toContain("*");
         for (const v of ["escalate", "bind", "impersonate"]) expect(rule.verbs).not.toContain(v);
         const guarded = ["resourcequotas", "limitranges", "networkpolicies", "roles", "rolebindings", "namespaces", "nodes"];
-        if (rule.resources.some((x: string) => guarded.includes(x))) expect(rule.verbs.every((v: string) => ["get", "list", "watch"].includes(v))).toBe(true);
+        if (rule.resources.some((x: string) => guarded.includes(x)))
+          expect(rule.verbs.every((v: string) => ["get", "list", "watch"].includes(v))).toBe(true);
       }
     }
-    const bindings = Object.fromEntries(ofType(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").map((b) => [b.inputs.metadata.name, b.inputs]));
+    const bindings = Object.fromEntries(
+      ofType(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").map((b) => [b.inputs.metadata.name, b.inputs]),
+    );
     expect(bindings["tenant-admins"].subjects).toEqual([{ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "acme:admins" }]);
     expect(bindings["tenant-viewers"].roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant-viewer" });
   });

@@ -32,16 +32,28 @@ const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["AL
 const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
 const tol = (lease: string, effect = "NoExecute") => ({ key: "leasehold.io/lease", operator: "Equal", value: lease, effect });
 const gpus = (n: string | number, field: "limits" | "requests" | "both" = "limits") =>
-  field === "both" ? { limits: { "nvidia.com/gpu": String(n) }, requests: { "nvidia.com/gpu": String(n) } } : { [field]: { "nvidia.com/gpu": String(n) } };
-const container = (name: string, resources?: object, extra: object = {}) => ({ name, image: "registry.example/app:1", securityContext: RESTRICTED, ...(resources ? { resources } : {}), ...extra });
+  field === "both"
+    ? { limits: { "nvidia.com/gpu": String(n) }, requests: { "nvidia.com/gpu": String(n) } }
+    : { [field]: { "nvidia.com/gpu": String(n) } };
+const container = (name: string, resources?: object, extra: object = {}) => ({
+  name,
+  image: "registry.example/app:1",
+  securityContext: RESTRICTED,
+  ...(resources ? { resources } : {}),
+  ...extra,
+});
 
 /** A restricted pod spec pinned to `lease` (nodeSelector and its toleration), `n` GPUs in each of `containers` containers. */
-function spec(opts: { lease?: string | null; gpu?: string | number; containers?: number; extra?: Record<string, unknown> } = {}): Record<string, any> {
+function spec(
+  opts: { lease?: string | null; gpu?: string | number; containers?: number; extra?: Record<string, unknown> } = {},
+): Record<string, any> {
   const lease = opts.lease === undefined ? H100 : opts.lease;
   return {
     securityContext: POD_SECURITY,
     ...(lease ? { nodeSelector: { "leasehold.io/lease": lease }, tolerations: [tol(lease)] } : {}),
-    containers: Array.from({ length: opts.containers ?? 1 }, (_, i) => container(`c${i}`, opts.gpu !== undefined ? gpus(opts.gpu) : undefined)),
+    containers: Array.from({ length: opts.containers ?? 1 }, (_, i) =>
+      container(`c${i}`, opts.gpu !== undefined ? gpus(opts.gpu) : undefined),
+    ),
     ...opts.extra,
   };
 }
@@ -52,7 +64,12 @@ const meta = (name: string) => ({ name, namespace: TENANT });
 const labelled = (name: string, podSpec: object) => ({ metadata: { labels: { [ITEM_LABEL]: name } }, spec: podSpec });
 
 /** The pod spec as each controller kind wraps it (a Job's pods must not restart Always). */
-export function wrap(kind: string, name: string, podSpec: Record<string, any>, controller: Record<string, unknown> = {}): Record<string, any> {
+export function wrap(
+  kind: string,
+  name: string,
+  podSpec: Record<string, any>,
+  controller: Record<string, unknown> = {},
+): Record<string, any> {
   const selector = { matchLabels: { [ITEM_LABEL]: name } };
   const jobSpec = { ...podSpec, restartPolicy: podSpec.restartPolicy ?? "Never" };
   switch (kind) {
@@ -60,15 +77,30 @@ export function wrap(kind: string, name: string, podSpec: Record<string, any>, c
       return { apiVersion: "v1", kind, metadata: { ...meta(name), labels: { [ITEM_LABEL]: name } }, spec: podSpec };
     case "Deployment":
     case "ReplicaSet":
-      return { apiVersion: "apps/v1", kind, metadata: meta(name), spec: { replicas: 1, selector, template: labelled(name, podSpec), ...controller } };
+      return {
+        apiVersion: "apps/v1",
+        kind,
+        metadata: meta(name),
+        spec: { replicas: 1, selector, template: labelled(name, podSpec), ...controller },
+      };
     case "StatefulSet":
-      return { apiVersion: "apps/v1", kind, metadata: meta(name), spec: { replicas: 1, serviceName: name, selector, template: labelled(name, podSpec), ...controller } };
+      return {
+        apiVersion: "apps/v1",
+        kind,
+        metadata: meta(name),
+        spec: { replicas: 1, serviceName: name, selector, template: labelled(name, podSpec), ...controller },
+      };
     case "DaemonSet":
       return { apiVersion: "apps/v1", kind, metadata: meta(name), spec: { selector, template: labelled(name, podSpec), ...controller } };
     case "Job":
       return { apiVersion: "batch/v1", kind, metadata: meta(name), spec: { template: labelled(name, jobSpec), ...controller } };
     case "CronJob":
-      return { apiVersion: "batch/v1", kind, metadata: meta(name), spec: { schedule: "0 0 1 1 *", jobTemplate: { spec: { template: labelled(name, jobSpec), ...controller } } } };
+      return {
+        apiVersion: "batch/v1",
+        kind,
+        metadata: meta(name),
+        spec: { schedule: "0 0 1 1 *", jobTemplate: { spec: { template: labelled(name, jobSpec), ...controller } } },
+      };
     default:
       throw new Error(`no wrapper for ${kind}`);
   }
@@ -89,12 +121,16 @@ function podSecurityCorpus(dir: string): CorpusItem[] {
     for (const verdict of ["pass", "fail"]) {
       const folder = path.join(dir, level, verdict);
       if (!fs.existsSync(folder)) continue;
-      for (const f of fs.readdirSync(folder).filter((x) => x.endsWith(".yaml")).sort()) {
+      for (const f of fs
+        .readdirSync(folder)
+        .filter((x) => x.endsWith(".yaml"))
+        .sort()) {
         const pod = parse(fs.readFileSync(path.join(folder, f), "utf8")) as { spec: Record<string, any> };
         const s = structuredClone(pod.spec);
         s.nodeSelector = { ...(s.nodeSelector ?? {}), "leasehold.io/lease": H100 };
         s.tolerations = [...(s.tolerations ?? []), tol(H100)];
-        for (const kind of ["Pod", "Deployment", "CronJob"]) out.push(item(`pod-security ${level}/${verdict}/${f}`, kind, structuredClone(s)));
+        for (const kind of ["Pod", "Deployment", "CronJob"])
+          out.push(item(`pod-security ${level}/${verdict}/${f}`, kind, structuredClone(s)));
       }
     }
   }
@@ -103,9 +139,14 @@ function podSecurityCorpus(dir: string): CorpusItem[] {
 
 /** Pinning: nodeSelector, node affinity and nodeName, with and without GPUs. */
 function pinningCorpus(): CorpusItem[] {
-  const affinity = (...terms: object[][]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms.map((matchExpressions) => ({ matchExpressions })) } } });
+  const affinity = (...terms: object[][]) => ({
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms.map((matchExpressions) => ({ matchExpressions })) },
+    },
+  });
   const In = (...values: string[]) => ({ key: "leasehold.io/lease", operator: "In", values });
-  const unpinned = (extra: Record<string, unknown>, gpu?: number) => spec({ lease: null, gpu, extra: { tolerations: [tol(H100), tol(L40S)], ...extra } });
+  const unpinned = (extra: Record<string, unknown>, gpu?: number) =>
+    spec({ lease: null, gpu, extra: { tolerations: [tol(H100), tol(L40S)], ...extra } });
   const out: CorpusItem[] = [];
   for (const gpu of [undefined, 4]) {
     const g = gpu ? `${gpu} GPUs` : "CPU";
@@ -119,17 +160,52 @@ function pinningCorpus(): CorpusItem[] {
       item(`${g}, affinity In its lease`, "Pod", unpinned({ affinity: affinity([In(H100)]) }, gpu)),
       item(`${g}, affinity In both its leases`, "Pod", unpinned({ affinity: affinity([In(H100, L40S)]) }, gpu)),
       item(`${g}, affinity In its lease and another tenant's`, "Pod", unpinned({ affinity: affinity([In(H100, OTHERS)]) }, gpu)),
-      item(`${g}, affinity NotIn another tenant's lease`, "Pod", unpinned({ affinity: affinity([{ key: "leasehold.io/lease", operator: "NotIn", values: [OTHERS] }]) }, gpu)),
-      item(`${g}, affinity Exists on the lease label`, "Pod", unpinned({ affinity: affinity([{ key: "leasehold.io/lease", operator: "Exists" }]) }, gpu)),
-      item(`${g}, two affinity terms, one unpinned`, "Pod", unpinned({ affinity: affinity([In(H100)], [{ key: "leasehold.io/pool", operator: "In", values: ["h100-a"] }]) }, gpu)),
+      item(
+        `${g}, affinity NotIn another tenant's lease`,
+        "Pod",
+        unpinned({ affinity: affinity([{ key: "leasehold.io/lease", operator: "NotIn", values: [OTHERS] }]) }, gpu),
+      ),
+      item(
+        `${g}, affinity Exists on the lease label`,
+        "Pod",
+        unpinned({ affinity: affinity([{ key: "leasehold.io/lease", operator: "Exists" }]) }, gpu),
+      ),
+      item(
+        `${g}, two affinity terms, one unpinned`,
+        "Pod",
+        unpinned({ affinity: affinity([In(H100)], [{ key: "leasehold.io/pool", operator: "In", values: ["h100-a"] }]) }, gpu),
+      ),
       item(`${g}, two affinity terms, both pinned`, "Pod", unpinned({ affinity: affinity([In(H100)], [In(L40S)]) }, gpu)),
-      item(`${g}, affinity on the pool label only`, "Pod", unpinned({ affinity: affinity([{ key: "leasehold.io/pool", operator: "In", values: ["h100-a"] }]) }, gpu)),
-      item(`${g}, affinity by matchFields on a leased node`, "Pod", unpinned({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["gpu-001"] }] }] } } } }, gpu)),
+      item(
+        `${g}, affinity on the pool label only`,
+        "Pod",
+        unpinned({ affinity: affinity([{ key: "leasehold.io/pool", operator: "In", values: ["h100-a"] }]) }, gpu),
+      ),
+      item(
+        `${g}, affinity by matchFields on a leased node`,
+        "Pod",
+        unpinned(
+          {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["gpu-001"] }] }],
+                },
+              },
+            },
+          },
+          gpu,
+        ),
+      ),
       item(`${g}, nodeSelector and affinity both on its lease`, "Pod", spec({ gpu, extra: { affinity: affinity([In(H100)]) } })),
       item(`${g}, nodeSelector on its lease, affinity on another's`, "Pod", spec({ gpu, extra: { affinity: affinity([In(OTHERS)]) } })),
       item(`${g}, nodeName of a leased node`, "Pod", spec({ gpu, extra: { nodeName: "gpu-001" } })),
       item(`${g}, nodeName of the system node`, "Pod", spec({ lease: null, gpu, extra: { nodeName: "system-001" } })),
-      item(`${g}, selecting a node by hostname`, "Pod", spec({ lease: null, gpu, extra: { nodeSelector: { "kubernetes.io/hostname": "gpu-001" } } })),
+      item(
+        `${g}, selecting a node by hostname`,
+        "Pod",
+        spec({ lease: null, gpu, extra: { nodeSelector: { "kubernetes.io/hostname": "gpu-001" } } }),
+      ),
     );
   }
   return out;
@@ -137,7 +213,8 @@ function pinningCorpus(): CorpusItem[] {
 
 /** Tolerations a tenant pod may and may not carry. */
 function tolerationCorpus(): CorpusItem[] {
-  const withTol = (what: string, ...extra: object[]) => item(`toleration: ${what}`, "Pod", spec({ gpu: 1, extra: { tolerations: [tol(H100), ...extra] } }));
+  const withTol = (what: string, ...extra: object[]) =>
+    item(`toleration: ${what}`, "Pod", spec({ gpu: 1, extra: { tolerations: [tol(H100), ...extra] } }));
   return [
     withTol("its lease only"),
     item("toleration: its lease, NoSchedule only", "Pod", spec({ gpu: 1, extra: { tolerations: [tol(H100, "NoSchedule")] } })),
@@ -150,8 +227,18 @@ function tolerationCorpus(): CorpusItem[] {
     withTol("catch-all NoExecute", { operator: "Exists", effect: "NoExecute" }),
     withTol("nvidia.com/gpu NoSchedule", { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }),
     withTol("nvidia.com/gpu with no effect", { key: "nvidia.com/gpu", operator: "Exists" }),
-    withTol("not-ready NoExecute 300 s", { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }),
-    withTol("unreachable NoExecute 301 s", { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 301 }),
+    withTol("not-ready NoExecute 300 s", {
+      key: "node.kubernetes.io/not-ready",
+      operator: "Exists",
+      effect: "NoExecute",
+      tolerationSeconds: 300,
+    }),
+    withTol("unreachable NoExecute 301 s", {
+      key: "node.kubernetes.io/unreachable",
+      operator: "Exists",
+      effect: "NoExecute",
+      tolerationSeconds: 301,
+    }),
     withTol("unreachable NoExecute forever", { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }),
     withTol("unschedulable (a cordon)", { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }),
     withTol("a landlord's GPU-health taint", { key: "example.com/gpu-health", operator: "Equal", value: "degraded", effect: "NoSchedule" }),
@@ -166,7 +253,8 @@ function resourceCorpus(): CorpusItem[] {
   const cs = (what: string, containers: object[], initContainers?: object[], extra: Record<string, unknown> = {}) =>
     item(`resources: ${what}`, "Pod", { ...spec(), containers, ...(initContainers ? { initContainers } : {}), ...extra });
   const out: CorpusItem[] = [];
-  for (const n of ["1", "8", "9", "16", "0", "1.0", "1000m", "500m", "0.5", ".5", "10.5", "eight", "8e0", "1Ki", "-1"]) out.push(one(`limits nvidia.com/gpu ${JSON.stringify(n)}`, gpus(n)));
+  for (const n of ["1", "8", "9", "16", "0", "1.0", "1000m", "500m", "0.5", ".5", "10.5", "eight", "8e0", "1Ki", "-1"])
+    out.push(one(`limits nvidia.com/gpu ${JSON.stringify(n)}`, gpus(n)));
   out.push(
     one("GPUs in requests only", gpus(8, "requests")),
     one("GPUs in requests and limits alike", gpus(8, "both")),
@@ -190,14 +278,32 @@ function resourceCorpus(): CorpusItem[] {
     cs("init container 8, app 8 (one after the other)", [container("a", gpus(8))], [container("i", gpus(8))]),
     cs("two init containers 8 each, app 8", [container("a", gpus(8))], [container("i1", gpus(8)), container("i2", gpus(8))]),
     cs("sidecar 8 beside app 8", [container("a", gpus(8))], [container("s", gpus(8), { restartPolicy: "Always" })]),
-    cs("sidecar 8 beside two apps 8", [container("a", gpus(8)), container("b", gpus(8))], [container("s", gpus(8), { restartPolicy: "Always" })]),
-    cs("two sidecars 8 beside app 8", [container("a", gpus(8))], [container("s1", gpus(8), { restartPolicy: "Always" }), container("s2", gpus(8), { restartPolicy: "Always" })]),
-    cs("sidecar 8, then an init container 8, app 0", [container("a")], [container("s", gpus(8), { restartPolicy: "Always" }), container("i", gpus(8))]),
-    cs("init container 8 then sidecar 8, app 8", [container("a", gpus(8))], [container("i", gpus(8)), container("s", gpus(8), { restartPolicy: "Always" })]),
+    cs(
+      "sidecar 8 beside two apps 8",
+      [container("a", gpus(8)), container("b", gpus(8))],
+      [container("s", gpus(8), { restartPolicy: "Always" })],
+    ),
+    cs(
+      "two sidecars 8 beside app 8",
+      [container("a", gpus(8))],
+      [container("s1", gpus(8), { restartPolicy: "Always" }), container("s2", gpus(8), { restartPolicy: "Always" })],
+    ),
+    cs(
+      "sidecar 8, then an init container 8, app 0",
+      [container("a")],
+      [container("s", gpus(8), { restartPolicy: "Always" }), container("i", gpus(8))],
+    ),
+    cs(
+      "init container 8 then sidecar 8, app 8",
+      [container("a", gpus(8))],
+      [container("i", gpus(8)), container("s", gpus(8), { restartPolicy: "Always" })],
+    ),
     cs("a GPU sidecar with no app GPUs", [container("a")], [container("s", gpus(4), { restartPolicy: "Always" })]),
     cs("pod-level cpu and memory", [container("a", gpus(8))], undefined, { resources: { limits: { cpu: "4", memory: "8Gi" } } }),
     cs("pod-level GPUs", [container("a")], undefined, { resources: { limits: { "nvidia.com/gpu": "1" } } }),
-    cs("pod-level GPUs beside container GPUs", [container("a", gpus(8))], undefined, { resources: { requests: { "nvidia.com/gpu": "8" }, limits: { "nvidia.com/gpu": "8" } } }),
+    cs("pod-level GPUs beside container GPUs", [container("a", gpus(8))], undefined, {
+      resources: { requests: { "nvidia.com/gpu": "8" }, limits: { "nvidia.com/gpu": "8" } },
+    }),
   );
   return out;
 }
@@ -217,13 +323,24 @@ function controllerCorpus(): CorpusItem[] {
       item("1 x 8 GPUs on another tenant's lease", kind, spec({ lease: OTHERS, gpu: 8 })),
       item("1 x 8 GPUs in requests only", kind, { ...spec(), containers: [container("c0", gpus(8, "requests"))] }),
       item("1 x 0.5 GPU", kind, spec({ gpu: "0.5" })),
-      item("1 x sidecar 8 beside app 8 (16)", kind, { ...spec(), containers: [container("a", gpus(8))], initContainers: [container("s", gpus(8), { restartPolicy: "Always" })] }),
-      item("2 x sidecar 8 beside app 8 (32)", kind, { ...spec(), containers: [container("a", gpus(8))], initContainers: [container("s", gpus(8), { restartPolicy: "Always" })] }, { replicas: 2 }),
+      item("1 x sidecar 8 beside app 8 (16)", kind, {
+        ...spec(),
+        containers: [container("a", gpus(8))],
+        initContainers: [container("s", gpus(8), { restartPolicy: "Always" })],
+      }),
+      item(
+        "2 x sidecar 8 beside app 8 (32)",
+        kind,
+        { ...spec(), containers: [container("a", gpus(8))], initContainers: [container("s", gpus(8), { restartPolicy: "Always" })] },
+        { replicas: 2 },
+      ),
     );
   }
   out.push(
     item("1 x 24 GPUs, the default rolling update (a warning)", "Deployment", spec({ gpu: 8, containers: 3 })),
-    item("1 x 24 GPUs, maxSurge 0", "Deployment", spec({ gpu: 8, containers: 3 }), { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } }),
+    item("1 x 24 GPUs, maxSurge 0", "Deployment", spec({ gpu: 8, containers: 3 }), {
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+    }),
     item("1 x 24 GPUs, Recreate", "Deployment", spec({ gpu: 8, containers: 3 }), { strategy: { type: "Recreate" } }),
     item("a tenant's nodeName in the template", "Deployment", spec({ gpu: 8, extra: { nodeName: "gpu-001" } })),
     item("Parallel, 3 x 8 GPUs", "StatefulSet", spec({ gpu: 8 }), { replicas: 3, podManagementPolicy: "Parallel" }),
@@ -239,9 +356,40 @@ function controllerCorpus(): CorpusItem[] {
     item("16 GPUs, nodeSelector on its L40S lease", "DaemonSet", two(L40S)),
     item("24 GPUs, nodeSelector on its L40S lease", "DaemonSet", spec({ lease: L40S, gpu: 8, containers: 3 })),
     item("32 GPUs, nodeSelector on its L40S lease (over)", "DaemonSet", spec({ lease: L40S, gpu: 8, containers: 4 })),
-    item("8 GPUs, affinity on its L40S lease (the controller rewrites it)", "DaemonSet", spec({ lease: null, gpu: 8, extra: { tolerations: [tol(L40S)], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "In", values: [L40S] }] }] } } } } })),
-    item("CPU, tolerating disk-pressure (the controller's own)", "DaemonSet", spec({ lease: L40S, extra: { tolerations: [tol(L40S), { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" }] } })),
-    item("CPU, tolerating out-of-service", "DaemonSet", spec({ lease: L40S, extra: { tolerations: [tol(L40S), { key: "node.kubernetes.io/out-of-service", operator: "Exists", effect: "NoExecute" }] } })),
+    item(
+      "8 GPUs, affinity on its L40S lease (the controller rewrites it)",
+      "DaemonSet",
+      spec({
+        lease: null,
+        gpu: 8,
+        extra: {
+          tolerations: [tol(L40S)],
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "In", values: [L40S] }] }],
+              },
+            },
+          },
+        },
+      }),
+    ),
+    item(
+      "CPU, tolerating disk-pressure (the controller's own)",
+      "DaemonSet",
+      spec({
+        lease: L40S,
+        extra: { tolerations: [tol(L40S), { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" }] },
+      }),
+    ),
+    item(
+      "CPU, tolerating out-of-service",
+      "DaemonSet",
+      spec({
+        lease: L40S,
+        extra: { tolerations: [tol(L40S), { key: "node.kubernetes.io/out-of-service", operator: "Exists", effect: "NoExecute" }] },
+      }),
+    ),
   );
   for (const kind of ["Job", "CronJob"]) {
     out.push(
@@ -252,7 +400,11 @@ function controllerCorpus(): CorpusItem[] {
       item("completions 4, parallelism 1, 16 GPUs a pod", kind, two(), { completions: 4 }),
       item("completions 2, parallelism 2, 16 GPUs a pod (over)", kind, two(), { completions: 2, parallelism: 2 }),
       item("parallelism 0, 16 GPUs a pod", kind, two(), { parallelism: 0 }),
-      item("indexed, completions 2, parallelism 2, 8 GPUs a pod", kind, spec({ gpu: 8 }), { completions: 2, parallelism: 2, completionMode: "Indexed" }),
+      item("indexed, completions 2, parallelism 2, 8 GPUs a pod", kind, spec({ gpu: 8 }), {
+        completions: 2,
+        parallelism: 2,
+        completionMode: "Indexed",
+      }),
       item("1 x 8 GPUs unpinned", kind, spec({ lease: null, gpu: 8 })),
       item("1 x GPUs in requests only", kind, { ...spec(), containers: [container("c0", gpus(4, "requests"))] }),
     );
@@ -264,11 +416,19 @@ function controllerCorpus(): CorpusItem[] {
 function serviceCorpus(): CorpusItem[] {
   const svc = (what: string, s: Record<string, unknown>): CorpusItem => {
     const name = nextName("s");
-    return { what: `Service: ${what}`, object: { apiVersion: "v1", kind: "Service", metadata: meta(name), spec: { selector: { app: "web" }, ports: [{ port: 443 }], ...s } } };
+    return {
+      what: `Service: ${what}`,
+      object: { apiVersion: "v1", kind: "Service", metadata: meta(name), spec: { selector: { app: "web" }, ports: [{ port: 443 }], ...s } },
+    };
   };
   return [
     svc("ClusterIP", {}),
-    svc("ClusterIP, two ports", { ports: [{ name: "https", port: 443 }, { name: "metrics", port: 9090, protocol: "TCP" }] }),
+    svc("ClusterIP, two ports", {
+      ports: [
+        { name: "https", port: 443 },
+        { name: "metrics", port: 9090, protocol: "TCP" },
+      ],
+    }),
     svc("headless", { clusterIP: "None" }),
     svc("no selector", { selector: undefined }),
     svc("NodePort", { type: "NodePort" }),
@@ -299,10 +459,19 @@ function issueCorpus(): CorpusItem[] {
   out.push(mirrorCpu);
   out.push(
     item("hostUsers false, restricted", "Pod", spec({ gpu: 1, extra: { hostUsers: false } })),
-    item("hostUsers false, runAsUser 0, no runAsNonRoot", "Pod", { ...spec({ gpu: 1, extra: { hostUsers: false } }), securityContext: { runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } } }),
-    item("hostUsers false, runAsNonRoot false", "Pod", { ...spec({ gpu: 1, extra: { hostUsers: false } }), securityContext: { runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } } }),
+    item("hostUsers false, runAsUser 0, no runAsNonRoot", "Pod", {
+      ...spec({ gpu: 1, extra: { hostUsers: false } }),
+      securityContext: { runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } },
+    }),
+    item("hostUsers false, runAsNonRoot false", "Pod", {
+      ...spec({ gpu: 1, extra: { hostUsers: false } }),
+      securityContext: { runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } },
+    }),
     item("hostUsers false, hostNetwork", "Pod", spec({ gpu: 1, extra: { hostUsers: false, hostNetwork: true } })),
-    item("hostUsers false, procMount Unmasked", "Pod", { ...spec({ extra: { hostUsers: false } }), containers: [container("c0", undefined, { securityContext: { ...RESTRICTED, procMount: "Unmasked" } })] }),
+    item("hostUsers false, procMount Unmasked", "Pod", {
+      ...spec({ extra: { hostUsers: false } }),
+      containers: [container("c0", undefined, { securityContext: { ...RESTRICTED, procMount: "Unmasked" } })],
+    }),
     item("hostUsers true", "Pod", spec({ gpu: 1, extra: { hostUsers: true } })),
     item("hostUsers false, as a Deployment", "Deployment", spec({ gpu: 1, extra: { hostUsers: false } })),
   );
@@ -311,53 +480,99 @@ function issueCorpus(): CorpusItem[] {
     const t = body(name);
     return { what, object: parse(t, { version: "1.1", merge: true }) as Record<string, any>, text: t };
   };
-  const head = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: ${TENANT}\n  labels: {${ITEM_LABEL}: ${name}}\n`;
+  const head = (name: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: ${TENANT}\n  labels: {${ITEM_LABEL}: ${name}}\n`;
   const pinned = `  nodeSelector: {leasehold.io/lease: ${H100}}\n  tolerations:\n    - {key: leasehold.io/lease, operator: Equal, value: ${H100}, effect: NoExecute}\n`;
   out.push(
-    text("YAML: a merge key copies a restricted securityContext", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &restricted\n        allowPrivilegeEscalation: false\n        capabilities: {drop: [ALL]}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        <<: *restricted\n`,
+    text(
+      "YAML: a merge key copies a restricted securityContext",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &restricted\n        allowPrivilegeEscalation: false\n        capabilities: {drop: [ALL]}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        <<: *restricted\n`,
     ),
-    text("YAML: a merge key overridden to privilege escalation", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &restricted\n        allowPrivilegeEscalation: false\n        capabilities: {drop: [ALL]}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        <<: *restricted\n        allowPrivilegeEscalation: true\n`,
+    text(
+      "YAML: a merge key overridden to privilege escalation",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &restricted\n        allowPrivilegeEscalation: false\n        capabilities: {drop: [ALL]}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        <<: *restricted\n        allowPrivilegeEscalation: true\n`,
     ),
-    text("YAML: a merge key brings 8 GPUs to each of three containers (24)", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - &gpu\n      name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 8}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - <<: *gpu\n      name: b\n    - <<: *gpu\n      name: c\n`,
+    text(
+      "YAML: a merge key brings 8 GPUs to each of three containers (24)",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - &gpu\n      name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 8}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - <<: *gpu\n      name: b\n    - <<: *gpu\n      name: c\n`,
     ),
-    text("YAML: a merge key brings 8 GPUs to each of four containers (32, over)", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - &gpu\n      name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 8}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - <<: *gpu\n      name: b\n    - <<: *gpu\n      name: c\n    - <<: *gpu\n      name: d\n`,
+    text(
+      "YAML: a merge key brings 8 GPUs to each of four containers (32, over)",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - &gpu\n      name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 8}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - <<: *gpu\n      name: b\n    - <<: *gpu\n      name: c\n    - <<: *gpu\n      name: d\n`,
     ),
-    text("YAML: a merge key after an explicit key overrides it (go-yaml v2), here back to no privilege escalation", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &restricted\n        allowPrivilegeEscalation: false\n        capabilities: {drop: [ALL]}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        allowPrivilegeEscalation: true\n        <<: *restricted\n`,
+    text(
+      "YAML: a merge key after an explicit key overrides it (go-yaml v2), here back to no privilege escalation",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &restricted\n        allowPrivilegeEscalation: false\n        capabilities: {drop: [ALL]}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        allowPrivilegeEscalation: true\n        <<: *restricted\n`,
     ),
-    text("YAML: a list of merge keys, the first wins", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &safe {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        <<: [*safe, {allowPrivilegeEscalation: true}]\n`,
+    text(
+      "YAML: a list of merge keys, the first wins",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: &safe {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n    - name: b\n      image: registry.example/app:1\n      securityContext:\n        <<: [*safe, {allowPrivilegeEscalation: true}]\n`,
     ),
-    text("YAML 1.1: runAsNonRoot: yes, allowPrivilegeEscalation: off", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: yes, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: off, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: runAsNonRoot: yes, allowPrivilegeEscalation: off",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: yes, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: off, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: allowPrivilegeEscalation: on", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: on, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: allowPrivilegeEscalation: on",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: on, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: runAsNonRoot: n (false)", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: n, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: runAsNonRoot: n (false)",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: n, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: nvidia.com/gpu: 010 is octal 8", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 010}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: nvidia.com/gpu: 010 is octal 8",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 010}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: nvidia.com/gpu: 012 is octal 10 (over the container max)", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 012}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: nvidia.com/gpu: 012 is octal 10 (over the container max)",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: 012}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: nvidia.com/gpu: .5 (a float)", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: .5}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: nvidia.com/gpu: .5 (a float)",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      resources: {limits: {nvidia.com/gpu: .5}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: a volume's defaultMode 0777 is octal", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  volumes:\n    - name: cfg\n      configMap: {name: cfg, defaultMode: 0777}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      volumeMounts: [{name: cfg, mountPath: /cfg}]\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: a volume's defaultMode 0777 is octal",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  volumes:\n    - name: cfg\n      configMap: {name: cfg, defaultMode: 0777}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      volumeMounts: [{name: cfg, mountPath: /cfg}]\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: terminationGracePeriodSeconds: 0x12d is 301", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  terminationGracePeriodSeconds: 0x12d\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: terminationGracePeriodSeconds: 0x12d is 301",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  terminationGracePeriodSeconds: 0x12d\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
-    text("YAML 1.1: terminationGracePeriodSeconds: 4_00 is 400", "y", (n) =>
-      `${head(n)}spec:\n${pinned}  terminationGracePeriodSeconds: 4_00\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
+    text(
+      "YAML 1.1: terminationGracePeriodSeconds: 4_00 is 400",
+      "y",
+      (n) =>
+        `${head(n)}spec:\n${pinned}  terminationGracePeriodSeconds: 4_00\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: a\n      image: registry.example/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n`,
     ),
   );
   return out;
@@ -366,7 +581,15 @@ function issueCorpus(): CorpusItem[] {
 /** The whole corpus; `podSecurityDir` is Kubernetes' Pod Security fixtures (skipped when absent). */
 export function admitCorpus(podSecurityDir: string): CorpusItem[] {
   counter = 0;
-  return [...podSecurityCorpus(podSecurityDir), ...pinningCorpus(), ...tolerationCorpus(), ...resourceCorpus(), ...controllerCorpus(), ...serviceCorpus(), ...issueCorpus()];
+  return [
+    ...podSecurityCorpus(podSecurityDir),
+    ...pinningCorpus(),
+    ...tolerationCorpus(),
+    ...resourceCorpus(),
+    ...controllerCorpus(),
+    ...serviceCorpus(),
+    ...issueCorpus(),
+  ];
 }
 
 /** The controller kinds, judged by creating them for real and watching their controllers. */
@@ -377,7 +600,10 @@ export function asksExtended(object: unknown): boolean {
   const walk = (v: unknown): boolean => {
     if (Array.isArray(v)) return v.some(walk);
     if (!v || typeof v !== "object") return false;
-    return Object.entries(v).some(([k, x]) => ((k === "limits" || k === "requests") && x && typeof x === "object" && Object.keys(x).some((r) => r.includes("/"))) || walk(x));
+    return Object.entries(v).some(
+      ([k, x]) =>
+        ((k === "limits" || k === "requests") && x && typeof x === "object" && Object.keys(x).some((r) => r.includes("/"))) || walk(x),
+    );
   };
   return walk((object as { spec?: unknown }).spec);
 }

@@ -37,14 +37,28 @@ export function writeManifests(items: CorpusItem[], dir: string): Map<string, st
 }
 
 /** Names kubectl reports created (`kind/name` lines of `-o name`). */
-const created = (stdout: string) => new Set(stdout.split("\n").filter(Boolean).map((l) => l.trim().split("/").pop()!));
+const created = (stdout: string) =>
+  new Set(
+    stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.trim().split("/").pop()!),
+  );
 /** The lines of kubectl's stderr that name this object (or all of it, when none does). */
-const errorsFor = (stderr: string, name: string) => stderr.split("\n").filter((l) => l.includes(`"${name}"`)).join("\n") || stderr.trim().slice(0, 2000);
+const errorsFor = (stderr: string, name: string) =>
+  stderr
+    .split("\n")
+    .filter((l) => l.includes(`"${name}"`))
+    .join("\n") || stderr.trim().slice(0, 2000);
 
 /** Server-side dry runs of many manifests in one call (kubectl reports each item); an item refused without a message naming it is retried alone for one. */
 export function dryRunAll(items: CorpusItem[], kubectl: Kubectl, as: string[]): Map<string, Verdict> {
   const out = new Map<string, Verdict>();
-  const r = kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], { input: items.map(docOf).join("\n---\n"), allowFail: true, as });
+  const r = kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], {
+    input: items.map(docOf).join("\n---\n"),
+    allowFail: true,
+    as,
+  });
   const ok = created(r.stdout);
   const lines = r.stderr.split("\n");
   for (const i of items) {
@@ -58,7 +72,10 @@ export function dryRunAll(items: CorpusItem[], kubectl: Kubectl, as: string[]): 
       continue;
     }
     const alone = kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], { input: docOf(i), allowFail: true, as });
-    out.set(nameOf(i), { allowed: alone.code === 0, detail: alone.code === 0 ? `created alone, not in the batch: ${r.stderr.trim().slice(0, 2000)}` : alone.stderr.trim() });
+    out.set(nameOf(i), {
+      allowed: alone.code === 0,
+      detail: alone.code === 0 ? `created alone, not in the batch: ${r.stderr.trim().slice(0, 2000)}` : alone.stderr.trim(),
+    });
   }
   return out;
 }
@@ -72,7 +89,8 @@ interface Live {
   message?: string;
   reason?: string;
 }
-const getJson = (kubectl: Kubectl, what: string, extra: string[] = []) => (JSON.parse(kubectl(["get", what, "-n", TENANT, "-o", "json", ...extra]).stdout) as { items: Live[] }).items;
+const getJson = (kubectl: Kubectl, what: string, extra: string[] = []) =>
+  (JSON.parse(kubectl(["get", what, "-n", TENANT, "-o", "json", ...extra]).stdout) as { items: Live[] }).items;
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 const int = (v: unknown) => (typeof v === "number" ? v : undefined);
 
@@ -92,7 +110,9 @@ function expectedPods(kind: string, live: Live | undefined): number | undefined 
       return c === undefined ? p : Math.min(p, c);
     }
     case "DaemonSet":
-      return (live.status?.observedGeneration ?? 0) >= (live.metadata.generation ?? 1) ? int(live.status?.desiredNumberScheduled) : undefined;
+      return (live.status?.observedGeneration ?? 0) >= (live.metadata.generation ?? 1)
+        ? int(live.status?.desiredNumberScheduled)
+        : undefined;
     default:
       return undefined;
   }
@@ -103,11 +123,18 @@ function expectedPods(kind: string, live: Live | undefined): number | undefined 
  * deletes them and waits until their pods are gone. Call it with one item at a time when their
  * pods ask for anything the namespace's quota counts against the others.
  */
-export async function judgeControllers(items: CorpusItem[], kubectl: Kubectl, as: string[], timeoutMs = 60_000): Promise<Map<string, Verdict>> {
+export async function judgeControllers(
+  items: CorpusItem[],
+  kubectl: Kubectl,
+  as: string[],
+  timeoutMs = 60_000,
+): Promise<Map<string, Verdict>> {
   const out = new Map<string, Verdict>();
   const r = kubectl(["create", "-o", "name", "-f", "-"], { input: items.map(docOf).join("\n---\n"), allowFail: true, as });
   const made = created(r.stdout);
-  for (const i of items) if (!made.has(nameOf(i))) out.set(nameOf(i), { allowed: false, detail: `the API server refused the ${i.object.kind}: ${errorsFor(r.stderr, nameOf(i))}` });
+  for (const i of items)
+    if (!made.has(nameOf(i)))
+      out.set(nameOf(i), { allowed: false, detail: `the API server refused the ${i.object.kind}: ${errorsFor(r.stderr, nameOf(i))}` });
   const live = items.filter((i) => made.has(nameOf(i)));
   // CronJobs: the Job their controller would make, from the stored jobTemplate.
   const cronJobs = live.filter((i) => i.object.kind === "CronJob");
@@ -130,9 +157,14 @@ export async function judgeControllers(items: CorpusItem[], kubectl: Kubectl, as
         spec: t.spec,
       };
     });
-    const j = kubectl(["create", "-o", "name", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: jobs }), allowFail: true });
+    const j = kubectl(["create", "-o", "name", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: jobs }),
+      allowFail: true,
+    });
     const madeJobs = created(j.stdout);
-    for (const i of cronJobs) if (!madeJobs.has(jobName(i))) out.set(nameOf(i), { allowed: false, detail: `the Job from the CronJob was refused: ${errorsFor(j.stderr, jobName(i))}` });
+    for (const i of cronJobs)
+      if (!madeJobs.has(jobName(i)))
+        out.set(nameOf(i), { allowed: false, detail: `the Job from the CronJob was refused: ${errorsFor(j.stderr, jobName(i))}` });
   }
   const pending = new Map(live.filter((i) => !out.has(nameOf(i))).map((i) => [nameOf(i), i]));
   const reachedAt = new Map<string, number>();
@@ -146,7 +178,9 @@ export async function judgeControllers(items: CorpusItem[], kubectl: Kubectl, as
     for (const [name, i] of pending) {
       const kind = i.object.kind === "CronJob" ? "Job" : (i.object.kind as string);
       const owner = jobName(i);
-      const failed = events.filter((e) => e.involvedObject && (e.involvedObject.name === owner || e.involvedObject.name.startsWith(`${owner}-`)));
+      const failed = events.filter(
+        (e) => e.involvedObject && (e.involvedObject.name === owner || e.involvedObject.name.startsWith(`${owner}-`)),
+      );
       if (failed.length > 0) {
         out.set(name, { allowed: false, detail: `FailedCreate: ${failed.map((e) => e.message).join("; ")}` });
         pending.delete(name);
@@ -166,26 +200,37 @@ export async function judgeControllers(items: CorpusItem[], kubectl: Kubectl, as
     }
     if (pending.size === 0) break;
     if (Date.now() > deadline) {
-      for (const [name] of pending) out.set(name, { allowed: false, detail: `undecided after ${timeoutMs / 1000} s: no FailedCreate, and not all of its pods` });
+      for (const [name] of pending)
+        out.set(name, { allowed: false, detail: `undecided after ${timeoutMs / 1000} s: no FailedCreate, and not all of its pods` });
       break;
     }
     await sleep(200);
   }
   // Clean up: the objects (their pods go with them), then wait for the pods to be gone.
-  const refs = live.flatMap((i) => [`${String(i.object.kind).toLowerCase()}/${nameOf(i)}`, ...(i.object.kind === "CronJob" ? [`job/${jobName(i)}`] : [])]);
+  const refs = live.flatMap((i) => [
+    `${String(i.object.kind).toLowerCase()}/${nameOf(i)}`,
+    ...(i.object.kind === "CronJob" ? [`job/${jobName(i)}`] : []),
+  ]);
   if (refs.length > 0) kubectl(["delete", "-n", TENANT, "--wait=false", "--ignore-not-found", "--cascade=foreground", ...refs]);
   const names = new Set(items.map(nameOf));
-  for (let t = Date.now(); ; ) {
+  for (let t = Date.now(); ;) {
     const left = getJson(kubectl, "pods").filter((p) => names.has(p.metadata.labels?.[ITEM_LABEL] ?? ""));
     if (left.length === 0) break;
-    if (Date.now() - t > 60_000) throw new Error(`pods still there a minute after their controllers' deletion: ${left.map((p) => p.metadata.name).join(", ")}`);
+    if (Date.now() - t > 60_000)
+      throw new Error(`pods still there a minute after their controllers' deletion: ${left.map((p) => p.metadata.name).join(", ")}`);
     await sleep(200);
   }
   return out;
 }
 
 /** Every item judged by the API server: bare objects by dry run, controllers for real (extended-resource ones one at a time). */
-export async function serverVerdicts(items: CorpusItem[], kubectl: Kubectl, as: string[], log: (m: string) => void = () => {}, batch = 60): Promise<Map<string, Verdict>> {
+export async function serverVerdicts(
+  items: CorpusItem[],
+  kubectl: Kubectl,
+  as: string[],
+  log: (m: string) => void = () => {},
+  batch = 60,
+): Promise<Map<string, Verdict>> {
   const isController = (i: CorpusItem) => CONTROLLER_KINDS.includes(i.object.kind);
   let t = Date.now();
   const lap = (what: string, n: number) => {
@@ -199,7 +244,8 @@ export async function serverVerdicts(items: CorpusItem[], kubectl: Kubectl, as: 
   // Pods that ask for no extended resource touch no quota the others need (CPU, memory and pods
   // have room for a batch): judged together.
   const shared = controllers.filter((i) => !asksExtended(i.object));
-  for (let k = 0; k < shared.length; k += batch) for (const [n, v] of await judgeControllers(shared.slice(k, k + batch), kubectl, as)) out.set(n, v);
+  for (let k = 0; k < shared.length; k += batch)
+    for (const [n, v] of await judgeControllers(shared.slice(k, k + batch), kubectl, as)) out.set(n, v);
   lap(`controllers without extended resources, in batches of ${batch}`, shared.length);
   const alone = controllers.filter((x) => asksExtended(x.object));
   for (const i of alone) for (const [n, v] of await judgeControllers([i], kubectl, as)) out.set(n, v);
@@ -210,7 +256,10 @@ export async function serverVerdicts(items: CorpusItem[], kubectl: Kubectl, as: 
 /** `leasehold admit --json` over every manifest at once: a manifest is allowed when no violation names its file. */
 export function admitVerdicts(files: Map<string, string>, run: (args: string[]) => Run): Map<string, Verdict> {
   const r = run(["admit", "--json", "-f", ...files.values()]);
-  let parsed: { violations: { file: string; object: string; policy: string; message: string }[]; warnings?: { file: string; message: string }[] };
+  let parsed: {
+    violations: { file: string; object: string; policy: string; message: string }[];
+    warnings?: { file: string; message: string }[];
+  };
   try {
     parsed = JSON.parse(r.stdout);
   } catch {

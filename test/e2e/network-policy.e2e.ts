@@ -9,7 +9,18 @@ import * as path from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ROOT } from "../../scripts/local/toolchain";
-import { claimed, compare, DNS_POD, type EgressClaim, type Flow, judge, METADATA_ADDRESSES, type Peer, type TenantClaims, tenantFlows } from "../netpol/cyclonus";
+import {
+  claimed,
+  compare,
+  DNS_POD,
+  type EgressClaim,
+  type Flow,
+  judge,
+  METADATA_ADDRESSES,
+  type Peer,
+  type TenantClaims,
+  tenantFlows,
+} from "../netpol/cyclonus";
 
 const AT = "2026-12-20T00:00:00Z";
 
@@ -36,8 +47,20 @@ const PROBE_STACK = `config:
 
 /** The landlord's pods that are not DNS: another kube-system pod, and a DNS look-alike in a namespace of its own. */
 const LANDLORD: Peer[] = [
-  { name: "kube-system/metrics-server", ip: "10.244.0.11", ns: "kube-system", nsLabels: { "kubernetes.io/metadata.name": "kube-system" }, labels: { "k8s-app": "metrics-server" } },
-  { name: "monitoring/dns-lookalike", ip: "10.244.0.20", ns: "monitoring", nsLabels: { "kubernetes.io/metadata.name": "monitoring" }, labels: { "k8s-app": "kube-dns" } },
+  {
+    name: "kube-system/metrics-server",
+    ip: "10.244.0.11",
+    ns: "kube-system",
+    nsLabels: { "kubernetes.io/metadata.name": "kube-system" },
+    labels: { "k8s-app": "metrics-server" },
+  },
+  {
+    name: "monitoring/dns-lookalike",
+    ip: "10.244.0.20",
+    ns: "monitoring",
+    nsLabels: { "kubernetes.io/metadata.name": "monitoring" },
+    labels: { "k8s-app": "kube-dns" },
+  },
 ];
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
@@ -61,7 +84,11 @@ function findOnPath(bin: string, PATH: string): string {
 
 function render(stack: string): Rendered {
   // The installed command, in a process of its own, as a user runs it.
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "render", "--stacks", stacksDir, "--stack", stack, "--at", AT], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, "bin/leasehold.js"), "render", "--stacks", stacksDir, "--stack", stack, "--at", AT],
+    { cwd: ROOT, encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(`leasehold render --stack ${stack}: exit ${r.status ?? r.signal}\n${r.stderr}`);
   const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
   const ns = objects.find((o) => o.kind === "Namespace");
@@ -74,7 +101,13 @@ function render(stack: string): Rendered {
   const nsLabels = { ...ns.metadata.labels, "kubernetes.io/metadata.name": tenant };
   const i = tenants.length + 1;
   const pods: Peer[] = [
-    { name: `${tenant}/train`, ip: `10.244.${i}.10`, ns: tenant, nsLabels, labels: { app: "train", "leasehold.io/tenant": tenant, "leasehold.io/lease": lease } },
+    {
+      name: `${tenant}/train`,
+      ip: `10.244.${i}.10`,
+      ns: tenant,
+      nsLabels,
+      labels: { app: "train", "leasehold.io/tenant": tenant, "leasehold.io/lease": lease },
+    },
     { name: `${tenant}/notebook`, ip: `10.244.${i}.11`, ns: tenant, nsLabels, labels: { app: "notebook", "leasehold.io/tenant": tenant } },
   ];
   return { claims: { tenant, nsLabels, pods, egress }, policies: objects.filter((o) => o.kind === "NetworkPolicy") };
@@ -118,7 +151,13 @@ afterAll(() => {
 describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", () => {
   it("renders every example tenant and the probe tenant, each with its four NetworkPolicies", () => {
     expect(tenants.map((t) => t.claims.tenant)).toEqual(["acme", "bluefin", "corvid", "delta", "probe"]);
-    for (const t of tenants) expect(t.policies.map((p) => p.metadata.name).sort()).toEqual(["leasehold-allow-dns", "leasehold-allow-egress", "leasehold-allow-same-namespace", "leasehold-default-deny"]);
+    for (const t of tenants)
+      expect(t.policies.map((p) => p.metadata.name).sort()).toEqual([
+        "leasehold-allow-dns",
+        "leasehold-allow-egress",
+        "leasehold-allow-same-namespace",
+        "leasehold-default-deny",
+      ]);
   });
 
   it("judges each tenant's own policies (ingress and egress each on its own) exactly as leasehold claims", () => {
@@ -129,15 +168,19 @@ describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", ()
       const { verdicts } = judge(cyclonus, t.policies, flows);
       const mismatches = compare(flows, verdicts, [t.claims]);
       total += flows.length;
-      console.log(`[netpol] ${t.claims.tenant}, its own policies only: ${flows.length} flows judged in ${Date.now() - t0} ms, ${verdicts.filter(Boolean).length} allowed, ${mismatches.length} disagree\n${summary(flows, verdicts)}`);
+      console.log(
+        `[netpol] ${t.claims.tenant}, its own policies only: ${flows.length} flows judged in ${Date.now() - t0} ms, ${verdicts.filter(Boolean).length} allowed, ${mismatches.length} disagree\n${summary(flows, verdicts)}`,
+      );
       expect(mismatches, `${t.claims.tenant}: cyclonus disagrees with the claims`).toEqual([]);
       // The claims themselves, stated outright (not only through claimed()).
       flows.forEach((f, i) => {
-        if (f.claim === "DNS" || f.claim === "same namespace") expect(verdicts[i], `${f.claim}: ${f.from.name} -> ${f.to.name} ${f.protocol}/${f.port}`).toBe(true);
+        if (f.claim === "DNS" || f.claim === "same namespace")
+          expect(verdicts[i], `${f.claim}: ${f.from.name} -> ${f.to.name} ${f.protocol}/${f.port}`).toBe(true);
         if (f.claim === "cloud metadata" || f.claim === "egress list, except" || f.claim === "ingress from outside the namespace")
           expect(verdicts[i], `${f.claim}: ${f.from.name} -> ${f.to.ip} ${f.protocol}/${f.port}`).toBe(false);
         // Ingress from another tenant is refused by this tenant's own policies, whatever the other's egress.
-        if (f.claim === "other tenants" && f.to.ns === t.claims.tenant) expect(verdicts[i], `other tenant in: ${f.from.name} -> ${f.to.name} ${f.protocol}/${f.port}`).toBe(false);
+        if (f.claim === "other tenants" && f.to.ns === t.claims.tenant)
+          expect(verdicts[i], `other tenant in: ${f.from.name} -> ${f.to.name} ${f.protocol}/${f.port}`).toBe(false);
       });
     }
     console.log(`[netpol] tenants' own policies: ${total} flows judged`);
@@ -156,14 +199,27 @@ describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", ()
       verdicts,
       tenants.map((t) => t.claims),
     );
-    const cross = all.map((f, i) => [f, verdicts[i]] as const).filter(([f]) => f.from.ns && f.to.ns && f.from.ns !== f.to.ns && tenants.some((t) => t.claims.tenant === f.from.ns) && tenants.some((t) => t.claims.tenant === f.to.ns));
-    console.log(`[netpol] the fleet (${tenants.length} tenants' policies together): ${all.length} flows judged in ${Date.now() - t0} ms, ${verdicts.filter(Boolean).length} allowed; ${cross.length} flows between tenants, ${cross.filter(([, v]) => v).length} allowed; ${mismatches.length} disagree\n${summary(all, verdicts)}`);
+    const cross = all
+      .map((f, i) => [f, verdicts[i]] as const)
+      .filter(
+        ([f]) =>
+          f.from.ns &&
+          f.to.ns &&
+          f.from.ns !== f.to.ns &&
+          tenants.some((t) => t.claims.tenant === f.from.ns) &&
+          tenants.some((t) => t.claims.tenant === f.to.ns),
+      );
+    console.log(
+      `[netpol] the fleet (${tenants.length} tenants' policies together): ${all.length} flows judged in ${Date.now() - t0} ms, ${verdicts.filter(Boolean).length} allowed; ${cross.length} flows between tenants, ${cross.filter(([, v]) => v).length} allowed; ${mismatches.length} disagree\n${summary(all, verdicts)}`,
+    );
     expect(mismatches).toEqual([]);
     expect(cross.length).toBeGreaterThan(0);
     expect(cross.filter(([, v]) => v).map(([f]) => `${f.from.name} -> ${f.to.name} ${f.protocol}/${f.port}`)).toEqual([]);
     all.forEach((f, i) => {
-      if (METADATA_ADDRESSES.includes(f.to.ip as (typeof METADATA_ADDRESSES)[number])) expect(verdicts[i], `${f.from.name} -> ${f.to.ip} ${f.protocol}/${f.port}`).toBe(false);
-      if (f.to === DNS_POD && f.port === 53 && f.protocol !== "SCTP") expect(verdicts[i], `${f.from.name} -> DNS ${f.protocol}/53`).toBe(true);
+      if (METADATA_ADDRESSES.includes(f.to.ip as (typeof METADATA_ADDRESSES)[number]))
+        expect(verdicts[i], `${f.from.name} -> ${f.to.ip} ${f.protocol}/${f.port}`).toBe(false);
+      if (f.to === DNS_POD && f.port === 53 && f.protocol !== "SCTP")
+        expect(verdicts[i], `${f.from.name} -> DNS ${f.protocol}/53`).toBe(true);
     });
   });
 
@@ -194,7 +250,13 @@ describe("tenant NetworkPolicies judged by cyclonus (an independent engine)", ()
     try {
       const t = render(stack);
       const to: Peer = { name: "198.51.100.7", ip: "198.51.100.7" };
-      const flows: Flow[] = (["TCP", "UDP", "SCTP"] as const).map((protocol) => ({ from: t.claims.pods[0]!, to, protocol, port: 5000, claim: "egress list" }));
+      const flows: Flow[] = (["TCP", "UDP", "SCTP"] as const).map((protocol) => ({
+        from: t.claims.pods[0]!,
+        to,
+        protocol,
+        port: 5000,
+        claim: "egress list",
+      }));
       expect(flows.map((f) => claimed(f, [t.claims]))).toEqual([false, true, false]);
       expect(judge(cyclonus, t.policies, flows).verdicts).toEqual([false, true, false]);
     } finally {

@@ -31,14 +31,18 @@ const kubectl = (args: string[], opts: { input?: string; allowFail?: boolean; as
   sh("kubectl", [...(opts.as ?? []), ...args], { env, input: opts.input, allowFail: opts.allowFail });
 const asTenantAdmin = ["--as=alice", "--as-group=acme:admins"];
 const leasehold = (args: string[], withEnv: NodeJS.ProcessEnv = env) =>
-  sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...args, "--stacks", path.join(project, "stacks")], { env: withEnv, allowFail: true });
+  sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...args, "--stacks", path.join(project, "stacks")], {
+    env: withEnv,
+    allowFail: true,
+  });
 
 /** `leasehold up` of one stack (Pulumi's Automation API, the policy pack with the stack's contract). */
 function up(stack: string, extra: string[] = []) {
   ensureStack(project, env, backend, stack);
   return leasehold(["up", "--stack", stack, ...extra]);
 }
-const get = (kind: string, name: string, ns?: string) => JSON.parse(kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", "json"]).stdout);
+const get = (kind: string, name: string, ns?: string) =>
+  JSON.parse(kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", "json"]).stdout);
 
 /** Polls `check` every 100 ms until it returns a value (not undefined), or fails after `ms`. */
 async function waitFor<T>(what: string, check: () => T | undefined, ms = 60_000): Promise<T> {
@@ -57,9 +61,11 @@ interface LivePod {
 }
 const podsIn = (ns: string) => (JSON.parse(kubectl(["get", "pods", "-n", ns, "-o", "json"]).stdout) as { items: LivePod[] }).items;
 /** The pod once it is Running (kwok plays its kubelet), with the node the scheduler put it on. */
-const running = (ns: string, name: string) => waitFor(`pod ${ns}/${name} Running`, () => podsIn(ns).find((p) => p.metadata.name === name && p.status.phase === "Running"));
+const running = (ns: string, name: string) =>
+  waitFor(`pod ${ns}/${name} Running`, () => podsIn(ns).find((p) => p.metadata.name === name && p.status.phase === "Running"));
 const asTenant = (tenant: string) => ["--as=alice", `--as-group=${tenant}:admins`];
-const applyAs = (tenant: string, obj: object) => kubectl(["create", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as: asTenant(tenant) });
+const applyAs = (tenant: string, obj: object) =>
+  kubectl(["create", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as: asTenant(tenant) });
 const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
 const toleration = (lease: string) => ({ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" });
@@ -79,13 +85,16 @@ function podSpec(opts: { lease?: string; gpus?: number; containers?: number; ext
 }
 const bare = (ns: string, name: string, spec: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec });
 /** The taints leasehold does not own on the node (a cordon's, a GPU-health one): they must survive every deploy. */
-const foreignTaints = (node: string) => ((get("node", node).spec.taints ?? []) as { key: string }[]).filter((t) => t.key !== "leasehold.io/lease");
+const foreignTaints = (node: string) =>
+  ((get("node", node).spec.taints ?? []) as { key: string }[]).filter((t) => t.key !== "leasehold.io/lease");
 const HEALTH = { key: "example.com/gpu-health", value: "degraded", effect: "NoSchedule" };
 const CORDON = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };
 
 /** The API server stores the tenant's LimitRange exactly as leasehold renders it (it adds no default of its own). */
 function expectLimitRangeAsRendered(stack: string): void {
-  const rendered = parseAllDocuments(leasehold(["render", "--stack", stack, "--at", AT]).stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: unknown });
+  const rendered = parseAllDocuments(leasehold(["render", "--stack", stack, "--at", AT]).stdout).map(
+    (d) => d.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: unknown },
+  );
   const lr = rendered.find((o) => o.kind === "LimitRange")!;
   expect(get("limitrange", lr.metadata.name, lr.metadata.namespace).spec, `${stack}: LimitRange as stored`).toEqual(lr.spec);
 }
@@ -110,7 +119,8 @@ function pin(pod: Record<string, any>, lease = "acme-h100-2026q4") {
   p.spec.tolerations = [...(p.spec.tolerations ?? []), { key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }];
   return p;
 }
-const dryRun = (obj: object, as = asTenantAdmin) => kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as });
+const dryRun = (obj: object, as = asTenantAdmin) =>
+  kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as });
 
 /**
  * Plugins the killed CLI had started (provider, language host, the program's Node process) are
@@ -141,7 +151,8 @@ describe("the example fleet on a real engine and API server", () => {
     expect(get("validatingadmissionpolicy", "leasehold-lease-pinning").spec.failurePolicy).toBe("Fail");
     expect(get("node", "gpu-001").metadata.labels).toMatchObject({ "leasehold.io/pool": "h100-a", "leasehold.io/gpu-type": "h100-80gb" });
     // Every pool node is closed until a lease holds it; the landlord's system node is not a pool node.
-    for (const node of ["gpu-001", "gpu-002", "gpu-003", "gpu-004", "l40s-001", "l40s-002"]) expect(get("node", node).spec.taints, node).toEqual([IDLE]);
+    for (const node of ["gpu-001", "gpu-002", "gpu-003", "gpu-004", "l40s-001", "l40s-002"])
+      expect(get("node", node).spec.taints, node).toEqual([IDLE]);
     expect(get("node", "system-001").spec.taints ?? []).toEqual([]);
     // The landlord's own: gpu-002 cordoned and marked by a GPU health check. Both must survive
     // the lease's start, its reclaim and every destroy.
@@ -158,9 +169,15 @@ describe("the example fleet on a real engine and API server", () => {
     const e = { ...env, PULUMI_BACKEND_URL: `file://${path.join(work, "state-undeployed")}` };
     pulumi(other, e, ["stack", "init", "platform-local"]);
     const t0 = Date.now();
-    const r = sh(process.execPath, [path.join(ROOT, "bin/leasehold.js"), "preview", "--stack", "tenant-acme", "--stacks", path.join(other, "stacks")], { env: e, allowFail: true, timeout: 180_000 });
+    const r = sh(
+      process.execPath,
+      [path.join(ROOT, "bin/leasehold.js"), "preview", "--stack", "tenant-acme", "--stacks", path.join(other, "stacks")],
+      { env: e, allowFail: true, timeout: 180_000 },
+    );
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain("the platform stack platform-local has no kubeconfig output: deploy it first (leasehold up --stack platform-local)");
+    expect(r.stderr).toContain(
+      "the platform stack platform-local has no kubeconfig output: deploy it first (leasehold up --stack platform-local)",
+    );
     expect(Date.now() - t0).toBeLessThan(60_000);
   });
 
@@ -168,7 +185,10 @@ describe("the example fleet on a real engine and API server", () => {
     const stacks = ["tenant-acme", "tenant-bluefin", "tenant-corvid"];
     const r = leasehold(["preview", "--stack", ...stacks, "--json"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const run = JSON.parse(r.stdout) as { ok: boolean; stacks: { stack: string; result: string; changes?: Record<string, number>; policyPack?: string }[] };
+    const run = JSON.parse(r.stdout) as {
+      ok: boolean;
+      stacks: { stack: string; result: string; changes?: Record<string, number>; policyPack?: string }[];
+    };
     expect(run.stacks.map((s) => [s.stack, s.result, s.policyPack])).toEqual(stacks.map((s) => [s, "succeeded", "leasehold@v0.1.0"]));
     for (const s of run.stacks) expect(s.changes?.create, s.stack).toBeGreaterThan(10);
     expect(r.stderr).toContain("leasehold preview: 3 stack(s)");
@@ -176,8 +196,25 @@ describe("the example fleet on a real engine and API server", () => {
 
   it("a stack that over-asks GPUs is stopped by policy-config and by the program with check's line; a stale contract by the pack's mandatory policies", () => {
     const file = path.join(project, "stacks", "Pulumi.tenant-eve.yaml");
-    const lease = (count: number, nodes: string[]) => ({ id: "eve-h100", gpu: { type: "h100-80gb", count }, window: { start: "2026-12-01T00:00:00Z", end: "2027-01-01T00:00:00Z" }, placement: { pool: "h100-a", nodes }, reclaim: { noticeHours: 72 } });
-    const write = (l: object) => fs.writeFileSync(file, stringify({ config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": { name: "eve" }, "leasehold:leases": [l] } }));
+    const lease = (count: number, nodes: string[]) => ({
+      id: "eve-h100",
+      gpu: { type: "h100-80gb", count },
+      window: { start: "2026-12-01T00:00:00Z", end: "2027-01-01T00:00:00Z" },
+      placement: { pool: "h100-a", nodes },
+      reclaim: { noticeHours: 72 },
+    });
+    const write = (l: object) =>
+      fs.writeFileSync(
+        file,
+        stringify({
+          config: {
+            "leasehold:role": "tenant",
+            "leasehold:platform": "platform-local",
+            "leasehold:tenant": { name: "eve" },
+            "leasehold:leases": [l],
+          },
+        }),
+      );
     const LINE = "leasehold:leases[0].placement.nodes: 4 node(s) x 8 h100-80gb GPUs per node hold 32 GPUs, but the lease is for 40";
     const ALL = ["gpu-001", "gpu-002", "gpu-003", "gpu-004"];
     try {
@@ -211,7 +248,9 @@ describe("the example fleet on a real engine and API server", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const rendered = leasehold(["render", "--stack", "tenant-acme", "--at", AT]);
     expect(rendered.code).toBe(0);
-    const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
+    const objects = parseAllDocuments(rendered.stdout).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } },
+    );
     expect(objects.length).toBeGreaterThan(15);
     for (const o of objects) {
       const live = get(o.kind, o.metadata.name, o.metadata.namespace);
@@ -248,7 +287,9 @@ describe("the example fleet on a real engine and API server", () => {
     expect(items.length, `${items.length} manifests${why}`).toBeGreaterThanOrEqual(300);
     const files = writeManifests(items, path.join(work, "admit-corpus"));
     const predicted = admitVerdicts(files, (args) => leasehold([...args, "--stack", "tenant-acme", "--at", AT]));
-    console.error(`[e2e] admit differential: leasehold admit judged ${items.length} manifests in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.error(
+      `[e2e] admit differential: leasehold admit judged ${items.length} manifests in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     // The leased nodes are cordoned while the API server judges: the controllers' pods stay
     // Pending, holding their quota as running pods do, instead of kwok completing Job pods at
     // once (a finished pod frees its GPUs, and the Job's next pod would then fit, which says
@@ -260,13 +301,24 @@ describe("the example fleet on a real engine and API server", () => {
       judged = await serverVerdicts(items, kubectl, asTenant("acme"), (m) => console.error(`[e2e] admit differential: ${m}`));
     } finally {
       for (const node of held) kubectl(["uncordon", node]);
-      await waitFor("the cordons' taints to go", () => (held.every((n) => !((get("node", n).spec.taints ?? []) as { key: string }[]).some((t) => t.key === "node.kubernetes.io/unschedulable")) ? true : undefined));
+      await waitFor("the cordons' taints to go", () =>
+        held.every(
+          (n) => !((get("node", n).spec.taints ?? []) as { key: string }[]).some((t) => t.key === "node.kubernetes.io/unschedulable"),
+        )
+          ? true
+          : undefined,
+      );
     }
-    const disagreements = items.filter((i) => predicted.get(i.object.metadata.name)!.allowed !== judged.get(i.object.metadata.name)!.allowed);
+    const disagreements = items.filter(
+      (i) => predicted.get(i.object.metadata.name)!.allowed !== judged.get(i.object.metadata.name)!.allowed,
+    );
     const seconds = Math.round((Date.now() - t0) / 1000);
     const admitted = items.filter((i) => judged.get(i.object.metadata.name)!.allowed).length;
-    console.error(`[e2e] admit differential: ${items.length} manifests (${admitted} admitted, ${items.length - admitted} refused by the API server), ${items.length - disagreements.length} agreements, ${disagreements.length} disagreements, in ${seconds} s`);
-    for (const i of disagreements) console.error(describeDisagreement(i, predicted.get(i.object.metadata.name)!, judged.get(i.object.metadata.name)!));
+    console.error(
+      `[e2e] admit differential: ${items.length} manifests (${admitted} admitted, ${items.length - admitted} refused by the API server), ${items.length - disagreements.length} agreements, ${disagreements.length} disagreements, in ${seconds} s`,
+    );
+    for (const i of disagreements)
+      console.error(describeDisagreement(i, predicted.get(i.object.metadata.name)!, judged.get(i.object.metadata.name)!));
     // The corpus's FailedCreate events would answer the reclaim test's wait for its own.
     kubectl(["delete", "--raw", "/api/v1/namespaces/acme/events"]);
     expect(disagreements.map((i) => `${i.what} (${i.object.metadata.name})`)).toEqual([]);
@@ -275,7 +327,11 @@ describe("the example fleet on a real engine and API server", () => {
   it("a lease's start adds its taint beside the node's cordon and foreign taint, which stay", () => {
     expect(foreignTaints("gpu-002")).toEqual(expect.arrayContaining([expect.objectContaining(HEALTH), expect.objectContaining(CORDON)]));
     expect(foreignTaints("gpu-002")).toHaveLength(2);
-    expect((get("node", "gpu-002").spec.taints as object[]).filter((t) => !foreignTaints("gpu-002").includes(t as never))).toContainEqual({ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoExecute" });
+    expect((get("node", "gpu-002").spec.taints as object[]).filter((t) => !foreignTaints("gpu-002").includes(t as never))).toContainEqual({
+      key: "leasehold.io/lease",
+      value: "acme-h100-2026q4",
+      effect: "NoExecute",
+    });
     expect(get("node", "gpu-002").spec.unschedulable).toBe(true);
   });
 
@@ -302,11 +358,18 @@ describe("the example fleet on a real engine and API server", () => {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "train", namespace: "acme" },
-      spec: { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: { app: "train" } }, template: { metadata: { labels: { app: "train" } }, spec: podSpec({ lease: "acme-h100-2026q4", gpus: 8 }) } },
+      spec: {
+        replicas: 1,
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: { app: "train" } },
+        template: { metadata: { labels: { app: "train" } }, spec: podSpec({ lease: "acme-h100-2026q4", gpus: 8 }) },
+      },
     };
     const d = applyAs("acme", deploy);
     expect(d.code, d.stderr).toBe(0);
-    const gpuPod = await waitFor("train's pod Running", () => podsIn("acme").find((p) => p.metadata.name.startsWith("train-") && p.status.phase === "Running"));
+    const gpuPod = await waitFor("train's pod Running", () =>
+      podsIn("acme").find((p) => p.metadata.name.startsWith("train-") && p.status.phase === "Running"),
+    );
     // gpu-002 is cordoned: the lease's other node takes it.
     expect(gpuPod.spec.nodeName).toBe("gpu-001");
     // The DaemonSet case: pinned by node affinity, its controller rewrites that to the node's name.
@@ -320,7 +383,15 @@ describe("the example fleet on a real engine and API server", () => {
           metadata: { labels: { app: "node-agent" } },
           spec: podSpec({
             extra: {
-              affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/lease", operator: "In", values: ["acme-l40s-2026q4"] }] }] } } },
+              affinity: {
+                nodeAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [
+                      { matchExpressions: [{ key: "leasehold.io/lease", operator: "In", values: ["acme-l40s-2026q4"] }] },
+                    ],
+                  },
+                },
+              },
               tolerations: [toleration("acme-l40s-2026q4")],
             },
           }),
@@ -336,10 +407,17 @@ describe("the example fleet on a real engine and API server", () => {
     // The cpu-pod-three-containers case: no GPU asked, none defaulted, and it lands on the system node.
     expect(applyAs("acme", bare("acme", "three-cpu-containers", podSpec({ containers: 3 }))).code).toBe(0);
     expect((await running("acme", "three-cpu-containers")).spec.nodeName).toBe("system-001");
-    const used = await waitFor("quota usage", () => get("resourcequota", "leasehold-quota", "acme").status?.used?.["requests.nvidia.com/gpu"]);
+    const used = await waitFor(
+      "quota usage",
+      () => get("resourcequota", "leasehold-quota", "acme").status?.used?.["requests.nvidia.com/gpu"],
+    );
     expect(used).toBe("8");
     // Pending pods (none should be) would show the scheduler's reason.
-    expect(podsIn("acme").filter((p) => p.status.phase !== "Running").map((p) => p.metadata.name)).toEqual([]);
+    expect(
+      podsIn("acme")
+        .filter((p) => p.status.phase !== "Running")
+        .map((p) => p.metadata.name),
+    ).toEqual([]);
   });
 
   it("a tenant with no lease in force runs CPU pods on the system node and reaches no pool node, leased or idle", async () => {
@@ -351,10 +429,23 @@ describe("the example fleet on a real engine and API server", () => {
     expect(applyAs("corvid", bare("corvid", "notebook", podSpec())).code).toBe(0);
     expect((await running("corvid", "notebook")).spec.nodeName).toBe("system-001");
     // Aimed at acme's leased node by name, and at an idle pool node by label: both stay Pending.
-    expect(applyAs("corvid", bare("corvid", "squatter", podSpec({ extra: { nodeSelector: { "kubernetes.io/hostname": "gpu-001" } } }))).code).toBe(0);
-    expect(applyAs("corvid", bare("corvid", "idle-node", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }))).code).toBe(0);
+    expect(
+      applyAs("corvid", bare("corvid", "squatter", podSpec({ extra: { nodeSelector: { "kubernetes.io/hostname": "gpu-001" } } }))).code,
+    ).toBe(0);
+    expect(
+      applyAs("corvid", bare("corvid", "idle-node", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }))).code,
+    ).toBe(0);
     await waitFor("the scheduler's verdict", () => {
-      const events = kubectl(["get", "events", "-n", "corvid", "--field-selector", "reason=FailedScheduling", "-o", "jsonpath={.items[*].involvedObject.name}"]).stdout;
+      const events = kubectl([
+        "get",
+        "events",
+        "-n",
+        "corvid",
+        "--field-selector",
+        "reason=FailedScheduling",
+        "-o",
+        "jsonpath={.items[*].involvedObject.name}",
+      ]).stdout;
       return events.includes("squatter") && events.includes("idle-node") ? true : undefined;
     });
     const pending = podsIn("corvid").filter((p) => ["squatter", "idle-node"].includes(p.metadata.name));
@@ -373,31 +464,69 @@ describe("the example fleet on a real engine and API server", () => {
 
   it("as the tenant: the toleration swap on update, Service externalIPs, Endpoints writes, other accelerators and system PriorityClasses are refused", () => {
     // The toleration-swap case: the same toleration twice, then the second patched into a catch-all.
-    const twice = bare("acme", "swap", podSpec({ lease: "acme-l40s-2026q4", extra: { tolerations: [toleration("acme-l40s-2026q4"), toleration("acme-l40s-2026q4")] } }));
+    const twice = bare(
+      "acme",
+      "swap",
+      podSpec({ lease: "acme-l40s-2026q4", extra: { tolerations: [toleration("acme-l40s-2026q4"), toleration("acme-l40s-2026q4")] } }),
+    );
     const created = applyAs("acme", twice);
     expect(created.code, created.stderr).toBe(0);
-    const patch = kubectl(["patch", "pod", "swap", "-n", "acme", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/tolerations/1", value: { operator: "Exists" } }])], { allowFail: true, as: asTenant("acme") });
+    const patch = kubectl(
+      [
+        "patch",
+        "pod",
+        "swap",
+        "-n",
+        "acme",
+        "--type=json",
+        "-p",
+        JSON.stringify([{ op: "replace", path: "/spec/tolerations/1", value: { operator: "Exists" } }]),
+      ],
+      { allowFail: true, as: asTenant("acme") },
+    );
     expect(patch.code, patch.stdout).not.toBe(0);
     expect(patch.stderr).toContain("no catch-all toleration");
     expect((get("pod", "swap", "acme").spec.tolerations as { key?: string }[]).filter((t) => !t.key)).toEqual([]);
-    const ext = applyAs("acme", { apiVersion: "v1", kind: "Service", metadata: { name: "intercept", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] } });
+    const ext = applyAs("acme", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "intercept", namespace: "acme" },
+      spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] },
+    });
     expect(ext.code).not.toBe(0);
     expect(ext.stderr).toContain("CVE-2020-8554");
-    const eps = applyAs("acme", { apiVersion: "v1", kind: "Endpoints", metadata: { name: "redirect", namespace: "acme" }, subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }] });
+    const eps = applyAs("acme", {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "redirect", namespace: "acme" },
+      subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }],
+    });
     expect(eps.code).not.toBe(0);
     expect(eps.stderr).toContain("forbidden");
-    const slice = applyAs("acme", { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", metadata: { name: "redirect", namespace: "acme" }, addressType: "IPv4", endpoints: [{ addresses: ["10.244.7.7"] }] });
+    const slice = applyAs("acme", {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "redirect", namespace: "acme" },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.244.7.7"] }],
+    });
     expect(slice.code).not.toBe(0);
     const other = bare("acme", "other-names", podSpec({ lease: "acme-l40s-2026q4" }));
     (other.spec as any).containers[0].resources = { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } };
     const o = applyAs("acme", other);
     expect(o.code).not.toBe(0);
     expect(o.stderr).toContain("does not lease");
-    const critical = applyAs("acme", bare("acme", "critical", podSpec({ lease: "acme-l40s-2026q4", extra: { priorityClassName: "system-node-critical" } })));
+    const critical = applyAs(
+      "acme",
+      bare("acme", "critical", podSpec({ lease: "acme-l40s-2026q4", extra: { priorityClassName: "system-node-critical" } })),
+    );
     expect(critical.code).not.toBe(0);
     expect(critical.stderr).toContain("PriorityClass system-node-critical");
     // A delete with a long grace period would hold the lease's GPUs past its end: refused.
-    const slow = kubectl(["delete", "pod", "swap", "-n", "acme", "--grace-period=86400", "--wait=false"], { allowFail: true, as: asTenant("acme") });
+    const slow = kubectl(["delete", "pod", "swap", "-n", "acme", "--grace-period=86400", "--wait=false"], {
+      allowFail: true,
+      as: asTenant("acme"),
+    });
     expect(slow.code).not.toBe(0);
     expect(slow.stderr).toContain("gracePeriodSeconds 86400");
     const plain = kubectl(["delete", "pod", "swap", "-n", "acme", "--wait=false"], { allowFail: true, as: asTenant("acme") });
@@ -407,7 +536,12 @@ describe("the example fleet on a real engine and API server", () => {
   it("leasehold admit gives the API server's verdict on the runtime cases and their variations (differential, as the tenant)", () => {
     const pod = (ns: string, name: string, spec: object) => bare(ns, name, spec);
     const gpu = (n: string | number, lease = "acme-h100-2026q4", field: "limits" | "requests" = "limits") =>
-      podSpec({ lease, extra: { containers: [{ name: "c0", image: "x", securityContext: RESTRICTED, resources: { [field]: { "nvidia.com/gpu": String(n) } } }] } });
+      podSpec({
+        lease,
+        extra: {
+          containers: [{ name: "c0", image: "x", securityContext: RESTRICTED, resources: { [field]: { "nvidia.com/gpu": String(n) } } }],
+        },
+      });
     const withContainer = (spec: Record<string, any>, patch: object) => ({ ...spec, containers: [{ ...spec.containers[0], ...patch }] });
     const l40s = (extra: object = {}) => podSpec({ lease: "acme-l40s-2026q4", extra });
     const corpus: [string, string, object][] = [
@@ -417,50 +551,235 @@ describe("the example fleet on a real engine and API server", () => {
       ["tenant-acme", "8 GPUs, unpinned", pod("acme", "gpu-unpinned", podSpec({ gpus: 8 }))],
       ["tenant-acme", "8 GPUs in requests only", pod("acme", "requests-only", gpu(8, "acme-h100-2026q4", "requests"))],
       ["tenant-acme", "half a GPU", pod("acme", "half", gpu("0.5"))],
-      ["tenant-acme", "a GPU sidecar beside a GPU app (16 at once)", pod("acme", "sidecar", { ...gpu(8), initContainers: [{ name: "side", image: "x", restartPolicy: "Always", securityContext: RESTRICTED, resources: { limits: { "nvidia.com/gpu": "8" } } }] })],
-      ["tenant-acme", "MIG and AMD GPUs", pod("acme", "other", withContainer(l40s(), { resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } }))],
+      [
+        "tenant-acme",
+        "a GPU sidecar beside a GPU app (16 at once)",
+        pod("acme", "sidecar", {
+          ...gpu(8),
+          initContainers: [
+            {
+              name: "side",
+              image: "x",
+              restartPolicy: "Always",
+              securityContext: RESTRICTED,
+              resources: { limits: { "nvidia.com/gpu": "8" } },
+            },
+          ],
+        }),
+      ],
+      [
+        "tenant-acme",
+        "MIG and AMD GPUs",
+        pod("acme", "other", withContainer(l40s(), { resources: { limits: { "nvidia.com/mig-1g.10gb": "7", "amd.com/gpu": "2" } } })),
+      ],
       ["tenant-acme", "system-node-critical", pod("acme", "critical", l40s({ priorityClassName: "system-node-critical" }))],
-      ["tenant-acme", "NVIDIA_VISIBLE_DEVICES", pod("acme", "env", withContainer(l40s(), { env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] }))],
+      [
+        "tenant-acme",
+        "NVIDIA_VISIBLE_DEVICES",
+        pod("acme", "env", withContainer(l40s(), { env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] })),
+      ],
       ["tenant-acme", "a grace period of 301 s", pod("acme", "grace", l40s({ terminationGracePeriodSeconds: 301 }))],
       ["tenant-acme", "spec.nodeName", pod("acme", "bypass", l40s({ nodeName: "l40s-001" }))],
       ["tenant-acme", "a catch-all toleration", pod("acme", "catch-all", l40s({ tolerations: [{ operator: "Exists" }] }))],
       ["tenant-acme", "another tenant's lease", pod("acme", "theirs", gpu(8, "bluefin-h100-burst"))],
-      ["tenant-acme", "Service with externalIPs", { apiVersion: "v1", kind: "Service", metadata: { name: "intercept", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] } }],
-      ["tenant-acme", "NodePort Service", { apiVersion: "v1", kind: "Service", metadata: { name: "np", namespace: "acme" }, spec: { type: "NodePort", selector: { app: "web" }, ports: [{ port: 443 }] } }],
-      ["tenant-acme", "ClusterIP Service", { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443 }] } }],
-      ["tenant-acme", "hand-written Endpoints", { apiVersion: "v1", kind: "Endpoints", metadata: { name: "redirect", namespace: "acme" }, subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }] }],
+      [
+        "tenant-acme",
+        "Service with externalIPs",
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "intercept", namespace: "acme" },
+          spec: { selector: { app: "web" }, ports: [{ port: 443 }], externalIPs: ["203.0.113.10"] },
+        },
+      ],
+      [
+        "tenant-acme",
+        "NodePort Service",
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "np", namespace: "acme" },
+          spec: { type: "NodePort", selector: { app: "web" }, ports: [{ port: 443 }] },
+        },
+      ],
+      [
+        "tenant-acme",
+        "ClusterIP Service",
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "web", namespace: "acme" },
+          spec: { selector: { app: "web" }, ports: [{ port: 443 }] },
+        },
+      ],
+      [
+        "tenant-acme",
+        "hand-written Endpoints",
+        {
+          apiVersion: "v1",
+          kind: "Endpoints",
+          metadata: { name: "redirect", namespace: "acme" },
+          subsets: [{ addresses: [{ ip: "10.244.7.7" }], ports: [{ port: 443 }] }],
+        },
+      ],
       // Found by attacking the live cluster: each refused by the API server, and by admit.
-      ["tenant-acme", "a forged DaemonSet ownerReference on a GPU pod", { ...pod("acme", "forged", podSpec({ gpus: 8, extra: { tolerations: [toleration("acme-h100-2026q4")], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["gpu-002"] }] }] } } } } })), metadata: { name: "forged", namespace: "acme", ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "x", uid: "00000000-0000-0000-0000-000000000000", controller: true }] } }],
-      ["tenant-acme", "tolerating a cordon and a GPU-health taint", pod("acme", "stubborn", l40s({ tolerations: [toleration("acme-l40s-2026q4"), { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }, { key: "nvidia.com/gpu.health", operator: "Exists" }] }))],
-      ["tenant-acme", "tolerating unreachable forever", pod("acme", "forever", l40s({ tolerations: [toleration("acme-l40s-2026q4"), { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }] }))],
-      ["tenant-acme", "envFrom with prefix NVIDIA_", pod("acme", "prefix", withContainer(l40s(), { envFrom: [{ prefix: "NVIDIA_", configMapRef: { name: "cm" } }] }))],
-      ["tenant-acme", "a ConfigMap with the key NVIDIA_VISIBLE_DEVICES", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "nv", namespace: "acme" }, data: { NVIDIA_VISIBLE_DEVICES: "all" } }],
-      ["tenant-acme", "amd.com/GPU (upper case)", pod("acme", "upper", withContainer(l40s(), { resources: { limits: { "amd.com/GPU": "1" } } }))],
-      ["tenant-acme", "cloud-tpus.google.com/v3", pod("acme", "tpu", withContainer(l40s(), { resources: { limits: { "cloud-tpus.google.com/v3": "8" } } }))],
-      ["tenant-acme", "a DRA resource claim", pod("acme", "dra", l40s({ resourceClaims: [{ name: "gpu", resourceClaimTemplateName: "gpu" }] }))],
-      ["tenant-acme", "operator Exists with a value", pod("acme", "exists-value", l40s({ tolerations: [toleration("acme-l40s-2026q4"), { key: "leasehold.io/lease", operator: "Exists", value: "acme-l40s-2026q4" }] }))],
+      [
+        "tenant-acme",
+        "a forged DaemonSet ownerReference on a GPU pod",
+        {
+          ...pod(
+            "acme",
+            "forged",
+            podSpec({
+              gpus: 8,
+              extra: {
+                tolerations: [toleration("acme-h100-2026q4")],
+                affinity: {
+                  nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: {
+                      nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["gpu-002"] }] }],
+                    },
+                  },
+                },
+              },
+            }),
+          ),
+          metadata: {
+            name: "forged",
+            namespace: "acme",
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: "DaemonSet", name: "x", uid: "00000000-0000-0000-0000-000000000000", controller: true },
+            ],
+          },
+        },
+      ],
+      [
+        "tenant-acme",
+        "tolerating a cordon and a GPU-health taint",
+        pod(
+          "acme",
+          "stubborn",
+          l40s({
+            tolerations: [
+              toleration("acme-l40s-2026q4"),
+              { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+              { key: "nvidia.com/gpu.health", operator: "Exists" },
+            ],
+          }),
+        ),
+      ],
+      [
+        "tenant-acme",
+        "tolerating unreachable forever",
+        pod(
+          "acme",
+          "forever",
+          l40s({
+            tolerations: [
+              toleration("acme-l40s-2026q4"),
+              { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+            ],
+          }),
+        ),
+      ],
+      [
+        "tenant-acme",
+        "envFrom with prefix NVIDIA_",
+        pod("acme", "prefix", withContainer(l40s(), { envFrom: [{ prefix: "NVIDIA_", configMapRef: { name: "cm" } }] })),
+      ],
+      [
+        "tenant-acme",
+        "a ConfigMap with the key NVIDIA_VISIBLE_DEVICES",
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "nv", namespace: "acme" }, data: { NVIDIA_VISIBLE_DEVICES: "all" } },
+      ],
+      [
+        "tenant-acme",
+        "amd.com/GPU (upper case)",
+        pod("acme", "upper", withContainer(l40s(), { resources: { limits: { "amd.com/GPU": "1" } } })),
+      ],
+      [
+        "tenant-acme",
+        "cloud-tpus.google.com/v3",
+        pod("acme", "tpu", withContainer(l40s(), { resources: { limits: { "cloud-tpus.google.com/v3": "8" } } })),
+      ],
+      [
+        "tenant-acme",
+        "a DRA resource claim",
+        pod("acme", "dra", l40s({ resourceClaims: [{ name: "gpu", resourceClaimTemplateName: "gpu" }] })),
+      ],
+      [
+        "tenant-acme",
+        "operator Exists with a value",
+        pod(
+          "acme",
+          "exists-value",
+          l40s({
+            tolerations: [toleration("acme-l40s-2026q4"), { key: "leasehold.io/lease", operator: "Exists", value: "acme-l40s-2026q4" }],
+          }),
+        ),
+      ],
       ["tenant-acme", "a GPU in pod-level resources", pod("acme", "pod-level", l40s({ resources: { limits: { "nvidia.com/gpu": "1" } } }))],
       ["tenant-acme", "overhead without a RuntimeClass", pod("acme", "overhead", l40s({ overhead: { cpu: "1" } }))],
-      ["tenant-acme", "a nodePort on a ClusterIP Service", { apiVersion: "v1", kind: "Service", metadata: { name: "np2", namespace: "acme" }, spec: { selector: { app: "web" }, ports: [{ port: 443, nodePort: 30443 }] } }],
-      ["tenant-acme", "an empty lease selector on a CPU pod", pod("acme", "empty-selector", podSpec({ extra: { nodeSelector: { "leasehold.io/lease": "" } } }))],
+      [
+        "tenant-acme",
+        "a nodePort on a ClusterIP Service",
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "np2", namespace: "acme" },
+          spec: { selector: { app: "web" }, ports: [{ port: 443, nodePort: 30443 }] },
+        },
+      ],
+      [
+        "tenant-acme",
+        "an empty lease selector on a CPU pod",
+        pod("acme", "empty-selector", podSpec({ extra: { nodeSelector: { "leasehold.io/lease": "" } } })),
+      ],
       // Found by the second attack.
-      ["tenant-acme", "NVIDIA_IMEX_CHANNELS", pod("acme", "imex", withContainer(l40s(), { env: [{ name: "NVIDIA_IMEX_CHANNELS", value: "all" }] }))],
-      ["tenant-acme", "an ExternalName Service to the metadata address", { apiVersion: "v1", kind: "Service", metadata: { name: "imds", namespace: "acme" }, spec: { type: "ExternalName", externalName: "169.254.169.254" } }],
-      ["tenant-acme", "a gpu toleration with no effect", pod("acme", "gpu-tol", l40s({ tolerations: [toleration("acme-l40s-2026q4"), { key: "nvidia.com/gpu", operator: "Exists" }] }))],
+      [
+        "tenant-acme",
+        "NVIDIA_IMEX_CHANNELS",
+        pod("acme", "imex", withContainer(l40s(), { env: [{ name: "NVIDIA_IMEX_CHANNELS", value: "all" }] })),
+      ],
+      [
+        "tenant-acme",
+        "an ExternalName Service to the metadata address",
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "imds", namespace: "acme" },
+          spec: { type: "ExternalName", externalName: "169.254.169.254" },
+        },
+      ],
+      [
+        "tenant-acme",
+        "a gpu toleration with no effect",
+        pod("acme", "gpu-tol", l40s({ tolerations: [toleration("acme-l40s-2026q4"), { key: "nvidia.com/gpu", operator: "Exists" }] })),
+      ],
       ["tenant-corvid", "a notebook between leases", pod("corvid", "notebook2", podSpec())],
       ["tenant-corvid", "a GPU between leases", pod("corvid", "gpu", podSpec({ gpus: 1 }))],
-      ["tenant-corvid", "aimed at an idle pool node", pod("corvid", "idle", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } }))],
+      [
+        "tenant-corvid",
+        "aimed at an idle pool node",
+        pod("corvid", "idle", podSpec({ extra: { nodeSelector: { "leasehold.io/pool": "h100-a" } } })),
+      ],
     ];
     const disagreements: string[] = [];
     for (const [stack, what, obj] of corpus) {
       const tenant = stack.replace("tenant-", "");
-      const server = kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as: asTenant(tenant) });
+      const server = kubectl(["create", "--dry-run=server", "-f", "-"], {
+        input: JSON.stringify(obj),
+        allowFail: true,
+        as: asTenant(tenant),
+      });
       const file = path.join(work, `differential-${tenant}-${(obj as { metadata: { name: string } }).metadata.name}.json`);
       fs.writeFileSync(file, JSON.stringify(obj));
       const predicted = leasehold(["admit", "--stack", stack, "--at", AT, "--json", "-f", file]);
       const admitted = (JSON.parse(predicted.stdout) as { allowed: boolean }).allowed;
       if (admitted !== (server.code === 0)) {
-        disagreements.push(`${stack}: ${what}: admit ${admitted ? "admitted" : `refused (${predicted.stdout})`}, API server ${server.code === 0 ? "admitted" : `refused (${server.stderr.trim()})`}`);
+        disagreements.push(
+          `${stack}: ${what}: admit ${admitted ? "admitted" : `refused (${predicted.stdout})`}, API server ${server.code === 0 ? "admitted" : `refused (${server.stderr.trim()})`}`,
+        );
       }
     }
     expect(disagreements).toEqual([]);
@@ -477,7 +796,19 @@ describe("the example fleet on a real engine and API server", () => {
     expect(can(["create", "networkpolicies", "-n", "acme"])).toBe("no");
     expect(can(["list", "pods", "-n", "bluefin"])).toBe("no");
     expect(can(["create", "deployments", "-n", "acme"])).toBe("yes");
-    const denied = kubectl(["patch", "resourcequota", "leasehold-quota", "-n", "acme", "--type=merge", "-p", '{"spec":{"hard":{"requests.nvidia.com/gpu":"999"}}}'], { as: asTenantAdmin, allowFail: true });
+    const denied = kubectl(
+      [
+        "patch",
+        "resourcequota",
+        "leasehold-quota",
+        "-n",
+        "acme",
+        "--type=merge",
+        "-p",
+        '{"spec":{"hard":{"requests.nvidia.com/gpu":"999"}}}',
+      ],
+      { as: asTenantAdmin, allowFail: true },
+    );
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain("forbidden");
   });
@@ -500,11 +831,25 @@ describe("the example fleet on a real engine and API server", () => {
     expect(can(["list", "nodes"])).toBe("no");
     expect(can(["get", "pods", "-n", "bluefin"])).toBe("no");
     expect(can(["patch", "resourcequotas/leasehold-quota"])).toBe("no");
-    expect(sh("kubectl", ["--kubeconfig", file, "get", "resourcequota", "leasehold-quota", "-o", "jsonpath={.spec.hard.requests\\.nvidia\\.com/gpu}"], { env }).stdout).toBe("24");
+    expect(
+      sh(
+        "kubectl",
+        ["--kubeconfig", file, "get", "resourcequota", "leasehold-quota", "-o", "jsonpath={.spec.hard.requests\\.nvidia\\.com/gpu}"],
+        { env },
+      ).stdout,
+    ).toBe("24");
   });
 
   it("as the tenant: privileged, hostPath, hostNetwork, hostPID, hostIPC, added capabilities and NodePort are refused", () => {
-    const base = { apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "acme" }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [{ name: "c", image: "x", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }] } };
+    const base = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "x", namespace: "acme" },
+      spec: {
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [{ name: "c", image: "x", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+      },
+    };
     expect(dryRun(pin(base)).code, dryRun(pin(base)).stderr).toBe(0);
     const variants: [string, (p: any) => void][] = [
       ["privileged", (p) => Object.assign(p.spec.containers[0].securityContext, { privileged: true, allowPrivilegeEscalation: true })],
@@ -521,14 +866,35 @@ describe("the example fleet on a real engine and API server", () => {
       expect(r.code, what).not.toBe(0);
       expect(r.stderr, what).toContain("forbidden");
     }
-    const svc = dryRun({ apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "acme" }, spec: { type: "NodePort", ports: [{ port: 80 }] } });
+    const svc = dryRun({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", namespace: "acme" },
+      spec: { type: "NodePort", ports: [{ port: 80 }] },
+    });
     expect(svc.code).not.toBe(0);
     expect(svc.stderr).toContain("services.nodeports");
   });
 
   it("the API server refuses a pod pinned to another tenant's lease, and a pod over the GPU quota", () => {
     const pod = (lease: string, containers: number) =>
-      pin({ apiVersion: "v1", kind: "Pod", metadata: { name: "gpu" }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, image: "x", resources: { limits: { "nvidia.com/gpu": "8" } }, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })) } }, lease);
+      pin(
+        {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "gpu" },
+          spec: {
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+            containers: Array.from({ length: containers }, (_, i) => ({
+              name: `c${i}`,
+              image: "x",
+              resources: { limits: { "nvidia.com/gpu": "8" } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+            })),
+          },
+        },
+        lease,
+      );
     expect(dryRun(pod("acme-h100-2026q4", 1)).code).toBe(0);
     const other = dryRun(pod("bluefin-h100-burst", 1));
     expect(other.stderr).toContain("ValidatingAdmissionPolicy 'leasehold-lease-pinning'");
@@ -538,18 +904,37 @@ describe("the example fleet on a real engine and API server", () => {
     expect(over.stderr).toContain("exceeded quota: leasehold-quota");
   });
 
-  it.skipIf(!fs.existsSync(CORPUS))("the Pod Security corpus: restricted/fail refused and restricted/pass admitted by the API server in a tenant namespace", () => {
-    const read = (dir: string) => fs.readdirSync(path.join(CORPUS, dir)).filter((f) => f.endsWith(".yaml")).map((f) => ({ f, pod: parse(fs.readFileSync(path.join(CORPUS, dir, f), "utf8")) }));
-    const wronglyAdmitted = read("restricted/fail").filter(({ pod }) => dryRun(pin(pod)).code === 0).map((x) => x.f);
-    const wronglyRefused = read("restricted/pass").map(({ f, pod }) => ({ f, r: dryRun(pin(pod)) })).filter((x) => x.r.code !== 0).map((x) => `${x.f}: ${x.r.stderr.trim()}`);
-    expect(wronglyRefused).toEqual([]);
-    // The fixtures are Kubernetes v1.35's; this API server is v1.34, which predates the checks
-    // the procmount_restricted fixtures exercise.
-    expect(wronglyAdmitted.filter((f) => !f.startsWith("procmount_restricted"))).toEqual([]);
-  });
+  it.skipIf(!fs.existsSync(CORPUS))(
+    "the Pod Security corpus: restricted/fail refused and restricted/pass admitted by the API server in a tenant namespace",
+    () => {
+      const read = (dir: string) =>
+        fs
+          .readdirSync(path.join(CORPUS, dir))
+          .filter((f) => f.endsWith(".yaml"))
+          .map((f) => ({ f, pod: parse(fs.readFileSync(path.join(CORPUS, dir, f), "utf8")) }));
+      const wronglyAdmitted = read("restricted/fail")
+        .filter(({ pod }) => dryRun(pin(pod)).code === 0)
+        .map((x) => x.f);
+      const wronglyRefused = read("restricted/pass")
+        .map(({ f, pod }) => ({ f, r: dryRun(pin(pod)) }))
+        .filter((x) => x.r.code !== 0)
+        .map((x) => `${x.f}: ${x.r.stderr.trim()}`);
+      expect(wronglyRefused).toEqual([]);
+      // The fixtures are Kubernetes v1.35's; this API server is v1.34, which predates the checks
+      // the procmount_restricted fixtures exercise.
+      expect(wronglyAdmitted.filter((f) => !f.startsWith("procmount_restricted"))).toEqual([]);
+    },
+  );
 
   it("a reclaim takes the nodes back: the tenant's pods leave them within the bound, its PVC and data stay, the next lease's pods run there", async () => {
-    kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "checkpoints", namespace: "acme" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } }) });
+    kubectl(["apply", "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "checkpoints", namespace: "acme" },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
+      }),
+    });
     kubectl(["create", "configmap", "run-state", "-n", "acme", "--from-literal=step=4200"]);
     const reclaimed = ["gpu-001", "gpu-002"];
     const onReclaimed = () => podsIn("acme").filter((p) => reclaimed.includes(p.spec.nodeName ?? ""));
@@ -557,7 +942,11 @@ describe("the example fleet on a real engine and API server", () => {
     const file = path.join(project, "stacks", "Pulumi.tenant-acme.yaml");
     const original = fs.readFileSync(file, "utf8");
     const doc = parse(original);
-    doc.config["leasehold:leases"][0].reclaim.notice = { issuedAt: "2026-12-10T00:00:00Z", effectiveAt: "2026-12-13T00:00:00Z", reason: "Capacity recalled for maintenance." };
+    doc.config["leasehold:leases"][0].reclaim.notice = {
+      issuedAt: "2026-12-10T00:00:00Z",
+      effectiveAt: "2026-12-13T00:00:00Z",
+      reason: "Capacity recalled for maintenance.",
+    };
     fs.writeFileSync(file, stringify(doc));
     const eve = path.join(project, "stacks", "Pulumi.tenant-eve.yaml");
     try {
@@ -567,7 +956,9 @@ describe("the example fleet on a real engine and API server", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       await waitFor("acme's pods to leave the reclaimed nodes", () => (onReclaimed().length === 0 ? true : undefined), EVICTION_BOUND_MS);
       const evictedMs = Date.now() - deployed;
-      console.error(`[e2e] reclaim: the tenant's pods were gone from the reclaimed nodes ${evictedMs} ms after the deploy ended (bound checked: ${EVICTION_BOUND_MS} ms)`);
+      console.error(
+        `[e2e] reclaim: the tenant's pods were gone from the reclaimed nodes ${evictedMs} ms after the deploy ended (bound checked: ${EVICTION_BOUND_MS} ms)`,
+      );
       expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("8");
       expect(get("node", "gpu-001").metadata.labels["leasehold.io/lease"]).toBeUndefined();
       expect(get("node", "gpu-001").spec.taints ?? []).toEqual([IDLE]);
@@ -578,14 +969,39 @@ describe("the example fleet on a real engine and API server", () => {
       expect(get("configmap", "run-state", "acme").data.step).toBe("4200");
       // The Deployment tries again; the admission policy refuses pods of a lease no longer in force.
       const rs = await waitFor("the ReplicaSet's refusal", () => {
-        const ev = kubectl(["get", "events", "-n", "acme", "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}"]).stdout;
+        const ev = kubectl([
+          "get",
+          "events",
+          "-n",
+          "acme",
+          "--field-selector",
+          "reason=FailedCreate",
+          "-o",
+          "jsonpath={.items[*].message}",
+        ]).stdout;
         return ev.includes("leasehold-lease-pinning") ? ev : undefined;
       });
       expect(rs).toContain("leases in force");
       expect(onReclaimed()).toEqual([]);
       // The next lease on gpu-001 starts at the reclaim's effectiveAt: its tenant's pods run there.
-      const lease = { id: "eve-h100", gpu: { type: "h100-80gb", count: 8 }, window: { start: "2026-12-13T00:00:00Z", end: "2027-01-01T00:00:00Z" }, placement: { pool: "h100-a", nodes: ["gpu-001"] }, reclaim: { noticeHours: 24 } };
-      fs.writeFileSync(eve, stringify({ config: { "leasehold:role": "tenant", "leasehold:platform": "platform-local", "leasehold:tenant": { name: "eve", access: { admins: ["eve:admins"] } }, "leasehold:leases": [lease] } }));
+      const lease = {
+        id: "eve-h100",
+        gpu: { type: "h100-80gb", count: 8 },
+        window: { start: "2026-12-13T00:00:00Z", end: "2027-01-01T00:00:00Z" },
+        placement: { pool: "h100-a", nodes: ["gpu-001"] },
+        reclaim: { noticeHours: 24 },
+      };
+      fs.writeFileSync(
+        eve,
+        stringify({
+          config: {
+            "leasehold:role": "tenant",
+            "leasehold:platform": "platform-local",
+            "leasehold:tenant": { name: "eve", access: { admins: ["eve:admins"] } },
+            "leasehold:leases": [lease],
+          },
+        }),
+      );
       const e = up("tenant-eve");
       expect(e.code, e.stdout + e.stderr).toBe(0);
       expect(applyAs("eve", bare("eve", "train", podSpec({ lease: "eve-h100", gpus: 8 }))).code).toBe(0);
@@ -593,7 +1009,11 @@ describe("the example fleet on a real engine and API server", () => {
       const gone = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", "tenant-eve"], true);
       expect(gone.code, gone.stdout + gone.stderr).toBe(0);
       expect(get("node", "gpu-001").spec.taints ?? []).toEqual([IDLE]);
-      await waitFor("eve's pod to leave gpu-001 once its lease is gone", () => (podsIn("eve").length === 0 ? true : undefined), EVICTION_BOUND_MS);
+      await waitFor(
+        "eve's pod to leave gpu-001 once its lease is gone",
+        () => (podsIn("eve").length === 0 ? true : undefined),
+        EVICTION_BOUND_MS,
+      );
     } finally {
       // The fleet as it was: acme's lease unreclaimed (so eve's lease would overlap it).
       fs.writeFileSync(file, original);
@@ -605,9 +1025,25 @@ describe("the example fleet on a real engine and API server", () => {
     ensureStack(project, env, backend, "tenant-bluefin");
     const cfg = path.join(work, "pc-tenant-bluefin.json");
     leasehold(["policy-config", "--stack", "tenant-bluefin", "--out", cfg]);
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "tenant-bluefin", "--policy-pack", "policies", "--policy-pack-config", cfg], { cwd: project, env, stdio: "ignore", detached: true });
+    const child = spawn(
+      "pulumi",
+      [
+        "up",
+        "--yes",
+        "--skip-preview",
+        "--non-interactive",
+        "--stack",
+        "tenant-bluefin",
+        "--policy-pack",
+        "policies",
+        "--policy-pack-config",
+        cfg,
+      ],
+      { cwd: project, env, stdio: "ignore", detached: true },
+    );
     // Kill once the namespace exists, while the rest is being created.
-    for (let i = 0; i < 600 && kubectl(["get", "ns", "bluefin"], { allowFail: true }).code !== 0; i++) await new Promise((res) => setTimeout(res, 50));
+    for (let i = 0; i < 600 && kubectl(["get", "ns", "bluefin"], { allowFail: true }).code !== 0; i++)
+      await new Promise((res) => setTimeout(res, 50));
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((res) => child.on("exit", res));
     killOrphans();
@@ -616,22 +1052,37 @@ describe("the example fleet on a real engine and API server", () => {
     const cancel = pulumi(project, env, ["cancel", "--yes", "--stack", "tenant-bluefin"], true);
     expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
     if (pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"], true).code !== 0) {
-      const bak = sh("find", [path.join(backend, ".pulumi"), "-name", "tenant-bluefin.json.bak"]).stdout.trim().split("\n")[0]!;
+      const bak = sh("find", [path.join(backend, ".pulumi"), "-name", "tenant-bluefin.json.bak"])
+        .stdout.trim()
+        .split("\n")[0]!;
       expect(bak, "no backup checkpoint to recover from").not.toBe("");
       const imp = pulumi(project, env, ["stack", "import", "--force", "--file", bak, "--stack", "tenant-bluefin"], true);
       expect(imp.code, imp.stdout + imp.stderr).toBe(0);
     }
-    const refresh = pulumi(project, env, ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", "tenant-bluefin"], true);
+    const refresh = pulumi(
+      project,
+      env,
+      ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", "tenant-bluefin"],
+      true,
+    );
     expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
     const r = up("tenant-bluefin");
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expectLimitRangeAsRendered("tenant-bluefin");
-    const state = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"]).stdout) as { deployment: { resources: { urn: string; type: string }[]; pending_operations?: unknown[] } };
+    const state = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"]).stdout) as {
+      deployment: { resources: { urn: string; type: string }[]; pending_operations?: unknown[] };
+    };
     const urns = state.deployment.resources.map((x) => x.urn);
     expect(new Set(urns).size).toBe(urns.length);
     expect(state.deployment.pending_operations ?? []).toEqual([]);
-    const rendered = parseAllDocuments(leasehold(["render", "--stack", "tenant-bluefin", "--at", AT]).stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
-    for (const o of rendered) expect(kubectl(["get", o.kind, o.metadata.name, ...(o.metadata.namespace ? ["-n", o.metadata.namespace] : [])], { allowFail: true }).code, `${o.kind}/${o.metadata.name}`).toBe(0);
+    const rendered = parseAllDocuments(leasehold(["render", "--stack", "tenant-bluefin", "--at", AT]).stdout).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } },
+    );
+    for (const o of rendered)
+      expect(
+        kubectl(["get", o.kind, o.metadata.name, ...(o.metadata.namespace ? ["-n", o.metadata.namespace] : [])], { allowFail: true }).code,
+        `${o.kind}/${o.metadata.name}`,
+      ).toBe(0);
     // The worst moment to be killed: an object created on the server but never recorded. Forget
     // one on purpose (and what depends on it: the node patches); the next up must adopt them all
     // (same field managers), not fail on a conflict.
@@ -641,7 +1092,9 @@ describe("the example fleet on a real engine and API server", () => {
     expect(forget.code, forget.stdout + forget.stderr).toBe(0);
     const again = up("tenant-bluefin");
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(kubectl(["get", "limitrange", "leasehold-limits", "-n", "bluefin", "-o", "name"]).stdout.trim()).toBe("limitrange/leasehold-limits");
+    expect(kubectl(["get", "limitrange", "leasehold-limits", "-n", "bluefin", "-o", "name"]).stdout.trim()).toBe(
+      "limitrange/leasehold-limits",
+    );
     const after = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-bluefin"]).stdout) as typeof state;
     expect(after.deployment.resources.map((x) => x.urn).sort()).toEqual([...urns].sort());
   });
@@ -676,10 +1129,19 @@ describe("the example fleet on a real engine and API server", () => {
     expect(marked.code, marked.stderr).toBe(0);
     const cfg = path.join(work, "pc-tenant-acme-purge.json");
     expect(leasehold(["policy-config", "--stack", "tenant-acme", "--out", cfg], later).code).toBe(0);
-    const r = pulumi(project, later, ["up", "--yes", "--skip-preview", "--stack", "tenant-acme", "--policy-pack", "policies", "--policy-pack-config", cfg], true);
+    const r = pulumi(
+      project,
+      later,
+      ["up", "--yes", "--skip-preview", "--stack", "tenant-acme", "--policy-pack", "policies", "--policy-pack-config", cfg],
+      true,
+    );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     // The L40S lease ended (2027-03-01): its end takes the node back as a reclaim does.
-    await waitFor("acme's DaemonSet pod to leave l40s-001 at its lease's end", () => (podsIn("acme").some((p) => p.spec.nodeName === "l40s-001") ? undefined : true), EVICTION_BOUND_MS);
+    await waitFor(
+      "acme's DaemonSet pod to leave l40s-001 at its lease's end",
+      () => (podsIn("acme").some((p) => p.spec.nodeName === "l40s-001") ? undefined : true),
+      EVICTION_BOUND_MS,
+    );
     expect(get("node", "l40s-001").spec.taints).toEqual([IDLE]);
     expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("0");
     expect(get("pvc", "checkpoints", "acme").metadata.name).toBe("checkpoints");
@@ -695,11 +1157,18 @@ describe("the example fleet on a real engine and API server", () => {
     expect(kubectl(["get", "validatingadmissionpolicy", "leasehold-lease-pinning"], { allowFail: true }).code).not.toBe(0);
     for (const node of ["gpu-001", "gpu-003", "gpu-004", "l40s-001", "l40s-002"]) {
       const labels = get("node", node).metadata.labels ?? {};
-      expect(Object.keys(labels).filter((k) => k.startsWith("leasehold.io/")), node).toEqual([]);
+      expect(
+        Object.keys(labels).filter((k) => k.startsWith("leasehold.io/")),
+        node,
+      ).toEqual([]);
       expect(get("node", node).spec.taints ?? [], node).toEqual([]);
     }
     // The landlord's cordon and GPU-health taint outlived the lease, its reclaim and both destroys.
-    expect(get("node", "gpu-002").spec.taints.map((t: { key: string }) => t.key).sort()).toEqual([HEALTH.key, CORDON.key].sort());
+    expect(
+      get("node", "gpu-002")
+        .spec.taints.map((t: { key: string }) => t.key)
+        .sort(),
+    ).toEqual([HEALTH.key, CORDON.key].sort());
     expect(get("node", "gpu-002").spec.unschedulable).toBe(true);
     for (const kind of ["resourcequota", "limitrange", "networkpolicy", "role", "rolebinding"]) {
       expect(kubectl(["get", kind, "-n", "bluefin", "-o", "name"]).stdout.trim(), kind).toBe("");

@@ -18,7 +18,11 @@ interface LeaseSpec {
   notice?: { issuedAt: string; effectiveAt: string; reason: string; emergency?: boolean };
 }
 
-function platform(name = "platform-local", pools: object[] = [{ name: "h100-a", gpuType: "h100-80gb", nodes: ["n1", "n2", "n3", "n4"] }], cluster: object = { provider: "existing" }): Stack {
+function platform(
+  name = "platform-local",
+  pools: object[] = [{ name: "h100-a", gpuType: "h100-80gb", nodes: ["n1", "n2", "n3", "n4"] }],
+  cluster: object = { provider: "existing" },
+): Stack {
   return load(`stacks/Pulumi.${name}.yaml`, { "leasehold:role": "platform", "leasehold:cluster": cluster, "leasehold:pools": pools });
 }
 
@@ -71,7 +75,10 @@ describe("pool capacity at every instant", () => {
       "stacks/Pulumi.tenant-c.yaml: leasehold:leases[0].gpu.count: pool p5 of platform-aws holds 4 nodes of 8 GPUs (maxNodes), but from 2027-02-15T00:00:00Z its leases in force would take 5 nodes (a node group holds whole nodes): a1 (8 GPUs, 1 node), b1 (16 GPUs, 2 nodes), c1 (16 GPUs, 2 nodes)",
     ]);
     // Move c1 to start the instant a1 ends: no instant has all three, so it fits.
-    const shifted = [...stacks.slice(0, 3), tenant("c", [{ id: "c1", count: 16, start: "2027-03-01T00:00:00Z", end: "2027-05-01T00:00:00Z", pool: "p5" }], "platform-aws")];
+    const shifted = [
+      ...stacks.slice(0, 3),
+      tenant("c", [{ id: "c1", count: 16, start: "2027-03-01T00:00:00Z", end: "2027-05-01T00:00:00Z", pool: "p5" }], "platform-aws"),
+    ];
     expect(messages(shifted)).toEqual([]);
   });
 
@@ -84,7 +91,11 @@ describe("pool capacity at every instant", () => {
     ];
     expect(messages(stacks)).toEqual([]);
     // One second of overlap is enough to overflow.
-    const overlap = [stacks[0]!, stacks[1]!, tenant("b", [{ id: "b1", count: 8, start: "2027-01-31T23:59:59Z", end: "2027-03-01T00:00:00Z", pool: "p5" }], "platform-aws")];
+    const overlap = [
+      stacks[0]!,
+      stacks[1]!,
+      tenant("b", [{ id: "b1", count: 8, start: "2027-01-31T23:59:59Z", end: "2027-03-01T00:00:00Z", pool: "p5" }], "platform-aws"),
+    ];
     expect(messages(overlap)).toHaveLength(1);
     expect(messages(overlap)[0]).toContain("from 2027-01-31T23:59:59Z its leases in force would take 2 nodes");
   });
@@ -114,7 +125,11 @@ describe("pool capacity at every instant", () => {
     ];
     expect(messages(stacks)).toEqual([]);
     // Starting during the notice is too early: the lease in notice is still in force.
-    const early = [stacks[0]!, stacks[1]!, tenant("b", [{ id: "b1", count: 8, start: "2027-01-12T00:00:00Z", end: "2027-03-01T00:00:00Z", pool: "p5" }], "platform-aws")];
+    const early = [
+      stacks[0]!,
+      stacks[1]!,
+      tenant("b", [{ id: "b1", count: 8, start: "2027-01-12T00:00:00Z", end: "2027-03-01T00:00:00Z", pool: "p5" }], "platform-aws"),
+    ];
     expect(messages(early)).toHaveLength(1);
   });
 });
@@ -127,7 +142,11 @@ describe("node exclusivity", () => {
       tenant("b", [{ id: "b1", count: 8, start: "2027-02-01T00:00:00Z", end: "2027-03-01T00:00:00Z", nodes: ["n1"] }]),
     ];
     expect(messages(stacks)).toEqual([]);
-    const overlapping = [stacks[0]!, stacks[1]!, tenant("b", [{ id: "b1", count: 16, start: "2027-01-20T00:00:00Z", end: "2027-03-01T00:00:00Z", nodes: ["n2", "n1"] }])];
+    const overlapping = [
+      stacks[0]!,
+      stacks[1]!,
+      tenant("b", [{ id: "b1", count: 16, start: "2027-01-20T00:00:00Z", end: "2027-03-01T00:00:00Z", nodes: ["n2", "n1"] }]),
+    ];
     expect(messages(overlapping)).toEqual([
       "stacks/Pulumi.tenant-b.yaml: leasehold:leases[0].placement.nodes[1]: node n1 is leased to a1 (stacks/Pulumi.tenant-a.yaml) until 2027-02-01T00:00:00Z, but this lease takes it from 2027-01-20T00:00:00Z",
     ]);
@@ -166,18 +185,27 @@ describe("placement rules", () => {
   });
 
   it("refuses more leased nodes than the GPUs need, which would hold capacity no quota lets the tenant use", () => {
-    const extra = [platform(), tenant("a", [{ id: "a1", count: 9, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2", "n3"] }])];
+    const extra = [
+      platform(),
+      tenant("a", [{ id: "a1", count: 9, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2", "n3"] }]),
+    ];
     expect(messages(extra)).toEqual([
       "stacks/Pulumi.tenant-a.yaml: leasehold:leases[0].placement.nodes: 9 h100-80gb GPUs need 2 node(s) of 8, but the lease holds 3: n1, n2, n3",
     ]);
   });
 
   it("refuses fewer leased nodes than the GPUs need and accepts exactly enough", () => {
-    const short = [platform(), tenant("a", [{ id: "a1", count: 17, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2"] }])];
+    const short = [
+      platform(),
+      tenant("a", [{ id: "a1", count: 17, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2"] }]),
+    ];
     expect(messages(short)).toEqual([
       "stacks/Pulumi.tenant-a.yaml: leasehold:leases[0].placement.nodes: 2 node(s) x 8 h100-80gb GPUs per node hold 16 GPUs, but the lease is for 17",
     ]);
-    const enough = [platform(), tenant("a", [{ id: "a1", count: 16, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2"] }])];
+    const enough = [
+      platform(),
+      tenant("a", [{ id: "a1", count: 16, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", nodes: ["n1", "n2"] }]),
+    ];
     expect(messages(enough)).toEqual([]);
   });
 
@@ -189,7 +217,11 @@ describe("placement rules", () => {
     const eks = { provider: "eks", name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] };
     const withNodes = [
       platform("platform-aws", [{ name: "p5", gpuType: "h100-80gb", maxNodes: 2 }], eks),
-      tenant("a", [{ id: "a1", count: 8, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", pool: "p5", nodes: ["n1"] }], "platform-aws"),
+      tenant(
+        "a",
+        [{ id: "a1", count: 8, start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z", pool: "p5", nodes: ["n1"] }],
+        "platform-aws",
+      ),
     ];
     expect(messages(withNodes)[0]).toContain("leasehold:leases[0].placement.nodes: is only for existing clusters");
   });

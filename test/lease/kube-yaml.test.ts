@@ -10,17 +10,35 @@ describe("parseManifests (manifests as kubectl reads them)", () => {
   };
 
   it("applies merge keys, a list of merges with the earlier map winning", () => {
-    const v = one("base: &b {allowPrivilegeEscalation: false, runAsUser: 1000}\nsc:\n  <<: *b\n  runAsUser: 2000\nlist: {<<: [{a: 1}, {a: 2, b: 2}]}\n");
+    const v = one(
+      "base: &b {allowPrivilegeEscalation: false, runAsUser: 1000}\nsc:\n  <<: *b\n  runAsUser: 2000\nlist: {<<: [{a: 1}, {a: 2, b: 2}]}\n",
+    );
     expect(v.sc).toEqual({ allowPrivilegeEscalation: false, runAsUser: 2000 });
     expect(v.list).toEqual({ a: 1, b: 2 });
   });
 
   it("lets a merge key overwrite the keys written before it, as go-yaml v2 does", () => {
-    expect(one("b: &b {allowPrivilegeEscalation: false}\nsc: {allowPrivilegeEscalation: true, <<: *b}\n").sc).toEqual({ allowPrivilegeEscalation: false });
+    expect(one("b: &b {allowPrivilegeEscalation: false}\nsc: {allowPrivilegeEscalation: true, <<: *b}\n").sc).toEqual({
+      allowPrivilegeEscalation: false,
+    });
   });
 
   it("reads YAML 1.1 scalars: yes/no/on/off, octal, hex, underscores; keeps timestamps and 1:30 as strings", () => {
-    expect(one("a: [yes, No, on, OFF, y, 'yes', 010, 0x1f, 4_00, .5, 2001-12-14, 1:30, ~]").a).toEqual([true, false, true, false, true, "yes", 8, 31, 400, 0.5, "2001-12-14", "1:30", null]);
+    expect(one("a: [yes, No, on, OFF, y, 'yes', 010, 0x1f, 4_00, .5, 2001-12-14, 1:30, ~]").a).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+      "yes",
+      8,
+      31,
+      400,
+      0.5,
+      "2001-12-14",
+      "1:30",
+      null,
+    ]);
   });
 
   it("keeps a quoted << as a key, and refuses a merge of a scalar", () => {
@@ -42,7 +60,12 @@ describe("parseManifests (manifests as kubectl reads them)", () => {
 
   it("refuses a document that expands exponentially through its aliases (a billion laughs), quickly", () => {
     const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 9; i++) levels.push(`${"bcdefghij"[i - 1]}: &${"bcdefghij"[i - 1]} [${Array(10).fill(`*${i === 1 ? "a" : "bcdefghij"[i - 2]}`).join(", ")}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${"bcdefghij"[i - 1]}: &${"bcdefghij"[i - 1]} [${Array(10)
+          .fill(`*${i === 1 ? "a" : "bcdefghij"[i - 2]}`)
+          .join(", ")}]`,
+      );
     const t0 = Date.now();
     expect(parseManifests(levels.join("\n"))[0]!.error).toContain("excessive aliasing");
     expect(Date.now() - t0).toBeLessThan(5_000);
@@ -53,8 +76,39 @@ describe("the fast reading of manifests (js-yaml when nothing reads otherwise in
   it("gives the YAML 1.1 reading for every scalar in every place a plain scalar can stand", async () => {
     const { PLAIN_SCALARS } = await import("../fixtures/yaml-scalars");
     const { parseManifestsYaml11 } = await import("../../lease/kube-yaml");
-    const scalars = [...PLAIN_SCALARS, "y", "Y", "n", "N", "yes", "NO", "on", "Off", "~", "100m", "16Gi", "8Ki", "1.5Gi", "nginx", "none", "onion", "Yesterday", "registry.example/app:1", "/bin/sh", "a b c"];
-    const places = [(v: string) => `k: ${v}`, (v: string) => `k:\n  - ${v}`, (v: string) => `k: [a, ${v}]`, (v: string) => `k: {a: ${v}}`, (v: string) => `k: &anchor ${v}`, (v: string) => `k:\n  ${v}`, (v: string) => `${v}: k`, (v: string) => `? ${v}\n: k`];
+    const scalars = [
+      ...PLAIN_SCALARS,
+      "y",
+      "Y",
+      "n",
+      "N",
+      "yes",
+      "NO",
+      "on",
+      "Off",
+      "~",
+      "100m",
+      "16Gi",
+      "8Ki",
+      "1.5Gi",
+      "nginx",
+      "none",
+      "onion",
+      "Yesterday",
+      "registry.example/app:1",
+      "/bin/sh",
+      "a b c",
+    ];
+    const places = [
+      (v: string) => `k: ${v}`,
+      (v: string) => `k:\n  - ${v}`,
+      (v: string) => `k: [a, ${v}]`,
+      (v: string) => `k: {a: ${v}}`,
+      (v: string) => `k: &anchor ${v}`,
+      (v: string) => `k:\n  ${v}`,
+      (v: string) => `${v}: k`,
+      (v: string) => `? ${v}\n: k`,
+    ];
     let otherwise = 0;
     for (const s of scalars) {
       for (const place of places) {

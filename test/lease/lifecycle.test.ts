@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { instant } from "../../lease/fields";
-import { forceInterval, gpusInForce, inForce, leasesBlockingPurge, leaseState, purgeBlocker, totalGpusInForce } from "../../lease/lifecycle";
+import {
+  forceInterval,
+  gpusInForce,
+  inForce,
+  leasesBlockingPurge,
+  leaseState,
+  purgeBlocker,
+  totalGpusInForce,
+} from "../../lease/lifecycle";
 import type { Lease } from "../../lease/schema";
 
 // Every transition of the lease lifecycle at its exact boundary instant, and one millisecond
@@ -64,12 +72,19 @@ describe("the lease lifecycle at its boundaries", () => {
 
   it("blocks a purge while in force or to come, and not from the instant it is over", () => {
     const l = lease();
-    expect(leasesBlockingPurge([l], t("2026-06-01T00:00:00Z")).map((x) => purgeBlocker(x, t("2026-06-01T00:00:00Z")))).toEqual(["lease l starts at 2027-01-01T00:00:00Z"]);
+    expect(leasesBlockingPurge([l], t("2026-06-01T00:00:00Z")).map((x) => purgeBlocker(x, t("2026-06-01T00:00:00Z")))).toEqual([
+      "lease l starts at 2027-01-01T00:00:00Z",
+    ]);
     expect(purgeBlocker(l, t("2027-02-01T00:00:00Z"))).toBe("lease l is in force until 2027-03-01T00:00:00Z");
     expect(leasesBlockingPurge([l], before("2027-03-01T00:00:00Z"))).toHaveLength(1);
     expect(leasesBlockingPurge([l], t("2027-03-01T00:00:00Z"))).toEqual([]);
     const reclaimed = lease({ issuedAt: "2027-02-01T00:00:00Z", effectiveAt: "2027-02-04T00:00:00Z", reason: "r" });
     expect(leasesBlockingPurge([reclaimed], t("2027-02-04T00:00:00Z"))).toEqual([]);
-    expect(leasesBlockingPurge([lease({ issuedAt: "2026-12-01T00:00:00Z", effectiveAt: "2026-12-04T00:00:00Z", reason: "r" })], t("2026-06-01T00:00:00Z"))).toEqual([]);
+    expect(
+      leasesBlockingPurge(
+        [lease({ issuedAt: "2026-12-01T00:00:00Z", effectiveAt: "2026-12-04T00:00:00Z", reason: "r" })],
+        t("2026-06-01T00:00:00Z"),
+      ),
+    ).toEqual([]);
   });
 });

@@ -243,8 +243,12 @@ describe("formatProblem", () => {
 
   it("prints file: message for a whole-file problem", () => {
     const ps = problems(loadStackText(TENANT_FILE, "nothing: here\n"));
-    expect(formatProblem(ps[0]!)).toBe('stacks/Pulumi.tenant-acme.yaml: config: expected a map of config keys under "config:", got nothing');
-    expect(formatProblem({ file: "f.yaml", path: "", message: "cannot read the file: no such file" })).toBe("f.yaml: cannot read the file: no such file");
+    expect(formatProblem(ps[0]!)).toBe(
+      'stacks/Pulumi.tenant-acme.yaml: config: expected a map of config keys under "config:", got nothing',
+    );
+    expect(formatProblem({ file: "f.yaml", path: "", message: "cannot read the file: no such file" })).toBe(
+      "f.yaml: cannot read the file: no such file",
+    );
   });
 });
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { loadStackText, type PlatformStack, type TenantStack } from "../../lease/load";
-import { autoName, eksTenantNames, labelKeyProblem, leaseFieldManager, LIMITS, nameProblem, tenantFieldManager, type DerivedName } from "../../lease/names";
+import {
+  autoName,
+  eksTenantNames,
+  labelKeyProblem,
+  leaseFieldManager,
+  LIMITS,
+  nameProblem,
+  tenantFieldManager,
+  type DerivedName,
+} from "../../lease/names";
 import { formatProblem } from "../../lease/problems";
 import type { Pool } from "../../lease/schema";
 import { providerOf } from "../../providers";
@@ -53,7 +62,10 @@ describe("Kubernetes names derived from a tenant name or a lease id", () => {
     expect(budget(tenantFieldManager, LIMITS.fieldManager)).toBe(111);
     expect(nameProblem(LIMITS.fieldManager, tenantFieldManager(a(112)))).toBe("129 characters, over the limit of 128");
     // Unchanged: the deployed field managers of the example stacks.
-    expect([tenantFieldManager("acme"), leaseFieldManager("acme-h100-2026q4")]).toEqual(["leasehold-tenant-acme", "leasehold-lease-acme-h100-2026q4"]);
+    expect([tenantFieldManager("acme"), leaseFieldManager("acme-h100-2026q4")]).toEqual([
+      "leasehold-tenant-acme",
+      "leasehold-lease-acme-h100-2026q4",
+    ]);
   });
 });
 
@@ -90,7 +102,12 @@ describe("the AWS names of an EKS tenant stack", () => {
 
   it("derives every name the tenant program passes to AWS, each with a budget", () => {
     const roles = eksTenantNames("tenant-t", "t", [lease("l")], pools).map((d) => d.role);
-    expect(roles.sort()).toEqual([...LEASE_BUDGETS, ...TENANT_BUDGETS].map(([r]) => r).concat(["the leasehold:stack tag (the stack name)"]).sort());
+    expect(roles.sort()).toEqual(
+      [...LEASE_BUDGETS, ...TENANT_BUDGETS]
+        .map(([r]) => r)
+        .concat(["the leasehold:stack tag (the stack name)"])
+        .sort(),
+    );
   });
 
   for (const [role, max] of LEASE_BUDGETS) {
@@ -158,8 +175,12 @@ describe("namesProblems (a fleet rule: a tenant against its platform)", () => {
   it("refuses a tenant name or a lease id starting with sg- on EKS (EC2 refuses such security group names)", () => {
     const problems = namesProblems(tenant("sg-lab", "sg-lease", "eks"), platform("eks")).map(formatProblem);
     expect(problems).toEqual([
-      expect.stringContaining(`leasehold:tenant.name: on EKS (platform platform-eks) the tenant's node security group name would be "sg-lab-nodes-xxxxxxx"`),
-      expect.stringContaining(`leasehold:leases[0].id: on EKS (platform platform-eks) the lease's security group name would be "sg-lease-nodes-xxxxxxx"`),
+      expect.stringContaining(
+        `leasehold:tenant.name: on EKS (platform platform-eks) the tenant's node security group name would be "sg-lab-nodes-xxxxxxx"`,
+      ),
+      expect.stringContaining(
+        `leasehold:leases[0].id: on EKS (platform platform-eks) the lease's security group name would be "sg-lease-nodes-xxxxxxx"`,
+      ),
     ]);
     expect(problems[0]).toContain("starts with sg-, which is refused");
     expect(namesProblems(tenant("sg-lab", "sg-lease", "existing"), platform("existing"))).toEqual([]);

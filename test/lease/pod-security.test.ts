@@ -55,7 +55,11 @@ function fixtures(folder: string): Fixture[] {
       // The fixtures expect the user-namespace relaxations (procmount1: Unmasked in a hostUsers:
       // false pod passes baseline); the API server applies them only behind a feature gate that is
       // off by default, so admit's default is off (the e2e admission differential checks that).
-      return { file, prefix: file.replace(/\d*\.yaml$/, ""), violations: podSecurityRestricted(pod.spec, pod.metadata, { userNamespaceRelaxations: true }) };
+      return {
+        file,
+        prefix: file.replace(/\d*\.yaml$/, ""),
+        violations: podSecurityRestricted(pod.spec, pod.metadata, { userNamespaceRelaxations: true }),
+      };
     });
 }
 
@@ -153,13 +157,19 @@ describe("podSecurityRestricted", () => {
       initContainers: [{ name: "init", securityContext: { capabilities: { drop: ["ALL"] } } }],
       ephemeralContainers: [{ name: "debugger", securityContext: { allowPrivilegeEscalation: true, capabilities: { drop: ["ALL"] } } }],
     });
-    expect(only(s, "allowPrivilegeEscalation")?.message).toBe('containers "init", "debugger" must set securityContext.allowPrivilegeEscalation=false');
+    expect(only(s, "allowPrivilegeEscalation")?.message).toBe(
+      'containers "init", "debugger" must set securityContext.allowPrivilegeEscalation=false',
+    );
   });
 
   it("reports the bad values", () => {
     const s = spec({}, { securityContext: { ...RESTRICTED_SC, capabilities: { drop: ["ALL"], add: ["NET_RAW", "NET_BIND_SERVICE"] } } });
-    expect(only(s, "capabilities_restricted")?.message).toBe('container "app" must not include "NET_RAW" in securityContext.capabilities.add');
-    expect(only(s, "capabilities_baseline")?.message).toBe('container "app" must not include "NET_RAW" in securityContext.capabilities.add');
+    expect(only(s, "capabilities_restricted")?.message).toBe(
+      'container "app" must not include "NET_RAW" in securityContext.capabilities.add',
+    );
+    expect(only(s, "capabilities_baseline")?.message).toBe(
+      'container "app" must not include "NET_RAW" in securityContext.capabilities.add',
+    );
     const vol = spec({ volumes: [{ name: "data", nfs: { server: "x", path: "/" } }] });
     expect(only(vol, "restrictedVolumes")?.message).toBe('volume "data" uses restricted volume type "nfs"');
   });
@@ -173,22 +183,31 @@ describe("podSecurityRestricted", () => {
   });
 
   it("judges user-namespace pods like any other unless the relaxations are on (the API server's feature gate, off by default)", () => {
-    const s = spec({ hostUsers: false, securityContext: { runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } } }, { securityContext: { ...RESTRICTED_SC, procMount: "Unmasked" } });
+    const s = spec(
+      { hostUsers: false, securityContext: { runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } } },
+      { securityContext: { ...RESTRICTED_SC, procMount: "Unmasked" } },
+    );
     expect(checksOf(s)).toEqual(["procMount", "runAsNonRoot", "runAsUser", "procMount_restricted"]);
     expect(podSecurityRestricted(s, undefined, { userNamespaceRelaxations: true }).map((v) => v.check)).toEqual(["procMount_restricted"]);
     expect(checksOf({ ...s, hostUsers: true })).toEqual(["procMount", "runAsNonRoot", "runAsUser", "procMount_restricted"]);
   });
 
   it("takes the seccomp profile from the pod unless a container overrides it", () => {
-    expect(checksOf(spec({}, { securityContext: { ...RESTRICTED_SC, seccompProfile: { type: "Localhost", localhostProfile: "p" } } }))).toEqual([]);
+    expect(
+      checksOf(spec({}, { securityContext: { ...RESTRICTED_SC, seccompProfile: { type: "Localhost", localhostProfile: "p" } } })),
+    ).toEqual([]);
     const unconfined = spec({}, { securityContext: { ...RESTRICTED_SC, seccompProfile: { type: "Unconfined" } } });
-    expect(only(unconfined, "seccompProfile_restricted")?.message).toBe('container "app" must not set securityContext.seccompProfile.type to "Unconfined"');
+    expect(only(unconfined, "seccompProfile_restricted")?.message).toBe(
+      'container "app" must not set securityContext.seccompProfile.type to "Unconfined"',
+    );
     expect(checksOf(unconfined)).toContain("seccompProfile_baseline");
   });
 
   it("checks AppArmor in the field and in the legacy annotation", () => {
     const field = spec({}, { securityContext: { ...RESTRICTED_SC, appArmorProfile: { type: "Unconfined" } } });
-    expect(only(field, "appArmorProfile")?.message).toBe('container "app" must not set securityContext.appArmorProfile.type to "Unconfined"');
+    expect(only(field, "appArmorProfile")?.message).toBe(
+      'container "app" must not set securityContext.appArmorProfile.type to "Unconfined"',
+    );
     const ann = (v: string) => ({ annotations: { "container.apparmor.security.beta.kubernetes.io/app": v } });
     expect(checksOf(spec(), ann("unconfined"))).toEqual(["appArmorProfile"]);
     expect(checksOf(spec(), ann("localhost/profile"))).toEqual([]);
@@ -196,7 +215,10 @@ describe("podSecurityRestricted", () => {
   });
 
   it("forbids hosts in probes and lifecycle handlers", () => {
-    const s = spec({}, { lifecycle: { preStop: { tcpSocket: { host: "10.0.0.1", port: 80 } } }, readinessProbe: { httpGet: { port: 80, host: "" } } });
+    const s = spec(
+      {},
+      { lifecycle: { preStop: { tcpSocket: { host: "10.0.0.1", port: 80 } } }, readinessProbe: { httpGet: { port: 80, host: "" } } },
+    );
     expect(checksOf(s)).toEqual(["hostProbesAndHostLifecycle"]);
     expect(only(s, "hostProbesAndHostLifecycle")?.message).toContain('"10.0.0.1"');
   });
@@ -204,8 +226,28 @@ describe("podSecurityRestricted", () => {
   it("knows the newer allowances: image volumes, container_engine_t, tcp_rmem", () => {
     expect(checksOf(spec({ volumes: [{ name: "model", image: { reference: "registry.example/model:1" } }] }))).toEqual([]);
     expect(checksOf(spec({}, { securityContext: { ...RESTRICTED_SC, seLinuxOptions: { type: "container_engine_t" } } }))).toEqual([]);
-    expect(checksOf(spec({ securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, sysctls: [{ name: "net.ipv4.tcp_rmem", value: "4096 87380 16777216" }] } }))).toEqual([]);
-    expect(checksOf(spec({ securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, sysctls: [{ name: "kernel.msgmax", value: "1" }] } }))).toEqual(["sysctls"]);
+    expect(
+      checksOf(
+        spec({
+          securityContext: {
+            runAsNonRoot: true,
+            seccompProfile: { type: "RuntimeDefault" },
+            sysctls: [{ name: "net.ipv4.tcp_rmem", value: "4096 87380 16777216" }],
+          },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      checksOf(
+        spec({
+          securityContext: {
+            runAsNonRoot: true,
+            seccompProfile: { type: "RuntimeDefault" },
+            sysctls: [{ name: "kernel.msgmax", value: "1" }],
+          },
+        }),
+      ),
+    ).toEqual(["sysctls"]);
   });
 
   it("refuses a volume source it does not know", () => {
@@ -213,15 +255,47 @@ describe("podSecurityRestricted", () => {
   });
 
   it("never lets a wrongly typed value satisfy a requirement", () => {
-    expect(checksOf(spec({ securityContext: { runAsNonRoot: "true", seccompProfile: { type: "RuntimeDefault" } } }))).toEqual(["runAsNonRoot"]);
-    expect(checksOf(spec({}, { securityContext: { allowPrivilegeEscalation: "false", capabilities: { drop: ["ALL"] } } }))).toEqual(["allowPrivilegeEscalation"]);
+    expect(checksOf(spec({ securityContext: { runAsNonRoot: "true", seccompProfile: { type: "RuntimeDefault" } } }))).toEqual([
+      "runAsNonRoot",
+    ]);
+    expect(checksOf(spec({}, { securityContext: { allowPrivilegeEscalation: "false", capabilities: { drop: ["ALL"] } } }))).toEqual([
+      "allowPrivilegeEscalation",
+    ]);
   });
 
   it("answers any input with a list of violations, never an exception", () => {
     let seed = 7;
-    const r = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const r = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
     const atoms: unknown[] = [null, undefined, 0, 1, -1, "", "x", "ALL", "Unconfined", true, false, [], {}];
-    const keys = ["containers", "initContainers", "ephemeralContainers", "securityContext", "name", "capabilities", "add", "drop", "volumes", "hostPath", "ports", "hostPort", "seccompProfile", "type", "sysctls", "os", "hostUsers", "runAsNonRoot", "livenessProbe", "httpGet", "host", "lifecycle", "postStart", "annotations", "appArmorProfile", "seLinuxOptions", "procMount"];
+    const keys = [
+      "containers",
+      "initContainers",
+      "ephemeralContainers",
+      "securityContext",
+      "name",
+      "capabilities",
+      "add",
+      "drop",
+      "volumes",
+      "hostPath",
+      "ports",
+      "hostPort",
+      "seccompProfile",
+      "type",
+      "sysctls",
+      "os",
+      "hostUsers",
+      "runAsNonRoot",
+      "livenessProbe",
+      "httpGet",
+      "host",
+      "lifecycle",
+      "postStart",
+      "annotations",
+      "appArmorProfile",
+      "seLinuxOptions",
+      "procMount",
+    ];
     const value = (depth: number): unknown => {
       const p = r();
       if (depth <= 0 || p < 0.35) return atoms[Math.floor(r() * atoms.length)];

@@ -15,8 +15,58 @@ function rng(seed: number): () => number {
   };
 }
 
-const ATOMS: unknown[] = [null, 0, -1, 1.5, 8, "", "x", "h100-80gb", "2027-01-01T00:00:00Z", "8Ti", "0.0.0.0/0", "10.0.0.0/33", "fd00::/8", "169.254.169.254/32", true, [], {}];
-const KEYS = ["cidr", "except", "cidr", "role", "platform", "tenant", "leases", "cluster", "pools", "gpuTypes", "id", "gpu", "type", "count", "window", "start", "end", "placement", "pool", "nodes", "reclaim", "noticeHours", "notice", "name", "access", "network", "egress", "cidr", "except", "ports", "resources"];
+const ATOMS: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  8,
+  "",
+  "x",
+  "h100-80gb",
+  "2027-01-01T00:00:00Z",
+  "8Ti",
+  "0.0.0.0/0",
+  "10.0.0.0/33",
+  "fd00::/8",
+  "169.254.169.254/32",
+  true,
+  [],
+  {},
+];
+const KEYS = [
+  "cidr",
+  "except",
+  "cidr",
+  "role",
+  "platform",
+  "tenant",
+  "leases",
+  "cluster",
+  "pools",
+  "gpuTypes",
+  "id",
+  "gpu",
+  "type",
+  "count",
+  "window",
+  "start",
+  "end",
+  "placement",
+  "pool",
+  "nodes",
+  "reclaim",
+  "noticeHours",
+  "notice",
+  "name",
+  "access",
+  "network",
+  "egress",
+  "cidr",
+  "except",
+  "ports",
+  "resources",
+];
 
 function value(r: () => number, depth: number): unknown {
   const pick = r();
@@ -35,7 +85,8 @@ describe("loader robustness", () => {
     const valid: Stack[] = [];
     for (let i = 0; i < 2000; i++) {
       const config: Record<string, unknown> = { "leasehold:role": i % 2 ? "tenant" : "platform" };
-      for (const k of ["platform", "tenant", "leases", "cluster", "pools", "gpuTypes"]) if (r() < 0.7) config[`leasehold:${k}`] = value(r, 4);
+      for (const k of ["platform", "tenant", "leases", "cluster", "pools", "gpuTypes"])
+        if (r() < 0.7) config[`leasehold:${k}`] = value(r, 4);
       const text = stringify({ config });
       const result = loadStackText(i % 2 ? "stacks/Pulumi.tenant-x.yaml" : "stacks/Pulumi.platform-x.yaml", text);
       if (result.ok) valid.push(result.stack);
@@ -51,7 +102,15 @@ describe("loader robustness", () => {
         "leasehold:role": "tenant",
         "leasehold:platform": "platform-local",
         "leasehold:tenant": { name: "acme" },
-        "leasehold:leases": [{ id: "a", gpu: { type: "h100-80gb", count: 8 }, window: { start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z" }, placement: { pool: "p" }, reclaim: { noticeHours: 1 } }],
+        "leasehold:leases": [
+          {
+            id: "a",
+            gpu: { type: "h100-80gb", count: 8 },
+            window: { start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z" },
+            placement: { pool: "p" },
+            reclaim: { noticeHours: 1 },
+          },
+        ],
       },
     });
     const r = rng(7);

@@ -49,7 +49,13 @@ function platformBase(): Obj {
 function eksBase(): Obj {
   return {
     role: "platform",
-    cluster: { provider: "eks", name: "gpu-prod", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] },
+    cluster: {
+      provider: "eks",
+      name: "gpu-prod",
+      version: "1.33",
+      vpcCidr: "10.40.0.0/16",
+      availabilityZones: ["us-east-2a", "us-east-2b"],
+    },
     pools: [{ name: "h100-a", gpuType: "h100-80gb", instanceType: "p5.48xlarge", maxNodes: 4 }],
   };
 }
@@ -329,7 +335,12 @@ describe("RFC 3339 times", () => {
   it("accepts fractional seconds and a lower-case z", () => accepted(start("2026-12-01t00:00:00.5z")));
 
   it("refuses a time without an offset", () => {
-    refused(start("2026-12-01T00:00:00"), "leasehold:leases[0].window.start", "expected an RFC 3339 time with an offset", 'got "2026-12-01T00:00:00"');
+    refused(
+      start("2026-12-01T00:00:00"),
+      "leasehold:leases[0].window.start",
+      "expected an RFC 3339 time with an offset",
+      'got "2026-12-01T00:00:00"',
+    );
   });
 
   it("refuses a date without a time (and, written plain, says the Pulumi CLI reads it as a timestamp)", () => {
@@ -341,7 +352,12 @@ describe("RFC 3339 times", () => {
   });
 
   it("refuses February 30 rather than rolling over to March", () => {
-    refused(start("2027-02-30T00:00:00Z"), "leasehold:leases[0].window.start", "expected a real calendar time", 'got "2027-02-30T00:00:00Z"');
+    refused(
+      start("2027-02-30T00:00:00Z"),
+      "leasehold:leases[0].window.start",
+      "expected a real calendar time",
+      'got "2027-02-30T00:00:00Z"',
+    );
   });
 
   it("accepts February 29 of a leap year and refuses it in other years", () => {
@@ -354,7 +370,12 @@ describe("RFC 3339 times", () => {
   });
 
   it("refuses hour 24", () => {
-    refused(start("2026-12-01T24:00:00Z"), "leasehold:leases[0].window.start", "expected a real calendar time", 'got "2026-12-01T24:00:00Z"');
+    refused(
+      start("2026-12-01T24:00:00Z"),
+      "leasehold:leases[0].window.start",
+      "expected a real calendar time",
+      'got "2026-12-01T24:00:00Z"',
+    );
   });
 
   it("refuses an offset beyond 23:59 (+24:00)", () => {
@@ -408,7 +429,12 @@ describe("egress CIDRs", () => {
   it("accepts the IPv6 block fd00::/8", () => accepted(egress({ cidr: "fd00::/8" })));
 
   it("refuses an IPv4 prefix longer than 32 (10.0.0.0/33)", () => {
-    refused(egress({ cidr: "10.0.0.0/33" }), "leasehold:tenant.network.egress[0].cidr", "expected an IPv4 or IPv6 CIDR", 'got "10.0.0.0/33"');
+    refused(
+      egress({ cidr: "10.0.0.0/33" }),
+      "leasehold:tenant.network.egress[0].cidr",
+      "expected an IPv4 or IPv6 CIDR",
+      'got "10.0.0.0/33"',
+    );
   });
 
   it("refuses an address without a prefix (10.0.0.1)", () => {
@@ -469,11 +495,19 @@ describe("except: strictly inside cidr", () => {
   });
 
   it("refuses a larger block that contains the cidr", () => {
-    refused(egress({ cidr: "10.1.0.0/16", except: ["10.0.0.0/8"] }), "leasehold:tenant.network.egress[0].except[0]", "strictly inside 10.1.0.0/16");
+    refused(
+      egress({ cidr: "10.1.0.0/16", except: ["10.0.0.0/8"] }),
+      "leasehold:tenant.network.egress[0].except[0]",
+      "strictly inside 10.1.0.0/16",
+    );
   });
 
   it("reports the index of the bad block among good ones", () => {
-    refused(egress({ cidr: "10.0.0.0/8", except: ["10.1.0.0/16", "11.0.0.0/16"] }), "leasehold:tenant.network.egress[0].except[1]", 'got "11.0.0.0/16"');
+    refused(
+      egress({ cidr: "10.0.0.0/8", except: ["10.1.0.0/16", "11.0.0.0/16"] }),
+      "leasehold:tenant.network.egress[0].except[1]",
+      'got "11.0.0.0/16"',
+    );
   });
 });
 
@@ -510,9 +544,21 @@ describe("ports: 1-65535", () => {
 
 describe("leases: counts and notice hours", () => {
   it("refuses a GPU count that is not a positive integer", () => {
-    refused(tenant((c) => (c.leases[0].gpu.count = "sixty")), "leasehold:leases[0].gpu.count", 'expected a positive integer, got "sixty"');
-    refused(tenant((c) => (c.leases[0].gpu.count = 0)), "leasehold:leases[0].gpu.count", "expected a positive integer, got 0");
-    refused(tenant((c) => (c.leases[0].gpu.count = 2.5)), "leasehold:leases[0].gpu.count", "expected a positive integer, got 2.5");
+    refused(
+      tenant((c) => (c.leases[0].gpu.count = "sixty")),
+      "leasehold:leases[0].gpu.count",
+      'expected a positive integer, got "sixty"',
+    );
+    refused(
+      tenant((c) => (c.leases[0].gpu.count = 0)),
+      "leasehold:leases[0].gpu.count",
+      "expected a positive integer, got 0",
+    );
+    refused(
+      tenant((c) => (c.leases[0].gpu.count = 2.5)),
+      "leasehold:leases[0].gpu.count",
+      "expected a positive integer, got 2.5",
+    );
   });
 
   it("accepts noticeHours 0", () => accepted(tenant((c) => (c.leases[0].reclaim.noticeHours = 0))));
@@ -584,7 +630,11 @@ describe("reclaim notice", () => {
 
   it("refuses a notice one second short, compared as instants across offsets", () => {
     // 2026-11-30T17:59:59+09:00 is 08:59:59Z, one second before the notice is due.
-    refused(notice({ effectiveAt: "2026-11-30T17:59:59+09:00" }), "leasehold:leases[0].reclaim.notice.effectiveAt", "the lease requires 72");
+    refused(
+      notice({ effectiveAt: "2026-11-30T17:59:59+09:00" }),
+      "leasehold:leases[0].reclaim.notice.effectiveAt",
+      "the lease requires 72",
+    );
   });
 
   it("accepts a short notice marked emergency: true", () => {
@@ -612,7 +662,11 @@ describe("reclaim notice", () => {
   });
 
   it("refuses a notice without a reason", () => {
-    refused(notice({ effectiveAt: "2026-11-30T09:00:00Z", reason: "" }), "leasehold:leases[0].reclaim.notice.reason", "expected a non-empty reason");
+    refused(
+      notice({ effectiveAt: "2026-11-30T09:00:00Z", reason: "" }),
+      "leasehold:leases[0].reclaim.notice.reason",
+      "expected a non-empty reason",
+    );
   });
 });
 
@@ -728,7 +782,12 @@ describe("platform: EKS clusters and pools", () => {
 
   it("refuses placementGroup: true together with a capacityReservation", () => {
     refused(
-      eks((c) => Object.assign(c.pools[0], { placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" } })),
+      eks((c) =>
+        Object.assign(c.pools[0], {
+          placementGroup: true,
+          capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" },
+        }),
+      ),
       "leasehold:pools[0].placementGroup",
       "must not be true together with a capacityReservation",
     );
@@ -736,7 +795,14 @@ describe("platform: EKS clusters and pools", () => {
 
   it("accepts placementGroup: true without a reservation, and a reservation with efa", () => {
     accepted(eks((c) => (c.pools[0].placementGroup = true)));
-    accepted(eks((c) => Object.assign(c.pools[0], { efa: true, capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" } })));
+    accepted(
+      eks((c) =>
+        Object.assign(c.pools[0], {
+          efa: true,
+          capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" },
+        }),
+      ),
+    );
   });
 
   it("accepts capacity reservation ids of 17 and 8 hex digits", () => {
@@ -781,7 +847,12 @@ describe("platform: EKS clusters and pools", () => {
   });
 
   it("refuses a version that is not 1.<minor> (v1.33, 2.0)", () => {
-    for (const v of ["v1.33", "2.0"]) refused(eks((c) => (c.cluster.version = v)), "leasehold:cluster.version", `got ${JSON.stringify(v)}`);
+    for (const v of ["v1.33", "2.0"])
+      refused(
+        eks((c) => (c.cluster.version = v)),
+        "leasehold:cluster.version",
+        `got ${JSON.stringify(v)}`,
+      );
   });
 
   it("refuses a single availability zone and accepts two", () => {
@@ -802,7 +873,11 @@ describe("platform: EKS clusters and pools", () => {
   });
 
   it("refuses an IPv6 VPC CIDR", () => {
-    refused(eks((c) => (c.cluster.vpcCidr = "fd00::/8")), "leasehold:cluster.vpcCidr", "expected an IPv4 CIDR");
+    refused(
+      eks((c) => (c.cluster.vpcCidr = "fd00::/8")),
+      "leasehold:cluster.vpcCidr",
+      "expected an IPv4 CIDR",
+    );
   });
 
   it("refuses an EKS cluster without a name", () => {
@@ -823,13 +898,25 @@ describe("platform: accelerators and PriorityClasses tenants may use", () => {
   });
 
   it("refuses a resource that is not an extended resource name", () => {
-    refused(platform((c) => (c.gpuTypes = { "a100-80gb": { resource: "gpu" } })), "leasehold:gpuTypes.a100-80gb.resource", "expected an extended resource name such as nvidia.com/gpu");
+    refused(
+      platform((c) => (c.gpuTypes = { "a100-80gb": { resource: "gpu" } })),
+      "leasehold:gpuTypes.a100-80gb.resource",
+      "expected an extended resource name such as nvidia.com/gpu",
+    );
   });
 
   it("accepts tenantPriorityClasses and refuses the system- classes and malformed names", () => {
     accepted(platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["tenant-batch", "tenant-serving"] })));
-    refused(platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["system-node-critical"] })), "leasehold:cluster.tenantPriorityClasses[0]", "the system- PriorityClasses are the cluster's own");
-    refused(platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["Batch"] })), "leasehold:cluster.tenantPriorityClasses[0]", "expected a PriorityClass name");
+    refused(
+      platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["system-node-critical"] })),
+      "leasehold:cluster.tenantPriorityClasses[0]",
+      "the system- PriorityClasses are the cluster's own",
+    );
+    refused(
+      platform((c) => (c.cluster = { provider: "existing", tenantPriorityClasses: ["Batch"] })),
+      "leasehold:cluster.tenantPriorityClasses[0]",
+      "expected a PriorityClass name",
+    );
   });
 });
 
@@ -855,7 +942,10 @@ describe("platform: leasehold:gpuTypes", () => {
 
   it("refuses a new type whose perGpu is partial, naming the missing perGpu fields", () => {
     refused(
-      platform((c) => (c.gpuTypes = { mi300x: { gpusPerNode: 8, instanceTypes: [], boardPowerWatts: 750, pricePerGpuHour: 4, perGpu: { cpu: "24" } } })),
+      platform(
+        (c) =>
+          (c.gpuTypes = { mi300x: { gpusPerNode: 8, instanceTypes: [], boardPowerWatts: 750, pricePerGpuHour: 4, perGpu: { cpu: "24" } } }),
+      ),
       "leasehold:gpuTypes.mi300x",
       "missing perGpu.memory, perGpu.storage, perGpu.pods",
     );
@@ -898,7 +988,12 @@ describe("tenant stack named after its tenant", () => {
   });
 
   it("refuses a tenant config in a stack not named tenant-<name>", () => {
-    refused(tenant(() => {}, PLATFORM_FILE), "leasehold:tenant.name", "expected the tenant of stack platform-local to be named after it", 'got "acme"');
+    refused(
+      tenant(() => {}, PLATFORM_FILE),
+      "leasehold:tenant.name",
+      "expected the tenant of stack platform-local to be named after it",
+      'got "acme"',
+    );
   });
 
   it("accepts tenant acme in Pulumi.tenant-acme.yaml", () => {

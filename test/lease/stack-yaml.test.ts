@@ -30,9 +30,12 @@ describe("goResolve: yaml.v3's reading of a plain scalar", () => {
     expect(goResolve(s)).toEqual(v);
   });
 
-  it.each(["yes", "on", "1:30", "0o8", "0b102", "2027-13-01", "2027-01-01T00:00:00z", "1e400", "10.40.0.0/16", "h100-80gb"])("leaves %s a string", (s) => {
-    expect(goResolve(s)).toBeUndefined();
-  });
+  it.each(["yes", "on", "1:30", "0o8", "0b102", "2027-13-01", "2027-01-01T00:00:00z", "1e400", "10.40.0.0/16", "h100-80gb"])(
+    "leaves %s a string",
+    (s) => {
+      expect(goResolve(s)).toBeUndefined();
+    },
+  );
 
   it("marks .inf and .nan, which the CLI cannot hand to a program", () => {
     expect(goResolve(".inf")).toBeInstanceOf(Unreadable);
@@ -43,7 +46,15 @@ describe("goResolve: yaml.v3's reading of a plain scalar", () => {
 
 describe("the cheap scan that skips the second parse", () => {
   it("misses no divergent scalar, in every place a plain scalar can stand", () => {
-    const places = [(v: string) => `k: ${v}`, (v: string) => `k:\n      - ${v}`, (v: string) => `k: [a, ${v}]`, (v: string) => `k: {a: ${v}}`, (v: string) => `k: &anchor ${v}`, (v: string) => `k:\n      ${v}`, (v: string) => `k: [&a ${v}]`];
+    const places = [
+      (v: string) => `k: ${v}`,
+      (v: string) => `k:\n      - ${v}`,
+      (v: string) => `k: [a, ${v}]`,
+      (v: string) => `k: {a: ${v}}`,
+      (v: string) => `k: &anchor ${v}`,
+      (v: string) => `k:\n      ${v}`,
+      (v: string) => `k: [&a ${v}]`,
+    ];
     let divergent = 0;
     for (const s of PLAIN_SCALARS) {
       for (const place of places) {
@@ -77,12 +88,15 @@ describe("one reading of a stack file", () => {
 
   it("reads merge keys as the Pulumi CLI does", () => {
     const text = "defaults: &d {noticeHours: 24}\nconfig:\n  leasehold:x:\n    reclaim: {<<: *d, extra: 1}\n";
-    expect((readStackYaml(text) as { config: Record<string, unknown> }).config["leasehold:x"]).toEqual({ reclaim: { noticeHours: 24, extra: 1 } });
+    expect((readStackYaml(text) as { config: Record<string, unknown> }).config["leasehold:x"]).toEqual({
+      reclaim: { noticeHours: 24, extra: 1 },
+    });
     expect(divergences(text, readStackYaml(text))).toEqual([]);
   });
 
   it("judges only leasehold keys, and reads a byte-order mark and CRLF line ends", () => {
-    const text = "\uFEFFconfig:\r\n  aws:region: 010\r\n  leasehold:role: platform\r\n  leasehold:cluster: {provider: existing}\r\n  leasehold:pools: []\r\n";
+    const text =
+      "\uFEFFconfig:\r\n  aws:region: 010\r\n  leasehold:role: platform\r\n  leasehold:cluster: {provider: existing}\r\n  leasehold:pools: []\r\n";
     const r = loadStackText("stacks/Pulumi.platform-x.yaml", text);
     expect(r.ok ? [] : r.problems).toEqual([]);
   });
@@ -97,16 +111,22 @@ describe("what an attack on the loader found, against the real Pulumi CLI (test/
   const ATTACKS = path.resolve(__dirname, "../fixtures/attack-stack-files");
   // Left alone: a `secure:` map in another namespace (the CLI's own secrets), and an ESC environment.
   const ALLOWED = ["secure-shaped-map-other-key.yaml", "environment-import.yaml"];
-  it.each(fs.readdirSync(ATTACKS).filter((f) => f.endsWith(".yaml") && !ALLOWED.includes(f)))("%s is refused, naming the Pulumi CLI", (f) => {
-    const r = loadStackText("stacks/Pulumi.tenant-acme.yaml", fs.readFileSync(path.join(ATTACKS, f), "utf8"));
-    expect(r.ok).toBe(false);
-    const said = r.ok ? [] : r.problems.filter((p) => p.message.includes("Pulumi CLI"));
-    expect(said.length, JSON.stringify(r.ok ? [] : r.problems)).toBeGreaterThan(0);
-    expect(said.every((p) => p.line !== undefined && !p.message.includes('"the file"'))).toBe(true);
-  });
+  it.each(fs.readdirSync(ATTACKS).filter((f) => f.endsWith(".yaml") && !ALLOWED.includes(f)))(
+    "%s is refused, naming the Pulumi CLI",
+    (f) => {
+      const r = loadStackText("stacks/Pulumi.tenant-acme.yaml", fs.readFileSync(path.join(ATTACKS, f), "utf8"));
+      expect(r.ok).toBe(false);
+      const said = r.ok ? [] : r.problems.filter((p) => p.message.includes("Pulumi CLI"));
+      expect(said.length, JSON.stringify(r.ok ? [] : r.problems)).toBeGreaterThan(0);
+      expect(said.every((p) => p.line !== undefined && !p.message.includes('"the file"'))).toBe(true);
+    },
+  );
 
   it("says what a tag does, not that the file has duplicate keys (!!int 16)", () => {
-    const r = loadStackText("stacks/Pulumi.tenant-acme.yaml", fs.readFileSync(path.join(ATTACKS, "int-tag-refused-same-reading.yaml"), "utf8"));
+    const r = loadStackText(
+      "stacks/Pulumi.tenant-acme.yaml",
+      fs.readFileSync(path.join(ATTACKS, "int-tag-refused-same-reading.yaml"), "utf8"),
+    );
     expect(r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
       "leasehold:leases[0].gpu.count: a YAML tag (!!int) here: leasehold takes no tags under its keys, as the Pulumi CLI (gopkg.in/yaml.v3) resolves some tagged values otherwise (`! 010` is 8 there): drop the tag, and quote the value if it is text",
     ]);

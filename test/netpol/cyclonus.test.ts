@@ -9,15 +9,37 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { claimed, compare, DNS_POD, type Flow, judge, nextOutside, parseQueryTraffic, type Peer, sampleAddresses, type TenantClaims } from "./cyclonus";
+import {
+  claimed,
+  compare,
+  DNS_POD,
+  type Flow,
+  judge,
+  nextOutside,
+  parseQueryTraffic,
+  type Peer,
+  sampleAddresses,
+  type TenantClaims,
+} from "./cyclonus";
 
 const FIXTURE = path.join(__dirname, "fixtures", "query-traffic-broken.txt");
 
 const nsLabels = (ns: string) => ({ "kubernetes.io/metadata.name": ns, "leasehold.io/tenant": ns });
-const pod = (ns: string, ip: string): Peer => ({ name: `${ns}/train`, ip, ns, nsLabels: nsLabels(ns), labels: { app: "train", "leasehold.io/tenant": ns } });
+const pod = (ns: string, ip: string): Peer => ({
+  name: `${ns}/train`,
+  ip,
+  ns,
+  nsLabels: nsLabels(ns),
+  labels: { app: "train", "leasehold.io/tenant": ns },
+});
 const ACME = pod("acme", "10.244.1.10");
 const BLUEFIN = pod("bluefin", "10.244.2.10");
-const acme: TenantClaims = { tenant: "acme", nsLabels: nsLabels("acme"), pods: [ACME, pod("acme", "10.244.1.11")], egress: [{ cidr: "0.0.0.0/0", except: ["169.254.169.254/32"], ports: [443] }] };
+const acme: TenantClaims = {
+  tenant: "acme",
+  nsLabels: nsLabels("acme"),
+  pods: [ACME, pod("acme", "10.244.1.11")],
+  egress: [{ cidr: "0.0.0.0/0", except: ["169.254.169.254/32"], ports: [443] }],
+};
 
 const FLOWS: Flow[] = [
   { from: ACME, to: { name: "cloud metadata", ip: "169.254.169.254" }, protocol: "TCP", port: 443, claim: "cloud metadata" },
@@ -30,12 +52,22 @@ const FLOWS: Flow[] = [
 function brokenAcmePolicies(): object[] {
   const meta = (name: string) => ({ name, namespace: "acme" });
   return [
-    { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("leasehold-default-deny"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: meta("leasehold-default-deny"),
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    },
     {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
       metadata: meta("leasehold-allow-same-namespace"),
-      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ podSelector: {} }] }],
+        egress: [{ to: [{ podSelector: {} }] }],
+      },
     },
     {
       apiVersion: "networking.k8s.io/v1",
@@ -46,7 +78,12 @@ function brokenAcmePolicies(): object[] {
         policyTypes: ["Egress"],
         egress: [
           {
-            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            to: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+              },
+            ],
             ports: [
               { protocol: "UDP", port: 53 },
               { protocol: "TCP", port: 53 },
@@ -59,13 +96,23 @@ function brokenAcmePolicies(): object[] {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
       metadata: meta("leasehold-allow-egress"),
-      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }] },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }],
+      },
     },
   ];
 }
 
 if (process.env.UPDATE_CYCLONUS_FIXTURE) {
-  const bin = path.join(process.env.LEASEHOLD_CACHE ?? path.join(os.homedir(), ".cache", "leasehold"), "toolchain", "cyclonus-v0.5.6", "bin", "cyclonus");
+  const bin = path.join(
+    process.env.LEASEHOLD_CACHE ?? path.join(os.homedir(), ".cache", "leasehold"),
+    "toolchain",
+    "cyclonus-v0.5.6",
+    "bin",
+    "cyclonus",
+  );
   fs.mkdirSync(path.dirname(FIXTURE), { recursive: true });
   fs.writeFileSync(FIXTURE, judge(bin, brokenAcmePolicies(), FLOWS).stdout);
 }
@@ -80,7 +127,14 @@ describe("reading cyclonus's query-traffic output", () => {
 
   it("catches a broken policy set: the metadata address allowed is a disagreement with the claims", () => {
     const mismatches = compare(FLOWS, parseQueryTraffic(stdout), [acme]);
-    expect(mismatches).toEqual([{ flow: "acme/train (10.244.1.10) -> cloud metadata (169.254.169.254) TCP/443", claim: "cloud metadata", claimed: false, cyclonus: true }]);
+    expect(mismatches).toEqual([
+      {
+        flow: "acme/train (10.244.1.10) -> cloud metadata (169.254.169.254) TCP/443",
+        claim: "cloud metadata",
+        claimed: false,
+        cyclonus: true,
+      },
+    ]);
   });
 
   it("refuses output it cannot read rather than passing it", () => {
@@ -91,7 +145,10 @@ describe("reading cyclonus's query-traffic output", () => {
 });
 
 describe("leasehold's claims for a flow", () => {
-  const v6: TenantClaims = { ...acme, egress: [{ cidr: "::/0", ports: [443] }, { cidr: "192.0.2.0/24" }, { cidr: "198.51.100.0/24", protocol: "UDP" }] };
+  const v6: TenantClaims = {
+    ...acme,
+    egress: [{ cidr: "::/0", ports: [443] }, { cidr: "192.0.2.0/24" }, { cidr: "198.51.100.0/24", protocol: "UDP" }],
+  };
   const to = (ip: string): Peer => ({ name: ip, ip });
   const flow = (t: Peer, protocol: Flow["protocol"], port: number, from = ACME): Flow => ({ from, to: t, protocol, port, claim: "" });
 
@@ -115,7 +172,9 @@ describe("leasehold's claims for a flow", () => {
     expect(claimed(flow(DNS_POD, "UDP", 53), [acme])).toBe(true);
     expect(claimed(flow(DNS_POD, "TCP", 53), [acme])).toBe(true);
     expect(claimed(flow(DNS_POD, "TCP", 80), [acme])).toBe(false);
-    expect(claimed(flow({ ...DNS_POD, ns: "monitoring", nsLabels: { "kubernetes.io/metadata.name": "monitoring" } }, "UDP", 53), [acme])).toBe(false);
+    expect(
+      claimed(flow({ ...DNS_POD, ns: "monitoring", nsLabels: { "kubernetes.io/metadata.name": "monitoring" } }, "UDP", 53), [acme]),
+    ).toBe(false);
     expect(claimed(flow(acme.pods[1]!, "SCTP", 9), [acme])).toBe(true);
     expect(claimed(flow(ACME, "TCP", 443, BLUEFIN), [acme])).toBe(false);
     // Only acme's policies loaded: its egress list (0.0.0.0/0 on 443) reaches bluefin's pod IP,

@@ -154,18 +154,32 @@ export function nextOutside(cidr: string): string | undefined {
 export function tenantFlows(t: TenantClaims, others: readonly TenantClaims[], landlord: readonly Peer[]): Flow[] {
   const flows: Flow[] = [];
   const [a, b] = t.pods as [Peer, Peer];
-  const add = (from: Peer, to: Peer, protocol: Flow["protocol"], port: number, claim: string) => flows.push({ from, to, protocol, port, claim });
+  const add = (from: Peer, to: Peer, protocol: Flow["protocol"], port: number, claim: string) =>
+    flows.push({ from, to, protocol, port, claim });
   const allowedPorts = [...new Set([...t.egress.flatMap((r) => r.ports ?? []), 443, 80])];
 
   // The namespace itself, both ways, any port or protocol.
-  for (const [p, port] of [["TCP", 22], ["TCP", 443], ["TCP", 8080], ["UDP", 53], ["UDP", 4791], ["SCTP", 9000]] as const) {
+  for (const [p, port] of [
+    ["TCP", 22],
+    ["TCP", 443],
+    ["TCP", 8080],
+    ["UDP", 53],
+    ["UDP", 4791],
+    ["SCTP", 9000],
+  ] as const) {
     add(a, b, p, port, "same namespace");
     add(b, a, p, port, "same namespace");
   }
   // DNS: kube-system's DNS pods on 53 only; not other kube-system pods, not a look-alike elsewhere.
   add(a, DNS_POD, "UDP", 53, "DNS");
   add(a, DNS_POD, "TCP", 53, "DNS");
-  for (const [p, port] of [["UDP", 5353], ["TCP", 80], ["TCP", 9153], ["SCTP", 53]] as const) add(a, DNS_POD, p, port, "DNS pods, other ports");
+  for (const [p, port] of [
+    ["UDP", 5353],
+    ["TCP", 80],
+    ["TCP", 9153],
+    ["SCTP", 53],
+  ] as const)
+    add(a, DNS_POD, p, port, "DNS pods, other ports");
   for (const l of landlord) {
     for (const p of ["UDP", "TCP"] as const) add(a, l, p, 53, "landlord pods (not DNS)");
     for (const port of allowedPorts) add(a, l, "TCP", port, "landlord pods (not DNS)");
@@ -183,10 +197,13 @@ export function tenantFlows(t: TenantClaims, others: readonly TenantClaims[], la
         add(a, to, protocol, port, "egress list");
         for (const other of PROTOCOLS.filter((x) => x !== protocol)) add(a, to, other, port, "egress list, other protocols");
       }
-      if (r.ports) for (const port of [r.ports[0]! - 1, r.ports[r.ports.length - 1]! + 1, 22]) if (!r.ports.includes(port) && port > 0 && port < 65536) add(a, to, protocol, port, "egress list, other ports");
+      if (r.ports)
+        for (const port of [r.ports[0]! - 1, r.ports[r.ports.length - 1]! + 1, 22])
+          if (!r.ports.includes(port) && port > 0 && port < 65536) add(a, to, protocol, port, "egress list, other ports");
     }
     for (const e of r.except ?? []) {
-      for (const ip of sampleAddresses(e)) for (const port of ports) add(a, { name: `${e} (except)`, ip }, protocol, port, "egress list, except");
+      for (const ip of sampleAddresses(e))
+        for (const port of ports) add(a, { name: `${e} (except)`, ip }, protocol, port, "egress list, except");
     }
   }
   // Cloud metadata, on every port and protocol the list names (and 80, 443), inside or outside an allowed block.
@@ -221,7 +238,13 @@ export function toTraffic(flows: readonly Flow[]): unknown[] {
     IP: p.ip,
     ...(p.ns ? { Internal: { Namespace: p.ns, NamespaceLabels: p.nsLabels ?? {}, PodLabels: p.labels ?? {} } } : {}),
   });
-  return flows.map((f) => ({ Source: peer(f.from), Destination: peer(f.to), Protocol: f.protocol, ResolvedPort: f.port, ResolvedPortName: "" }));
+  return flows.map((f) => ({
+    Source: peer(f.from),
+    Destination: peer(f.to),
+    Protocol: f.protocol,
+    ResolvedPort: f.port,
+    ResolvedPortName: "",
+  }));
 }
 
 /** The verdicts of `cyclonus analyze --mode query-traffic`, in the order of its traffic file. */
@@ -261,12 +284,19 @@ export function judge(cyclonus: string, policies: readonly object[], flows: read
   try {
     fs.mkdirSync(path.join(dir, "policies"));
     // One NetworkPolicyList (JSON is YAML): cyclonus reads a list or a single policy per file.
-    fs.writeFileSync(path.join(dir, "policies", "list.yaml"), JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicyList", items: policies }));
+    fs.writeFileSync(
+      path.join(dir, "policies", "list.yaml"),
+      JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicyList", items: policies }),
+    );
     fs.writeFileSync(path.join(dir, "traffic.json"), JSON.stringify(toTraffic(flows)));
-    const r = spawnSync(cyclonus, ["analyze", "--mode", "query-traffic", "--policy-path", path.join(dir, "policies"), "--traffic-path", path.join(dir, "traffic.json")], {
-      encoding: "utf8",
-      maxBuffer: 1 << 30,
-    });
+    const r = spawnSync(
+      cyclonus,
+      ["analyze", "--mode", "query-traffic", "--policy-path", path.join(dir, "policies"), "--traffic-path", path.join(dir, "traffic.json")],
+      {
+        encoding: "utf8",
+        maxBuffer: 1 << 30,
+      },
+    );
     if (r.status !== 0) throw new Error(`cyclonus exited with ${r.status ?? r.signal}: ${r.stderr}`);
     return { verdicts: parseQueryTraffic(r.stdout), stdout: r.stdout };
   } finally {

@@ -29,8 +29,23 @@ const fixtures = (dir: string) =>
 
 const wrappers: [string, (pod: { metadata?: object; spec: object }) => { type: any; props: object }][] = [
   ["Pod", (pod) => ({ type: k8s.core.v1.Pod, props: pod })],
-  ["Deployment", (pod) => ({ type: k8s.apps.v1.Deployment, props: { metadata: { name: "d" }, spec: { selector: {}, template: { metadata: pod.metadata, spec: pod.spec } } } })],
-  ["CronJob", (pod) => ({ type: k8s.batch.v1.CronJob, props: { metadata: { name: "c" }, spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { metadata: pod.metadata, spec: pod.spec } } } } } })],
+  [
+    "Deployment",
+    (pod) => ({
+      type: k8s.apps.v1.Deployment,
+      props: { metadata: { name: "d" }, spec: { selector: {}, template: { metadata: pod.metadata, spec: pod.spec } } },
+    }),
+  ],
+  [
+    "CronJob",
+    (pod) => ({
+      type: k8s.batch.v1.CronJob,
+      props: {
+        metadata: { name: "c" },
+        spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { metadata: pod.metadata, spec: pod.spec } } } },
+      },
+    }),
+  ],
 ];
 
 describe.skipIf(!present)(`Pod Security corpus through pod-security-restricted (${CORPUS})`, () => {

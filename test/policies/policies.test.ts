@@ -44,12 +44,17 @@ async function stackResources(stack: TenantStack, at: string): Promise<TestResou
   return recorded.filter((r) => r.custom).map((r) => ({ type: r.type, props: r.inputs, name: r.name, opts: { protect: r.protect } }));
 }
 
-const resource = (policy: ResourceValidationPolicy, r: TestResource, cfg: object = acmeConfig) => runResourcePolicy(policy, createResourceValidationArgs(r, cfg));
-const stack = (policy: StackValidationPolicy, rs: TestResource[], cfg: object = acmeConfig) => runStackPolicy(policy, createStackValidationArgs(rs, cfg));
+const resource = (policy: ResourceValidationPolicy, r: TestResource, cfg: object = acmeConfig) =>
+  runResourcePolicy(policy, createResourceValidationArgs(r, cfg));
+const stack = (policy: StackValidationPolicy, rs: TestResource[], cfg: object = acmeConfig) =>
+  runStackPolicy(policy, createStackValidationArgs(rs, cfg));
 
 const quota = (gpus: string | undefined, namespace = "acme"): TestResource => ({
   type: k8s.core.v1.ResourceQuota,
-  props: { metadata: { name: "leasehold-quota", namespace }, spec: { hard: gpus === undefined ? { pods: "10" } : { "requests.nvidia.com/gpu": gpus } } },
+  props: {
+    metadata: { name: "leasehold-quota", namespace },
+    spec: { hard: gpus === undefined ? { pods: "10" } : { "requests.nvidia.com/gpu": gpus } },
+  },
 });
 
 describe("the pack", () => {
@@ -70,7 +75,9 @@ describe("the pack", () => {
 describe("lease-contract", () => {
   it("is a mandatory violation when the contract is missing or invalid, and silent when valid", async () => {
     expect(leaseContract.enforcementLevel).toBe("mandatory");
-    expect(messages(await stack(leaseContract, [], {}))[0]).toMatch(/^The policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME`/);
+    expect(messages(await stack(leaseContract, [], {}))[0]).toMatch(
+      /^The policy config carries no lease contract; generate it with `leasehold policy-config --stack NAME`/,
+    );
     const bad = { contract: { ...contractOf(acme, platform), leases: [{ id: "x" }] } };
     expect(messages(await stack(leaseContract, [], bad))[0]).toContain("contract.leases[0].gpu");
     expect(messages(await stack(leaseContract, [], acmeConfig))).toEqual([]);
@@ -95,12 +102,18 @@ describe("tenant-gpu-quota-within-leases", () => {
   });
 
   it("with a MIG profile in the catalog: refuses a quota that leaves it out or grants more than the leases", async () => {
-    const mig = { ...platform, config: { ...platform.config, gpuTypes: { "a100-80gb": { resource: "nvidia.com/mig-1g.10gb", gpusPerNode: 56 } } } } as PlatformStack;
+    const mig = {
+      ...platform,
+      config: { ...platform.config, gpuTypes: { "a100-80gb": { resource: "nvidia.com/mig-1g.10gb", gpusPerNode: 56 } } },
+    } as PlatformStack;
     const withMig = config(contractOf(acme, mig, AT));
     expect(messages(await resource(tenantGpuQuotaWithinLeases, quota("24"), withMig))).toEqual([
       "ResourceQuota acme/leasehold-quota sets no requests.nvidia.com/mig-1g.10gb, which the platform's nodes advertise, so tenant acme could use all of it; its leases in force grant 0.",
     ]);
-    const granted = { ...quota("24"), props: { ...quota("24").props, spec: { hard: { "requests.nvidia.com/gpu": "24", "requests.nvidia.com/mig-1g.10gb": "7" } } } };
+    const granted = {
+      ...quota("24"),
+      props: { ...quota("24").props, spec: { hard: { "requests.nvidia.com/gpu": "24", "requests.nvidia.com/mig-1g.10gb": "7" } } },
+    };
     expect(messages(await resource(tenantGpuQuotaWithinLeases, granted, withMig))).toEqual([
       "Tenant acme would hold 7 nvidia.com/mig-1g.10gb but its leases in force at 2026-12-20T00:00:00Z grant 0.",
     ]);
@@ -124,14 +137,24 @@ describe("node-pool-within-lease", () => {
   });
 
   it("accepts the lease's own nodes while it is in force", async () => {
-    expect(messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4"), patch("gpu-002", "acme-h100-2026q4")]))).toEqual([]);
+    expect(
+      messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4"), patch("gpu-002", "acme-h100-2026q4")])),
+    ).toEqual([]);
   });
 
   it("refuses nodes of another lease, outside the placement, beyond what the GPUs need, or after the lease ended", async () => {
     expect(messages(await stack(nodePoolWithinLease, [patch("gpu-003", "bluefin-h100-burst")]))).toEqual([
       "Node gpu-003 is given to lease bluefin-h100-burst, which is not one of tenant acme's leases.",
     ]);
-    expect(messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4"), patch("gpu-002", "acme-h100-2026q4"), patch("gpu-003", "acme-h100-2026q4")]))).toEqual([
+    expect(
+      messages(
+        await stack(nodePoolWithinLease, [
+          patch("gpu-001", "acme-h100-2026q4"),
+          patch("gpu-002", "acme-h100-2026q4"),
+          patch("gpu-003", "acme-h100-2026q4"),
+        ]),
+      ),
+    ).toEqual([
       "Node gpu-003 is given to lease acme-h100-2026q4, but the lease's placement is gpu-001, gpu-002.",
       "Lease acme-h100-2026q4 is for 16 h100-80gb GPUs (2 node(s) of 8), but 3 nodes x 8 GPUs per node = 24 GPUs are given to it: gpu-001, gpu-002, gpu-003.",
     ]);
@@ -146,11 +169,18 @@ describe("node-pool-within-lease: lease taints", () => {
   const taint = (node: string, value: string, mode = "set"): TestResource => ({
     type: "pulumi-nodejs:dynamic/leasehold:NodeTaint",
     name: `${value}-${node}-taint`,
-    props: { node, intent: { mode, key: "leasehold.io/lease", value, effect: "NoExecute" }, releaseTo: "", fieldManager: `leasehold-lease-${value}` },
+    props: {
+      node,
+      intent: { mode, key: "leasehold.io/lease", value, effect: "NoExecute" },
+      releaseTo: "",
+      fieldManager: `leasehold-lease-${value}`,
+    },
   });
 
   it("accepts the taint of the tenant's lease in force on its own nodes", async () => {
-    expect(messages(await stack(nodePoolWithinLease, [taint("gpu-001", "acme-h100-2026q4"), taint("gpu-002", "acme-h100-2026q4")]))).toEqual([]);
+    expect(
+      messages(await stack(nodePoolWithinLease, [taint("gpu-001", "acme-h100-2026q4"), taint("gpu-002", "acme-h100-2026q4")])),
+    ).toEqual([]);
   });
 
   it("refuses a taint for another tenant's lease, on a node outside the placement, after the lease ended, or the idle entry", async () => {
@@ -170,11 +200,42 @@ describe("node-pool-within-lease: lease taints", () => {
 
 describe("pool-capacity", () => {
   it("refuses leases that overflow their pool only while they overlap", async () => {
-    const eks = { ...contractOf(acme, platform), platform: { name: "platform-aws", cluster: { provider: "eks" as const, name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] }, pools: [{ name: "p5", gpuType: "h100-80gb", maxNodes: 2 }] } };
-    const lease = (id: string, count: number, start: string, end: string) => ({ id, gpu: { type: "h100-80gb", count }, window: { start, end }, placement: { pool: "p5" }, reclaim: { noticeHours: 0 } });
-    const fits = { ...eks, leases: [lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z"), lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")] };
+    const eks = {
+      ...contractOf(acme, platform),
+      platform: {
+        name: "platform-aws",
+        cluster: {
+          provider: "eks" as const,
+          name: "gpu",
+          version: "1.33",
+          vpcCidr: "10.40.0.0/16",
+          availabilityZones: ["us-east-2a", "us-east-2b"],
+        },
+        pools: [{ name: "p5", gpuType: "h100-80gb", maxNodes: 2 }],
+      },
+    };
+    const lease = (id: string, count: number, start: string, end: string) => ({
+      id,
+      gpu: { type: "h100-80gb", count },
+      window: { start, end },
+      placement: { pool: "p5" },
+      reclaim: { noticeHours: 0 },
+    });
+    const fits = {
+      ...eks,
+      leases: [
+        lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z"),
+        lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z"),
+      ],
+    };
     expect(messages(await stack(poolCapacity, [], config(fits)))).toEqual([]);
-    const over = { ...eks, leases: [lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:01Z"), lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")] };
+    const over = {
+      ...eks,
+      leases: [
+        lease("a", 8, "2027-01-01T00:00:00Z", "2027-02-01T00:00:01Z"),
+        lease("b", 16, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z"),
+      ],
+    };
     expect(messages(await stack(poolCapacity, [], config(over)))).toEqual([
       "leasehold:leases[1].gpu.count: pool p5 of platform-aws holds 2 nodes of 8 GPUs (maxNodes), but from 2027-02-01T00:00:00Z its leases in force would take 3 nodes (a node group holds whole nodes): a (8 GPUs, 1 node), b (16 GPUs, 2 nodes).",
     ]);
@@ -188,7 +249,13 @@ describe("tenant-namespace-isolated", () => {
       .filter((r) => !(r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.props.metadata.name === "leasehold-default-deny"))
       .map((r) =>
         r.type === "kubernetes:core/v1:Namespace"
-          ? { ...r, props: { ...r.props, metadata: { ...r.props.metadata, labels: { ...r.props.metadata.labels, "pod-security.kubernetes.io/enforce": "baseline" } } } }
+          ? {
+              ...r,
+              props: {
+                ...r.props,
+                metadata: { ...r.props.metadata, labels: { ...r.props.metadata.labels, "pod-security.kubernetes.io/enforce": "baseline" } },
+              },
+            }
           : r,
       );
     expect(messages(await stack(tenantNamespaceIsolated, weakened))).toEqual([
@@ -204,27 +271,50 @@ describe("tenant-namespace-isolated", () => {
 
 describe("tenant-rbac-namespaced", () => {
   it("refuses cluster-wide grants to tenant groups, wildcards, escalation verbs and ClusterRoles bound in the namespace", async () => {
-    const crb: TestResource = { type: k8s.rbac.v1.ClusterRoleBinding, props: { metadata: { name: "acme-view" }, roleRef: { kind: "ClusterRole", name: "view" }, subjects: [{ kind: "Group", name: "acme:admins" }] } };
+    const crb: TestResource = {
+      type: k8s.rbac.v1.ClusterRoleBinding,
+      props: {
+        metadata: { name: "acme-view" },
+        roleRef: { kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "Group", name: "acme:admins" }],
+      },
+    };
     expect(messages(await resource(tenantRbacNamespaced, crb))).toEqual([
       "ClusterRoleBinding acme-view grants ClusterRole view cluster-wide to tenant acme's Group acme:admins; tenants get namespaced Roles only.",
     ]);
-    const wild: TestResource = { type: k8s.rbac.v1.Role, props: { metadata: { name: "r", namespace: "acme" }, rules: [{ apiGroups: [""], resources: ["*"], verbs: ["get", "escalate"] }] } };
+    const wild: TestResource = {
+      type: k8s.rbac.v1.Role,
+      props: { metadata: { name: "r", namespace: "acme" }, rules: [{ apiGroups: [""], resources: ["*"], verbs: ["get", "escalate"] }] },
+    };
     expect(messages(await resource(tenantRbacNamespaced, wild))).toEqual([
       'Role acme/r rule 0 has the wildcard "*" in resources; list what the tenant needs one by one.',
       "Role acme/r rule 0 grants escalate, which let a tenant raise its own rights.",
     ]);
-    const rb: TestResource = { type: k8s.rbac.v1.RoleBinding, props: { metadata: { name: "b", namespace: "acme" }, roleRef: { kind: "ClusterRole", name: "admin" }, subjects: [] } };
+    const rb: TestResource = {
+      type: k8s.rbac.v1.RoleBinding,
+      props: { metadata: { name: "b", namespace: "acme" }, roleRef: { kind: "ClusterRole", name: "admin" }, subjects: [] },
+    };
     expect(messages(await resource(tenantRbacNamespaced, rb))[0]).toContain("binds ClusterRole admin in tenant namespace acme");
   });
 
   it("accepts a cluster-wide binding for the landlord's own groups", async () => {
-    const crb: TestResource = { type: k8s.rbac.v1.ClusterRoleBinding, props: { metadata: { name: "ops" }, roleRef: { kind: "ClusterRole", name: "cluster-admin" }, subjects: [{ kind: "Group", name: "landlord:ops" }] } };
+    const crb: TestResource = {
+      type: k8s.rbac.v1.ClusterRoleBinding,
+      props: {
+        metadata: { name: "ops" },
+        roleRef: { kind: "ClusterRole", name: "cluster-admin" },
+        subjects: [{ kind: "Group", name: "landlord:ops" }],
+      },
+    };
     expect(messages(await resource(tenantRbacNamespaced, crb))).toEqual([]);
   });
 });
 
 describe("no-public-services", () => {
-  const svc = (type?: string, namespace = "acme"): TestResource => ({ type: k8s.core.v1.Service, props: { metadata: { name: "web", namespace }, spec: type ? { type } : {} } });
+  const svc = (type?: string, namespace = "acme"): TestResource => ({
+    type: k8s.core.v1.Service,
+    props: { metadata: { name: "web", namespace }, spec: type ? { type } : {} },
+  });
   it("refuses NodePort and LoadBalancer services in the tenant namespace", async () => {
     expect(messages(await resource(noPublicServices, svc("NodePort")))).toEqual([
       "Service acme/web is of type NodePort; services in tenant namespaces are ClusterIP or headless only (the quota also allows 0 NodePorts and 0 LoadBalancers).",
@@ -240,8 +330,13 @@ describe("no-public-services", () => {
 describe("lease-labels", () => {
   it("is advisory and names the missing labels", async () => {
     expect(leaseLabels.enforcementLevel).toBe("advisory");
-    const cm: TestResource = { type: k8s.core.v1.ConfigMap, props: { kind: "ConfigMap", metadata: { name: "c", namespace: "acme", labels: { "leasehold.io/tenant": "acme" } } } };
-    expect(messages(await resource(leaseLabels, cm))).toEqual(["ConfigMap c of tenant acme lacks the label(s) leasehold.io/lease, so its cost cannot be charged back to a lease."]);
+    const cm: TestResource = {
+      type: k8s.core.v1.ConfigMap,
+      props: { kind: "ConfigMap", metadata: { name: "c", namespace: "acme", labels: { "leasehold.io/tenant": "acme" } } },
+    };
+    expect(messages(await resource(leaseLabels, cm))).toEqual([
+      "ConfigMap c of tenant acme lacks the label(s) leasehold.io/lease, so its cost cannot be charged back to a lease.",
+    ]);
     cm.props.metadata.labels["leasehold.io/lease"] = "";
     expect(messages(await resource(leaseLabels, cm))).toEqual([]);
   });
@@ -267,17 +362,28 @@ describe("reclaim-after-notice", () => {
 });
 
 describe("tenant-data-retained", () => {
-  const ns = (protect: boolean, name = "acme"): TestResource => ({ type: k8s.core.v1.Namespace, name, props: { metadata: { name } }, opts: { protect } });
+  const ns = (protect: boolean, name = "acme"): TestResource => ({
+    type: k8s.core.v1.Namespace,
+    name,
+    props: { metadata: { name } },
+    opts: { protect },
+  });
   const pvc = (protect: boolean, namespace?: string): TestResource => ({
     type: k8s.core.v1.PersistentVolumeClaim,
     name: "checkpoints",
-    props: { metadata: { name: "checkpoints", ...(namespace ? { namespace } : {}) }, spec: { resources: { requests: { storage: "1Ti" } } } },
+    props: {
+      metadata: { name: "checkpoints", ...(namespace ? { namespace } : {}) },
+      spec: { resources: { requests: { storage: "1Ti" } } },
+    },
     opts: { protect },
   });
   const sts = (whenDeleted: string, whenScaled = "Retain"): TestResource => ({
     type: k8s.apps.v1.StatefulSet,
     name: "trainer",
-    props: { metadata: { name: "trainer", namespace: "acme" }, spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted, whenScaled } } },
+    props: {
+      metadata: { name: "trainer", namespace: "acme" },
+      spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted, whenScaled } },
+    },
   });
   const AFTER = "2027-06-01T00:00:00Z";
   const purged = (at: string, confirmedAt = AFTER) => config({ ...contractOf(acme, platform, at), purge: { tenant: "acme", confirmedAt } });
@@ -293,7 +399,9 @@ describe("tenant-data-retained", () => {
     expect(messages(await resource(tenantDataRetained, ns(false)))).toEqual([
       "Namespace acme holds every PersistentVolumeClaim of tenant acme and is not protected, so a later update, replacement or destroy could delete it; declare it with protect: true, or confirm the deletion with leasehold purge --stack tenant-acme --tenant acme --confirm acme.",
     ]);
-    expect(messages(await resource(tenantDataRetained, pvc(false, "acme")))[0]).toMatch(/^PersistentVolumeClaim acme\/checkpoints holds tenant acme's data and is not protected/);
+    expect(messages(await resource(tenantDataRetained, pvc(false, "acme")))[0]).toMatch(
+      /^PersistentVolumeClaim acme\/checkpoints holds tenant acme's data and is not protected/,
+    );
     expect(messages(await resource(tenantDataRetained, pvc(false)))).toHaveLength(1);
     expect(messages(await resource(tenantDataRetained, pvc(true, "acme")))).toEqual([]);
     expect(messages(await resource(tenantDataRetained, pvc(false, "kube-system")))).toEqual([]);
@@ -309,7 +417,8 @@ describe("tenant-data-retained", () => {
   });
 
   it("lets data go once the purge marker is in the contract, and only after the last lease", async () => {
-    for (const r of [ns(false), pvc(false, "acme"), sts("Delete")]) expect(messages(await resource(tenantDataRetained, r, purged(AFTER))), r.name).toEqual([]);
+    for (const r of [ns(false), pvc(false, "acme"), sts("Delete")])
+      expect(messages(await resource(tenantDataRetained, r, purged(AFTER))), r.name).toEqual([]);
     // A contract judged while a lease is still in force refuses the purge (the stack file rule
     // forbids this combination too; a contract can be written by hand).
     expect(messages(await resource(tenantDataRetained, ns(false), purged("2027-05-31T00:00:00Z", "2027-05-30T00:00:00Z")))).toEqual([
@@ -346,7 +455,11 @@ describe("the AWS platform's tenant stacks", () => {
   const deltaConfig = (at = IN_FORCE) => config(contractOf(delta, awsPlatform, at));
   async function deltaResources(at = IN_FORCE): Promise<TestResource[]> {
     const { tenantProgram } = await import("../../programs/tenant");
-    const recorded = await runMocked(() => tenantProgram(delta, { platform: awsPlatform, at: Date.parse(at) }), delta.name, offlinePlatformOutputs(awsPlatform));
+    const recorded = await runMocked(
+      () => tenantProgram(delta, { platform: awsPlatform, at: Date.parse(at) }),
+      delta.name,
+      offlinePlatformOutputs(awsPlatform),
+    );
     return recorded.filter((r) => r.custom).map((r) => ({ type: r.type, props: r.inputs, name: r.name, opts: { protect: r.protect } }));
   }
   const group = (rs: TestResource[], name: string) => rs.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === name)!;
@@ -356,7 +469,9 @@ describe("the AWS platform's tenant stacks", () => {
     expect(rs.filter((r) => typeof r.type === "string" && r.type.startsWith("aws:")).length).toBeGreaterThan(10);
     for (const p of POLICIES) {
       if ("validateStack" in p) expect(messages(await stack(p, rs, deltaConfig())), p.name).toEqual([]);
-      else for (const r of rs) expect(messages(await resource(p as ResourceValidationPolicy, r, deltaConfig())), `${p.name} ${r.name}`).toEqual([]);
+      else
+        for (const r of rs)
+          expect(messages(await resource(p as ResourceValidationPolicy, r, deltaConfig())), `${p.name} ${r.name}`).toEqual([]);
     }
   });
 
@@ -381,8 +496,14 @@ describe("the AWS platform's tenant stacks", () => {
 
   it("lease-labels asks for the chargeback tags on AWS resources, and skips the types that take none", async () => {
     const sg: TestResource = { type: "aws:ec2/securityGroup:SecurityGroup", name: "sg", props: { tags: { "leasehold:tenant": "delta" } } };
-    expect(messages(await resource(leaseLabels, sg, deltaConfig()))).toEqual(["SecurityGroup sg of tenant delta lacks the tag(s) leasehold:lease, so its cost cannot be charged back to a lease."]);
-    expect(messages(await resource(leaseLabels, { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: {} }, deltaConfig()))).toEqual([]);
+    expect(messages(await resource(leaseLabels, sg, deltaConfig()))).toEqual([
+      "SecurityGroup sg of tenant delta lacks the tag(s) leasehold:lease, so its cost cannot be charged back to a lease.",
+    ]);
+    expect(
+      messages(
+        await resource(leaseLabels, { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: {} }, deltaConfig()),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -393,7 +514,14 @@ describe("workload policies", () => {
     metadata: { name: "train", namespace: "acme" },
     spec: {
       securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-      containers: [{ name: "train", image: "trainer:1", resources: { limits: { "nvidia.com/gpu": "8" } }, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+      containers: [
+        {
+          name: "train",
+          image: "trainer:1",
+          resources: { limits: { "nvidia.com/gpu": "8" } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        },
+      ],
       nodeSelector: { "leasehold.io/lease": "acme-h100-2026q4" },
       tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100-2026q4", effect: "NoSchedule" }],
       ...spec,
@@ -401,7 +529,10 @@ describe("workload policies", () => {
   });
   const deployment = (replicas: number, pod = securePod({})) => ({
     type: k8s.apps.v1.Deployment,
-    props: { metadata: { name: "train", namespace: "acme" }, spec: { replicas, selector: { matchLabels: { app: "t" } }, template: { metadata: { labels: { app: "t" } }, spec: pod.spec } } },
+    props: {
+      metadata: { name: "train", namespace: "acme" },
+      spec: { replicas, selector: { matchLabels: { app: "t" } }, template: { metadata: { labels: { app: "t" } }, spec: pod.spec } },
+    },
   });
 
   it("admit a restricted, pinned pod within the GPUs in force", async () => {
@@ -418,8 +549,15 @@ describe("workload policies", () => {
   });
 
   it("refuse a pod pinned to another tenant's lease under lease-pinning", async () => {
-    const v = messages(await resource(leasePinning, { type: k8s.core.v1.Pod, props: securePod({ nodeSelector: { "leasehold.io/lease": "bluefin-h100-burst" }, tolerations: [] }) }));
-    expect(v).toEqual(["The pod selects lease bluefin-h100-burst by nodeSelector, but tenant acme's leases in force are: acme-h100-2026q4, acme-l40s-2026q4."]);
+    const v = messages(
+      await resource(leasePinning, {
+        type: k8s.core.v1.Pod,
+        props: securePod({ nodeSelector: { "leasehold.io/lease": "bluefin-h100-burst" }, tolerations: [] }),
+      }),
+    );
+    expect(v).toEqual([
+      "The pod selects lease bluefin-h100-burst by nodeSelector, but tenant acme's leases in force are: acme-h100-2026q4, acme-l40s-2026q4.",
+    ]);
   });
 
   it("count replicas in gpu-requests-within-quota", async () => {
@@ -429,4 +567,3 @@ describe("workload policies", () => {
     ]);
   });
 });
-

@@ -34,7 +34,13 @@ export interface TestResource {
   opts?: Partial<PolicyResourceOptions>;
 }
 
-const defaultOpts = (): PolicyResourceOptions => ({ protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } });
+const defaultOpts = (): PolicyResourceOptions => ({
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  additionalSecretOutputs: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+});
 
 export function createResourceValidationArgs(r: TestResource, config: object = {}): ResourceValidationArgs {
   const type = typeOf(r.type);

@@ -16,7 +16,19 @@ import type { ExistingCluster } from "../../providers/existing";
 
 const ROOT = path.resolve(__dirname, "../..");
 const FIXTURE = path.join(ROOT, "test/fixtures/providers/bare");
-const PROJECT_PARTS = ["bin", "cli", "components", "lease", "policies", "programs", "providers", "index.ts", "package.json", "tsconfig.json", "Pulumi.yaml"];
+const PROJECT_PARTS = [
+  "bin",
+  "cli",
+  "components",
+  "lease",
+  "policies",
+  "programs",
+  "providers",
+  "index.ts",
+  "package.json",
+  "tsconfig.json",
+  "Pulumi.yaml",
+];
 
 let copy: string;
 let stacks: string;
@@ -37,8 +49,10 @@ function leasehold(...argv: string[]) {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const platform = (pools: object[] = [{ name: "a", gpuType: "h100-80gb", maxNodes: 1 }], cluster: object = { provider: "bare", rack: "r12" }) =>
-  stringify({ config: { "leasehold:role": "platform", "leasehold:cluster": cluster, "leasehold:pools": pools } });
+const platform = (
+  pools: object[] = [{ name: "a", gpuType: "h100-80gb", maxNodes: 1 }],
+  cluster: object = { provider: "bare", rack: "r12" },
+) => stringify({ config: { "leasehold:role": "platform", "leasehold:cluster": cluster, "leasehold:pools": pools } });
 
 const tenant = (name: string, count: number) =>
   stringify({
@@ -46,7 +60,15 @@ const tenant = (name: string, count: number) =>
       "leasehold:role": "tenant",
       "leasehold:platform": "platform-bare",
       "leasehold:tenant": { name, access: { admins: [`${name}:admins`], viewers: [] } },
-      "leasehold:leases": [{ id: `${name}-1`, gpu: { type: "h100-80gb", count }, window: { start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z" }, placement: { pool: "a" }, reclaim: { noticeHours: 72 } }],
+      "leasehold:leases": [
+        {
+          id: `${name}-1`,
+          gpu: { type: "h100-80gb", count },
+          window: { start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z" },
+          placement: { pool: "a" },
+          reclaim: { noticeHours: 72 },
+        },
+      ],
     },
   });
 
@@ -58,7 +80,8 @@ function folder(files: Record<string, string>): string {
 
 beforeAll(() => {
   copy = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-third-provider-"));
-  for (const part of PROJECT_PARTS) fs.cpSync(path.join(ROOT, part), path.join(copy, part), { recursive: true, filter: (src) => !src.includes("node_modules") });
+  for (const part of PROJECT_PARTS)
+    fs.cpSync(path.join(ROOT, part), path.join(copy, part), { recursive: true, filter: (src) => !src.includes("node_modules") });
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
   fs.cpSync(FIXTURE, path.join(copy, "providers/bare"), { recursive: true });
   const registry = path.join(copy, "providers/registry.ts");
@@ -80,7 +103,9 @@ describe("a third provider is its folder and one registry entry", () => {
   });
 
   it("type-checks with nothing else changed", () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", copy], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", copy], {
+      encoding: "utf8",
+    });
     expect(r.stdout + r.stderr).toBe("");
     expect(r.status).toBe(0);
   }, 180_000);
@@ -103,7 +128,9 @@ describe("a third provider is its folder and one registry entry", () => {
     const two = folder({ "platform-bare": platform(), "tenant-a": tenant("a", 3), "tenant-b": tenant("b", 3) });
     const r = leasehold("check", "--stacks", two);
     expect(r.code).toBe(1);
-    expect(r.stderr + r.stdout).toContain("pool a of platform-bare holds 1 node of 8 GPUs (maxNodes), but from 2027-01-01T00:00:00Z its leases in force would take 2 nodes");
+    expect(r.stderr + r.stdout).toContain(
+      "pool a of platform-bare holds 1 node of 8 GPUs (maxNodes), but from 2027-01-01T00:00:00Z its leases in force would take 2 nodes",
+    );
     expect(leasehold("check", "--stacks", stacks)).toMatchObject({ code: 0 });
   }, 60_000);
 
