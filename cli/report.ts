@@ -128,6 +128,25 @@ export function markdown(r: Report, chart?: string): string {
     ),
     "",
   );
+  if (r.reservations.length > 0) {
+    out.push("## Capacity reservations", "");
+    out.push(
+      table(
+        ["pool", "reservation", "kind", "window", "reserved GPU-hours", "leased GPU-hours", "leased share"],
+        r.reservations.map((x) => [
+          `${x.platform}/${x.pool}`,
+          x.id,
+          x.kind,
+          `${x.start ?? "open"} to ${x.end ?? "open"}`,
+          number.format(x.reservedGpuHours),
+          number.format(x.leasedGpuHours),
+          percent.format(x.leasedShare),
+        ]),
+        [4, 5, 6],
+      ),
+      "",
+    );
+  }
   out.push("## Reclaim notices and reclaims", "");
   if (r.events.length === 0) out.push("None in the period.", "");
   else {

@@ -23,6 +23,7 @@ export const SHARED_PATHS = [
   "components/",
   "lease/",
   "programs/",
+  "providers/",
   "policies/",
   "cli/",
   "bin/",

@@ -75,6 +75,30 @@ export interface PoolFigures {
   allocation: AllocationPoint[];
 }
 
+/**
+ * One capacity reservation (an EKS pool's) in the period: the GPU-hours it holds for the landlord
+ * (the pool's capacity over the part of the period inside the reservation's window, an open end
+ * running to the period's end) against the GPU-hours leased on the pool in that time.
+ */
+export interface ReservationFigures {
+  /** The platform stack and pool that launch into it. */
+  platform: string;
+  pool: string;
+  /** The reservation id, `cr-...`. */
+  id: string;
+  /** `capacity-block` or `odcr`. */
+  kind: "capacity-block" | "odcr";
+  /** Its window as configured, RFC 3339; absent: open. */
+  start?: string;
+  end?: string;
+  /** Pool capacity (GPUs) x hours of the reservation inside the period. */
+  reservedGpuHours: number;
+  /** GPUs x hours of the pool's leases in force inside both the period and the reservation's window. */
+  leasedGpuHours: number;
+  /** leasedGpuHours / reservedGpuHours (0 when nothing is reserved in the period). */
+  leasedShare: number;
+}
+
 /** A reclaim notice issued or taking effect inside the period. */
 export interface ReclaimEvent {
   at: string;
@@ -96,6 +120,8 @@ export interface Report {
   leases: LeaseFigures[];
   tenants: TenantFigures[];
   pools: PoolFigures[];
+  /** Every pool's capacity reservation (EKS), reserved against leased GPU-hours. */
+  reservations: ReservationFigures[];
   events: ReclaimEvent[];
   totals: { gpuHours: number; cost: number; energyKWh: number };
 }
@@ -208,10 +234,30 @@ export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}
 
   const periodHours = Math.max(0, to - from) / HOUR_MS;
   const pools: PoolFigures[] = [];
+  const reservations: ReservationFigures[] = [];
   for (const platform of [...platforms.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     for (const pool of platform.config.pools) {
       const capacity = poolCapacity(platform, pool);
       const held = byPool.get(`${platform.name}/${pool.name}`) ?? [];
+      const r = pool.capacityReservation;
+      if (r) {
+        const a = Math.max(from, r.start === undefined ? -Infinity : instant(r.start));
+        const b = Math.min(to, r.end === undefined ? Infinity : instant(r.end));
+        const reserved = (capacity * Math.max(0, b - a)) / HOUR_MS;
+        let leased = 0;
+        for (const h of held) leased += (h.lease.gpu.count * Math.max(0, Math.min(b, h.b) - Math.max(a, h.a))) / HOUR_MS;
+        reservations.push({
+          platform: platform.name,
+          pool: pool.name,
+          id: r.id,
+          kind: r.kind,
+          ...(r.start !== undefined ? { start: r.start } : {}),
+          ...(r.end !== undefined ? { end: r.end } : {}),
+          reservedGpuHours: hours4(reserved),
+          leasedGpuHours: hours4(leased),
+          leasedShare: reserved > 0 ? Math.round((leased / reserved) * 10_000) / 10_000 : 0,
+        });
+      }
       const { points, peak, gpuHours } = allocation(held, from, to);
       const capacityGpuHours = capacity * periodHours;
       pools.push({
@@ -234,6 +280,7 @@ export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}
     leases,
     tenants: tenantFigures,
     pools,
+    reservations,
     events,
     totals: { gpuHours: hours4(all.gpuHours), cost: cents(all.cost), energyKWh: cents(all.energy) },
   };

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { regionOf, subnetPlan } from "../../lease/aws";
-import { cidr, dnsLabel, positiveInt } from "../../lease/fields";
+import { cidr, dnsLabel, isoInstant, positiveInt } from "../../lease/fields";
+import { forceInterval } from "../../lease/lifecycle";
 import { eksNamesProblems } from "../../lease/names";
+import { reservationLeaseWindow } from "../../lease/reservation";
 import { OFFLINE_KUBECONFIG } from "../../programs/offline";
 import { clusterBaseFields } from "../common";
 import type { PlatformProvider } from "../types";
@@ -31,11 +33,9 @@ export const eksClusterSchema = z.strictObject({
   /** IAM principal ARNs given cluster-admin through EKS access entries (never the aws-auth ConfigMap). */
   admins: z
     .array(
-      z
-        .string()
-        .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, {
-          error: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
-        }),
+      z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, {
+        error: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
+      }),
       {
         error: "expected a list of IAM principal ARNs",
       },
@@ -132,12 +132,34 @@ export const eks: PlatformProvider<EksCluster> = {
   capacityUnit: "nodes",
   poolNodes: (pool) => pool.maxNodes ?? 0,
   leaseNodes: "provisioned",
-  leaseRules({ platform, index, lease, report }) {
+  leaseRules({ platform, pool, index, lease, report }) {
     if (lease.placement.nodes !== undefined) {
       report(
         ["leasehold:leases", index, "placement", "nodes"],
         `is only for existing clusters: on EKS (platform ${platform.name}) the lease gets a node group of its own`,
       );
+    }
+    const r = pool.capacityReservation;
+    if (r) {
+      // The lease's node group launches into the reservation, which exists only in its window.
+      const window = reservationLeaseWindow(r);
+      const force = forceInterval(lease);
+      const what = `pool ${pool.name} launches into ${r.kind === "capacity-block" ? "capacity block" : "capacity reservation"} ${r.id}`;
+      if (force.to > force.from && force.from < window.from) {
+        report(
+          ["leasehold:leases", index, "window", "start"],
+          `${what}, which begins at ${r.start}: expected a start at or after it, got ${lease.window.start}`,
+        );
+      }
+      if (force.to > force.from && force.to > window.to) {
+        const until = isoInstant(force.to);
+        report(
+          ["leasehold:leases", index, "window", "end"],
+          r.kind === "capacity-block"
+            ? `${what}, which ends at ${r.end}; EC2 begins terminating its instances 30 minutes before, so expected the lease to end by ${isoInstant(window.to)}, but it is in force until ${until}`
+            : `${what}, which ends at ${r.end}: expected the lease to end by then, but it is in force until ${until}`,
+        );
+      }
     }
     return [];
   },

@@ -785,7 +785,13 @@ describe("platform: EKS clusters and pools", () => {
       eks((c) =>
         Object.assign(c.pools[0], {
           placementGroup: true,
-          capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" },
+          capacityReservation: {
+            id: "cr-0123456789abcdef0",
+            kind: "capacity-block",
+            availabilityZone: "us-east-2a",
+            start: "2027-01-01T11:30:00Z",
+            end: "2027-01-15T11:30:00Z",
+          },
         }),
       ),
       "leasehold:pools[0].placementGroup",
@@ -799,7 +805,13 @@ describe("platform: EKS clusters and pools", () => {
       eks((c) =>
         Object.assign(c.pools[0], {
           efa: true,
-          capacityReservation: { id: "cr-0123456789abcdef0", kind: "capacity-block", availabilityZone: "us-east-2a" },
+          capacityReservation: {
+            id: "cr-0123456789abcdef0",
+            kind: "capacity-block",
+            availabilityZone: "us-east-2a",
+            start: "2027-01-01T11:30:00Z",
+            end: "2027-01-15T11:30:00Z",
+          },
         }),
       ),
     );
@@ -812,7 +824,7 @@ describe("platform: EKS clusters and pools", () => {
 
   it("requires the availability zone of a capacity reservation on EKS, naming the cluster's zones", () => {
     refused(
-      eks((c) => (c.pools[0].capacityReservation = { id: "cr-0123456789abcdef0", kind: "capacity-block" })),
+      eks((c) => (c.pools[0].capacityReservation = { id: "cr-0123456789abcdef0", kind: "odcr" })),
       "leasehold:pools[0].capacityReservation.availabilityZone",
       "is required: a capacity reservation lives in one availability zone",
     );
