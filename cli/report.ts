@@ -8,12 +8,17 @@ import { writeAtomically } from "./yaml-edit";
 
 /** Options of `leasehold report`. */
 export interface ReportCliOptions {
+  /** The stacks folder. */
   stacks: string;
-  /** Epoch milliseconds. */
+  /** The period's start, epoch milliseconds. @default the first lease's start */
   from?: number;
+  /** The period's end, exclusive, epoch milliseconds. @default the last lease's end */
   to?: number;
+  /** Power usage effectiveness. @default 1.2 */
   pue?: number;
+  /** A folder to write report.md, report.json and allocation.svg into. @default print Markdown */
   out?: string;
+  /** Print the report as JSON. */
   json?: boolean;
 }
 

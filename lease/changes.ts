@@ -8,6 +8,7 @@ import type { Stack } from "./load";
 export interface Change {
   /** A (added), M (modified), D (deleted), R (renamed), C (copied), T (type changed). */
   status: string;
+  /** The path now, relative to the project root, `/`-separated. */
   path: string;
   /** The path before a rename or copy. */
   from?: string;
@@ -35,8 +36,11 @@ export const SHARED_PATHS = [
 
 /** Why a stack is affected. */
 export interface Affected {
+  /** The stack's name. */
   stack: string;
+  /** Its role. */
   role: "platform" | "tenant";
+  /** Why, one line each (`stacks/Pulumi.x.yaml changed`, `shared code changed: lease/`). */
   reasons: string[];
   /** The lease clock's events, when that is why. */
   events?: { lease: string; event: string; at: string }[];
@@ -44,7 +48,9 @@ export interface Affected {
 
 /** The affected stacks and the stack files the change removed (to destroy, not to preview). */
 export interface AffectedSet {
+  /** Platforms first, then tenants, each by name: the deploy order. */
   stacks: Affected[];
+  /** Stack names whose files the change deleted. */
   removed: string[];
 }
 

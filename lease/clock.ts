@@ -42,5 +42,7 @@ export function leaseEvents(stacks: readonly Stack[], since: number, at: number)
       }
     }
   }
-  return out.sort((a, b) => a.t - b.t || a.stack.localeCompare(b.stack)).map(({ t: _t, ...e }) => e);
+  return out
+    .sort((a, b) => a.t - b.t || a.stack.localeCompare(b.stack))
+    .map(({ stack, lease, event, at }) => ({ stack, lease, event, at }));
 }

@@ -15,6 +15,7 @@ export const DEFAULT_PUE = 1.2;
 export interface ReportOptions {
   /** The period `[from, to)`, epoch milliseconds; absent: the span of every lease of the fleet. */
   from?: number;
+  /** The end of that period, exclusive, epoch milliseconds; absent with `from`: the span of every lease. */
   to?: number;
   /** Power usage effectiveness. @default 1.2 */
   pue?: number;
@@ -22,12 +23,19 @@ export interface ReportOptions {
 
 /** One lease's figures in the period. */
 export interface LeaseFigures {
+  /** The lease id. */
   id: string;
+  /** The tenant's name. */
   tenant: string;
+  /** The tenant stack that declares the lease. */
   stack: string;
+  /** The platform stack it runs on. */
   platform: string;
+  /** The pool it is placed on. */
   pool: string;
+  /** The catalog GPU type. */
   gpuType: string;
+  /** GPUs leased. */
   gpus: number;
   /** The part of the period in which the lease was in force (its window, cut short by a reclaim); absent when none. */
   inForce?: { from: string; to: string };
@@ -39,33 +47,47 @@ export interface LeaseFigures {
   energyKWh: number;
   /** The catalog figures used. */
   pricePerGpuHour: number;
+  /** The catalog's board power per GPU, watts. */
   boardPowerWatts: number;
 }
 
 /** One tenant's totals. */
 export interface TenantFigures {
+  /** The tenant's name. */
   name: string;
+  /** Its leases (any state). */
   leases: number;
+  /** GPUs x hours in force inside the period, over its leases. */
   gpuHours: number;
+  /** The list cost of those GPU-hours, US dollars (cents). */
   cost: number;
+  /** Their energy with the PUE, kWh (two decimals). */
   energyKWh: number;
 }
 
 /** One point of a pool's allocation over time: from `at` until the next point, `tenant` holds `gpus`. */
 export interface AllocationPoint {
+  /** RFC 3339 instant the level starts at. */
   at: string;
+  /** The tenant's name. */
   tenant: string;
+  /** GPUs the tenant holds on the pool from then on. */
   gpus: number;
 }
 
 /** One pool's capacity and how much of it was leased. */
 export interface PoolFigures {
+  /** The platform stack. */
   platform: string;
+  /** The pool's name. */
   pool: string;
+  /** Its catalog GPU type. */
   gpuType: string;
+  /** GPUs it holds (listed nodes, or maxNodes, x GPUs per node). */
   capacity: number;
   /** capacity x hours of the period. */
   capacityGpuHours: number;
+  /** GPUs x hours leased on it inside the period. */
   leasedGpuHours: number;
   /** leasedGpuHours / capacityGpuHours (0 when the pool has no capacity). */
   leasedShare: number;
@@ -83,6 +105,7 @@ export interface PoolFigures {
 export interface ReservationFigures {
   /** The platform stack and pool that launch into it. */
   platform: string;
+  /** The pool that launches into it. */
   pool: string;
   /** The reservation id, `cr-...`. */
   id: string;
@@ -90,6 +113,7 @@ export interface ReservationFigures {
   kind: "capacity-block" | "odcr";
   /** Its window as configured, RFC 3339; absent: open. */
   start?: string;
+  /** Its end as configured, RFC 3339; absent: open. */
   end?: string;
   /** Pool capacity (GPUs) x hours of the reservation inside the period. */
   reservedGpuHours: number;
@@ -101,28 +125,45 @@ export interface ReservationFigures {
 
 /** A reclaim notice issued or taking effect inside the period. */
 export interface ReclaimEvent {
+  /** When, RFC 3339 as the notice gives it. */
   at: string;
+  /** `notice`: the notice is issued; `reclaim`: it takes effect. */
   event: "notice" | "reclaim";
+  /** The lease id. */
   lease: string;
+  /** The tenant's name. */
   tenant: string;
+  /** The platform stack. */
   platform: string;
+  /** The lease's pool. */
   pool: string;
+  /** GPUs of the lease. */
   gpus: number;
+  /** The notice's reason, as written. */
   reason: string;
+  /** True when the notice is shorter than the lease's noticeHours (an emergency reclaim). */
   emergency: boolean;
 }
 
 /** The report. */
 export interface Report {
+  /** The period's start, RFC 3339. */
   from: string;
+  /** The period's end, exclusive, RFC 3339. */
   to: string;
+  /** The power usage effectiveness used. */
   pue: number;
+  /** Every lease, by tenant and id. */
   leases: LeaseFigures[];
+  /** Every tenant's totals, by name. */
   tenants: TenantFigures[];
+  /** Every pool, by platform and order. */
   pools: PoolFigures[];
   /** Every pool's capacity reservation (EKS), reserved against leased GPU-hours. */
   reservations: ReservationFigures[];
+  /** Reclaim notices issued and taking effect inside the period, in time order. */
   events: ReclaimEvent[];
+  /** The fleet's totals: GPU-hours, cost (US dollars) and energy (kWh). */
   totals: { gpuHours: number; cost: number; energyKWh: number };
 }
 

@@ -132,9 +132,13 @@ export const platformKeys = {
 
 /** The typed `leasehold:*` config of a platform stack. */
 export interface PlatformConfig {
+  /** `platform`. */
   role: "platform";
+  /** `leasehold:cluster`: the provider's cluster config. */
   cluster: ClusterConfig;
+  /** `leasehold:pools`, in file order. @default [] */
   pools: Pool[];
+  /** `leasehold:gpuTypes`: catalog additions and overrides. */
   gpuTypes?: z.infer<typeof gpuTypesSchema>;
 }
 
@@ -418,9 +422,13 @@ export function tenantRules(raw: Record<string, unknown>, ctx: IssueSink): void 
 
 /** The typed `leasehold:*` config of a tenant stack. */
 export interface TenantConfig {
+  /** `tenant`. */
   role: "tenant";
+  /** `leasehold:platform`: the platform stack's name. */
   platform: string;
+  /** `leasehold:tenant`: name, access, network, resources. */
   tenant: z.infer<typeof tenantSchema>;
+  /** `leasehold:leases`, in file order. @default [] */
   leases: Lease[];
   /** The purge marker, when the landlord confirmed deleting the tenant's data. */
   purge?: Purge;
@@ -434,8 +442,11 @@ export type EgressRule = z.infer<typeof egressRuleSchema>;
 
 /** A problem found by a rule: a path relative to the `leasehold:` namespace, a message, the bad value. */
 export interface RuleIssue {
+  /** Under `leasehold:` (`["leases", 0, "id"]`). */
   path: (string | number)[];
+  /** What is wrong, starting lower case. */
   message: string;
+  /** The offending value, or undefined when a key is missing. */
   input: unknown;
 }
 

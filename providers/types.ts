@@ -29,14 +29,19 @@ export type ReportAt = (path: PropertyKey[], message: string) => void;
 
 /** What {@link PlatformProvider.leaseRules} judges: one lease of a tenant, on its pool (already found, of the lease's GPU type). */
 export interface LeaseOnPool {
+  /** The tenant stack. */
   tenant: TenantStack;
+  /** Its platform stack. */
   platform: PlatformStack;
+  /** The lease's pool (the one `placement.pool` names). */
   pool: Pool;
   /** The lease's index in `leasehold:leases`. */
   index: number;
+  /** The lease. */
   lease: Lease;
   /** GPUs per node of the pool's type (see `gpusPerNode`). */
   perNode: number;
+  /** Where its problems go. */
   report: ReportAt;
 }
 
@@ -66,7 +71,7 @@ export interface PlatformProvider<C extends ClusterBase> {
   leaseRules(on: LeaseOnPool): readonly string[];
   /** Problems of a tenant stack on this platform beyond its leases' rules (names over a target's limits). */
   tenantProblems(tenant: TenantStack, platform: PlatformStack, cluster: C): Problem[];
-  /** The platform stack's outputs a tenant stack reads, as placeholders for a run with no cluster and no cloud (`leasehold render`, unit tests). */
+  /** The platform stack's outputs a tenant stack reads, as placeholders for a run without cluster or cloud (render, unit tests). */
   offlineOutputs(cluster: C): Record<string, unknown>;
   /** Its program parts; loaded on first use (they pull in Pulumi and cloud SDKs). */
   program(): ProviderProgram<C>;
@@ -84,8 +89,11 @@ export interface PlatformPart {
 
 /** What a provider's tenant part receives: the tenant's namespace is made already. */
 export interface TenantPartArgs<C extends ClusterBase> {
+  /** The tenant stack. */
   stack: TenantStack;
+  /** Its platform stack (pools, catalog). */
   platform: PlatformStack;
+  /** The platform's `leasehold:cluster`, of this provider. */
   cluster: C;
   /** The deploy instant, epoch milliseconds. */
   at: number;
