@@ -9,20 +9,36 @@ import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from 
 
 /** Options of `leasehold admit`. */
 export interface AdmitOptions {
+  /** The manifest files to judge (`-f`), each multi-document YAML; Lists are expanded. */
   files: string[];
+  /** The stacks folder. */
   stacks: string;
+  /** The tenant stack whose leases judge the manifests, e.g. `tenant-acme`. */
   stack: string;
+  /** The instant to judge at, epoch milliseconds. */
   at: number;
+  /** Print `{allowed, violations, warnings}` (or `{allowed, problems, violations}`) as JSON on stdout. */
   json?: boolean;
 }
 
 /** One reason an object would be refused, as `admit --json` prints it. */
 export interface AdmitViolation {
+  /** The policy refused by, e.g. `lease-pinning`, `tenant-namespace` or `manifest` (the file cannot be read as objects). */
   policy: string;
+  /** Why, in a sentence. */
   message: string;
+  /** The manifest file, as given on the command line. */
   file: string;
+  /** `kind/namespace/name` of the object, `document N[, item M]` for a malformed one, or "" for the whole file. */
   object: string;
 }
+
+/** A Kubernetes object read from a manifest: a map with a string `apiVersion` and `kind`, any other field unchecked. */
+type ManifestObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: unknown; namespace?: unknown };
+};
 
 /** The tenant stack and its platform, or the problems that stop the command. */
 export function tenantAndPlatform(stacks: string, name: string): { tenant: TenantStack; platform: PlatformStack } | Problem[] {
@@ -43,7 +59,7 @@ export function tenantAndPlatform(stacks: string, name: string): { tenant: Tenan
 }
 
 /** The Kubernetes objects of one manifest file (multi-document YAML, Lists expanded) as kubectl reads them, or why it holds none. */
-function objectsOf(file: string): { objects: Record<string, any>[]; errors: AdmitViolation[] } {
+function objectsOf(file: string): { objects: ManifestObject[]; errors: AdmitViolation[] } {
   const errors: AdmitViolation[] = [];
   let text: string;
   try {
@@ -55,7 +71,7 @@ function objectsOf(file: string): { objects: Record<string, any>[]; errors: Admi
       errors: [{ policy: "manifest", file, object: "", message: `cannot read the file: ${code === "ENOENT" ? "no such file" : code}` }],
     };
   }
-  const objects: Record<string, any>[] = [];
+  const objects: ManifestObject[] = [];
   parseManifests(text).forEach((doc, i) => {
     if (doc.error !== undefined) {
       errors.push({ policy: "manifest", file, object: `document ${i + 1}`, message: doc.error });
@@ -68,8 +84,8 @@ function objectsOf(file: string): { objects: Record<string, any>[]; errors: Admi
         !o ||
         typeof o !== "object" ||
         Array.isArray(o) ||
-        typeof (o as any).apiVersion !== "string" ||
-        typeof (o as any).kind !== "string"
+        typeof (o as Record<string, unknown>).apiVersion !== "string" ||
+        typeof (o as Record<string, unknown>).kind !== "string"
       ) {
         errors.push({
           policy: "manifest",
@@ -79,7 +95,7 @@ function objectsOf(file: string): { objects: Record<string, any>[]; errors: Admi
         });
         return;
       }
-      const obj = o as Record<string, any>;
+      const obj = o as ManifestObject;
       if (obj.kind.endsWith("List") && Array.isArray(obj.items))
         obj.items.forEach((item: unknown, j: number) => add(item, `${where}, item ${j}`));
       else objects.push(obj);

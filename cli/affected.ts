@@ -8,14 +8,19 @@ import { checkedFolder, EXIT, findProjectRoot, parseShard, printJson, UsageError
 
 /** Options of `leasehold affected`. */
 export interface AffectedOptions {
+  /** The stacks folder. */
   stacks: string;
+  /** The lease clock: the end of the interval `(since, at]`, epoch milliseconds; only with `since`. */
   at?: number;
+  /** The lease clock: the start of the interval `(since, at]` (exclusive), epoch milliseconds; only with `at`. */
   since?: number;
   /** A git revision: the stacks its diff to `head` affects. */
   base?: string;
+  /** With `base`: the revision compared. @default HEAD */
   head?: string;
   /** Every stack, platforms first. */
   all?: boolean;
+  /** Print the stacks, their reasons, `removed` and `shards` as JSON on stdout. */
   json?: boolean;
   /** `--json`'s `shards`: the most shard jobs the stacks are split into. @default DEFAULT_MAX_SHARDS (16) */
   maxShards?: number;

@@ -87,9 +87,13 @@ export function requireDir(dir: string): void {
 
 /** Every stack file of a folder, loaded: the valid stacks and the problems of the others. */
 export interface Folder {
+  /** The folder, as given. */
   dir: string;
+  /** Paths of its `Pulumi.*.yaml` files (and of any replaced file not on disk), sorted. */
   files: string[];
+  /** The stacks whose files load without a problem, in the order of `files`. */
   stacks: Stack[];
+  /** The problems of the files that do not load. */
   problems: Problem[];
 }
 

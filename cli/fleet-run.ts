@@ -32,7 +32,9 @@ export type Operation = "up" | "preview" | "refresh" | "destroy";
 
 /** One stack to run, with the platform it depends on (a tenant's). */
 export interface StackJob {
+  /** The stack's name, e.g. `tenant-acme`. */
   stack: string;
+  /** The stack's `leasehold:role`. */
   role: "platform" | "tenant";
   /** The tenant's platform stack. */
   platform?: string;
@@ -40,7 +42,12 @@ export interface StackJob {
 
 /** What happened to one stack. */
 export interface StackResult {
+  /** The stack's name. */
   stack: string;
+  /**
+   * `succeeded`, `failed`, `skipped` (a stack it waits for did not succeed: it never started) or
+   * `cancelled` (not started: the run was cancelled).
+   */
   result: "succeeded" | "failed" | "skipped" | "cancelled";
   /** Resource changes by kind (`create`, `update`, `delete`, `same`, ...), as the engine counts them. */
   changes?: Record<string, number>;
@@ -65,9 +72,13 @@ export interface Progress {
 
 /** How many stacks are done, failed, running and queued. */
 export interface Counts {
+  /** Stacks that succeeded. */
   done: number;
+  /** Stacks that failed, were skipped or were cancelled. */
   failed: number;
+  /** Stacks started and not finished. */
   running: number;
+  /** Stacks not started yet. */
   queued: number;
 }
 
@@ -174,22 +185,27 @@ export function isLocked(error: string): boolean {
 
 /** Options of `leasehold up | preview | refresh | destroy`. */
 export interface FleetRunOptions {
+  /** The stacks folder; it must be the `stackConfigDir` of the project's Pulumi.yaml. */
   stacks: string;
   /** Stacks named on the command line. */
   stack?: string[];
   /** `--affected --base REF [--head REF]`. */
   affected?: boolean;
+  /** With `affected`: the git revision compared. */
   base?: string;
+  /** With `affected`: the revision compared with `base`. @default HEAD */
   head?: string;
   /** The deploy instant (LEASEHOLD_AT of every run). @default LEASEHOLD_AT, else now */
   at?: number;
   /** The lease clock: the stacks whose leases change state in (since, at]. */
   since?: number;
+  /** Every stack. */
   all?: boolean;
   /** Of the selected stacks, only the platforms or only the tenants (`platform`, `tenant`). */
   role?: string;
   /** Of the selected stacks, only shard `k/n` (see shardOf): `"2/8"`. */
   shard?: string;
+  /** Stacks at a time, 1 or more. @default defaultParallel() (the machine's cores, at most 8) */
   parallel?: number;
   /** Seconds a stack another run holds locked is tried again for. @default 0 (fails at once) */
   lockWait?: number;
@@ -197,6 +213,7 @@ export interface FleetRunOptions {
   refresh?: boolean;
   /** up and preview: a stack whose run would change something fails (drift checks). */
   expectNoChanges?: boolean;
+  /** Print `{ok, operation, at, seconds, stacks}` as JSON on stdout instead of the summary table. */
   json?: boolean;
   /** The live display (one line per running stack); @default on when stderr is a terminal outside CI */
   live?: boolean;
@@ -446,13 +463,17 @@ function deployInstantOr(now: number): number {
 
 /** What a stack runner needs of the run. */
 export interface RunContext {
+  /** The operation each stack runs. */
   op: Operation;
   /** The project folder (Pulumi.yaml). */
   root: string;
+  /** The stacks folder, as given. */
   stacksDir: string;
+  /** Every stack of the folder (not only the selected ones), by name. */
   stacks: ReadonlyMap<string, Stack>;
   /** The deploy instant (LEASEHOLD_AT of each run), epoch milliseconds. */
   at: number;
+  /** Where the runner writes messages. */
   io: Io;
   /** up and preview: refresh first. */
   refresh?: boolean;

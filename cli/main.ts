@@ -11,7 +11,7 @@ import { report } from "./report";
 import { DEFAULT_PUE } from "../lease/report";
 import { render } from "./render";
 import { requestFromIssue } from "./request-from-issue";
-import { DEFAULT_NOTICE_HOURS, request } from "./request";
+import { DEFAULT_NOTICE_HOURS, request, type RequestOptions } from "./request";
 import { validate } from "./validate";
 import { deployInstantFrom, rfc3339Error } from "../lease/fields";
 
@@ -131,7 +131,7 @@ Examples:
   $ leasehold request --tenant delta --gpus 8 --gpu-type l40s --pool l40s-a --nodes l40s-002 \\
       --start 2027-01-01T00:00:00Z --end 2027-02-01T00:00:00Z --admins delta:ops --dry-run`,
     )
-    .action((o: Record<string, any>) => {
+    .action((o: Omit<RequestOptions, "stacks"> & { stacks?: string }) => {
       result.code = request(
         {
           stacks: o.stacks ?? defaultStacksDir(),

@@ -7,10 +7,13 @@ import { EXIT, printProblems, requireDir, UsageError, type Io } from "./common";
 
 /** Options of `leasehold policy-config`. */
 export interface PolicyConfigOptions {
+  /** The stacks folder. */
   stacks: string;
+  /** The stack whose lease contract the config carries, e.g. `tenant-acme`. */
   stack: string;
-  /** Judge at this instant instead of the moment the policies run. */
+  /** Judge at this instant (epoch milliseconds) instead of the moment the policies run. */
   at?: number;
+  /** Write the config (JSON) to this file instead of stdout. */
   out?: string;
 }
 

@@ -7,16 +7,21 @@ import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writ
 
 /** Options of `leasehold purge`. */
 export interface PurgeOptions {
+  /** The stacks folder. */
   stacks: string;
+  /** The tenant stack to write the purge marker into, e.g. `tenant-acme`. */
   stack: string;
+  /** The tenant whose data goes; must be the stack's tenant. */
   tenant: string;
   /** Must repeat the tenant's name (not needed with --cancel). */
   confirm?: string;
+  /** Withdraw the purge marker instead of writing it. */
   cancel?: boolean;
   /** The instant of the confirmation (epoch milliseconds): now, or LEASEHOLD_AT. */
   now: number;
   /** The real clock, to say when `now` is simulated. @default Date.now() */
   clock?: number;
+  /** Print `{ok, file, tenant, cancelled, summary}` (or the refusal) as JSON on stdout. */
   json?: boolean;
 }
 

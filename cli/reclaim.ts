@@ -7,16 +7,26 @@ import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writ
 
 /** Options of `leasehold reclaim`. */
 export interface ReclaimOptions {
+  /** The stacks folder. */
   stacks: string;
+  /** The tenant stack holding the lease, e.g. `tenant-acme`. */
   stack: string;
+  /** The id of the lease to reclaim. */
   lease: string;
+  /** Why, in words the tenant reads; required unless `cancel`. */
   reason?: string;
-  /** Hours of notice to give; the contract's noticeHours when absent or shorter (unless emergency). */
+  /**
+   * Hours of notice to give. Less than the contract's noticeHours is refused unless `emergency`,
+   * and `emergency` is refused unless it is less. @default the lease's reclaim.noticeHours
+   */
   notice?: number;
+  /** Allow a notice shorter than the contract's; recorded as `emergency: true` in the notice. */
   emergency?: boolean;
+  /** Withdraw the lease's notice (only before it takes effect) instead of writing one. */
   cancel?: boolean;
   /** The instant the notice is issued (epoch milliseconds). */
   now: number;
+  /** Print `{ok, file, lease, cancelled, summary}` (or the refusal) as JSON on stdout. */
   json?: boolean;
 }
 

@@ -10,26 +10,34 @@ import { OFFLINE_KUBECONFIG, offlinePlatformOutputs } from "../programs/offline"
 
 /** Options of `leasehold render`. */
 export interface RenderOptions {
+  /** The stacks folder. */
   stacks: string;
+  /** The stack to render, e.g. `tenant-acme` or `platform-local`. */
   stack: string;
   /** The instant the objects describe (epoch milliseconds). */
   at: number;
   /** Write one file per object here instead of printing. */
   out?: string;
+  /** Print `{ok, stack, at, objects, outputs}` (or `{ok, problems}`) as JSON on stdout. */
   json?: boolean;
 }
 
 /** A Kubernetes object as it would be applied. */
 export type KubeObject = {
+  /** The API group and version, e.g. `v1` or `rbac.authorization.k8s.io/v1`. */
   apiVersion: string;
+  /** The kind, e.g. `Namespace`; a patch as its target's kind (`Node`). */
   kind: string;
+  /** Its name, namespace (namespaced kinds) and other metadata, without `pulumi.com/` annotations. */
   metadata: { name: string; namespace?: string; [k: string]: unknown };
   [k: string]: unknown;
 };
 
 /** What a render found: the objects, in a stable order, and the stack's outputs. */
 export interface Rendered {
+  /** The objects in a stable order: by kind (Namespace, admission policies, Node, ... first), then namespace and name. */
   objects: KubeObject[];
+  /** The program's outputs, resolved; secret ones as "[secret]". */
   outputs: Record<string, unknown>;
 }
 
@@ -72,7 +80,7 @@ export async function renderStack(stack: Stack, platform: PlatformStack, at: num
 }
 
 /** An object as the API server would receive it: patches become their target kind, control annotations go. */
-function asApplied(type: string, inputs: Record<string, any>): KubeObject {
+function asApplied(type: string, inputs: Record<string, unknown>): KubeObject {
   const obj = prune(structuredClone(inputs)) as KubeObject;
   const annotations = obj.metadata.annotations as Record<string, string> | undefined;
   if (annotations) {
@@ -91,7 +99,7 @@ function asApplied(type: string, inputs: Record<string, any>): KubeObject {
 function addTaint(objects: KubeObject[], t: { node: string; intent: TaintIntent }): void {
   let node = objects.find((o) => o.kind === "Node" && o.metadata.name === t.node);
   if (!node) objects.push((node = { apiVersion: "v1", kind: "Node", metadata: { name: t.node } }));
-  const spec = ((node as Record<string, any>).spec ??= {}) as { taints?: Record<string, string>[] };
+  const spec = ((node as Record<string, unknown>).spec ??= {}) as { taints?: Record<string, string>[] };
   const { key, value, effect } = t.intent;
   (spec.taints ??= []).push({ effect, key, ...(value ? { value } : {}) });
 }

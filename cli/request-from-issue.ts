@@ -11,6 +11,7 @@ export interface RequestFromIssueOptions {
   form?: string;
   /** Print the resulting stack file instead of writing it. */
   dryRun?: boolean;
+  /** Print machine-readable results (as `leasehold request --json`) on stdout. */
   json?: boolean;
   /** The stacks folder. */
   stacks: string;

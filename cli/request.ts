@@ -11,20 +11,38 @@ import { child, forEditing, inOriginalLayout, quoteForPulumiCli, STRINGIFY, writ
 
 /** Options of `leasehold request`, as typed values. */
 export interface RequestOptions {
+  /** The stacks folder. */
   stacks: string;
+  /** The tenant, a DNS-1123 label; its stack is `tenant-<tenant>`. */
   tenant: string;
+  /** How many GPUs the lease holds, 1 or more. */
   gpus: number;
+  /** A GPU type of the platform's catalog, e.g. `h100-80gb`. */
   gpuType: string;
+  /** The window's start, RFC 3339 with an offset. */
   start: string;
+  /** The window's end (exclusive), RFC 3339 with an offset. */
   end: string;
+  /** The platform pool to place the lease on. */
   pool: string;
+  /** The platform stack. @default the tenant's platform, or the folder's only platform stack */
   platform?: string;
+  /** Groups bound to tenant-admin; added to an existing tenant's, never replacing them. @default `<tenant>:admins` for a new tenant */
   admins?: string[];
+  /** Groups bound to view; added to an existing tenant's, never replacing them. @default `<tenant>:viewers` for a new tenant */
   viewers?: string[];
+  /**
+   * Existing clusters: the leased nodes. @default on a provider whose leases name their nodes, the
+   * pool's first nodes (in its order) with no lease in force at any instant of the window
+   */
   nodes?: string[];
+  /** The lease id, a DNS-1123 label. @default `<tenant>-<gpu type>-<yyyymmdd of start>` (60 characters at most), then `-2`, `-3`... */
   id?: string;
+  /** Hours of notice of the lease's reclaim clause, zero or more (the command line's default is DEFAULT_NOTICE_HOURS). */
   noticeHours: number;
+  /** Check and print the resulting stack file, writing nothing. */
   dryRun?: boolean;
+  /** Print `{ok, file, created, dryRun, lease}` (with `text` on a dry run), or the refusal, as JSON on stdout. */
   json?: boolean;
 }
 

@@ -65,8 +65,59 @@ export interface KubeConnection {
 
 /** A response of the API server: its status code and its body, parsed when it is JSON. */
 interface KubeResponse {
+  /** The HTTP status code; 0 when the response carried none. */
   status: number;
-  body: any;
+  /** The body: the parsed JSON (a Node, or a Status on failure), or the text when it is not JSON. */
+  body: unknown;
+}
+
+/** The fields read of a response body: a Node's resourceVersion and taints, a Status's message. */
+interface ResponseFields {
+  message?: unknown;
+  metadata?: { resourceVersion?: string };
+  spec?: { taints?: Taint[] };
+}
+
+/** The fields read of a kubeconfig (clientcmd's v1 Config), as loaded: unchecked. */
+interface Kubeconfig {
+  "current-context"?: string;
+  clusters?: unknown;
+  contexts?: unknown;
+  users?: unknown;
+}
+
+/** A kubeconfig's cluster: the fields read of it. */
+interface KubeconfigCluster {
+  server?: string;
+  "certificate-authority"?: string;
+  "certificate-authority-data"?: string;
+  "insecure-skip-tls-verify"?: boolean;
+  "tls-server-name"?: string;
+  extensions?: { name?: string; extension?: unknown }[];
+}
+
+/** A kubeconfig's context: the cluster and user it names. */
+interface KubeconfigContext {
+  cluster?: string;
+  user?: string;
+}
+
+/** A kubeconfig's user: the fields read of it. */
+interface KubeconfigUser {
+  "client-certificate"?: string;
+  "client-certificate-data"?: string;
+  "client-key"?: string;
+  "client-key-data"?: string;
+  token?: string;
+  tokenFile?: string;
+  exec?: {
+    apiVersion?: string;
+    command?: string;
+    args?: string[];
+    env?: { name: string; value: string }[] | null;
+    provideClusterInfo?: boolean;
+  };
+  "auth-provider"?: { name?: string };
 }
 
 /**
@@ -79,19 +130,19 @@ interface KubeResponse {
 export async function kubeConnection(kubeconfig: string): Promise<KubeConnection> {
   const yaml = require("js-yaml") as typeof import("js-yaml");
   const fs = require("node:fs") as typeof import("node:fs");
-  const cfg = (yaml.load(kubeconfig) ?? {}) as Record<string, any>;
-  const named = (list: string, name: string) => {
-    const found = (Array.isArray(cfg[list]) ? cfg[list] : []).find((x: any) => x && x.name === name);
-    return found === undefined ? undefined : (found[list.slice(0, -1)] ?? {});
+  const cfg = (yaml.load(kubeconfig) ?? {}) as Kubeconfig;
+  const named = <T>(list: "clusters" | "contexts" | "users", name: unknown): T | undefined => {
+    const found = (Array.isArray(cfg[list]) ? (cfg[list] as (Record<string, unknown> | null)[]) : []).find((x) => x && x.name === name);
+    return found === undefined ? undefined : ((found![list.slice(0, -1)] ?? {}) as T);
   };
   const contextName = cfg["current-context"];
   if (!contextName) throw new Error("kubeconfig: no current-context");
-  const context = named("contexts", contextName);
+  const context = named<KubeconfigContext>("contexts", contextName);
   if (!context) throw new Error(`kubeconfig: current-context ${contextName} is not among its contexts`);
-  const cluster = named("clusters", context.cluster);
+  const cluster = named<KubeconfigCluster>("clusters", context.cluster);
   if (!cluster) throw new Error(`kubeconfig: context ${contextName} names cluster ${context.cluster}, which it does not define`);
   if (!cluster.server) throw new Error(`kubeconfig: cluster ${context.cluster} has no server`);
-  const user = (context.user === undefined ? {} : named("users", context.user)) ?? {};
+  const user: KubeconfigUser = (context.user === undefined ? {} : named<KubeconfigUser>("users", context.user)) ?? {};
   const dataOrFile = (data: unknown, file: unknown) =>
     typeof data === "string" && data !== ""
       ? Buffer.from(data, "base64").toString("utf8")
@@ -110,13 +161,7 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
   let token: string | undefined = user.token || (user.tokenFile ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined);
 
   if (user.exec) {
-    const exec = user.exec as {
-      apiVersion?: string;
-      command?: string;
-      args?: string[];
-      env?: { name: string; value: string }[] | null;
-      provideClusterInfo?: boolean;
-    };
+    const exec = user.exec;
     const versions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
     if (!exec.command) throw new Error(`kubeconfig: user ${context.user}: exec has no command`);
     if (!exec.apiVersion || !versions.includes(exec.apiVersion))
@@ -128,7 +173,7 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
         "tls-server-name": cluster["tls-server-name"],
         "insecure-skip-tls-verify": cluster["insecure-skip-tls-verify"],
         "certificate-authority-data": ca === undefined ? undefined : Buffer.from(ca).toString("base64"),
-        config: (cluster.extensions ?? []).find((e: any) => e?.name === "client.authentication.k8s.io/exec")?.extension,
+        config: (cluster.extensions ?? []).find((e) => e?.name === "client.authentication.k8s.io/exec")?.extension,
       };
     }
     const env: Record<string, string | undefined> = {
@@ -144,7 +189,7 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
         reject(new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} failed: ${why}`));
       }),
     );
-    let status: Record<string, any> | undefined;
+    let status: { token?: string; clientCertificateData?: string; clientKeyData?: string } | undefined;
     try {
       status = JSON.parse(stdout)?.status;
     } catch {
@@ -214,19 +259,20 @@ export async function rewriteTaints(
   change: (current: Taint[]) => Taint[],
 ): Promise<Taint[] | undefined> {
   const nodePath = `/api/v1/nodes/${encodeURIComponent(node)}`;
-  const failure = (verb: string, r: KubeResponse) =>
-    new Error(
-      `${verb} node ${node}: ${r.status} ${typeof r.body === "object" && r.body?.message ? r.body.message : String(r.body).slice(0, 200)}`,
-    );
+  const failure = (verb: string, r: KubeResponse) => {
+    const message = typeof r.body === "object" ? (r.body as ResponseFields | null)?.message : undefined;
+    return new Error(`${verb} node ${node}: ${r.status} ${message ? message : String(r.body).slice(0, 200)}`);
+  };
   const attempts = 5;
   for (let attempt = 1; ; attempt++) {
     const got = await kubeRequest(conn, "GET", nodePath);
     if (got.status === 404) return undefined;
     if (got.status !== 200) throw failure("get", got);
-    const current: Taint[] = got.body?.spec?.taints ?? [];
+    const body = got.body as ResponseFields | null;
+    const current: Taint[] = body?.spec?.taints ?? [];
     const next = change(current);
     if (sameTaints(next, current)) return current;
-    const patch = { metadata: { resourceVersion: got.body.metadata.resourceVersion }, spec: { taints: next } };
+    const patch = { metadata: { resourceVersion: body!.metadata!.resourceVersion }, spec: { taints: next } };
     const put = await kubeRequest(
       conn,
       "PATCH",
@@ -234,7 +280,7 @@ export async function rewriteTaints(
       patch,
       "application/merge-patch+json",
     );
-    if (put.status === 200) return put.body?.spec?.taints ?? [];
+    if (put.status === 200) return (put.body as ResponseFields | null)?.spec?.taints ?? [];
     if (put.status === 404) return undefined;
     if (put.status !== 409) throw failure("patch", put);
     if (attempt >= attempts)
@@ -310,9 +356,11 @@ export const nodeTaintProvider: pulumi.dynamic.ResourceProvider<NodeTaintInputs,
     try {
       const conn = await kubeConnection(s.kubeconfig);
       const got = await kubeRequest(conn, "GET", `/api/v1/nodes/${encodeURIComponent(s.node)}`);
-      if (got.status !== 200 && got.status !== 404) throw new Error(`get node ${s.node}: ${got.status} ${got.body?.message ?? ""}`);
-      const taints: Taint[] = got.status === 404 ? [] : (got.body?.spec?.taints ?? []);
+      const body = got.body as ResponseFields | null;
+      if (got.status !== 200 && got.status !== 404) throw new Error(`get node ${s.node}: ${got.status} ${body?.message ?? ""}`);
+      const taints: Taint[] = got.status === 404 ? [] : (body?.spec?.taints ?? []);
       const present = got.status === 200 && sameTaints(applyIntent(taints, s.intent), taints);
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave them out of `inputs`
       const { taints: _taints, present: _present, ...inputs } = s;
       // While our entry holds, the state stays as the last write left it: other owners' taints
       // come and go (a cordon, not-ready) and are no drift of this resource's

@@ -67,7 +67,10 @@ export const DAEMONSET_CONTROLLER_USERS = [
   "system:kube-controller-manager",
 ] as const;
 
-/** Kubernetes' own node-condition tolerations a tenant pod may carry, NoExecute, for at most this many seconds (DefaultTolerationSeconds adds them with 300). */
+/**
+ * Kubernetes' own node-condition tolerations a tenant pod may carry, NoExecute, for at most
+ * MAX_TERMINATION_GRACE_SECONDS (DefaultTolerationSeconds adds them with 300).
+ */
 export const NODE_CONDITION_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] as const;
 
 /**
@@ -113,14 +116,19 @@ export const MAX_TERMINATION_GRACE_SECONDS = 300;
 
 /** One validation of a policy: a CEL expression that must hold, and the message when it does not. */
 export interface AdmissionValidation {
+  /** The CEL expression that must be true for the request to be admitted. */
   expression: string;
+  /** A CEL expression giving the refusal's message, a string. */
   messageExpression: string;
+  /** The refusal's reason: `Forbidden` (HTTP 403) or `Invalid` (HTTP 422), as the API server answers. */
   reason: "Forbidden" | "Invalid";
 }
 
 /** A ValidatingAdmissionPolicy's CEL: named sub-expressions, then the validations in the order the API server reports them. */
 export interface AdmissionCel {
+  /** Named CEL sub-expressions (`variables.<name>` in the others), each able to use the ones before it. */
   variables: { name: string; expression: string }[];
+  /** The validations, every one of which must hold. */
   validations: AdmissionValidation[];
 }
 

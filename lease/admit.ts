@@ -26,12 +26,15 @@ export type WorkloadPolicy = "pod-security-restricted" | "lease-pinning" | "gpu-
 
 /** One reason a workload would be refused (or, as a warning, would not run as meant). */
 export interface WorkloadViolation {
+  /** The policy that refuses (or warns about) the workload. */
   policy: WorkloadPolicy;
+  /** Why, in a sentence. */
   message: string;
 }
 
 /** What the workload rules need of the platform: its catalog and its admission settings. */
 export interface WorkloadPlatform {
+  /** The platform's GPU catalog (built-in types with its `gpuTypes`). */
   catalog: GpuCatalog;
   /** @default the catalog's accelerators and no PriorityClass */
   settings?: AdmissionSettings;

@@ -15,6 +15,7 @@ export function regionOf(zone: string): string {
 
 /** One availability zone's pair of subnets. */
 export interface ZoneSubnets {
+  /** The availability zone, e.g. `us-east-2a`. */
   zone: string;
   /** GPU and system nodes: no public IPs, egress through the zone's NAT gateway. */
   private: string;

@@ -37,11 +37,15 @@ export type PolicyContract = z.infer<typeof policyContractSchema>;
 
 /** A contract made ready for the policies: typed stacks, the catalog and the instant. */
 export interface Contract {
+  /** The contract as the policy config carries it, parsed. */
   raw: PolicyContract;
+  /** The platform stack, rebuilt from the contract (file `Pulumi.<name>.yaml`, no source positions). */
   platform: PlatformStack;
+  /** For a tenant stack's contract: the tenant stack, rebuilt the same way. */
   tenant?: TenantStack;
+  /** The platform's GPU catalog: the built-in one with its `gpuTypes` merged in. */
   catalog: GpuCatalog;
-  /** Epoch milliseconds. */
+  /** The instant the policies judge at, epoch milliseconds: the contract's `at`, else the deploy instant. */
   at: number;
 }
 

@@ -221,22 +221,35 @@ function sweepNode(node: string, leases: Placed[], at: At): void {
 
 /** One lease as the fleet stands at an instant. */
 export interface LeaseAt {
+  /** The lease id. */
   id: string;
+  /** The tenant's name. */
   tenant: string;
+  /** The tenant's platform stack. */
   platform: string;
+  /** The pool the lease is placed on. */
   pool: string;
+  /** The lease's GPU type. */
   gpuType: string;
+  /** GPUs the lease holds (`gpu.count`), whether in force or not. */
   gpus: number;
+  /** Where the lease stands at the instant. */
   state: LeaseState;
+  /** The tenant stack's file. */
   file: string;
 }
 
 /** One pool as the fleet stands at an instant. */
 export interface PoolAt {
+  /** The platform stack. */
   platform: string;
+  /** The pool's name. */
   pool: string;
+  /** The pool's GPU type. */
   gpuType: string;
+  /** GPUs the pool can hold ({@link poolCapacity}). */
   capacity: number;
+  /** GPUs of the leases in force on the pool at the instant: their `gpu.count`, not their whole-node footprint. */
   leased: number;
 }
 

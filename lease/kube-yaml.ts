@@ -10,7 +10,9 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type
 
 /** One document of a manifest file: its value, or why it cannot be read. */
 export interface ManifestDocument {
+  /** The document as plain data (maps, lists, strings, numbers, booleans; null when empty); absent with `error`. */
   value?: unknown;
+  /** Why the document cannot be read, e.g. `not valid YAML: ...`; absent when it reads. */
   error?: string;
 }
 
@@ -77,7 +79,7 @@ function toPlain(node: unknown, doc: Document, depth = 0, budget = { left: MAX_V
 // and YAML 1.1 line breaks need the full YAML 1.1 reading.
 const PLAIN_TOKEN = /(?:^|[:,[{?]|- )[ \t]*(?:&\S+[ \t]+)?(?!-[ \t])([^\s,\]}#'"|>&*!%@`{[:](?:[^\s,\]}#:]|:(?![\s,\]}]|$))*)/gm;
 const READ_ALIKE =
-  /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?|[1-9][0-9]*(\.[0-9]+)?(m|[kMGTPE]i?)|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|(?!(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$)[A-Za-z_$\/][^\s]*|---|\.\.\.)$/;
+  /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?|[1-9][0-9]*(\.[0-9]+)?(m|[kMGTPE]i?)|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|(?!(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$)[A-Za-z_$/][^\s]*|---|\.\.\.)$/;
 // Aliases too: go-yaml v2 refuses a document that aliasing blows up (a billion laughs), js-yaml shares the nodes.
 const YAML_1_1_HINTS = /<<|!|[\u0085\u2028\u2029]|^%|(^|[\s,[{:-])[&*][^\s,\]}]/m;
 

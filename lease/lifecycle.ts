@@ -13,7 +13,9 @@ export type LeaseState = "pending" | "active" | "notice" | "reclaimed" | "ended"
 
 /** The half-open interval `[from, to)` (epoch milliseconds) in which a lease is in force; empty when to <= from. */
 export interface ForceInterval {
+  /** The window's start, epoch milliseconds (inclusive). */
   readonly from: number;
+  /** The window's end or the notice's effectiveAt, whichever is sooner, epoch milliseconds (exclusive); never below `from`. */
   readonly to: number;
 }
 
@@ -49,7 +51,9 @@ export function leaseState(lease: Lease, at: number): LeaseState {
 
 /** A lease with where it stands at an instant: the one view of a lease the objects, the fleet and the report share. */
 export interface LeaseView {
+  /** The lease, as declared. */
   lease: Lease;
+  /** Where it stands at the instant ({@link leaseState}). */
   state: LeaseState;
   /** Whether its GPUs count at this instant ({@link inForce}). */
   inForce: boolean;

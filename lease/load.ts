@@ -12,11 +12,13 @@ import { platformKeys, platformRules, tenantKeys, tenantRules, type PlatformConf
 
 /** A platform stack file, parsed and valid on its own. */
 export interface PlatformStack {
+  /** The stack's `leasehold:role`. */
   readonly role: "platform";
   /** The stack name, from the file name `Pulumi.<name>.yaml`. */
   readonly name: string;
   /** The file as the caller named it. */
   readonly file: string;
+  /** The typed `leasehold:*` config. */
   readonly config: PlatformConfig;
   /** The built-in catalog with this platform's `leasehold:gpuTypes`. */
   readonly catalog: GpuCatalog;
@@ -29,9 +31,13 @@ export type Locate = (path: readonly PropertyKey[]) => number | undefined;
 
 /** A tenant stack file, parsed and valid on its own. */
 export interface TenantStack {
+  /** The stack's `leasehold:role`. */
   readonly role: "tenant";
+  /** The stack name, from the file name `Pulumi.<name>.yaml`. */
   readonly name: string;
+  /** The file as the caller named it. */
   readonly file: string;
+  /** The typed `leasehold:*` config. */
   readonly config: TenantConfig;
   /** The 1-based line of a config path in the file. */
   readonly locate: Locate;
@@ -47,6 +53,23 @@ const STACK_FILE = /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/;
 /** The longest stack name the Pulumi CLI accepts (pkg/tokens: "a stack name cannot exceed 100 characters"). */
 const MAX_STACK_NAME = 100;
 const PREFIX = "leasehold:";
+
+/** A zod schema as the walks below read it: zod 4's internal definition (`_zod.def`), only the fields they use. */
+interface SchemaNode {
+  _zod: {
+    def: {
+      type: string;
+      innerType?: SchemaNode;
+      element?: SchemaNode;
+      valueType?: SchemaNode;
+      in?: SchemaNode;
+      shape?: Record<string, SchemaNode>;
+      options?: SchemaNode[];
+      discriminator?: string;
+      values?: unknown[];
+    };
+  };
+}
 
 /** The stack name a file name carries (`Pulumi.tenant-acme.yaml` -> `tenant-acme`), or undefined. */
 export function stackNameOf(file: string): string | undefined {
@@ -194,7 +217,7 @@ export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: 
   for (const key of allowed) {
     const schema = keys[key]!;
     const value = own[key];
-    const element = (schema as any)._zod.def.innerType?._zod.def.element as z.ZodType | undefined;
+    const element = (schema as unknown as SchemaNode)._zod.def.innerType?._zod.def.element as z.ZodType | undefined;
     if (element && Array.isArray(value)) {
       // Lists element by element: the rules still see the good pools or leases of a file with a bad one.
       parts[key] = value.map((item, i) => {
@@ -334,23 +357,23 @@ function withValue(message: string, input: unknown): string {
 
 /** The keys the strict object at `at` accepts: walks the schema along the data. */
 function knownKeysAt(schema: z.ZodType, at: readonly PropertyKey[], data: unknown): string[] | undefined {
-  let s: any = schema;
-  let d: any = data;
+  let s: SchemaNode | undefined = schema as unknown as SchemaNode;
+  let d: unknown = data;
   for (let i = 0; ; i++) {
     s = unwrap(s, d);
     if (!s) return undefined;
-    if (i === at.length) return s._zod.def.type === "object" ? Object.keys(s._zod.def.shape) : undefined;
+    if (i === at.length) return s._zod.def.type === "object" ? Object.keys(s._zod.def.shape!) : undefined;
     const seg = at[i]!;
     const def = s._zod.def;
-    if (def.type === "object") s = def.shape[seg as string];
+    if (def.type === "object") s = def.shape![seg as string];
     else if (def.type === "array") s = def.element;
     else if (def.type === "record") s = def.valueType;
     else return undefined;
-    d = d?.[seg as any];
+    d = (d as Record<PropertyKey, unknown> | null | undefined)?.[seg];
   }
 }
 
-function unwrap(s: any, d: any): any {
+function unwrap(s: SchemaNode | undefined, d: unknown): SchemaNode | undefined {
   for (;;) {
     const def = s?._zod?.def;
     if (!def) return undefined;
@@ -358,7 +381,8 @@ function unwrap(s: any, d: any): any {
     else if (def.type === "pipe") s = def.in;
     else if (def.type === "union") {
       const disc: string | undefined = def.discriminator;
-      s = def.options.find((o: any) => disc && o._zod.def.shape?.[disc]?._zod.def.values?.includes(d?.[disc])) ?? def.options[0];
+      const data = d as Record<string, unknown> | null | undefined;
+      s = def.options!.find((o) => disc && o._zod.def.shape?.[disc]?._zod.def.values?.includes(data?.[disc])) ?? def.options![0];
     } else return s;
   }
 }
@@ -401,7 +425,7 @@ function divergenceMessage(d: Divergence, doc: Document): string {
   return `the plain YAML scalar ${written} is ${showValue(d.ours)} in YAML 1.2 (leasehold), but ${cli} (${why}): ${fix}`;
 }
 
-function isPlainObject(v: unknown): v is Record<string, any> {
+function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -97,8 +97,8 @@ export const LIMITS = {
     max: 63,
     pattern: /^[0-9A-Za-z][A-Za-z0-9\-_]*$/,
     patternText: "letters, digits, '-' and '_', starting with a letter or digit",
-    // "The node group name can't be longer than 63 characters. It must start with a letter or digit" (the User Guide and pulumi-aws's docs);
-    // the EKS API Reference gives no length for nodegroupName.
+    // "The node group name can't be longer than 63 characters. It must start with a letter or digit"
+    // (the User Guide and pulumi-aws's docs); the EKS API Reference gives no length for nodegroupName.
     source: "Amazon EKS User Guide, Create a managed node group; @pulumi/aws eks.NodeGroup nodeGroupName",
   },
   eksLabelValue: {
@@ -273,6 +273,7 @@ export interface DerivedName {
   role: string;
   /** The name as the target receives it (Pulumi's random suffix as `xxxxxxx`). */
   name: string;
+  /** The target's limit the name must keep to. */
   limit: NameLimit;
 }
 

@@ -34,7 +34,9 @@ export interface PodSecurityOptions {
 
 /** One failed Pod Security check. */
 export interface PodSecurityViolation {
+  /** The check's id, as pod-security-admission names it, e.g. `runAsNonRoot` or `seccompProfile_restricted`. */
   check: string;
+  /** What the pod does that the check forbids, in the library's words. */
   message: string;
 }
 

@@ -207,6 +207,7 @@ export interface Hazard {
   path?: (string | number)[];
   /** The 1-based line. */
   line: number;
+  /** What the Pulumi CLI does with the construct, and how to write it instead. */
   message: string;
 }
 

@@ -23,12 +23,12 @@ export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", 
 /** One of {@link WORKLOAD_KINDS}. */
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 
 function obj(v: unknown): Obj {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
 }
-function list(v: unknown): any[] {
+function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
@@ -232,7 +232,7 @@ export function pinnedLeases(spec: Obj): string[] {
   return [...out];
 }
 
-function affinityTerms(spec: Obj): any[] {
+function affinityTerms(spec: Obj): unknown[] {
   return list(obj(obj(obj(obj(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution)).nodeSelectorTerms);
 }
 
@@ -264,7 +264,7 @@ export function pinningViolations(
       if (obj(e).operator !== "In")
         out.push(`Node affinity term ${i} uses operator ${String(obj(e).operator)} on ${LABELS.lease}; only In names leases.`);
       for (const v of values)
-        if (!inForce.has(v))
+        if (!(inForce as ReadonlySet<unknown>).has(v))
           out.push(`Node affinity term ${i} selects lease ${String(v)}, but tenant ${tenant}'s leases in force are: ${held}.`);
     }
   });
@@ -414,8 +414,11 @@ export function schedulingWarnings(spec: Obj): string[] {
 
 /** A tenant namespace's LimitRange for containers ({@link tenantLimits}): defaults and maxima. */
 export interface ContainerLimits {
+  /** The limit a container gets for a resource it sets no limit of, per resource, as a Kubernetes quantity. */
   default: Readonly<Record<string, string>>;
+  /** The request a container gets for a resource it sets neither a request nor a limit of, per resource, as a quantity. */
   defaultRequest: Readonly<Record<string, string>>;
+  /** The most a container's limit or request may be, per resource, as a quantity. */
   max: Readonly<Record<string, string>>;
 }
 

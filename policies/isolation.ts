@@ -4,6 +4,17 @@ import { networkObjectViolations } from "../lease/admit";
 import { LABELS } from "../lease/tenancy";
 import { resourcePolicy, stackPolicy, tenantOrSkip } from "./contract";
 
+/** A resource class, as `isType` takes it. */
+type ResourceClass = Parameters<PolicyResource["isType"]>[0];
+
+/** The fields of a Role, RoleBinding or ClusterRoleBinding (rbac.authorization.k8s.io/v1) the RBAC policy reads. */
+interface RbacProps {
+  metadata?: { name?: string; namespace?: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+  roleRef?: { kind: string; name: string };
+  rules?: Record<string, string[] | undefined>[];
+}
+
 /** Each tenant namespace has a ResourceQuota, a LimitRange, a default-deny NetworkPolicy and Pod Security enforce=restricted. */
 export const tenantNamespaceIsolated = stackPolicy(
   {
@@ -29,7 +40,7 @@ export const tenantNamespaceIsolated = stackPolicy(
     }
     for (const ns of namespaces) {
       const name = ns.props.metadata?.name as string;
-      const inNs = (cls: { new (...a: any[]): any }) => (byNs.get(name) ?? []).filter((r) => r.isType(cls));
+      const inNs = (cls: ResourceClass) => (byNs.get(name) ?? []).filter((r) => r.isType(cls));
       const missing: string[] = [];
       if (inNs(k8s.core.v1.ResourceQuota).length === 0) missing.push("a ResourceQuota");
       if (inNs(k8s.core.v1.LimitRange).length === 0) missing.push("a LimitRange");
@@ -100,9 +111,9 @@ export const tenantRbacNamespaced = resourcePolicy(
     const c = tenantOrSkip(args);
     const tenant = c.tenant.config.tenant;
     const groups = new Set([...tenant.access.admins, ...tenant.access.viewers]);
-    const p = args.props as Record<string, any>;
+    const p = args.props as RbacProps;
     const name = `${p.metadata?.namespace ? `${p.metadata.namespace}/` : ""}${p.metadata?.name}`;
-    const tenantSubjects = (subjects: any[] | undefined) =>
+    const tenantSubjects = (subjects: RbacProps["subjects"]) =>
       (subjects ?? []).filter(
         (s) =>
           (s.kind === "Group" && groups.has(s.name)) ||

@@ -5,7 +5,10 @@ import { workloadViolations, type WorkloadPolicy } from "../lease/admit";
 import type { WorkloadKind } from "../lease/workloads";
 import { resourcePolicy, tenantOrSkip } from "./contract";
 
-const KINDS: [WorkloadKind, { new (...a: any[]): any }][] = [
+/** A resource class, as `isType` takes it. */
+type ResourceClass = Parameters<ResourceValidationArgs["isType"]>[0];
+
+const KINDS: [WorkloadKind, ResourceClass][] = [
   ["Pod", k8s.core.v1.Pod],
   ["Deployment", k8s.apps.v1.Deployment],
   ["StatefulSet", k8s.apps.v1.StatefulSet],

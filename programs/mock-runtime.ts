@@ -10,14 +10,17 @@ export interface Recorded {
   type: string;
   /** The resource's logical name. */
   name: string;
-  /** Its inputs, resolved. */
+  /** Its inputs, resolved: the resource's arguments, of any shape. */
+  // The tests read the nested inputs of every resource type field by field; `unknown` would need a cast at each of those reads.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary resource inputs, read field by field
   inputs: Record<string, any>;
   /** Its explicit provider reference (`urn::id`), when it has one. */
   provider?: string;
   /** False for component resources. */
   custom: boolean;
-  /** The resource options that decide whether it can ever be deleted. */
+  /** The resource option `protect`: the engine refuses to delete it. */
   protect: boolean;
+  /** The resource option `retainOnDelete`: deleting the resource leaves the cloud or cluster object in place. */
   retainOnDelete: boolean;
 }
 

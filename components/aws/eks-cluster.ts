@@ -15,19 +15,28 @@ import { checkArguments } from "../arguments";
 
 /** Arguments of {@link EksCluster}. */
 export interface EksClusterArgs {
+  /** The EKS cluster name, a DNS-1123 label. */
   name: string;
   /** Kubernetes minor version, e.g. "1.33". */
   version: string;
+  /** The AWS region, e.g. `us-east-2`; the kubeconfig's `aws eks get-token` asks it for tokens. */
   region: string;
+  /** The VPC of `privateSubnetIds`; the component does not read it (the subnets place the cluster). */
   vpcId: pulumi.Input<string>;
   /** The private subnets (one per zone) the control plane's interfaces and the nodes use. */
   privateSubnetIds: pulumi.Input<string>[];
-  /** @default private */
+  /** Who reaches the API server endpoint. @default private */
   endpointAccess?: "private" | "public-and-private";
+  /** With `public-and-private`: the IPv4 blocks allowed to reach the public endpoint; ignored with a private endpoint. */
   publicAccessCidrs?: string[];
-  /** IAM principal ARNs given cluster-admin through access entries (not the principal that creates the cluster: it has cluster-admin already). */
+  /**
+   * IAM principal ARNs given cluster-admin through access entries (not the principal that creates
+   * the cluster: it has cluster-admin already).
+   */
   admins?: string[];
+  /** The system node group: its EC2 instance type and node count (fixed size). @default DEFAULT_SYSTEM_NODES (2 x m7i.xlarge) */
   systemNodes?: { instanceType: string; count: number };
+  /** AWS tags of every resource it creates that takes tags. */
   tags: Record<string, string>;
 }
 

@@ -13,24 +13,33 @@ import { checkArguments } from "../arguments";
 
 /** The platform's EKS cluster as a tenant stack sees it (the platform stack's outputs). */
 export interface EksPlatformRef {
+  /** The EKS cluster's name. */
   clusterName: pulumi.Input<string>;
+  /** The cluster's VPC, where the lease's security group is made. */
   vpcId: pulumi.Input<string>;
+  /** The security group EKS gives the control plane and the system nodes. */
   clusterSecurityGroupId: pulumi.Input<string>;
+  /** The ARN of the IAM role GPU node groups use. */
   nodeRoleArn: pulumi.Input<string>;
   /** Private subnet ids in the order of `zones`. */
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The cluster's availability zones; a placement group or EFA pool without a reservation uses the first. */
   zones: readonly string[];
 }
 
 /** Arguments of {@link EksGpuNodePool}. */
 export interface EksGpuNodePoolArgs {
+  /** The tenant stack's name (chargeback tag). */
   stack: string;
+  /** The tenant's name, a DNS-1123 label. */
   tenant: string;
+  /** The lease whose nodes the group holds. */
   lease: Lease;
   /** The platform pool the lease is placed on. */
   pool: Pool;
   /** The catalog entry of the lease's GPU type. */
   gpuType: GpuType;
+  /** The platform's cluster, from the platform stack's outputs. */
   platform: EksPlatformRef;
   /** The tenant's node security group ({@link TenantNodeNetwork}), carried beside the lease's own. */
   tenantSecurityGroupId?: pulumi.Input<string>;

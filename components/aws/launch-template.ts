@@ -3,14 +3,17 @@ import type * as pulumi from "@pulumi/pulumi";
 
 /** Options of {@link nodeLaunchTemplateArgs}. */
 export interface NodeLaunchTemplateOptions {
+  /** AWS tags of the template and of the instances, volumes and network interfaces launched from it. */
   tags: Record<string, string>;
-  /** Root volume size. */
+  /** Root volume size, GiB. */
   volumeGiB: number;
+  /** The EC2 instance type. @default none in the template (the node group gives it) */
   instanceType?: string;
   /** Security groups of the nodes (on the network interfaces when EFA is on). */
   securityGroupIds?: pulumi.Input<string>[];
   /** EFA interfaces: one per network card the instance type has. */
   efaInterfaces?: number;
+  /** The name of a placement group to launch into. @default none */
   placementGroup?: pulumi.Input<string>;
   /** A capacity reservation to launch into; a capacity block also needs the capacity-block market. */
   reservation?: { id: string; kind: "capacity-block" | "odcr" };

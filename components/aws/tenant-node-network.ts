@@ -10,7 +10,9 @@ import { checkArguments } from "../arguments";
 export interface TenantNodeNetworkArgs {
   /** The tenant stack's name (chargeback tag). */
   stack: string;
+  /** The tenant's name, a DNS-1123 label. */
   tenant: string;
+  /** The cluster's VPC, where the security group is made. */
   vpcId: pulumi.Input<string>;
 }
 
