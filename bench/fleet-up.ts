@@ -27,7 +27,10 @@ export interface FleetUpFigures {
   /** At that peak: the number of processes in the tree, and resident bytes by command name. */
   peakProcesses: number;
   peakByCommand: Record<string, number>;
-  /** CPU seconds of the first `leasehold up`: its own process tree, and the local control plane meanwhile (API server, kine, kwok, controllers, scheduler). */
+  /**
+   * CPU seconds of the first `leasehold up`: its own process tree, and the local control plane
+   * meanwhile (API server, kine, kwok, controllers, scheduler).
+   */
   cpuLeasehold: number;
   cpuControlPlane: number;
   /** CPU seconds per minute the idle control plane spent on the fleet's simulated kubelets (kwok node heartbeats), before the run. */

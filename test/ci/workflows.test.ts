@@ -155,7 +155,7 @@ describe("the workflows", () => {
     expect(new Set(["deploy.yml", "lease-clock.yml", "drift.yml"].map((f) => group(f)!.group)).size).toBe(3);
     // Only the pull request's preview is cancelled by a newer run; nothing that runs leasehold up is.
     expect(text("preview.yml")).toMatch(
-      /concurrency:\n  group: preview-\$\{\{ github\.event\.pull_request\.number \}\}\n  cancel-in-progress: true/,
+      /concurrency:\n {2}group: preview-\$\{\{ github\.event\.pull_request\.number \}\}\n {2}cancel-in-progress: true/,
     );
     for (const f of ["deploy.yml", "drift.yml", "lease-clock.yml"]) {
       for (const [name, j] of Object.entries(workflow(f).jobs))

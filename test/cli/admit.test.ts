@@ -187,7 +187,8 @@ describe("leasehold admit", () => {
       expect(r.allowed, v).toBe(false);
     }
     expect((await admitJson("tenant-acme", gpuPod({ resources: { limits: { "nvidia.com/gpu": "eight" } } }))).allowed).toBe(false);
-    // 16 at once (an 8-GPU sidecar runs beside the 8-GPU app) against 16 of acme's h100 lease... and 24 in force: admitted; three such pods are not.
+    // 16 at once (an 8-GPU sidecar runs beside the 8-GPU app) against 16 of acme's h100 lease... and
+    // 24 in force: admitted; three such pods are not.
     const sidecar = {
       initContainers: [
         {

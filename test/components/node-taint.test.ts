@@ -367,9 +367,10 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
 
   it("serializes a provider that works on its own once deserialized as the engine's plugin does", async () => {
     const { NodeTaint } = await import("../../components/node-taint");
-    const r = await runMocked(
-      () => new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("acme-h100"), fieldManager: "fm" }) && {},
-    );
+    const r = await runMocked(() => {
+      new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("acme-h100"), fieldManager: "fm" });
+      return {};
+    });
     // What cmd/dynamic-provider does with the __provider string.
     const requireFromString = require("require-from-string") as (code: string) => {
       handler(): typeof import("../../components/node-taint").nodeTaintProvider;
@@ -384,7 +385,10 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
   it("refuses arguments the API server would refuse, naming the field and the value", async () => {
     const { NodeTaint } = await import("../../components/node-taint");
     const bad = (args: Partial<import("../../components/node-taint").NodeTaintArgs>) => () =>
-      runMocked(() => new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("a"), fieldManager: "fm", ...args }) && {});
+      runMocked(() => {
+        new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("a"), fieldManager: "fm", ...args });
+        return {};
+      });
     await expect(bad({ intent: { ...lease("a"), effect: "NoWay" as Taint["effect"] } })()).rejects.toThrow(
       "NodeTaint t: invalid arguments:\n  intent.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute (NoWay)",
     );

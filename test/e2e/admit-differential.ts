@@ -51,7 +51,10 @@ const errorsFor = (stderr: string, name: string) =>
     .filter((l) => l.includes(`"${name}"`))
     .join("\n") || stderr.trim().slice(0, 2000);
 
-/** Server-side dry runs of many manifests in one call (kubectl reports each item); an item refused without a message naming it is retried alone for one. */
+/**
+ * Server-side dry runs of many manifests in one call (kubectl reports each item); an item refused
+ * without a message naming it is retried alone for one.
+ */
 export function dryRunAll(items: CorpusItem[], kubectl: Kubectl, as: string[]): Map<string, Verdict> {
   const out = new Map<string, Verdict>();
   const r = kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], {

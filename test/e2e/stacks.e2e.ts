@@ -257,6 +257,7 @@ describe("the example fleet on a real engine and API server", () => {
       const { metadata, ...rest } = o as Record<string, any>;
       expectSubset(live.metadata.labels ?? {}, metadata.labels ?? {}, `${o.kind}/${o.metadata.name}.labels`);
       expectSubset(live.metadata.annotations ?? {}, metadata.annotations ?? {}, `${o.kind}/${o.metadata.name}.annotations`);
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave them out of `body`
       const { apiVersion: _a, kind: _k, ...body } = rest;
       if (o.kind === "Node") {
         // A node's taint list is shared: leasehold's entry is one of the node's taints, in any place.

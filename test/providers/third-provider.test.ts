@@ -148,6 +148,7 @@ describe("a third provider is its folder and one registry entry", () => {
   }, 60_000);
 
   it("must supply every part: a provider without its policy checks does not compile", () => {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave it out of `withoutPolicy`
     const { policy: _policy, ...withoutPolicy } = PROVIDERS.existing;
     // @ts-expect-error: `policy` is missing, so this is not a PlatformProvider
     const incomplete: PlatformProvider<ExistingCluster> = withoutPolicy;
