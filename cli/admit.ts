@@ -23,13 +23,13 @@ export interface AdmitOptions {
 
 /** One reason an object would be refused, as `admit --json` prints it. */
 export interface AdmitViolation {
-  /** The policy refused by, e.g. `lease-pinning`, `tenant-namespace` or `manifest` (the file cannot be read as objects). */
+  /** The policy that refuses it, e.g. `lease-pinning`, `tenant-namespace`, or `manifest` when the file cannot be read as objects. */
   policy: string;
   /** Why, in a sentence. */
   message: string;
   /** The manifest file, as given on the command line. */
   file: string;
-  /** `kind/namespace/name` of the object, `document N[, item M]` for a malformed one, or "" for the whole file. */
+  /** `Kind/namespace/name` of the object, `document N[, item M]` for a malformed one, or "" for the whole file. */
   object: string;
 }
 
