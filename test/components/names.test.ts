@@ -106,7 +106,7 @@ function platform(): PlatformStack {
   leasehold:role: platform
   leasehold:cluster: {provider: eks, name: ${CLUSTER}, version: "1.33", vpcCidr: 10.40.0.0/16, availabilityZones: [us-east-2a, us-east-2b], admins: [arn:aws:iam::123456789012:role/platform-admins]}
   leasehold:pools:
-    - {name: ${"p".repeat(63)}, gpuType: h100-80gb, maxNodes: 8, efa: true, capacityReservation: {id: cr-0123456789abcdef0, kind: capacity-block, availabilityZone: us-east-2a}}
+    - {name: ${"p".repeat(63)}, gpuType: h100-80gb, maxNodes: 8, efa: true, capacityReservation: {id: cr-0123456789abcdef0, kind: capacity-block, availabilityZone: us-east-2a, start: "2026-12-31T11:30:00Z", end: "2027-04-01T11:30:00Z"}}
     - {name: pg, gpuType: h100-80gb, maxNodes: 8, efa: true, placementGroup: true}
 `;
   const r = loadStackText("stacks/Pulumi.platform-aws.yaml", text);
