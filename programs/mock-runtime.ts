@@ -22,6 +22,11 @@ export interface Recorded {
   protect: boolean;
   /** The resource option `retainOnDelete`: deleting the resource leaves the cloud or cluster object in place. */
   retainOnDelete: boolean;
+  /**
+   * Its URN as the engine makes it: `urn:pulumi:<stack>::leasehold::<parent types $-joined>$<type>::<name>`.
+   * A changed URN is a delete and a create (pulumi-kubernetes#2948), so tests pin them.
+   */
+  urn: string;
 }
 
 /** What {@link runMocked} needs besides the program. */
@@ -47,6 +52,7 @@ export interface MockRun {
 interface RegisterRequest {
   getType(): string;
   getName(): string;
+  getParent(): string;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
 }
@@ -74,6 +80,7 @@ export async function useMockRuntime(opts: MockRunOptions): Promise<Recorded[]> 
           custom: args.custom ?? true,
           protect: false,
           retainOnDelete: false,
+          urn: "",
         });
         if (args.type === "pulumi:pulumi:StackReference") {
           return {
@@ -115,14 +122,20 @@ export async function runMocked(build: () => unknown, opts: MockRunOptions): Pro
   const recorded = await useMockRuntime(opts);
   // The mocks API does not pass resource options on; the registration request (what the engine
   // receives) does, so read protect and retainOnDelete from it.
-  const options = new Map<string, { protect: boolean; retainOnDelete: boolean }>();
+  const options = new Map<string, { protect: boolean; retainOnDelete: boolean; urn: string }>();
+  // The mock monitor names a child by its parent's last type alone; the engine qualifies it by
+  // the parent's whole chain of types. Keep the engine's URN of every registration, by the mock's.
+  const engineUrns = new Map<string, string>();
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
-    options.set(`${req.getType()}::${req.getName()}`, {
-      protect: req.getProtect() ?? false,
-      retainOnDelete: req.getRetainondelete() ?? false,
-    });
+    const [type, name, parent] = [req.getType(), req.getName(), req.getParent()];
+    const mockUrn = `urn:pulumi:${opts.stack}::leasehold::${parent ? `${parent.split("::")[2]!.split("$").pop()}$` : ""}${type}::${name}`;
+    const parentType = parent ? (engineUrns.get(parent) ?? parent).split("::")[2]! : "";
+    const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+    const urn = `urn:pulumi:${opts.stack}::leasehold::${qualified}::${name}`;
+    engineUrns.set(mockUrn, urn);
+    options.set(`${type}::${name}`, { protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false, urn });
     return register(req, cb);
   };
   const failures: unknown[] = [];
@@ -137,7 +150,11 @@ export async function runMocked(build: () => unknown, opts: MockRunOptions): Pro
     process.off("unhandledRejection", onRejection);
   }
   if (failures.length > 0) throw failures[0];
-  for (const r of recorded) Object.assign(r, options.get(`${r.type}::${r.name}`));
+  for (const r of recorded) {
+    Object.assign(r, options.get(`${r.type}::${r.name}`));
+    // A read (a StackReference) is not registered: the engine names it at the stack's root.
+    if (!r.urn) r.urn = `urn:pulumi:${opts.stack}::leasehold::${r.type}::${r.name}`;
+  }
   return { recorded, outputs };
 }
 

@@ -271,6 +271,17 @@ describe("the example fleet on a real engine and API server", () => {
       // has its own default and defaultRequest (a max alone would be copied into both).
       if (o.kind === "LimitRange") expect(live.spec, "LimitRange as stored").toEqual(body.spec);
     }
+    // The URNs the engine gave the stack's resources are the ones test/golden/urns pins (from
+    // the programs under mocks): the pin holds what a rename would really delete and recreate.
+    const state = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-acme"]).stdout) as {
+      deployment: { resources: { urn: string; type: string }[] };
+    };
+    const engine = state.deployment.resources
+      .filter((x) => x.type !== "pulumi:pulumi:Stack" && !/^pulumi:providers:[^:]+::default/.test(x.urn.split("::").slice(2).join("::")))
+      .map((x) => x.urn.replace("urn:pulumi:tenant-acme::leasehold::", ""))
+      .sort();
+    const pinned = fs.readFileSync(path.join(ROOT, "test/golden/urns/tenant-acme.txt"), "utf8").trim().split("\n");
+    expect(engine).toEqual(pinned);
   });
 
   it("leasehold admit gives the API server's verdict on the whole corpus, controllers judged by the pods they create (differential, as the tenant)", async () => {
