@@ -20,7 +20,14 @@ export default tseslint.config(
         {
           publicOnly: true,
           require: { FunctionDeclaration: true, ClassDeclaration: true, MethodDefinition: false },
-          contexts: ["TSInterfaceDeclaration", "TSTypeAliasDeclaration", "TSPropertySignature", "ExportNamedDeclaration > VariableDeclaration"],
+          contexts: [
+            "TSInterfaceDeclaration",
+            "TSTypeAliasDeclaration",
+            "TSPropertySignature",
+            "ExportNamedDeclaration > VariableDeclaration",
+            // A component's outputs: the public fields of an exported class.
+            "ExportNamedDeclaration > ClassDeclaration > ClassBody > PropertyDefinition[accessibility='public']",
+          ],
         },
       ],
       // The lazy require()s are deliberate: the AWS SDK and the Pulumi runtime load only when a command needs them.

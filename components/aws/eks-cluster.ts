@@ -50,6 +50,7 @@ export const VPC_CNI_CONFIGURATION = JSON.stringify({ enableNetworkPolicy: "true
  * add-ons, the IAM role GPU node groups use, and an explicit Kubernetes provider.
  */
 export class EksCluster extends pulumi.ComponentResource {
+  /** The EKS cluster's name, as created (`args.name`). */
   public readonly clusterName: pulumi.Output<string>;
   /** The security group EKS gives the control plane (and the system nodes). */
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
@@ -57,6 +58,7 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly nodeRoleArn: pulumi.Output<string>;
   /** A kubeconfig that authenticates with `aws eks get-token`. Secret. */
   public readonly kubeconfig: pulumi.Output<string>;
+  /** The explicit Kubernetes provider of the cluster, through `kubeconfig`. */
   public readonly provider: k8s.Provider;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {

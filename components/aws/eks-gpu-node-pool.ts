@@ -67,9 +67,13 @@ export function nodeGroupScaling(lease: Lease, type: GpuType, at: number): { des
  * reach these at the VPC layer.
  */
 export class EksGpuNodePool extends pulumi.ComponentResource {
+  /** The managed node group's name, as EKS has it. */
   public readonly nodeGroupName: pulumi.Output<string>;
+  /** The lease's own node security group (control plane and the lease's nodes only). */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** The lease's state at the deploy instant. */
   public readonly state: pulumi.Output<LeaseState>;
+  /** Nodes the group is sized to: ⌈GPUs / GPUs per node⌉ while the lease is in force, else 0. */
   public readonly desiredNodes: pulumi.Output<number>;
 
   constructor(name: string, args: EksGpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {

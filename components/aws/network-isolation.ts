@@ -24,6 +24,7 @@ export interface NetworkIsolationArgs {
  * TenantNodeNetwork), so no tenant's nodes accept another tenant's traffic.
  */
 export class NetworkIsolation extends pulumi.ComponentResource {
+  /** The VPC's id. */
   public readonly vpcId: pulumi.Output<string>;
   /** Private subnet ids, in the order of the zones. */
   public readonly privateSubnetIds: pulumi.Output<string>[];
