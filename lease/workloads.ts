@@ -137,7 +137,7 @@ export function podAccelerators(spec: Obj, accelerators: readonly string[]): { u
   };
   const units: Record<string, number> = {};
   for (const r of accelerators) {
-    const main = list(spec.containers).reduce((n: number, c) => n + unitsOf(c, r), 0);
+    const main = list(spec.containers).reduce<number>((n, c) => n + unitsOf(c, r), 0);
     let sidecars = 0;
     let init = 0;
     for (const c of list(spec.initContainers)) {
