@@ -3,7 +3,7 @@ import { mergeCatalog, type GpuCatalog } from "./catalog";
 import { deployInstantFrom, instant, rfc3339 } from "./fields";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { zodMessages, formatPath, showValue } from "./problems";
-import { clusterSchema, gpuTypesSchema, leaseSchema, poolSchema, purgeSchema, tenantSchema } from "./schema";
+import { clusterSchema, gpuTypesSchema, leaseSchema, platformRules, poolSchema, purgeSchema, tenantSchema } from "./schema";
 
 // The lease contract as the policy pack receives it: everything a preview needs to judge a stack,
 // with the same schemas as the stack files. `leasehold policy-config --stack NAME` writes it into
@@ -82,6 +82,17 @@ export function readContract(value: unknown, now: number | string = deployInstan
     return `the lease contract in the policy config is invalid: contract${iss.path.length ? "." : ""}${formatPath(iss.path as PropertyKey[])}: ${iss.message}${"input" in iss && iss.message.startsWith("expected") ? `, got ${showValue(iss.input)}` : ""}`;
   }
   const raw = parsed.data;
+  // The platform's own rules too (its provider's: a capacity block's window, one pool per
+  // reservation), so that a contract edited by hand is held to what a stack file is.
+  const ruled: { path: (string | number)[]; message: string; input: unknown }[] = [];
+  platformRules(
+    { cluster: raw.platform.cluster, pools: raw.platform.pools, gpuTypes: raw.platform.gpuTypes },
+    { add: (path, message, input) => ruled.push({ path, message, input }) },
+  );
+  if (ruled.length > 0) {
+    const { path, message, input } = ruled[0]!;
+    return `the lease contract in the policy config is invalid: contract.platform.${formatPath(path)}: ${message}${message.startsWith("expected") ? `, got ${showValue(input)}` : ""}`;
+  }
   const file = (name: string) => `Pulumi.${name}.yaml`;
   const platform: PlatformStack = {
     role: "platform",

@@ -60,38 +60,21 @@ function unique<T>(
 // ---------------------------------------------------------------- platform
 
 /** A capacity reservation that an EKS pool launches into. */
-export const capacityReservationSchema = z
-  .strictObject({
-    /** The reservation id, `cr-` and 8 or 17 hex digits. */
-    id: z.string().regex(/^cr-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: "expected a capacity reservation id such as cr-0123456789abcdef0" }),
-    /** `capacity-block` (EC2 Capacity Blocks for ML) or `odcr` (an On-Demand Capacity Reservation). */
-    kind: z.enum(["capacity-block", "odcr"], { error: "expected capacity-block or odcr" }),
-    /** The reservation's availability zone (one of the cluster's; required on EKS): the pool's nodes launch only there. */
-    availabilityZone: z.string({ error: "expected an availability zone such as us-east-2a" }).optional(),
-    /** When the reservation begins, RFC 3339. Required for a capacity block; an odcr without it is active already. */
-    start: rfc3339.optional(),
-    /**
-     * When the reservation ends, RFC 3339. Required for a capacity block, whose instances EC2 begins
-     * terminating 30 minutes before it (lease/reservation.ts); an odcr without it has an open end.
-     */
-    end: rfc3339.optional(),
-  })
-  .superRefine((r, ctx) => {
-    if (r.kind === "capacity-block") {
-      for (const k of ["start", "end"] as const) {
-        if (r[k] === undefined) issue(ctx, [k], `is required for a capacity block (its window, RFC 3339, as EC2 sold it)`, undefined);
-      }
-    }
-    if (
-      r.start !== undefined &&
-      r.end !== undefined &&
-      !rfc3339Error(r.start) &&
-      !rfc3339Error(r.end) &&
-      instant(r.end) <= instant(r.start)
-    ) {
-      issue(ctx, ["end"], `must be after start (${r.start})`, r.end);
-    }
-  });
+export const capacityReservationSchema = z.strictObject({
+  /** The reservation id, `cr-` and 8 or 17 hex digits. */
+  id: z.string().regex(/^cr-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: "expected a capacity reservation id such as cr-0123456789abcdef0" }),
+  /** `capacity-block` (EC2 Capacity Blocks for ML) or `odcr` (an On-Demand Capacity Reservation). */
+  kind: z.enum(["capacity-block", "odcr"], { error: "expected capacity-block or odcr" }),
+  /** The reservation's availability zone (one of the cluster's; required on EKS): the pool's nodes launch only there. */
+  availabilityZone: z.string({ error: "expected an availability zone such as us-east-2a" }).optional(),
+  /** When the reservation begins, RFC 3339. Required for a capacity block; an odcr without it is active already. */
+  start: rfc3339.optional(),
+  /**
+   * When the reservation ends, RFC 3339. Required for a capacity block, whose instances EC2 begins
+   * terminating 30 minutes before it (lease/reservation.ts); an odcr without it has an open end.
+   */
+  end: rfc3339.optional(),
+});
 
 /** A pool's capacity reservation. */
 export type CapacityReservation = z.infer<typeof capacityReservationSchema>;

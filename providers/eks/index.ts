@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { regionOf, subnetPlan } from "../../lease/aws";
-import { cidr, dnsLabel, isoInstant, positiveInt } from "../../lease/fields";
+import { cidr, dnsLabel, instant, isoInstant, positiveInt } from "../../lease/fields";
 import { forceInterval } from "../../lease/lifecycle";
 import { eksNamesProblems } from "../../lease/names";
-import { reservationLeaseWindow } from "../../lease/reservation";
+import { CAPACITY_BLOCK_END_GRACE_MS, reservationLeaseWindow } from "../../lease/reservation";
 import { OFFLINE_KUBECONFIG } from "../../programs/offline";
 import { clusterBaseFields } from "../common";
 import type { PlatformProvider } from "../types";
@@ -86,6 +86,7 @@ export const eks: PlatformProvider<EksCluster> = {
   },
   poolRules(cluster, pools, catalog, ctx) {
     const zones = cluster.availabilityZones;
+    const reservationPool = new Map<string, string>();
     pools.forEach((pool, i) => {
       if (!pool) return;
       const type = catalog[pool.gpuType];
@@ -120,6 +121,35 @@ export const eks: PlatformProvider<EksCluster> = {
           );
         }
       }
+      const r = pool.capacityReservation;
+      if (r) {
+        const at = (k: "start" | "end") => ["pools", i, "capacityReservation", k];
+        if (r.kind === "capacity-block") {
+          for (const k of ["start", "end"] as const) {
+            if (r[k] === undefined) ctx.add(at(k), "is required for a capacity block (its window, RFC 3339, as EC2 sold it)", undefined);
+          }
+        }
+        if (r.start !== undefined && r.end !== undefined) {
+          const length = instant(r.end) - instant(r.start);
+          if (length <= 0) ctx.add(at("end"), `must be after start (${r.start})`, r.end);
+          else if (r.kind === "capacity-block" && length <= CAPACITY_BLOCK_END_GRACE_MS) {
+            ctx.add(
+              at("end"),
+              `must be more than 30 minutes after start (${r.start}): EC2 begins terminating a capacity block's instances 30 minutes before its end, so no lease could run in it`,
+              r.end,
+            );
+          }
+        }
+        // One reservation, one pool: two pools would each claim all of it (and the report count it twice).
+        const first = reservationPool.get(r.id);
+        if (first !== undefined) {
+          ctx.add(
+            ["pools", i, "capacityReservation", "id"],
+            `expected a reservation on one pool only, but pool ${first} launches into it too`,
+            r.id,
+          );
+        } else reservationPool.set(r.id, pool.name);
+      }
       if (pool.placementGroup && pool.capacityReservation) {
         ctx.add(
           ["pools", i, "placementGroup"],
@@ -152,7 +182,9 @@ export const eks: PlatformProvider<EksCluster> = {
         );
       }
       if (force.to > force.from && force.to > window.to) {
-        const until = isoInstant(force.to);
+        // The lease's end as written: its window's, or the reclaim's that cuts it short.
+        const notice = lease.reclaim.notice;
+        const until = notice && instant(notice.effectiveAt) < instant(lease.window.end) ? notice.effectiveAt : lease.window.end;
         report(
           ["leasehold:leases", index, "window", "end"],
           r.kind === "capacity-block"
