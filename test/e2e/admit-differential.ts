@@ -133,6 +133,7 @@ export async function judgeControllers(
   timeoutMs = 60_000,
 ): Promise<Map<string, Verdict>> {
   const out = new Map<string, Verdict>();
+  const before = extendedUsed(kubectl);
   const r = kubectl(["create", "-o", "name", "-f", "-"], { input: items.map(docOf).join("\n---\n"), allowFail: true, as });
   const made = created(r.stdout);
   for (const i of items)
@@ -222,6 +223,25 @@ export async function judgeControllers(
     if (Date.now() - t > 60_000)
       throw new Error(`pods still there a minute after their controllers' deletion: ${left.map((p) => p.metadata.name).join(", ")}`);
     await sleep(200);
+  }
+  // The quota controller gives a deleted pod's extended resources back a moment after the pod is
+  // gone; the next item must not be judged against them (a FailedCreate "exceeded quota" with the
+  // last item's GPUs still counted as used).
+  for (let t = Date.now(); ;) {
+    const now = extendedUsed(kubectl);
+    if (Object.entries(now).every(([k, v]) => v <= (before[k] ?? 0))) break;
+    if (Date.now() - t > 60_000)
+      throw new Error(`quota still counts ${JSON.stringify(now)} a minute after the pods went (before: ${JSON.stringify(before)})`);
+    await sleep(200);
+  }
+  return out;
+}
+
+/** The extended resources the tenant's quotas count as used now (`requests.nvidia.com/gpu` and the like), in whole units. */
+function extendedUsed(kubectl: Kubectl): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const q of getJson(kubectl, "resourcequotas") as { status?: { used?: Record<string, string> } }[]) {
+    for (const [k, v] of Object.entries(q.status?.used ?? {})) if (k.includes("/")) out[k] = (out[k] ?? 0) + Number(v);
   }
   return out;
 }
