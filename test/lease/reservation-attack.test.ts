@@ -1,39 +1,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { leaseEvents } from "../../lease/clock";
 import { readContract } from "../../lease/contract";
 import { checkFleet } from "../../lease/fleet";
 import { loadStackText, type Stack } from "../../lease/load";
 import { formatProblem } from "../../lease/problems";
 import { computeReport } from "../../lease/report";
+import { BLOCK, CLUSTER, load, ok } from "./reservation-fixtures";
+
+const ODCR = { id: "cr-01234567", kind: "odcr", availabilityZone: "us-east-2a" };
+const T = (s: string) => Date.parse(s);
 import { exampleStacks, run, snapshot } from "../cli/helpers";
 
 // A careless or hostile landlord against capacity reservations and their windows (EKS): odd
 // timestamps, windows at their edges, reclaims, far dates, the clock, the report, the request path
-// and the policy contract. The first block holds inputs leasehold handles correctly (they pass);
-// the second holds the defects found (they fail until fixed).
+// and the policy contract. The first block holds inputs leasehold handled correctly from the
+// start; the second, the defects the attack found (each fixed since).
 
-const CLUSTER = { provider: "eks", name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] };
-const BLOCK = {
-  id: "cr-0123456789abcdef0",
-  kind: "capacity-block",
-  availabilityZone: "us-east-2a",
-  start: "2027-01-01T11:30:00Z",
-  end: "2027-01-15T11:30:00Z",
-};
-const ODCR = { id: "cr-01234567", kind: "odcr", availabilityZone: "us-east-2a" };
-const T = (s: string) => Date.parse(s);
-
-function load(name: string, config: object) {
-  return loadStackText(`stacks/Pulumi.${name}.yaml`, stringify({ config }));
-}
-function ok(name: string, config: object): Stack {
-  const r = load(name, config);
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join("; "));
-  return r.stack;
-}
 const loadProblems = (r: ReturnType<typeof load>) => (r.ok ? [] : r.problems.map(formatProblem));
 const pool = (reservation: object | null = BLOCK, extra: object = {}) => ({
   name: "h100-cb",

@@ -1,32 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { leaseEvents } from "../../lease/clock";
 import { checkFleet } from "../../lease/fleet";
-import { loadStackText, type Stack } from "../../lease/load";
+import type { Stack } from "../../lease/load";
 import { formatProblem } from "../../lease/problems";
 import { computeReport } from "../../lease/report";
+import { BLOCK, CLUSTER, load, ok } from "./reservation-fixtures";
 
 // Capacity reservations exist only for their window: a capacity block from its start to its end
 // (EC2 begins terminating its instances 30 minutes before the end), an ODCR from its start, if
 // any, to its end, if any. Leases on a pool that launches into one must fit inside.
 
-const CLUSTER = { provider: "eks", name: "gpu", version: "1.33", vpcCidr: "10.40.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b"] };
-const BLOCK = {
-  id: "cr-0123456789abcdef0",
-  kind: "capacity-block",
-  availabilityZone: "us-east-2a",
-  start: "2027-01-01T11:30:00Z",
-  end: "2027-01-15T11:30:00Z",
-};
-
-function load(name: string, config: object) {
-  return loadStackText(`stacks/Pulumi.${name}.yaml`, stringify({ config }));
-}
-function ok(name: string, config: object): Stack {
-  const r = load(name, config);
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join("; "));
-  return r.stack;
-}
 const platform = (reservation: object | null = BLOCK) =>
   ok("platform-aws", {
     "leasehold:role": "platform",
