@@ -25,6 +25,11 @@ export class ComponentArgumentsError extends pulumi.ResourceError {
 /** One argument to check: a value against a schema (skipped while the value is an unresolved Output), or a problem found already. */
 export type ArgumentCheck = { path: string; value: unknown; schema: z.ZodType } | { path: string; problem: string | undefined };
 
+/** The check of a component's deploy instant (`at`): a finite number of epoch milliseconds. */
+export function deployInstantCheck(at: number): ArgumentCheck {
+  return { path: "at", problem: Number.isFinite(at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(at)}` };
+}
+
 /** The problems of some arguments (an empty list when they all pass). */
 export function argumentProblems(checks: readonly ArgumentCheck[]): ArgumentProblem[] {
   const out: ArgumentProblem[] = [];

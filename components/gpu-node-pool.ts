@@ -5,7 +5,7 @@ import { leaseFieldManager } from "../lease/names";
 import { leaseSchema, type Lease } from "../lease/schema";
 import { ANNOTATIONS, IDLE_TAINT_VALUE, LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../lease/tenancy";
 import { NodeTaint } from "./node-taint";
-import { checkArguments } from "./arguments";
+import { checkArguments, deployInstantCheck } from "./arguments";
 import { dnsLabel } from "../lease/fields";
 
 /** Arguments of {@link GpuNodePool}. */
@@ -48,10 +48,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
     checkArguments("GpuNodePool", name, [
       { path: "tenant", value: args.tenant, schema: dnsLabel },
       { path: "lease", value: args.lease, schema: leaseSchema },
-      {
-        path: "at",
-        problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}`,
-      },
+      deployInstantCheck(args.at),
     ]);
     super("leasehold:k8s:GpuNodePool", name, {}, opts);
     const { lease, tenant, at } = args;

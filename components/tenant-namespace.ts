@@ -14,7 +14,7 @@ import {
   tenantQuota,
 } from "../lease/tenancy";
 import { z } from "zod";
-import { checkArguments } from "./arguments";
+import { checkArguments, deployInstantCheck } from "./arguments";
 
 /** Arguments of {@link TenantNamespace}. */
 export interface TenantNamespaceArgs {
@@ -137,10 +137,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
       { path: "tenant", value: args.tenant, schema: tenantSchema },
       { path: "leases", value: args.leases, schema: z.array(leaseSchema) },
       { path: "catalog", value: args.catalog, schema: z.record(z.string(), gpuTypeSchema) },
-      {
-        path: "at",
-        problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}`,
-      },
+      deployInstantCheck(args.at),
     ]);
     super("leasehold:k8s:TenantNamespace", name, {}, opts);
     const { tenant, leases, catalog, at } = args;

@@ -1,6 +1,7 @@
 import { HOUR_MS, instant, isoInstant } from "./fields";
 import { poolCapacity } from "./fleet";
 import { forceInterval } from "./lifecycle";
+import { reservationWindow } from "./reservation";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import type { Lease } from "./schema";
 
@@ -282,8 +283,9 @@ export function computeReport(stacks: readonly Stack[], opts: ReportOptions = {}
       const held = byPool.get(`${platform.name}/${pool.name}`) ?? [];
       const r = pool.capacityReservation;
       if (r) {
-        const a = Math.max(from, r.start === undefined ? -Infinity : instant(r.start));
-        const b = Math.min(to, r.end === undefined ? Infinity : instant(r.end));
+        const window = reservationWindow(r);
+        const a = Math.max(from, window.from);
+        const b = Math.min(to, window.to);
         const reserved = (capacity * Math.max(0, b - a)) / HOUR_MS;
         let leased = 0;
         for (const h of held) leased += (h.lease.gpu.count * Math.max(0, Math.min(b, h.b) - Math.max(a, h.a))) / HOUR_MS;

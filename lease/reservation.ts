@@ -9,12 +9,16 @@ import type { CapacityReservation } from "./schema";
  */
 export const CAPACITY_BLOCK_END_GRACE_MS = 30 * 60 * 1000;
 
+/** The reservation's own window `[from, to)`, epoch milliseconds: an absent start or end is open (-Infinity, Infinity). */
+export function reservationWindow(r: CapacityReservation): { from: number; to: number } {
+  return { from: r.start === undefined ? -Infinity : instant(r.start), to: r.end === undefined ? Infinity : instant(r.end) };
+}
+
 /**
  * The window `[from, to)` a pool's reservation lets leases run in, epoch milliseconds: from its
  * start (or always) to its end, less the 30 minutes before a capacity block's end (or never).
  */
 export function reservationLeaseWindow(r: CapacityReservation): { from: number; to: number } {
-  const from = r.start === undefined ? -Infinity : instant(r.start);
-  const end = r.end === undefined ? Infinity : instant(r.end);
-  return { from, to: r.kind === "capacity-block" ? end - CAPACITY_BLOCK_END_GRACE_MS : end };
+  const { from, to } = reservationWindow(r);
+  return { from, to: r.kind === "capacity-block" ? to - CAPACITY_BLOCK_END_GRACE_MS : to };
 }

@@ -9,7 +9,7 @@ import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
 import { nodeLaunchTemplateArgs } from "./launch-template";
 import { z } from "zod";
 import { dnsLabel } from "../../lease/fields";
-import { checkArguments } from "../arguments";
+import { checkArguments, deployInstantCheck } from "../arguments";
 
 /** The platform's EKS cluster as a tenant stack sees it (the platform stack's outputs). */
 export interface EksPlatformRef {
@@ -90,10 +90,7 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
             ? undefined
             : `expected the lease's GPU type ${String(args.lease?.gpu?.type)}, got ${String(args.pool?.gpuType)}`,
       },
-      {
-        path: "at",
-        problem: Number.isFinite(args.at) ? undefined : `expected the deploy instant in epoch milliseconds, got ${String(args.at)}`,
-      },
+      deployInstantCheck(args.at),
     ]);
     super("leasehold:aws:GpuNodePool", name, {}, opts);
     const { lease, pool, gpuType, platform, tenant } = args;
