@@ -41,6 +41,11 @@ export interface FleetUpFigures {
   objects: number;
   /** The serial loop: one `pulumi up` (with the pack and the stack's policy config) per stack, seconds each. */
   serial: number[];
+  /**
+   * The platform stack in the first run: its pool nodes, its own wall time (seconds, from
+   * `leasehold up --json`) and its checkpoint's size after it (bytes).
+   */
+  platform: { nodes: number; seconds: number; checkpointBytes: number };
 }
 
 function seconds(fn: () => unknown): number {
@@ -104,10 +109,24 @@ export async function fleetUp(
     const cp0 = controlPlaneCpu(state);
     const first = await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env);
     const cpuControlPlane = controlPlaneCpu(state) - cp0;
+    const platformRun = (JSON.parse(first.stdout) as { stacks: { stack: string; seconds: number }[] }).stacks.find(
+      (x) => x.stack === "platform-bench",
+    );
+    const checkpoint = fs
+      .readdirSync(path.join(work, "state"), { recursive: true, encoding: "utf8" })
+      .find((f) => /(^|\/)platform-bench\.json$/.test(f));
+    const platformFigures = {
+      nodes: tenants + serialSample + 1,
+      seconds: platformRun?.seconds ?? Number.NaN,
+      checkpointBytes: checkpoint ? fs.statSync(path.join(work, "state", checkpoint)).size : Number.NaN,
+    };
+    log(
+      `platform-bench: ${platformFigures.seconds.toFixed(1)} s, checkpoint ${(platformFigures.checkpointBytes / 1e6).toFixed(1)} MB (${platformFigures.nodes} pool nodes)`,
+    );
     // LEASEHOLD_BENCH_NOOP=0 leaves the no-op run out (at 1,000 stacks it takes half an hour more).
     const again =
       process.env.LEASEHOLD_BENCH_NOOP === "0"
-        ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, cpu: 0 }
+        ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, cpu: 0, stdout: "" }
         : (log(`leasehold up again (no-op)`),
           await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env));
 
@@ -188,6 +207,7 @@ export async function fleetUp(
       applyNoop,
       objects: objects.length,
       serial,
+      platform: platformFigures,
     };
   } finally {
     controlPlaneDown(state, base);
@@ -225,11 +245,20 @@ async function timedTree(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ seconds: number; peakBytes: number; peakProcesses: number; peakByCommand: Record<string, number>; cpu: number }> {
+): Promise<{
+  seconds: number;
+  peakBytes: number;
+  peakProcesses: number;
+  peakByCommand: Record<string, number>;
+  cpu: number;
+  stdout: string;
+}> {
   const t0 = process.hrtime.bigint();
   const cpu0 = cpuSeconds("self", true);
   const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
+  const stdout: Buffer[] = [];
+  child.stdout.on("data", (d: Buffer) => stdout.push(d));
   child.stdout.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
   child.stderr.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
   let peak: TreeRss = { bytes: 0, processes: 0, byCommand: {} };
@@ -246,6 +275,7 @@ async function timedTree(
     peakProcesses: peak.processes,
     peakByCommand: peak.byCommand,
     cpu: cpuSeconds("self", true) - cpu0,
+    stdout: Buffer.concat(stdout).toString("utf8"),
   };
 }
 

@@ -1,8 +1,6 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ambientKubeconfig } from "./ambient-kubeconfig";
 
 /** Arguments of {@link Cluster}. */
 export interface ClusterArgs {
@@ -38,26 +36,20 @@ export class Cluster extends pulumi.ComponentResource {
 
 /**
  * The kubeconfig of an existing cluster: the `kubernetes:kubeconfig` config value (contents or a
- * path), else the ambient one (the first file of KUBECONFIG, else ~/.kube/config).
+ * path), else the ambient one (the first file of KUBECONFIG, else ~/.kube/config); see
+ * {@link ambientKubeconfig}.
+ *
+ * @throws pulumi.RunError naming the source and the file when the file cannot be read.
  */
 export function existingKubeconfig(config = new pulumi.Config("kubernetes")): pulumi.Output<string> {
+  const read = (configured: string | undefined) => {
+    try {
+      return ambientKubeconfig(configured);
+    } catch (e) {
+      throw new pulumi.RunError((e as Error).message);
+    }
+  };
   const configured = config.getSecret("kubeconfig");
-  if (configured !== undefined) return configured.apply((v) => (looksLikePath(v) ? readKubeconfig(v, "kubernetes:kubeconfig") : v));
-  const env = process.env.KUBECONFIG?.split(path.delimiter).find((p) => p.length > 0);
-  const file = env ?? path.join(os.homedir(), ".kube", "config");
-  return pulumi.secret(readKubeconfig(file, env ? "KUBECONFIG" : "~/.kube/config"));
-}
-
-function looksLikePath(v: string): boolean {
-  return !v.includes("\n") && !v.trimStart().startsWith("{") && !v.includes("apiVersion:");
-}
-
-function readKubeconfig(file: string, source: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new pulumi.RunError(
-      `cannot read the kubeconfig named by ${source} (${file}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set kubernetes:kubeconfig in the platform stack or point KUBECONFIG at the cluster`,
-    );
-  }
+  if (configured !== undefined) return configured.apply(read);
+  return pulumi.secret(read(undefined));
 }

@@ -1,23 +1,75 @@
 import * as pulumi from "@pulumi/pulumi";
-import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type TaintIntent } from "../lease/node-taints";
+import type { Taint, TaintIntent } from "../lease/node-taints";
+import type { NodeTaintInputs, NodeTaintState } from "./node-taint-runtime";
 import { ComponentArgumentsError, type ArgumentProblem } from "./arguments";
 
-// One owner's entry in a node's taint list, kept the way Kubernetes itself shares that list
-// (kubectl taint, the node lifecycle controller's PatchNodeTaints): read the node, change only our
-// entry, write the whole list back under the read resourceVersion, and start over on a conflict.
-// `spec.taints` is atomic under server-side apply, so a NodePatch would own, and wipe, the taints
-// of every other actor on the node.
-//
-// Pulumi serializes the provider below (runtime.serializeFunction) and runs it in the engine's
-// `pulumi-resource-pulumi-nodejs` plugin process. Everything it reaches is captured by value: the
-// functions of this file and of lease/node-taints.ts, all self-contained. They require Node's
-// modules and js-yaml inside their bodies: there, `require` resolves from the program's working
-// directory (the project root), whatever folder the project was copied to; no path is baked in.
+export { kubeConnection, kubeRequest, rewriteTaints, nodeTaintProvider } from "./node-taint-runtime";
+export type { KubeConnection, NodeTaintInputs, NodeTaintState } from "./node-taint-runtime";
+
+/**
+ * Where the dynamic-provider plugin finds NodeTaint's CRUD: a path relative to the project folder,
+ * the plugin's working directory (the engine starts plugins there). Part of every NodeTaint's state:
+ * a later version must keep a file at this path that handles the states earlier versions wrote.
+ */
+export const NODE_TAINT_RUNTIME = "components/node-taint-runtime.ts";
+
+/**
+ * The provider Pulumi serializes into each NodeTaint's state (`__provider`) and runs in the
+ * engine's `pulumi-resource-pulumi-nodejs` plugin. It is a loader only, a few hundred bytes: each
+ * method loads {@link NODE_TAINT_RUNTIME} (TypeScript, through tsx, a dependency of the project)
+ * once per plugin process and calls the same method there. Serializing the CRUD itself by value
+ * put about 19 KB into the inputs and again the outputs of every NodeTaint: 38 MB of state on a
+ * platform of 1,000 nodes, which the file backend rewrites after every step.
+ */
+export const nodeTaintLoader: pulumi.dynamic.ResourceProvider<NodeTaintInputs, NodeTaintState> = {
+  async configure(req) {
+    return loadNodeTaintRuntime().configure!(req);
+  },
+  async create(inputs) {
+    return loadNodeTaintRuntime().create(inputs);
+  },
+  async diff(id, olds, news) {
+    return loadNodeTaintRuntime().diff!(id, olds, news);
+  },
+  async update(id, olds, news) {
+    return loadNodeTaintRuntime().update!(id, olds, news);
+  },
+  async delete(id, props) {
+    return loadNodeTaintRuntime().delete!(id, props);
+  },
+  async read(id, props) {
+    return loadNodeTaintRuntime().read!(id, props);
+  },
+};
+
+/** Loads NodeTaint's CRUD from the project folder (the working directory); see {@link nodeTaintLoader}. */
+function loadNodeTaintRuntime(): pulumi.dynamic.ResourceProvider<NodeTaintInputs, NodeTaintState> {
+  // Serialized by value with NODE_TAINT_RUNTIME: it requires what it needs in its body.
+  const path = require("node:path") as typeof import("node:path");
+  const file = path.resolve(NODE_TAINT_RUNTIME);
+  try {
+    const tsx = require("tsx/cjs/api") as { require(id: string, fromFile: string): unknown };
+    return (tsx.require(file, path.resolve("package.json")) as typeof import("./node-taint-runtime")).nodeTaintProvider;
+  } catch (e) {
+    const err = new Error(
+      `cannot load leasehold's NodeTaint provider ${file} (${(e as Error).message.split("\n")[0]}): run pulumi from the leasehold project folder, after npm ci`,
+    );
+    err.stack = err.message;
+    throw err;
+  }
+}
 
 /** Arguments of {@link NodeTaint}. */
 export interface NodeTaintArgs {
-  /** The contents of a kubeconfig whose current context may get and patch the node (kept secret). */
-  kubeconfig: pulumi.Input<string>;
+  /**
+   * The contents of a kubeconfig whose current context may get and patch the node (kept secret, and
+   * stored in the resource's state). @default the existing cluster's ambient kubeconfig, read by the
+   * provider at each operation, as the Kubernetes provider does without one: the stack's
+   * `kubernetes:kubeconfig` config (contents or a path), else KUBECONFIG, else ~/.kube/config. Nothing
+   * of it is then stored: on a platform of 1,000 nodes the local control plane's kubeconfig put 16 MB
+   * of ciphertext into the state.
+   */
+  kubeconfig?: pulumi.Input<string>;
   /** The node's name. */
   node: string;
   /** What this resource wants of the entries with its key. */
@@ -29,357 +81,6 @@ export interface NodeTaintArgs {
   releaseTo?: string;
   /** The field manager the patches are recorded under in `metadata.managedFields`. */
   fieldManager: string;
-}
-
-/** The inputs of a NodeTaint as its provider receives them: the arguments, resolved, in the clear. */
-export interface NodeTaintInputs {
-  /** The kubeconfig's contents. */
-  kubeconfig: string;
-  /** The node's name. */
-  node: string;
-  /** What this resource wants of the entries with its key. */
-  intent: TaintIntent;
-  /** The value a `set` entry is given back on delete. @default undefined (removed) */
-  releaseTo?: string;
-  /** The field manager of the patches. */
-  fieldManager: string;
-}
-
-/** The state of a NodeTaint: its inputs and what it saw. */
-export interface NodeTaintState extends NodeTaintInputs {
-  /** The node's taints after the last write (a refresh updates them only when our entry is gone). */
-  taints: Taint[];
-  /** Whether the taints satisfy the intent, i.e. applying it would change nothing. */
-  present: boolean;
-}
-
-/** How to reach the API server of a kubeconfig's current context. */
-export interface KubeConnection {
-  /** The API server's base URL. */
-  server: URL;
-  /** TLS options of every request (CA, client certificate, verification). */
-  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; servername?: string };
-  /** The Authorization header, if the user authenticates with a token. @default undefined */
-  authorization?: string;
-}
-
-/** A response of the API server: its status code and its body, parsed when it is JSON. */
-interface KubeResponse {
-  /** The HTTP status code; 0 when the response carried none. */
-  status: number;
-  /** The body: the parsed JSON (a Node, or a Status on failure), or the text when it is not JSON. */
-  body: unknown;
-}
-
-/** The fields read of a response body: a Node's resourceVersion and taints, a Status's message. */
-interface ResponseFields {
-  message?: unknown;
-  metadata?: { resourceVersion?: string };
-  spec?: { taints?: Taint[] };
-}
-
-/** The fields read of a kubeconfig (clientcmd's v1 Config), as loaded: unchecked. */
-interface Kubeconfig {
-  "current-context"?: string;
-  clusters?: unknown;
-  contexts?: unknown;
-  users?: unknown;
-}
-
-/** A kubeconfig's cluster: the fields read of it. */
-interface KubeconfigCluster {
-  server?: string;
-  "certificate-authority"?: string;
-  "certificate-authority-data"?: string;
-  "insecure-skip-tls-verify"?: boolean;
-  "tls-server-name"?: string;
-  extensions?: { name?: string; extension?: unknown }[];
-}
-
-/** A kubeconfig's context: the cluster and user it names. */
-interface KubeconfigContext {
-  cluster?: string;
-  user?: string;
-}
-
-/** A kubeconfig's user: the fields read of it. */
-interface KubeconfigUser {
-  "client-certificate"?: string;
-  "client-certificate-data"?: string;
-  "client-key"?: string;
-  "client-key-data"?: string;
-  token?: string;
-  tokenFile?: string;
-  exec?: {
-    apiVersion?: string;
-    command?: string;
-    args?: string[];
-    env?: { name: string; value: string }[] | null;
-    provideClusterInfo?: boolean;
-  };
-  "auth-provider"?: { name?: string };
-}
-
-/**
- * Resolves the current context of a kubeconfig (its contents) into a connection: server,
- * certificate-authority(-data), insecure-skip-tls-verify, tls-server-name,
- * client-certificate(-data)/client-key(-data), token, tokenFile, and `exec` credential plugins
- * (client.authentication.k8s.io/v1 and v1beta1). Relative file paths resolve from the working
- * directory: the kubeconfig has no folder of its own here.
- */
-export async function kubeConnection(kubeconfig: string): Promise<KubeConnection> {
-  const yaml = require("js-yaml") as typeof import("js-yaml");
-  const fs = require("node:fs") as typeof import("node:fs");
-  const cfg = (yaml.load(kubeconfig) ?? {}) as Kubeconfig;
-  const named = <T>(list: "clusters" | "contexts" | "users", name: unknown): T | undefined => {
-    const found = (Array.isArray(cfg[list]) ? (cfg[list] as (Record<string, unknown> | null)[]) : []).find((x) => x && x.name === name);
-    return found === undefined ? undefined : ((found![list.slice(0, -1)] ?? {}) as T);
-  };
-  const contextName = cfg["current-context"];
-  if (!contextName) throw new Error("kubeconfig: no current-context");
-  const context = named<KubeconfigContext>("contexts", contextName);
-  if (!context) throw new Error(`kubeconfig: current-context ${contextName} is not among its contexts`);
-  const cluster = named<KubeconfigCluster>("clusters", context.cluster);
-  if (!cluster) throw new Error(`kubeconfig: context ${contextName} names cluster ${context.cluster}, which it does not define`);
-  if (!cluster.server) throw new Error(`kubeconfig: cluster ${context.cluster} has no server`);
-  const user: KubeconfigUser = (context.user === undefined ? {} : named<KubeconfigUser>("users", context.user)) ?? {};
-  const dataOrFile = (data: unknown, file: unknown) =>
-    typeof data === "string" && data !== ""
-      ? Buffer.from(data, "base64").toString("utf8")
-      : typeof file === "string" && file !== ""
-        ? fs.readFileSync(file, "utf8")
-        : undefined;
-
-  const tls: KubeConnection["tls"] = { rejectUnauthorized: cluster["insecure-skip-tls-verify"] !== true };
-  const ca = dataOrFile(cluster["certificate-authority-data"], cluster["certificate-authority"]);
-  if (ca !== undefined) tls.ca = ca;
-  if (cluster["tls-server-name"]) tls.servername = cluster["tls-server-name"];
-  const cert = dataOrFile(user["client-certificate-data"], user["client-certificate"]);
-  const key = dataOrFile(user["client-key-data"], user["client-key"]);
-  if (cert !== undefined) tls.cert = cert;
-  if (key !== undefined) tls.key = key;
-  let token: string | undefined = user.token || (user.tokenFile ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined);
-
-  if (user.exec) {
-    const exec = user.exec;
-    const versions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
-    if (!exec.command) throw new Error(`kubeconfig: user ${context.user}: exec has no command`);
-    if (!exec.apiVersion || !versions.includes(exec.apiVersion))
-      throw new Error(`kubeconfig: user ${context.user}: exec apiVersion ${exec.apiVersion} is not one of ${versions.join(", ")}`);
-    const spec: Record<string, unknown> = { interactive: false };
-    if (exec.provideClusterInfo) {
-      spec.cluster = {
-        server: cluster.server,
-        "tls-server-name": cluster["tls-server-name"],
-        "insecure-skip-tls-verify": cluster["insecure-skip-tls-verify"],
-        "certificate-authority-data": ca === undefined ? undefined : Buffer.from(ca).toString("base64"),
-        config: (cluster.extensions ?? []).find((e) => e?.name === "client.authentication.k8s.io/exec")?.extension,
-      };
-    }
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: exec.apiVersion, kind: "ExecCredential", spec }),
-    };
-    for (const e of exec.env ?? []) env[e.name] = e.value;
-    const { execFile } = require("node:child_process") as typeof import("node:child_process");
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(exec.command!, exec.args ?? [], { env, timeout: 60_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
-        if (!err) return resolve(out);
-        const why = String(errOut).trim().split("\n")[0] || err.message.split("\n")[0];
-        reject(new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} failed: ${why}`));
-      }),
-    );
-    let status: { token?: string; clientCertificateData?: string; clientKeyData?: string } | undefined;
-    try {
-      status = JSON.parse(stdout)?.status;
-    } catch {
-      throw new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} printed no ExecCredential JSON`);
-    }
-    if (status?.token) token = status.token;
-    if (status?.clientCertificateData) tls.cert = status.clientCertificateData;
-    if (status?.clientKeyData) tls.key = status.clientKeyData;
-    if (!status?.token && !(status?.clientCertificateData && status?.clientKeyData)) {
-      throw new Error(
-        `kubeconfig: user ${context.user}: exec plugin ${exec.command} returned neither status.token nor status.clientCertificateData and clientKeyData`,
-      );
-    }
-  } else if (user["auth-provider"]) {
-    throw new Error(
-      `kubeconfig: user ${context.user}: auth-provider ${user["auth-provider"].name} is not supported; use an exec credential plugin`,
-    );
-  }
-  return { server: new URL(cluster.server), tls, ...(token ? { authorization: `Bearer ${token}` } : {}) };
-}
-
-/** One request to the API server; `path` is absolute (`/api/v1/nodes/n1?fieldManager=x`). */
-export async function kubeRequest(
-  conn: KubeConnection,
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType = "application/json",
-): Promise<KubeResponse> {
-  const url = new URL(conn.server.pathname.replace(/\/$/, "") + path, conn.server);
-  const http = (url.protocol === "https:" ? require("node:https") : require("node:http")) as typeof import("node:https");
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (conn.authorization) headers.Authorization = conn.authorization;
-  if (payload !== undefined) headers["Content-Type"] = contentType;
-  return new Promise<KubeResponse>((resolve, reject) => {
-    const req = http.request(url, { method, headers, ...conn.tls, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // Not JSON (a proxy's error page): keep the text for the error message.
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error(`${method} ${url.href}: no answer within 30 s`)));
-    req.on("error", (e) => reject(new Error(`${method} ${url.href}: ${e.message}`)));
-    req.end(payload);
-  });
-}
-
-/**
- * Read-modify-write of one node's taints: GET the node, compute the new list, and unless it is the
- * same, PATCH it as a JSON merge patch carrying the read resourceVersion as a precondition, so a
- * concurrent writer makes the API server answer 409 and we start over from a fresh read.
- * Returns the taints after the write, or undefined if the node does not exist.
- */
-export async function rewriteTaints(
-  conn: KubeConnection,
-  node: string,
-  fieldManager: string,
-  change: (current: Taint[]) => Taint[],
-): Promise<Taint[] | undefined> {
-  const nodePath = `/api/v1/nodes/${encodeURIComponent(node)}`;
-  const failure = (verb: string, r: KubeResponse) => {
-    const message = typeof r.body === "object" ? (r.body as ResponseFields | null)?.message : undefined;
-    return new Error(`${verb} node ${node}: ${r.status} ${message ? message : String(r.body).slice(0, 200)}`);
-  };
-  const attempts = 5;
-  for (let attempt = 1; ; attempt++) {
-    const got = await kubeRequest(conn, "GET", nodePath);
-    if (got.status === 404) return undefined;
-    if (got.status !== 200) throw failure("get", got);
-    const body = got.body as ResponseFields | null;
-    const current: Taint[] = body?.spec?.taints ?? [];
-    const next = change(current);
-    if (sameTaints(next, current)) return current;
-    const patch = { metadata: { resourceVersion: body!.metadata!.resourceVersion }, spec: { taints: next } };
-    const put = await kubeRequest(
-      conn,
-      "PATCH",
-      `${nodePath}?fieldManager=${encodeURIComponent(fieldManager)}`,
-      patch,
-      "application/merge-patch+json",
-    );
-    if (put.status === 200) return (put.body as ResponseFields | null)?.spec?.taints ?? [];
-    if (put.status === 404) return undefined;
-    if (put.status !== 409) throw failure("patch", put);
-    if (attempt >= attempts)
-      throw new Error(`patch node ${node}: its taints changed under us ${attempts} times in a row (409 Conflict); try again`);
-    // Someone else wrote the node between our read and our write: back off a little (20 ms,
-    // doubling, jittered), re-read.
-    await new Promise((r) => setTimeout(r, 20 * 2 ** (attempt - 1) * (1 + Math.random() / 2)));
-  }
-}
-
-/** The taint an intent writes, as `key=value:effect`, for messages. */
-function describeIntent(intent: TaintIntent): string {
-  return `${intent.mode === "set" ? "lease" : "idle"} taint ${intent.key}=${intent.value}:${intent.effect}`;
-}
-
-/** Writes the intent of a create or update; a node that does not exist is an error. */
-async function holdIntent(s: NodeTaintInputs, change: (current: Taint[]) => Taint[]): Promise<NodeTaintState> {
-  const taints = await rewriteTaints(await kubeConnection(s.kubeconfig), s.node, s.fieldManager, change);
-  if (taints === undefined) throw new Error(`node ${s.node} does not exist in the cluster (${describeIntent(s.intent)})`);
-  return { ...s, taints, present: sameTaints(applyIntent(taints, s.intent), taints) };
-}
-
-/** The arguments a diff compares, in a stable form. */
-function argsOf(s: Partial<NodeTaintInputs>) {
-  const i = (s.intent ?? {}) as Partial<TaintIntent>;
-  return {
-    kubeconfig: s.kubeconfig,
-    node: s.node,
-    intent: [i.mode, i.key, i.value, i.effect],
-    releaseTo: s.releaseTo,
-    fieldManager: s.fieldManager,
-  };
-}
-
-/**
- * The CRUD of {@link NodeTaint} (exported for tests). One object, so that the SDK serializes it
- * once per process however many nodes a program taints.
- */
-export const nodeTaintProvider: pulumi.dynamic.ResourceProvider<NodeTaintInputs, NodeTaintState> = {
-  async create(inputs) {
-    const outs = await holdIntent(inputs, (current) => applyIntent(current, inputs.intent));
-    return { id: `${inputs.node}/${inputs.intent.key}`, outs };
-  },
-
-  async diff(_id, olds, news) {
-    const before = argsOf(olds);
-    const after = argsOf(news);
-    const replaces: string[] = [];
-    if (before.node !== after.node) replaces.push("node");
-    if (before.intent[1] !== after.intent[1]) replaces.push("intent");
-    const changed = JSON.stringify(before) !== JSON.stringify(after);
-    // A refresh that found the intent no longer holding (someone removed our entry) makes the
-    // next update write it again.
-    return { changes: changed || olds.present === false, replaces };
-  },
-
-  async update(_id, olds, news) {
-    return { outs: await holdIntent(news, (current) => changeIntent(current, olds.intent, news.intent)) };
-  },
-
-  async delete(_id, props) {
-    try {
-      const conn = await kubeConnection(props.kubeconfig);
-      // A node that is gone carries no taint of ours: nothing to release.
-      await rewriteTaints(conn, props.node, props.fieldManager, (current) => releaseIntent(current, props.intent, props.releaseTo));
-    } catch (e) {
-      throw withoutTrace(e, `releasing the ${describeIntent(props.intent)} of node ${props.node}`);
-    }
-  },
-
-  async read(id, props) {
-    const s = props!;
-    try {
-      const conn = await kubeConnection(s.kubeconfig);
-      const got = await kubeRequest(conn, "GET", `/api/v1/nodes/${encodeURIComponent(s.node)}`);
-      const body = got.body as ResponseFields | null;
-      if (got.status !== 200 && got.status !== 404) throw new Error(`get node ${s.node}: ${got.status} ${body?.message ?? ""}`);
-      const taints: Taint[] = got.status === 404 ? [] : (body?.spec?.taints ?? []);
-      const present = got.status === 200 && sameTaints(applyIntent(taints, s.intent), taints);
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave them out of `inputs`
-      const { taints: _taints, present: _present, ...inputs } = s;
-      // While our entry holds, the state stays as the last write left it: other owners' taints
-      // come and go (a cordon, not-ready) and are no drift of this resource's
-      // (`pulumi preview --refresh --expect-no-changes` in drift.yml stays quiet about them).
-      return { id, props: { ...s, taints: present ? s.taints : taints, present }, inputs: inputs as NodeTaintState };
-    } catch (e) {
-      throw withoutTrace(e, `reading the ${describeIntent(s.intent)} of node ${s.node}`);
-    }
-  },
-};
-
-/**
- * The SDK's plugin prints a failed delete or read as `${error}: ${error.stack}` on stderr, which
- * the engine shows: give it one line that says what we were doing instead of a stack trace.
- */
-function withoutTrace(e: unknown, doing: string): Error {
-  const err = e instanceof Error ? e : new Error(String(e));
-  err.stack = `while ${doing}`;
-  return err;
 }
 
 /**
@@ -405,15 +106,15 @@ export class NodeTaint extends pulumi.dynamic.Resource {
     const errors = invalidArgs(args);
     if (errors.length > 0) throw new ComponentArgumentsError("NodeTaint", name, errors);
     const props: Record<string, unknown> = {
-      kubeconfig: pulumi.secret(args.kubeconfig),
       node: args.node,
       intent: { mode: args.intent.mode, key: args.intent.key, value: args.intent.value, effect: args.intent.effect },
       fieldManager: args.fieldManager,
       taints: undefined,
       present: undefined,
     };
+    if (args.kubeconfig !== undefined) props.kubeconfig = pulumi.secret(args.kubeconfig);
     if (args.releaseTo !== undefined) props.releaseTo = args.releaseTo;
-    super(nodeTaintProvider, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "leasehold", "NodeTaint");
+    super(nodeTaintLoader, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "leasehold", "NodeTaint");
   }
 }
 

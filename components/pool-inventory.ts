@@ -10,8 +10,13 @@ import { checkArguments } from "./arguments";
 export interface PoolInventoryArgs {
   /** The pools of the platform (existing cluster: with their nodes). */
   pools: readonly Pool[];
-  /** A kubeconfig (contents, secret) that may get and patch the nodes: the idle taint is written through it. */
-  kubeconfig: pulumi.Input<string>;
+  /**
+   * A kubeconfig (contents, secret) that may get and patch the nodes: the idle taint is written
+   * through it, and it is stored in each node's NodeTaint. @default the cluster's ambient
+   * kubeconfig, read when the taints are written (see NodeTaintArgs.kubeconfig): nothing
+   * stored per node
+   */
+  kubeconfig?: pulumi.Input<string>;
 }
 
 /** The field manager of the platform's inventory labels. */
@@ -50,7 +55,7 @@ export class PoolInventory extends pulumi.ComponentResource {
         new NodeTaint(
           `${name}-${pool.name}-${node}-idle`,
           {
-            kubeconfig: args.kubeconfig,
+            ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
             node,
             intent: { mode: "ensure", key: LEASE_TAINT_KEY, value: IDLE_TAINT_VALUE, effect: LEASE_TAINT_EFFECT },
             fieldManager: INVENTORY_FIELD_MANAGER,

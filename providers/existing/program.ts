@@ -13,7 +13,10 @@ import type { ExistingCluster } from "./index";
 export const existingProgram: ProviderProgram<ExistingCluster> = {
   platform(stack, _cluster, opts) {
     const cluster = new Cluster("cluster", { kubeconfig: opts.kubeconfig ?? existingKubeconfig() });
-    new PoolInventory("pools", { pools: stack.config.pools, kubeconfig: cluster.kubeconfig }, { provider: cluster.provider });
+    // The idle taints read the same ambient kubeconfig when they run, unless one was given:
+    // a copy in each of a thousand nodes' state is what a platform's checkpoint would be made of.
+    const inventory = { pools: stack.config.pools, ...(opts.kubeconfig === undefined ? {} : { kubeconfig: cluster.kubeconfig }) };
+    new PoolInventory("pools", inventory, { provider: cluster.provider });
     return { provider: cluster.provider, outputs: { kubeconfig: cluster.kubeconfig } };
   },
   tenantLeases({ stack, at, adminKubeconfig, k8sProvider, namespace }) {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -331,6 +332,45 @@ describe("kubeconfig access", () => {
   });
 });
 
+describe("NodeTaint provider without a kubeconfig of its own: the stack's, read when it runs", () => {
+  const withoutKubeconfig: NodeTaintInputs = { ...inputs(), kubeconfig: undefined };
+  const configure = async (config: Record<string, string>) =>
+    (await provider()).configure!({ config: { get: (k: string) => config[k], require: (k: string) => config[k]! } });
+  const saved = process.env.KUBECONFIG;
+  afterAll(() => (saved === undefined ? delete process.env.KUBECONFIG : (process.env.KUBECONFIG = saved)));
+
+  it("uses kubernetes:kubeconfig of the stack config that the engine gives configure: contents, or a path", async () => {
+    await configure({ "kubernetes:kubeconfig": kubeconfig({ token: "from-config" }) });
+    await (await provider()).create(withoutKubeconfig);
+    expect(api.seen.map((x) => x.authorization)).toEqual(["Bearer from-config", "Bearer from-config"]);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "config");
+    fs.writeFileSync(file, kubeconfig({ token: "from-path" }));
+    await configure({ "kubernetes:kubeconfig": file });
+    reset([notReady, cordon]);
+    await (
+      await provider()
+    ).delete!("id", { ...state(), kubeconfig: undefined });
+    expect(api.seen.map((x) => x.authorization)).toEqual(["Bearer from-path"]);
+  });
+
+  it("else the first file of KUBECONFIG; a file it cannot read is one line naming the source and the file", async () => {
+    await configure({});
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "config");
+    fs.writeFileSync(file, kubeconfig({ token: "from-env" }));
+    process.env.KUBECONFIG = `${path.delimiter}${file}${path.delimiter}/nowhere`;
+    await (await provider()).create(withoutKubeconfig);
+    expect(api.seen[0]!.authorization).toBe("Bearer from-env");
+    process.env.KUBECONFIG = "/nowhere/config";
+    await expect((await provider()).create(withoutKubeconfig)).rejects.toThrow(
+      "cannot read the kubeconfig named by KUBECONFIG (/nowhere/config): ENOENT; set kubernetes:kubeconfig in the platform stack or point KUBECONFIG at the cluster",
+    );
+    // Its own kubeconfig wins over both.
+    reset([notReady, cordon]);
+    await (await provider()).create(inputs());
+    expect(api.seen[0]!.authorization).toBe("Bearer t0ken");
+  });
+});
+
 describe("NodeTaint under the Pulumi mock runtime", () => {
   it("registers one dynamic resource per node with its inputs, the kubeconfig kept secret and out of the serialized provider", async () => {
     const { NodeTaint } = await import("../../components/node-taint");
@@ -375,11 +415,49 @@ describe("NodeTaint under the Pulumi mock runtime", () => {
     const requireFromString = require("require-from-string") as (code: string) => {
       handler(): typeof import("../../components/node-taint").nodeTaintProvider;
     };
-    const deserialized = requireFromString(r[0]!.inputs.__provider).handler();
+    const serialized = r[0]!.inputs.__provider as string;
+    const deserialized = requireFromString(serialized).handler();
     reset([notReady, cordon]);
     await deserialized.create(inputs());
     await deserialized.delete!("id", state({ releaseTo: "" }));
     expect(api.node!.spec.taints).toEqual([notReady, cordon, entry("")]);
+    // A loader, not the CRUD: the state of every NodeTaint carries it twice (inputs and outputs).
+    // Serialized by value, the CRUD was 19,187 bytes.
+    expect(serialized.length).toBeLessThan(3500);
+    expect(serialized).not.toContain("resourceVersion");
+  });
+
+  it("the serialized loader, run outside a leasehold project folder, fails with one line that says where it looked", async () => {
+    const { NodeTaint } = await import("../../components/node-taint");
+    const r = await runMocked(() => {
+      new NodeTaint("t", { kubeconfig: "k", node: "gpu-001", intent: lease("acme-h100"), fieldManager: "fm" });
+      return {};
+    });
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "lh-loader-"));
+    fs.writeFileSync(path.join(elsewhere, "provider.js"), r[0]!.inputs.__provider as string);
+    const script = `require(${JSON.stringify(require.resolve("require-from-string"))})(require("fs").readFileSync("provider.js", "utf8"))
+      .handler().create({}).then(() => console.log("created"), (e) => console.log(e.stack))`;
+    const out = execFileSync(process.execPath, ["-e", script], { cwd: elsewhere, encoding: "utf8" }).trim();
+    expect(out).toBe(
+      `cannot load leasehold's NodeTaint provider ${fs.realpathSync(elsewhere)}/components/node-taint-runtime.ts (Cannot find module 'tsx/cjs/api'): run pulumi from the leasehold project folder, after npm ci`,
+    );
+    fs.rmSync(elsewhere, { recursive: true });
+  });
+
+  it("a state written by another loader (the CRUD serialized by value, before) is an update that writes nothing to the node", async () => {
+    reset([notReady, cordon, entry("acme-h100")]);
+    const p = await provider();
+    const olds = { ...state({ taints: [notReady, cordon, entry("acme-h100")] }), __provider: "exports.handler = /* 19 KB */" };
+    const news = { ...inputs(), __provider: "exports.handler = /* the loader */" };
+    expect(await p.diff!("gpu-001/leasehold.io/lease", olds, news)).toEqual({ changes: true, replaces: [] });
+    const sameLoader: NodeTaintState = { ...olds, __provider: news.__provider } as NodeTaintState;
+    expect(await p.diff!("gpu-001/leasehold.io/lease", sameLoader, news)).toEqual({
+      changes: false,
+      replaces: [],
+    });
+    api.seen.length = 0;
+    await p.update!("gpu-001/leasehold.io/lease", olds, news);
+    expect(requests()).toEqual(["GET /api/v1/nodes/gpu-001"]);
   });
 
   it("refuses arguments the API server would refuse, naming the field and the value", async () => {

@@ -53,6 +53,26 @@ describe("programs", () => {
     for (const o of objects) expect(o.provider, o.name).toMatch(/::cluster-provider::/);
   });
 
+  it("leave the kubeconfig out of the platform's idle NodeTaints unless the program was given one: each reads the stack's when it runs", async () => {
+    const { platformProgram } = await import("../../programs/platform");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "config");
+    fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = file;
+    try {
+      const platform = load<PlatformStack>("platform-local");
+      const taints = (r: { type: string; inputs: Record<string, unknown> }[]) => r.filter((x) => x.type.endsWith(":NodeTaint"));
+      const ambient = taints(await runMocked(() => platformProgram(platform, {}), "platform-local"));
+      expect(ambient.length).toBe(platform.config.pools.flatMap((p) => p.nodes ?? []).length);
+      for (const t of ambient) expect(Object.keys(t.inputs)).not.toContain("kubeconfig");
+      const given = taints(await runMocked(() => platformProgram(platform, { kubeconfig: "apiVersion: v1" }), "platform-local"));
+      for (const t of given) expect(Object.keys(t.inputs)).toContain("kubeconfig");
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
+  });
+
   it("stop on invalid stack config with the file, the key path and the value, as a RunError (no stack trace)", async () => {
     const { stackFromRuntime } = await import("../../programs/config");
     await useMockRuntime({

@@ -282,6 +282,19 @@ describe("the example fleet on a real engine and API server", () => {
       .sort();
     const pinned = fs.readFileSync(path.join(ROOT, "test/golden/urns/tenant-acme.txt"), "utf8").trim().split("\n");
     expect(engine).toEqual(pinned);
+    // The platform's idle taints, as the engine stored them: a loader of the NodeTaint provider
+    // (not its whole code) and no kubeconfig (the plugin read KUBECONFIG, as the program did).
+    const platformState = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "platform-local"]).stdout) as {
+      deployment: { resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] };
+    };
+    const idle = platformState.deployment.resources.filter((x) => x.type.endsWith(":NodeTaint"));
+    expect(idle.length).toBeGreaterThan(0);
+    for (const t of idle) {
+      expect(Object.keys(t.inputs ?? {})).not.toContain("kubeconfig");
+      expect(Object.keys(t.outputs ?? {})).not.toContain("kubeconfig");
+      expect(String(t.outputs?.__provider).length).toBeLessThan(3500);
+      expect(t.outputs?.present).toBe(true);
+    }
   });
 
   it("leasehold admit gives the API server's verdict on the whole corpus, controllers judged by the pods they create (differential, as the tenant)", async () => {

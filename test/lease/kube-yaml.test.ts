@@ -66,10 +66,10 @@ describe("parseManifests (manifests as kubectl reads them)", () => {
           .fill(`*${i === 1 ? "a" : "bcdefghij"[i - 2]}`)
           .join(", ")}]`,
       );
-    const t0 = Date.now();
+    // Expanded, the document holds a billion scalars: a reader without the alias limit never
+    // returns, and the test's timeout fails it. Under a loaded machine the refusal took 6 s.
     expect(parseManifests(levels.join("\n"))[0]!.error).toContain("excessive aliasing");
-    expect(Date.now() - t0).toBeLessThan(5_000);
-  });
+  }, 60_000);
 });
 
 describe("the fast reading of manifests (js-yaml when nothing reads otherwise in YAML 1.1)", () => {
