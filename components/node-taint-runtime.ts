@@ -1,5 +1,6 @@
 import type { dynamic } from "@pulumi/pulumi";
-import { ambientKubeconfig, KUBECONFIG_CONFIG_KEY } from "./ambient-kubeconfig";
+import * as path from "node:path";
+import { findKubeconfig, KUBECONFIG_CONFIG_KEY } from "./ambient-kubeconfig";
 import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type TaintIntent } from "../lease/node-taints";
 
 // The part of NodeTaint that runs in the engine's `pulumi-resource-pulumi-nodejs` plugin process:
@@ -110,13 +111,26 @@ interface KubeconfigUser {
  * Resolves the current context of a kubeconfig (its contents) into a connection: server,
  * certificate-authority(-data), insecure-skip-tls-verify, tls-server-name,
  * client-certificate(-data)/client-key(-data), token, tokenFile, and `exec` credential plugins
- * (client.authentication.k8s.io/v1 and v1beta1). Relative file paths resolve from the working
- * directory: the kubeconfig has no folder of its own here.
+ * (client.authentication.k8s.io/v1 and v1beta1). Relative file paths (and an exec command
+ * given as a relative path) resolve from `folder`, the kubeconfig file's, as kubectl's do; from the
+ * working directory when the kubeconfig was contents. A kubeconfig that is not YAML is one line
+ * saying where, never a snippet of the file (it holds credentials).
  */
-export async function kubeConnection(kubeconfig: string): Promise<KubeConnection> {
+export async function kubeConnection(kubeconfig: string, folder?: string): Promise<KubeConnection> {
   const yaml = require("js-yaml") as typeof import("js-yaml");
   const fs = require("node:fs") as typeof import("node:fs");
-  const cfg = (yaml.load(kubeconfig) ?? {}) as Kubeconfig;
+  const path = require("node:path") as typeof import("node:path");
+  const local = (file: string) => (folder === undefined ? file : path.resolve(folder, file));
+  let cfg: Kubeconfig;
+  try {
+    cfg = (yaml.load(kubeconfig) ?? {}) as Kubeconfig;
+  } catch (e) {
+    const { reason, mark } = e as { reason?: string; mark?: { line: number; column: number } };
+    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : "";
+    // eslint-disable-next-line preserve-caught-error -- js-yaml's error quotes the file, credentials and all
+    throw new Error(`kubeconfig: not valid YAML${where}: ${reason ?? "unreadable"}`);
+  }
+  if (typeof cfg !== "object" || cfg === null) throw new Error("kubeconfig: not a mapping");
   const named = <T>(list: "clusters" | "contexts" | "users", name: unknown): T | undefined => {
     const found = (Array.isArray(cfg[list]) ? (cfg[list] as (Record<string, unknown> | null)[]) : []).find((x) => x && x.name === name);
     return found === undefined ? undefined : ((found![list.slice(0, -1)] ?? {}) as T);
@@ -133,7 +147,7 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
     typeof data === "string" && data !== ""
       ? Buffer.from(data, "base64").toString("utf8")
       : typeof file === "string" && file !== ""
-        ? fs.readFileSync(file, "utf8")
+        ? fs.readFileSync(local(file), "utf8")
         : undefined;
 
   const tls: KubeConnection["tls"] = { rejectUnauthorized: cluster["insecure-skip-tls-verify"] !== true };
@@ -144,7 +158,7 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
   const key = dataOrFile(user["client-key-data"], user["client-key"]);
   if (cert !== undefined) tls.cert = cert;
   if (key !== undefined) tls.key = key;
-  let token: string | undefined = user.token || (user.tokenFile ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined);
+  let token: string | undefined = user.token || (user.tokenFile ? fs.readFileSync(local(user.tokenFile), "utf8").trim() : undefined);
 
   if (user.exec) {
     const exec = user.exec;
@@ -169,11 +183,16 @@ export async function kubeConnection(kubeconfig: string): Promise<KubeConnection
     for (const e of exec.env ?? []) env[e.name] = e.value;
     const { execFile } = require("node:child_process") as typeof import("node:child_process");
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(exec.command!, exec.args ?? [], { env, timeout: 60_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
-        if (!err) return resolve(out);
-        const why = String(errOut).trim().split("\n")[0] || err.message.split("\n")[0];
-        reject(new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} failed: ${why}`));
-      }),
+      execFile(
+        exec.command!.includes("/") ? local(exec.command!) : exec.command!,
+        exec.args ?? [],
+        { env, timeout: 60_000, maxBuffer: 1 << 20 },
+        (err, out, errOut) => {
+          if (!err) return resolve(out);
+          const why = String(errOut).trim().split("\n")[0] || err.message.split("\n")[0];
+          reject(new Error(`kubeconfig: user ${context.user}: exec plugin ${exec.command} failed: ${why}`));
+        },
+      ),
     );
     let status: { token?: string; clientCertificateData?: string; clientKeyData?: string } | undefined;
     try {
@@ -285,9 +304,20 @@ function describeIntent(intent: TaintIntent): string {
 /** The stack's `kubernetes:kubeconfig` config, as the engine gave it to `configure`. */
 let configuredKubeconfig: string | undefined;
 
-/** The connection of a NodeTaint: its own kubeconfig, else the ambient one of the stack. */
-function connect(s: Pick<NodeTaintInputs, "kubeconfig">): Promise<KubeConnection> {
-  return kubeConnection(s.kubeconfig ?? ambientKubeconfig(configuredKubeconfig));
+/**
+ * The connection of a NodeTaint: its own kubeconfig, else the stack's, found when it runs; an
+ * error about the stack's names where it was found (nothing of it is in the state to look at).
+ */
+async function connect(s: Pick<NodeTaintInputs, "kubeconfig">): Promise<KubeConnection> {
+  if (s.kubeconfig !== undefined) return kubeConnection(s.kubeconfig);
+  const found = findKubeconfig(configuredKubeconfig);
+  try {
+    return await kubeConnection(found.contents, found.file === undefined ? undefined : path.dirname(found.file));
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (the kubeconfig named by ${found.source}${found.file ? `: ${found.file}` : ""})`, {
+      cause: e,
+    });
+  }
 }
 
 /** Writes the intent of a create or update; a node that does not exist is an error. */
