@@ -10,10 +10,17 @@ import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type 
 // `spec.taints` is atomic under server-side apply, so a NodePatch would own, and wipe, the taints
 // of every other actor on the node.
 //
-// The plugin loads this file by its path from the project folder (see NODE_TAINT_RUNTIME in
-// node-taint.ts): keep it at components/node-taint-runtime.ts, and keep it free of runtime imports
+// The plugin loads this file by its path from the project folder (NODE_TAINT_RUNTIME, below, which
+// the loader in node-taint.ts carries in every NodeTaint's state): keep it at that path, and keep it free of runtime imports
 // beyond Node's modules, js-yaml and lease/node-taints.ts (which has none), so that loading it in the
 // plugin costs milliseconds. It must handle every state earlier versions wrote (inputs below).
+
+/**
+ * This file's path from the project folder, the plugin's working directory: the loader serialized
+ * into every NodeTaint's state names it, so a later version must keep a file here that handles the
+ * states earlier versions wrote.
+ */
+export const NODE_TAINT_RUNTIME = "components/node-taint-runtime.ts";
 
 /** The inputs of a NodeTaint as its provider receives them: the arguments, resolved, in the clear. */
 export interface NodeTaintInputs {
@@ -360,11 +367,12 @@ export const nodeTaintProvider: dynamic.ResourceProvider<NodeTaintInputs, NodeTa
     const replaces: string[] = [];
     if (before.node !== after.node) replaces.push("node");
     if (before.intent[1] !== after.intent[1]) replaces.push("intent");
-    // A state written by another version of the loader (an earlier one serialized this whole
-    // file into it) is rewritten with the current one: an update that finds the intent holding
-    // writes nothing to the node.
-    const serialized = (x: object) => (x as { __provider?: unknown }).__provider;
-    const changed = JSON.stringify(before) !== JSON.stringify(after) || serialized(olds) !== serialized(news);
+    // A state whose provider is not a loader of this file (before the loader, the whole CRUD was
+    // serialized into it) is rewritten with the loader: an update that finds the intent holding
+    // writes nothing to the node. Two loaders are the same provider whatever their text (the
+    // program's transpiler shapes it: tsx under leasehold, ts-node under a bare pulumi up).
+    const loads = (x: object) => String((x as { __provider?: unknown }).__provider ?? "").includes(NODE_TAINT_RUNTIME);
+    const changed = JSON.stringify(before) !== JSON.stringify(after) || (loads(news) && !loads(olds));
     // A refresh that found the intent no longer holding (someone removed our entry) makes the
     // next update write it again.
     return { changes: changed || olds.present === false, replaces };

@@ -2,16 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Taint, TaintIntent } from "../lease/node-taints";
 import type { NodeTaintInputs, NodeTaintState } from "./node-taint-runtime";
 import { ComponentArgumentsError, type ArgumentProblem } from "./arguments";
+import { NODE_TAINT_RUNTIME } from "./node-taint-runtime";
 
-export { kubeConnection, kubeRequest, rewriteTaints, nodeTaintProvider } from "./node-taint-runtime";
+export { kubeConnection, kubeRequest, rewriteTaints, nodeTaintProvider, NODE_TAINT_RUNTIME } from "./node-taint-runtime";
 export type { KubeConnection, NodeTaintInputs, NodeTaintState } from "./node-taint-runtime";
 
-/**
- * Where the dynamic-provider plugin finds NodeTaint's CRUD: a path relative to the project folder,
- * the plugin's working directory (the engine starts plugins there). Part of every NodeTaint's state:
- * a later version must keep a file at this path that handles the states earlier versions wrote.
- */
-export const NODE_TAINT_RUNTIME = "components/node-taint-runtime.ts";
+/** {@link NODE_TAINT_RUNTIME}, as a string of this module: the loader below is serialized with it by value. */
+const RUNTIME_PATH: string = NODE_TAINT_RUNTIME;
 
 /**
  * The provider Pulumi serializes into each NodeTaint's state (`__provider`) and runs in the
@@ -44,9 +41,9 @@ export const nodeTaintLoader: pulumi.dynamic.ResourceProvider<NodeTaintInputs, N
 
 /** Loads NodeTaint's CRUD from the project folder (the working directory); see {@link nodeTaintLoader}. */
 function loadNodeTaintRuntime(): pulumi.dynamic.ResourceProvider<NodeTaintInputs, NodeTaintState> {
-  // Serialized by value with NODE_TAINT_RUNTIME: it requires what it needs in its body.
+  // Serialized by value with RUNTIME_PATH: it requires what it needs in its body.
   const path = require("node:path") as typeof import("node:path");
-  const file = path.resolve(NODE_TAINT_RUNTIME);
+  const file = path.resolve(RUNTIME_PATH);
   try {
     const tsx = require("tsx/cjs/api") as { require(id: string, fromFile: string): unknown };
     return (tsx.require(file, path.resolve("package.json")) as typeof import("./node-taint-runtime")).nodeTaintProvider;
