@@ -36,8 +36,8 @@ export class Cluster extends pulumi.ComponentResource {
 
 /**
  * The kubeconfig of an existing cluster: the `kubernetes:kubeconfig` config value (contents or a
- * path), else the ambient one (the first file of KUBECONFIG, else ~/.kube/config); see
- * {@link ambientKubeconfig}.
+ * path, `~` the home folder), else the ambient one (the first existing file of KUBECONFIG, else
+ * ~/.kube/config); see {@link ambientKubeconfig}.
  *
  * @throws pulumi.RunError naming the source and the file when the file cannot be read.
  */

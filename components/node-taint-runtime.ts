@@ -11,9 +11,10 @@ import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type 
 // of every other actor on the node.
 //
 // The plugin loads this file by its path from the project folder (NODE_TAINT_RUNTIME, below, which
-// the loader in node-taint.ts carries in every NodeTaint's state): keep it at that path, and keep it free of runtime imports
-// beyond Node's modules, js-yaml and lease/node-taints.ts (which has none), so that loading it in the
-// plugin costs milliseconds. It must handle every state earlier versions wrote (inputs below).
+// the loader in node-taint.ts carries in every NodeTaint's state): keep it at that path, and keep
+// it free of runtime imports beyond Node's modules, js-yaml, lease/node-taints.ts and
+// ambient-kubeconfig.ts (which import nothing else), so that loading it in the plugin stays cheap.
+// It must handle every state earlier versions wrote (inputs below).
 
 /**
  * This file's path from the project folder, the plugin's working directory: the loader serialized
