@@ -116,7 +116,11 @@ Examples:
     .option("--platform <stack>", "the platform stack (default: the tenant's, or the only one)")
     .option("--admins <groups>", "groups bound to tenant-admin, comma-separated (default for a new tenant: <tenant>:admins)", list)
     .option("--viewers <groups>", "groups bound to view, comma-separated (default for a new tenant: <tenant>:viewers)", list)
-    .option("--nodes <nodes>", "existing clusters: the leased nodes, comma-separated (default: free nodes of the pool)", list)
+    .option(
+      "--nodes <nodes>",
+      "existing clusters: the leased nodes, comma-separated names or a Slurm hostlist such as gpu-[001-004,010] (default: free nodes of the pool)",
+      (v: string) => [v],
+    )
     .option("--id <id>", "the lease id (default: <tenant>-<gpu type>-<start date>)")
     .option("--notice-hours <hours>", "the reclaim clause's notice", nonNegativeNumber, DEFAULT_NOTICE_HOURS)
     .option("--dry-run", "print the resulting stack file instead of writing it")
@@ -129,7 +133,9 @@ Examples:
   $ leasehold request --tenant acme --gpus 16 --gpu-type h100-80gb --pool h100-a \\
       --start 2027-06-01T00:00:00Z --end 2027-09-01T00:00:00Z
   $ leasehold request --tenant delta --gpus 8 --gpu-type l40s --pool l40s-a --nodes l40s-002 \\
-      --start 2027-01-01T00:00:00Z --end 2027-02-01T00:00:00Z --admins delta:ops --dry-run`,
+      --start 2027-01-01T00:00:00Z --end 2027-02-01T00:00:00Z --admins delta:ops --dry-run
+  $ leasehold request --tenant acme --gpus 32 --gpu-type h100-80gb --pool h100-a --nodes 'gpu-[005-008]' \\
+      --start 2027-06-01T00:00:00Z --end 2027-09-01T00:00:00Z`,
     )
     .action((o: Omit<RequestOptions, "stacks"> & { stacks?: string }) => {
       result.code = request(

@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { gpusPerNode, nodesFor } from "../lease/catalog";
-import { dnsLabel, nodeName, subjectName } from "../lease/fields";
+import { dnsLabel, subjectName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
+import { expandNodeSet, showNodes } from "../lease/node-set";
 import type { Lease } from "../lease/schema";
 import { providerOf } from "../providers";
 import { checkFolder, EXIT, loadFolder, printJson, refusal, UsageError, type Io } from "./common";
@@ -32,8 +33,9 @@ export interface RequestOptions {
   /** Groups bound to view; added to an existing tenant's, never replacing them. @default `<tenant>:viewers` for a new tenant */
   viewers?: string[];
   /**
-   * Existing clusters: the leased nodes. @default on a provider whose leases name their nodes, the
-   * pool's first nodes (in its order) with no lease in force at any instant of the window
+   * Existing clusters: the leased nodes, as node names or Slurm hostlists (`gpu-[001-004]`), each
+   * node once. @default on a provider whose leases name their nodes, the pool's first nodes (in its
+   * order) with no lease in force at any instant of the window
    */
   nodes?: string[];
   /** The lease id, a DNS-1123 label. @default `<tenant>-<gpu type>-<yyyymmdd of start>` (60 characters at most), then `-2`, `-3`... */
@@ -54,7 +56,7 @@ export const DEFAULT_NOTICE_HOURS = 72;
  * The would-be fleet is checked first; on any problem no file is touched.
  */
 export function request(opts: RequestOptions, io: Io): number {
-  checkNames(opts);
+  const wanted = checkNames(opts);
   const folder = loadFolder(opts.stacks);
   const refuse = refusal(io, opts.json, "request");
   const before = checkFolder(folder);
@@ -91,7 +93,7 @@ export function request(opts: RequestOptions, io: Io): number {
     placement: { pool: opts.pool },
     reclaim: { noticeHours: opts.noticeHours },
   };
-  if (opts.nodes) lease.placement.nodes = opts.nodes;
+  if (wanted) lease.placement.nodes = wanted;
   else if (platform && providerOf(platform.config.cluster).leaseNodes === "named" && pool && pool.gpuType === opts.gpuType) {
     // Pick the pool's nodes that are free for the whole window, in the pool's order.
     const perNode = gpusPerNode(platform.catalog, pool.gpuType);
@@ -103,7 +105,7 @@ export function request(opts: RequestOptions, io: Io): number {
           {
             file,
             path: "leasehold:leases",
-            message: `pool ${pool.name} has ${free.length} node(s) free from ${opts.start} to ${opts.end} (${free.join(", ") || "none"}), but ${opts.gpus} ${pool.gpuType} GPUs need ${need} (${perNode} per node)`,
+            message: `pool ${pool.name} has ${free.length} node(s) free from ${opts.start} to ${opts.end} (${free.length > 0 ? showNodes(free) : "none"}), but ${opts.gpus} ${pool.gpuType} GPUs need ${need} (${perNode} per node)`,
           },
         ],
         "not enough free nodes",
@@ -121,7 +123,7 @@ export function request(opts: RequestOptions, io: Io): number {
   if (opts.json) printJson(io, opts.dryRun ? { ...result, text } : result);
   else {
     if (opts.dryRun) io.out(text);
-    const where = lease.placement.nodes ? ` on ${lease.placement.nodes.join(", ")}` : "";
+    const where = lease.placement.nodes ? ` on ${showNodes(lease.placement.nodes)}` : "";
     const verb = opts.dryRun ? "would add" : "added";
     io[opts.dryRun ? "err" : "out"](
       `${verb} lease ${lease.id}: ${lease.gpu.count} x ${lease.gpu.type} in pool ${lease.placement.pool}${where}, ${lease.window.start} to ${lease.window.end}, ${existing ? "to" : "in a new stack file"} ${file}`,
@@ -130,8 +132,8 @@ export function request(opts: RequestOptions, io: Io): number {
   return EXIT.ok;
 }
 
-/** Names given on the command line must be valid before any file is read. */
-function checkNames(opts: RequestOptions): void {
+/** Names given on the command line must be valid before any file is read; returns the nodes of --nodes, expanded. */
+function checkNames(opts: RequestOptions): string[] | undefined {
   const bad = (
     option: string,
     value: string,
@@ -144,8 +146,12 @@ function checkNames(opts: RequestOptions): void {
   bad("--pool", opts.pool, dnsLabel);
   bad("--gpu-type", opts.gpuType, dnsLabel);
   if (opts.id !== undefined) bad("--id", opts.id, dnsLabel);
-  for (const n of opts.nodes ?? []) bad("--nodes", n, nodeName);
   for (const g of [...(opts.admins ?? []), ...(opts.viewers ?? [])]) bad("--admins/--viewers", g, subjectName);
+  if (opts.nodes === undefined) return undefined;
+  const { names, issues } = expandNodeSet(opts.nodes);
+  const first = issues[0];
+  if (first) throw new UsageError(`--nodes: ${first.message}, got ${JSON.stringify(first.input)}`);
+  return names;
 }
 
 /** `<tenant>-<gpu type>-<yyyymmdd>`, with `-2`, `-3` ... when the fleet has it already. */
@@ -176,13 +182,13 @@ function freeNodes(
   return nodes.filter((n) => !busy.has(n));
 }
 
-/** The lease as a YAML node, in the compact style of the example stacks. */
+/** The lease as a YAML node, in the compact style of the example stacks; its nodes as one Slurm hostlist (`gpu-[003-004]`). */
 function leaseNode(doc: Document, lease: Lease): YAMLMap {
-  const node = doc.createNode(lease) as unknown as YAMLMap;
+  const nodes = lease.placement.nodes;
+  const written = nodes ? { ...lease, placement: { ...lease.placement, nodes: showNodes(nodes) } } : lease;
+  const node = doc.createNode(written) as unknown as YAMLMap;
   for (const key of ["gpu", "window"]) (child(node, key) as YAMLMap).flow = true;
   for (const key of ["start", "end"]) (child(child(node, "window"), key) as Scalar).type = Scalar.QUOTE_DOUBLE;
-  const nodes = child(child(node, "placement"), "nodes");
-  if (isSeq(nodes)) nodes.flow = true;
   return node;
 }
 

@@ -4,6 +4,7 @@ import { gpusPerNode, nodesFor } from "./catalog";
 import { forceInterval, leaseViews, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { formatPath, showValue, type Problem } from "./problems";
+import { sameWrittenItem, showNodes, writtenPath } from "./node-set";
 import type { Lease, Pool } from "./schema";
 
 // The cross-stack rules of the lease contract (DESIGN.md, "Rules"): what no single file can tell.
@@ -39,7 +40,9 @@ export function poolFootprint(platform: PlatformStack, pool: Pool, lease: Lease)
 export function checkFleet(stacks: readonly Stack[]): Problem[] {
   const problems: Problem[] = [];
   const at = (stack: Stack, path: PropertyKey[], message: string): void => {
-    problems.push({ file: stack.file, path: formatPath(path), line: stack.locate(path), message });
+    // An index into an expanded node set names the item that was written (lease/node-set.ts).
+    const written = writtenPath(stack.config, path);
+    problems.push({ file: stack.file, path: formatPath(written), line: stack.locate(written), message });
   };
   const platforms = new Map<string, PlatformStack>();
   const tenants: TenantStack[] = [];
@@ -75,20 +78,37 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
   // Pulumi names a lease's node resources `<lease id>-<node>` under one component type, so two of
   // a tenant's leases must not give the same name (lease a-gpu on node 001, lease a on gpu-001):
   // the engine would refuse the stack for a duplicate URN.
+  // One problem per pair of leases, naming every node of the clash as one node set.
   for (const t of tenants) {
     const seen = new Map<string, number>();
     t.config.leases.forEach((l, i) => {
+      const clashes = new Map<number, { nodes: string[]; indexes: number[] }>();
       (l.placement.nodes ?? []).forEach((node, k) => {
         const name = `${l.id}-${node}`;
         const first = seen.get(name);
         if (first !== undefined && first !== i) {
-          at(
-            t,
-            ["leasehold:leases", i, "placement", "nodes", k],
-            `expected lease id and node names whose Pulumi resource name <lease id>-<node> is unique in the stack, but leasehold:leases[${first}] gives ${showValue(name)} too, got ${showValue(node)}`,
-          );
+          let c = clashes.get(first);
+          if (!c) clashes.set(first, (c = { nodes: [], indexes: [] }));
+          c.nodes.push(node);
+          c.indexes.push(k);
         } else seen.set(name, i);
       });
+      for (const [first, { nodes, indexes }] of clashes) {
+        const rule = "expected lease id and node names whose Pulumi resource name <lease id>-<node> is unique in the stack";
+        if (nodes.length === 1) {
+          at(
+            t,
+            ["leasehold:leases", i, "placement", "nodes", indexes[0]!],
+            `${rule}, but leasehold:leases[${first}] gives ${showValue(`${l.id}-${nodes[0]}`)} too, got ${showValue(nodes[0])}`,
+          );
+        } else {
+          at(
+            t,
+            nodeSetPath(t, i, indexes),
+            `${rule}, but leasehold:leases[${first}] gives the names of ${nodes.length} of these nodes too (${showValue(`${l.id}-${nodes[0]}`)}, ...), got ${showNodes(nodes)}`,
+          );
+        }
+      }
     });
   }
 
@@ -130,6 +150,29 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
       if (!entry) byPool.set(key, (entry = { platform, pool, leases: [] }));
       entry.leases.push(placed);
       const perNode = gpusPerNode(platform.catalog, pool.gpuType);
+      // Nodes outside the pool, found here in one pass and named as one node set. A hostlist typo
+      // (`gpu-[0001-8192]` on a pool of `gpu-[00001-12500]`) would otherwise give a problem per
+      // node, each listing the whole pool (gigabytes for one character). The lease's other node
+      // rules wait until its nodes are in its pool.
+      if (provider.leaseNodes === "named" && pool.nodes && lease.placement.nodes) {
+        const inPool = new Set(pool.nodes);
+        const outside: number[] = [];
+        lease.placement.nodes.forEach((n, j) => {
+          if (!inPool.has(n)) outside.push(j);
+        });
+        if (outside.length > 0) {
+          const names = outside.map((j) => lease.placement.nodes![j]!);
+          const poolSet = poolNodesShown(pool);
+          at(
+            t,
+            nodeSetPath(t, i, outside),
+            names.length === 1
+              ? `expected a node of pool ${pool.name} (${poolSet}), got ${showValue(names[0])}`
+              : `expected nodes of pool ${pool.name} (${poolSet}), got ${showNodes(names)}, which are not in it`,
+          );
+          return;
+        }
+      }
       const held = provider.leaseRules({
         tenant: t,
         platform,
@@ -148,8 +191,25 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
   }
 
   for (const { platform, pool, leases } of byPool.values()) sweepPool(platform, pool, leases, at);
-  for (const [key, leases] of byNode) sweepNode(key.slice(key.indexOf("/") + 1), leases, at);
+  const clashes = new Map<Placed, Map<Placed, string[]>>();
+  for (const [key, leases] of byNode) sweepNode(key.slice(key.indexOf("/") + 1), leases, clashes);
+  reportNodeClashes(clashes, at);
   return problems;
+}
+
+const shownPools = new WeakMap<Pool, string>();
+
+/** A pool's nodes as one compact node set, computed once per pool. */
+function poolNodesShown(pool: Pool): string {
+  let shown = shownPools.get(pool);
+  if (shown === undefined) shownPools.set(pool, (shown = showNodes(pool.nodes ?? [])));
+  return shown;
+}
+
+/** The path of a lease's nodes at `indexes`: the item that names them all when there is one, else the node set. */
+function nodeSetPath(t: TenantStack, index: number, indexes: readonly number[]): PropertyKey[] {
+  const nodes: PropertyKey[] = ["leasehold:leases", index, "placement", "nodes"];
+  return indexes.length === 1 || sameWrittenItem(t.config, nodes, indexes) ? [...nodes, indexes[0]!] : nodes;
 }
 
 type At = (stack: Stack, path: PropertyKey[], message: string) => void;
@@ -202,20 +262,41 @@ function sweepPool(platform: PlatformStack, pool: Pool, leases: Placed[], at: At
   }
 }
 
-/** A node is leased to at most one lease at any instant: sorted by start, each must begin after the last ends. */
-function sweepNode(node: string, leases: Placed[], at: At): void {
+/**
+ * A node is leased to at most one lease at any instant: sorted by start, each must begin after the
+ * last ends. Each clash is recorded under the lease that takes the node and the lease holding it.
+ */
+function sweepNode(node: string, leases: Placed[], clashes: Map<Placed, Map<Placed, string[]>>): void {
   const sorted = leases.filter((p) => p.to > p.from).sort((a, b) => a.from - b.from || a.to - b.to);
   let holder: Placed | undefined;
   for (const p of sorted) {
     if (holder && p.from < holder.to) {
-      const j = p.lease.placement.nodes!.indexOf(node);
-      at(
-        p.stack,
-        ["leasehold:leases", p.index, "placement", "nodes", j],
-        `node ${node} is leased to ${holder.lease.id} (${holder.stack.file}) until ${isoInstant(holder.to)}, but this lease takes it from ${isoInstant(p.from)}`,
-      );
+      let byHolder = clashes.get(p);
+      if (!byHolder) clashes.set(p, (byHolder = new Map()));
+      let nodes = byHolder.get(holder);
+      if (!nodes) byHolder.set(holder, (nodes = []));
+      nodes.push(node);
     }
     if (!holder || p.to > holder.to) holder = p;
+  }
+}
+
+/**
+ * One problem per pair of clashing leases, naming every node of the clash (as a compact node set,
+ * `gpu-[001-004]`): a lease of thousands of nodes that overlaps another gives one line, not thousands.
+ */
+function reportNodeClashes(clashes: Map<Placed, Map<Placed, string[]>>, at: At): void {
+  for (const [p, byHolder] of clashes) {
+    const indexOf = new Map((p.lease.placement.nodes ?? []).map((n, j) => [n, j]));
+    for (const [holder, nodes] of byHolder) {
+      const indexes = nodes.map((n) => indexOf.get(n)!).sort((a, b) => a - b);
+      const one = nodes.length === 1;
+      at(
+        p.stack,
+        nodeSetPath(p.stack, p.index, indexes),
+        `${one ? "node" : "nodes"} ${showNodes(nodes)} ${one ? "is" : "are"} leased to ${holder.lease.id} (${holder.stack.file}) until ${isoInstant(holder.to)}, but this lease takes ${one ? "it" : "them"} from ${isoInstant(p.from)}`,
+      );
+    }
   }
 }
 

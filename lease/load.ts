@@ -8,6 +8,7 @@ import { fromPulumiTimes } from "./fields";
 import { checkFleet } from "./fleet";
 import { didYouMean, formatPath, showValue, zodMessages, type Problem } from "./problems";
 import { cliHazards, divergences, readStackYaml, Unreadable, type Divergence } from "./stack-yaml";
+import { showNodes, writtenPathOf } from "./node-set";
 import { platformKeys, platformRules, tenantKeys, tenantRules, type PlatformConfig, type TenantConfig } from "./schema";
 
 /** A platform stack file, parsed and valid on its own. */
@@ -121,7 +122,12 @@ export function loadStackText(file: string, text: string): LoadResult {
     if (!(e instanceof jsyaml.YAMLException)) throw e;
     const line = e.mark ? e.mark.line + 1 : undefined;
     const col = e.mark ? e.mark.column + 1 : undefined;
-    problems.push({ file, path: "", line, message: `invalid YAML${line ? ` at line ${line}, column ${col}` : ""}: ${e.reason}` });
+    problems.push({
+      file,
+      path: "",
+      line,
+      message: `invalid YAML${line ? ` at line ${line}, column ${col}` : ""}: ${e.reason}${hostlistInFlowHint(text, e.mark?.line)}`,
+    });
     return { ok: false, problems };
   }
   let yamlDoc: { doc: Document; lines: LineCounter } | undefined;
@@ -240,14 +246,30 @@ export function parseConfig(file: string, raw: Record<string, unknown>, lineOf: 
       for (const iss of parsed.error.issues) problems.push(...toProblems(file, key, schema, value, iss, lineOf));
     }
   }
+  // Problems of one rule at one written node set item (`nodes: gpu-[001-064]` in two pools) are
+  // one problem naming every node, not one per node.
+  const byWrittenNodes = new Map<string, { problem: Problem; message: string; inputs: string[] }>();
   const sink = {
     add(p: (string | number)[], message: string, input: unknown) {
-      const full = [PREFIX + String(p[0]), ...p.slice(1)];
-      problems.push({ file, path: formatPath(full), line: lineOf(full), message: withValue(message, input) });
+      // An index into an expanded node set names the item that was written (lease/node-set.ts).
+      const written = writtenPathOf(parts, p);
+      const full = [PREFIX + String(written.path[0]), ...written.path.slice(1)];
+      const problem: Problem = { file, path: formatPath(full), line: lineOf(full), message: withValue(message, input) };
+      const key = `${problem.path}\0${message}`;
+      const same = written.inNodeSet && typeof input === "string" && message.startsWith("expected") ? byWrittenNodes.get(key) : undefined;
+      if (same) {
+        same.inputs.push(input as string);
+        return;
+      }
+      if (written.inNodeSet && typeof input === "string") byWrittenNodes.set(key, { problem, message, inputs: [input] });
+      problems.push(problem);
     },
   };
   if (role === "platform") platformRules(parts as Partial<PlatformConfig>, sink);
   else tenantRules(own, sink);
+  for (const { problem, message, inputs } of byWrittenNodes.values()) {
+    if (inputs.length > 1) problem.message = `${message}, got ${showNodes(inputs)}`;
+  }
 
   // Needs only leasehold:tenant, so it runs whatever else in the file is wrong.
   const tenantPart = parts.tenant as TenantConfig["tenant"] | undefined;
@@ -423,6 +445,19 @@ function divergenceMessage(d: Divergence, doc: Document): string {
         ? `write ${d.cli} if you mean ${d.cli}, or quote it ("${written}") if it is text`
         : `quote it ("${written}")`;
   return `the plain YAML scalar ${written} is ${showValue(d.ours)} in YAML 1.2 (leasehold), but ${cli} (${why}): ${fix}`;
+}
+
+/**
+ * A hint for a Slurm hostlist written unquoted inside a YAML flow list or map (`nodes: [gpu-[001-004]]`):
+ * there `[` opens a list, so neither reader (YAML 1.2 here, yaml.v3 in the Pulumi CLI) can read it.
+ */
+function hostlistInFlowHint(text: string, line0: number | undefined): string {
+  if (line0 === undefined) return "";
+  const line = text.split(/\r\n|\r|\n/)[line0] ?? "";
+  const m = /[{[,][ \t]*([^\s"'[\]{},#]+\[[^\]\s]*\][^\s,\]}#]*)/.exec(line);
+  if (!m) return "";
+  const expr = m[1]!;
+  return ` (a Slurm hostlist inside a YAML flow list [...] or map {...} must be quoted: write "${expr}", or the whole node set as one unquoted hostlist, such as nodes: gpu-[001-004,010])`;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

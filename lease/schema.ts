@@ -3,6 +3,7 @@ import { z } from "zod";
 import { clusterSchemaOf, providerOf, type ClusterConfig } from "../providers";
 import { leasesBlockingPurge, purgeBlocker } from "./lifecycle";
 import { METADATA_CIDRS } from "./metadata";
+import { nodeSet } from "./node-set";
 import { BUILTIN_CATALOG, gpuTypeSchema, mergeCatalog, partialGpuTypeSchema, perGpuSchema } from "./catalog";
 import {
   cidr,
@@ -11,7 +12,6 @@ import {
   dnsLabel,
   HOUR_MS,
   instant,
-  nodeName,
   port,
   positiveInt,
   quantity,
@@ -46,17 +46,6 @@ function uniqueIn<T>(
   });
 }
 
-/** Reports the second and later occurrences of a key in a list, inside a zod refinement. */
-function unique<T>(
-  ctx: z.RefinementCtx,
-  items: readonly T[],
-  key: (t: T) => string | undefined,
-  path: (i: number) => (string | number)[],
-  what: string,
-): void {
-  uniqueIn({ add: (p, m, input) => issue(ctx, p, m, input) }, items, key, path, what);
-}
-
 // ---------------------------------------------------------------- platform
 
 /** A capacity reservation that an EKS pool launches into. */
@@ -85,8 +74,8 @@ export const poolSchema = z.strictObject({
   name: dnsLabel,
   /** A key of the GPU catalog. */
   gpuType: dnsLabel,
-  /** Existing clusters: the physical nodes of the pool. */
-  nodes: z.array(nodeName, { error: "expected a list of node names" }).optional(),
+  /** Existing clusters: the physical nodes of the pool, written as node names or Slurm hostlists (`gpu-[001-064]`), expanded. */
+  nodes: nodeSet.optional(),
   /** EKS: the EC2 instance type; must carry gpuType. @default the catalog's first instance type */
   instanceType: z.string({ error: "expected an EC2 instance type such as p5.48xlarge" }).optional(),
   /** EKS: the most nodes the pool may hold. */
@@ -288,8 +277,8 @@ export const leaseSchema = z
     placement: z.strictObject({
       /** A pool of the platform stack with the same GPU type. */
       pool: dnsLabel,
-      /** Existing clusters: the leased nodes. */
-      nodes: z.array(nodeName, { error: "expected a list of node names" }).optional(),
+      /** Existing clusters: the leased nodes, written as node names or Slurm hostlists (`gpu-[001-008]`), expanded; each once. */
+      nodes: nodeSet.optional(),
     }),
     /** The reclaim clause. */
     reclaim: z.strictObject({
@@ -312,16 +301,7 @@ export const leaseSchema = z
       if (start !== undefined && end !== undefined && !(end > start)) {
         issue(ctx, ["window", "end"], `must be after start (${lease.window.end} <= ${lease.window.start})`, lease.window.end);
       }
-      const nodes: unknown = lease.placement?.nodes;
-      if (Array.isArray(nodes)) {
-        unique(
-          ctx,
-          nodes,
-          (n) => (typeof n === "string" ? n : undefined),
-          (i) => ["placement", "nodes", i],
-          "node",
-        );
-      }
+      // A node given twice is refused by the node set itself (lease/node-set.ts).
       const notice = lease.reclaim?.notice;
       const hours = lease.reclaim?.noticeHours;
       const issued = time(notice?.issuedAt);

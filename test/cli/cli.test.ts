@@ -118,7 +118,8 @@ describe("leasehold request", () => {
         id: "echo-h100-80gb-20270401",
         gpu: { type: "h100-80gb", count: 16 },
         window: { start: "2027-04-01T00:00:00Z", end: "2027-07-01T00:00:00Z" },
-        placement: { pool: "h100-a", nodes: ["gpu-003", "gpu-004"] },
+        // The nodes it picks, written as one Slurm hostlist.
+        placement: { pool: "h100-a", nodes: "gpu-[003-004]" },
         reclaim: { noticeHours: 72 },
       },
     ]);
@@ -157,7 +158,7 @@ describe("leasehold request", () => {
         '      window: {start: "2027-03-01T00:00:00Z", end: "2027-04-01T00:00:00Z"}',
         "      placement:",
         "        pool: l40s-a",
-        "        nodes: [l40s-001]",
+        "        nodes: l40s-001",
         "      reclaim:",
         "        noticeHours: 72",
         "",

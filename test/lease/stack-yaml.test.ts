@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStackFile, loadStackText } from "../../lease/load";
-import { divergences, goResolve, readStackYaml, Unreadable } from "../../lease/stack-yaml";
+import { divergences, goResolve, readAsPulumiCli, readStackYaml, Unreadable } from "../../lease/stack-yaml";
 import { PLAIN_SCALARS } from "../fixtures/yaml-scalars";
 
 // The Pulumi CLI's reading of plain scalars (gopkg.in/yaml.v3), as predicted here; the e2e suite
@@ -84,6 +84,28 @@ describe("one reading of a stack file", () => {
       "the plain YAML scalar 010 is 10 in YAML 1.2 (leasehold), but the Pulumi CLI, which hands the program its config, reads it as 8 (a leading 0 makes a number octal there): write 10 if you mean 10, or quote it if it is text",
     );
     expect(problems[0]!.line).toBe(11);
+  });
+
+  it("reads Slurm hostlists written as plain scalars as the Pulumi CLI does, and expands them (the hostlist case)", () => {
+    const dir = path.join(CASES, "hostlist");
+    for (const f of fs.readdirSync(dir)) {
+      const text = fs.readFileSync(path.join(dir, f), "utf8");
+      const ours = readStackYaml(text);
+      expect(divergences(text, ours, undefined, false), f).toEqual([]);
+      expect(readAsPulumiCli(text), f).toEqual(ours);
+    }
+    const platform = loadStackFile(path.join(dir, "Pulumi.platform-local.yaml"));
+    const tenant = loadStackFile(path.join(dir, "Pulumi.tenant-hpc.yaml"));
+    if (!platform.ok || platform.stack.role !== "platform" || !tenant.ok || tenant.stack.role !== "tenant")
+      throw new Error("expected both to load");
+    expect(platform.stack.config.pools.map((p) => p.nodes)).toEqual([
+      ["gpu-001", "gpu-002", "gpu-003", "gpu-004", "gpu-010", "gpu-011", "gpu-012"],
+      ["l40s-001", "l40s-002", "l40s-003", "rack1-l40s-01", "rack1-l40s-02", "rack2-l40s-01", "rack2-l40s-02"],
+    ]);
+    expect(tenant.stack.config.leases.map((l) => l.placement.nodes)).toEqual([
+      ["gpu-001", "gpu-002", "gpu-003", "gpu-010", "gpu-011"],
+      ["l40s-001", "rack1-l40s-01", "rack2-l40s-01"],
+    ]);
   });
 
   it("reads merge keys as the Pulumi CLI does", () => {
