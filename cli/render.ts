@@ -4,6 +4,8 @@ import { stringify } from "yaml";
 import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type Stack } from "../lease/load";
 import type { TaintIntent } from "../lease/node-taints";
+import { claimWrite, poolWrite, type NodeView, type NodeWrite } from "../lease/node-ownership";
+import type { LeaseClaim, PoolNodeSet } from "../components/node-set-runtime";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
 import { runMocked } from "../programs/mock-runtime";
 import { OFFLINE_KUBECONFIG, offlinePlatformOutputs } from "../programs/offline";
@@ -58,8 +60,10 @@ const KIND_ORDER = [
 /**
  * Runs a stack's program in this process under Pulumi's mock runtime and returns the Kubernetes
  * objects it declares: no cluster, no cloud credentials, no Pulumi CLI. Patches appear as the
- * fields they set on their target (a NodePatch as a Node with its name and labels, a NodeTaint as
- * the taint entry it keeps on that Node).
+ * fields they set on their target: a node set (TenantNodes, PoolNodes) as one Node per node with
+ * the labels, annotation and taint entry it writes there (lease/node-ownership.ts, on a node that
+ * carries nothing of leasehold's yet), a NodePatch as a Node with its name and labels, a NodeTaint
+ * as the taint entry it keeps on that Node.
  */
 export async function renderStack(stack: Stack, platform: PlatformStack, at: number): Promise<Rendered> {
   const config: Record<string, string> = {};
@@ -75,6 +79,17 @@ export async function renderStack(stack: Stack, platform: PlatformStack, at: num
   );
   const objects = recorded.filter((r) => r.type.startsWith("kubernetes:")).map((r) => asApplied(r.type, r.inputs));
   for (const r of recorded) if (r.type.endsWith(":NodeTaint")) addTaint(objects, r.inputs as { node: string; intent: TaintIntent });
+  for (const r of recorded) {
+    if (r.type.endsWith(":TenantNodes")) {
+      const { tenant, claims } = r.inputs as { tenant: string; claims: LeaseClaim[] };
+      for (const c of claims)
+        for (const node of c.nodes) addWrite(objects, node, claimWrite(blankNode(node), { tenant, lease: c.lease, start: c.start }));
+    }
+    if (r.type.endsWith(":PoolNodes")) {
+      for (const p of (r.inputs as { pools: PoolNodeSet[] }).pools)
+        for (const node of p.nodes) addWrite(objects, node, poolWrite(blankNode(node), { pool: p.pool, gpuType: p.gpuType }));
+    }
+  }
   objects.sort(compareObjects);
   return { objects, outputs };
 }
@@ -93,6 +108,23 @@ function asApplied(type: string, inputs: Record<string, unknown>): KubeObject {
   }
   const { apiVersion, kind, metadata, ...rest } = obj;
   return { apiVersion, kind, metadata, ...rest };
+}
+
+/** A node that carries nothing of leasehold's, to render a node set's writes on. */
+function blankNode(name: string): NodeView {
+  return { name, resourceVersion: "", labels: {}, annotations: {}, taints: [], owned: { labels: [], annotations: [] } };
+}
+
+/** A node set's write on one node, as the Node fields it sets (an empty taint value is omitted, as the API server does). */
+function addWrite(objects: KubeObject[], name: string, w: NodeWrite): void {
+  let node = objects.find((o) => o.kind === "Node" && o.metadata.name === name);
+  if (!node) objects.push((node = { apiVersion: "v1", kind: "Node", metadata: { name } }));
+  const md = node.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  const sorted = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
+  if (Object.keys(w.annotations).length > 0) md.annotations = sorted({ ...md.annotations, ...w.annotations });
+  if (Object.keys(w.labels).length > 0) md.labels = sorted({ ...md.labels, ...w.labels });
+  const spec = ((node as Record<string, unknown>).spec ??= {}) as { taints?: Record<string, string>[] };
+  for (const t of w.taints) (spec.taints ??= []).push({ effect: t.effect, key: t.key, ...(t.value ? { value: t.value } : {}) });
 }
 
 /** A NodeTaint as the entry it keeps in its node's taint list (an empty value is omitted, as the API server does). */

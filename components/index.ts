@@ -1,5 +1,5 @@
 export * from "./cluster";
-export * from "./gpu-node-pool";
+export * from "./node-set";
 export * from "./lease-admission";
 export * from "./pool-inventory";
 export * from "./tenant-namespace";

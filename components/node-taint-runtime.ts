@@ -56,6 +56,8 @@ export interface KubeConnection {
   tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; servername?: string };
   /** The Authorization header, if the user authenticates with a token. @default undefined */
   authorization?: string;
+  /** The HTTP agent of every request (keep-alive connections, bounded). @default Node's global agent */
+  agent?: import("node:http").Agent;
 }
 
 /** A response of the API server: its status code and its body, parsed when it is JSON. */
@@ -239,20 +241,24 @@ export async function kubeRequest(
   if (conn.authorization) headers.Authorization = conn.authorization;
   if (payload !== undefined) headers["Content-Type"] = contentType;
   return new Promise<KubeResponse>((resolve, reject) => {
-    const req = http.request(url, { method, headers, ...conn.tls, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // Not JSON (a proxy's error page): keep the text for the error message.
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
+    const req = http.request(
+      url,
+      { method, headers, ...conn.tls, ...(conn.agent ? { agent: conn.agent } : {}), timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // Not JSON (a proxy's error page): keep the text for the error message.
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`${method} ${url.href}: no answer within 30 s`)));
     req.on("error", (e) => reject(new Error(`${method} ${url.href}: ${e.message}`)));
     req.end(payload);

@@ -10,6 +10,7 @@ import {
   noticeShown,
   POD_SECURITY_VERSION,
   tenantLimits,
+  LEASE_IN_FORCE_VALUE,
   tenantFieldManager,
   tenantQuota,
 } from "../lease/tenancy";
@@ -167,7 +168,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/audit-version": POD_SECURITY_VERSION,
             "pod-security.kubernetes.io/warn": "restricted",
             "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
-            ...Object.fromEntries(inForceIds.map((id) => [`${LABELS.leaseInForcePrefix}${id}`, "in-force"])),
+            ...Object.fromEntries(inForceIds.map((id) => [`${LABELS.leaseInForcePrefix}${id}`, LEASE_IN_FORCE_VALUE])),
           },
           annotations: { ...managed, ...noticeAnnotations },
         },

@@ -1,5 +1,5 @@
 import { acceleratorResources, DEFAULT_GPU_RESOURCE, type GpuCatalog } from "./catalog";
-import { LABELS, LEASE_TAINT_KEY } from "./tenancy";
+import { LABELS, LEASE_IN_FORCE_VALUE, LEGACY_LEASE_TAINT_KEY, TENANT_TAINT_KEY } from "./tenancy";
 
 // The runtime half of the lease contract: CEL for the ValidatingAdmissionPolicies on tenant
 // namespaces. The leases in force of a tenant are labels of its namespace
@@ -133,22 +133,25 @@ export interface AdmissionCel {
 }
 
 const NS_LABELS = "namespaceObject.metadata.labels";
-const owns = (leaseExpr: string) => `('${LABELS.leaseInForcePrefix}' + ${leaseExpr}) in ${NS_LABELS}`;
+// Only the value `in-force` counts: a label `lease.leasehold.io/<id>: ended` (or `false`) names a lease that is not.
+const owns = (leaseExpr: string) =>
+  `(has(namespaceObject.metadata.labels) && ('${LABELS.leaseInForcePrefix}' + ${leaseExpr}) in ${NS_LABELS} && ${NS_LABELS}['${LABELS.leaseInForcePrefix}' + ${leaseExpr}] == '${LEASE_IN_FORCE_VALUE}')`;
 const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
 const TENANT = `(has(namespaceObject.metadata.labels) && '${LABELS.tenant}' in ${NS_LABELS} ? ${NS_LABELS}['${LABELS.tenant}'] : namespaceObject.metadata.name)`;
-const selectorOf = (pod: string) =>
-  `has(${pod}.spec.nodeSelector) && '${LABELS.lease}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${LABELS.lease}'] : ''`;
+const selectorOf = (pod: string, key: string = LABELS.lease) =>
+  `has(${pod}.spec.nodeSelector) && '${key}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${key}'] : ''`;
 const termsOf = (pod: string) =>
   `has(${pod}.spec.affinity) && has(${pod}.spec.affinity.nodeAffinity) && has(${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? ${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms : []`;
 /**
- * A toleration a tenant pod may carry: its own lease in force; an accelerator's key (the
+ * A toleration a tenant pod may carry: its own tenant's taint while it has a lease in force (and,
+ * from earlier versions, a lease in force of its own by the lease key); an accelerator's key (the
  * ExtendedResourceToleration plugin adds those to pods that request it); Kubernetes' not-ready
  * and unreachable for at most 300 s (DefaultTolerationSeconds); and, in pods the DaemonSet
  * controller creates, the node.kubernetes.io/ tolerations it adds. Nothing else: a tenant that
  * tolerated a cordon, a GPU-health or a maintenance taint would defeat the landlord's.
  */
 const tolerationAllowed = (t: string, acc: string) =>
-  `has(${t}.key) && ${t}.key != '' && ((${t}.key == '${LEASE_TAINT_KEY}' && has(${t}.value) && ${owns(`${t}.value`)}) || (${t}.key in ${acc} && has(${t}.effect) && ${t}.effect == 'NoSchedule') || (${t}.key in ${celList(NODE_CONDITION_TOLERATIONS)} && has(${t}.effect) && ${t}.effect == 'NoExecute' && has(${t}.tolerationSeconds) && ${t}.tolerationSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}) || (variables.byDaemonSetController && ${t}.key in ${celList(DAEMONSET_TOLERATIONS)}))`;
+  `has(${t}.key) && ${t}.key != '' && ((${t}.key == '${TENANT_TAINT_KEY}' && has(${t}.value) && ${t}.value == ${TENANT} && variables.hasLeaseInForce) || (${t}.key == '${LEGACY_LEASE_TAINT_KEY}' && has(${t}.value) && ${owns(`${t}.value`)}) || (${t}.key in ${acc} && has(${t}.effect) && ${t}.effect == 'NoSchedule') || (${t}.key in ${celList(NODE_CONDITION_TOLERATIONS)} && has(${t}.effect) && ${t}.effect == 'NoExecute' && has(${t}.tolerationSeconds) && ${t}.tolerationSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}) || (variables.byDaemonSetController && ${t}.key in ${celList(DAEMONSET_TOLERATIONS)}))`;
 
 /** The lease pinning policy on pods in tenant namespaces, for a platform with these settings. */
 export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SETTINGS): AdmissionCel {
@@ -164,7 +167,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
     { name: "byDaemonSetController", expression: `request.userInfo.username in ${celList(DAEMONSET_CONTROLLER_USERS)}` },
     {
       name: "hasLeaseInForce",
-      expression: `has(namespaceObject.metadata.labels) && ${NS_LABELS}.exists(k, k.startsWith('${LABELS.leaseInForcePrefix}'))`,
+      expression: `has(namespaceObject.metadata.labels) && ${NS_LABELS}.exists(k, k.startsWith('${LABELS.leaseInForcePrefix}') && ${NS_LABELS}[k] == '${LEASE_IN_FORCE_VALUE}')`,
     },
     {
       name: "containers",
@@ -175,12 +178,13 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
     // Any declared accelerator asked for (the LimitRange gives every container "0" of each).
     { name: "requestsGpu", expression: `variables.containers.exists(c, has(c.resources) && (${asks("limits")} || ${asks("requests")}))` },
     { name: "selectorLease", expression: selectorOf("object") },
+    { name: "selectorTenant", expression: selectorOf("object", LABELS.tenant) },
     { name: "affinityTerms", expression: termsOf("object") },
     // The scheduling fields are those of the pod before the update (nodeSelector and affinity
     // may change on a pod only while it has scheduling gates).
     {
       name: "schedulingUnchanged",
-      expression: `request.operation == 'UPDATE' && variables.selectorLease == (${selectorOf("oldObject")}) && variables.affinityTerms == (${termsOf("oldObject")})`,
+      expression: `request.operation == 'UPDATE' && variables.selectorLease == (${selectorOf("oldObject")}) && variables.selectorTenant == (${selectorOf("oldObject", LABELS.tenant)}) && variables.affinityTerms == (${termsOf("oldObject")})`,
     },
   ];
   const validations: AdmissionValidation[] = [
@@ -191,21 +195,22 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       reason: "Forbidden",
     },
     {
-      // Pinning: every way the pod names a lease must name one of its tenant's leases in force,
-      // and a pod that asks for an accelerator must name one (a CPU-only pod need not: it runs on
-      // the landlord's non-pool nodes, every pool node being tainted). Checked on CREATE and on
-      // every UPDATE that changes the scheduling fields.
+      // Pinning: every way the pod names a tenant or a lease must name its own tenant or one of
+      // its leases in force, and a pod that asks for an accelerator must name one (a CPU-only pod
+      // need not: it runs on the landlord's non-pool nodes, every pool node being tainted).
+      // Checked on CREATE and on every UPDATE that changes the scheduling fields.
       expression: [
         "variables.schedulingUnchanged",
         "(" +
           [
             `(variables.selectorLease == '' || ${owns("variables.selectorLease")})`,
-            `variables.affinityTerms.all(t, !has(t.matchExpressions) || t.matchExpressions.all(e, e.key != '${LABELS.lease}' || (e.operator == 'In' && e.values.all(v, ${owns("v")}))))`,
-            `(!variables.requestsGpu || !variables.hasLeaseInForce || variables.selectorLease != '' || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == '${LABELS.lease}' && e.operator == 'In' && size(e.values) > 0))))`,
+            `(variables.selectorTenant == '' || variables.selectorTenant == ${TENANT})`,
+            `variables.affinityTerms.all(t, !has(t.matchExpressions) || t.matchExpressions.all(e, (e.key != '${LABELS.lease}' || (e.operator == 'In' && e.values.all(v, ${owns("v")}))) && (e.key != '${LABELS.tenant}' || (e.operator == 'In' && e.values.all(v, v == ${TENANT})))))`,
+            `(!variables.requestsGpu || !variables.hasLeaseInForce || variables.selectorLease != '' || variables.selectorTenant != '' || (size(variables.affinityTerms) > 0 && variables.affinityTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, (e.key == '${LABELS.lease}' || e.key == '${LABELS.tenant}') && e.operator == 'In' && size(e.values) > 0))))`,
           ].join(" && ") +
           ")",
       ].join(" || "),
-      messageExpression: `'pod must select one of tenant ' + ${TENANT} + '\\'s leases in force with nodeSelector or a required node affinity on ${LABELS.lease}'`,
+      messageExpression: `'pod must select its tenant ' + ${TENANT} + ' (nodeSelector ${LABELS.tenant}) or one of its leases in force (${LABELS.lease}), with nodeSelector or a required node affinity'`,
       reason: "Forbidden",
     },
     {
@@ -213,7 +218,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       // toleration not already on the pod (tolerations can only be appended) passes the same rule;
       // those it had pass as they are (a pod of a lease that has ended can still be updated).
       expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, (request.operation == 'UPDATE' && has(oldObject.spec.tolerations) && t in oldObject.spec.tolerations) || (${tolerationAllowed("t", acc)}))`,
-      messageExpression: `'pod may tolerate only the taints of tenant ' + ${TENANT} + '\\'s own leases in force, and no catch-all toleration (nor a landlord\\'s taint: only ${NODE_CONDITION_TOLERATIONS.join(" and ")} for at most ${MAX_TERMINATION_GRACE_SECONDS} s)'`,
+      messageExpression: `'pod may tolerate only its own tenant\\'s taint ${TENANT_TAINT_KEY}=' + ${TENANT} + ' while a lease is in force, and no catch-all toleration (nor a landlord\\'s taint: only ${NODE_CONDITION_TOLERATIONS.join(" and ")} for at most ${MAX_TERMINATION_GRACE_SECONDS} s)'`,
       reason: "Forbidden",
     },
     {

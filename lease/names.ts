@@ -299,6 +299,7 @@ export function eksTenantNames(
   t("the tenant's Name tag", NAME_TAGS.tenant(tenant), LIMITS.tagValue);
   t("the leasehold:tenant tag", tenant, LIMITS.tagValue);
   t("the tenant's node label value", tenant, LIMITS.eksLabelValue);
+  t("the tenant's node taint value", tenant, LIMITS.eksTaintValue);
   out.push({
     from: [],
     input: stack,
@@ -326,7 +327,6 @@ export function eksTenantNames(
     l("the lease's Name tag", NAME_TAGS.lease(tenant, lease.id), LIMITS.tagValue);
     l("the leasehold:lease tag", lease.id, LIMITS.tagValue);
     l("the lease's node label value", lease.id, LIMITS.eksLabelValue);
-    l("the lease's node taint value", lease.id, LIMITS.eksTaintValue);
   });
   return out;
 }

@@ -23,6 +23,9 @@ export const LABELS = {
   leaseInForcePrefix: "lease.leasehold.io/",
 } as const;
 
+/** The value of a namespace's `lease.leasehold.io/<id>` label while that lease is in force; no other value admits anything. */
+export const LEASE_IN_FORCE_VALUE = "in-force";
+
 /** Annotations on a tenant namespace while a lease is in reclaim notice. */
 export const ANNOTATIONS = {
   reclaimAt: "leasehold.io/reclaim-at",
@@ -39,22 +42,15 @@ export const ANNOTATIONS = {
 /** The field manager of a tenant namespace's objects (derived, with its limit, in names.ts). */
 export { tenantFieldManager } from "./names";
 
-/** The taint key of leased nodes; its value is the lease id. */
-export const LEASE_TAINT_KEY = LABELS.lease;
-
 /**
- * The effect of the lease taint: NoExecute, so that the taint both keeps other pods off a leased
- * node and, when the node changes hands or goes back to the pool, makes Kubernetes' taint-eviction
- * controller evict the pods that no longer tolerate it. Tenant pods tolerate it with
- * `{key: leasehold.io/lease, operator: Equal, value: <lease id>, effect: NoExecute}`.
+ * The taint on pool nodes: `leasehold.io/tenant=<tenant>:NoExecute` while a tenant holds the node,
+ * `leasehold.io/tenant=:NoExecute` while it is idle (lease/node-ownership.ts). NoExecute, so that
+ * the taint both keeps other pods off the node and, when the node leaves its tenant, makes
+ * Kubernetes' taint-eviction controller evict the pods that no longer tolerate it. Tenant pods
+ * tolerate it with `{key: leasehold.io/tenant, operator: Equal, value: <tenant>, effect: NoExecute}`
+ * and select `leasehold.io/tenant: <tenant>`: a renewal on the same nodes changes neither.
  */
-export const LEASE_TAINT_EFFECT = "NoExecute";
-
-/**
- * The lease taint's value on a pool node no lease holds (`leasehold.io/lease=:NoExecute`): no lease
- * id is empty, so no tenant pod can tolerate it, and an idle GPU node is closed to every tenant.
- */
-export const IDLE_TAINT_VALUE = "";
+export { TENANT_TAINT_KEY, TENANT_TAINT_EFFECT, IDLE_TENANT_VALUE, LEGACY_LEASE_TAINT_KEY } from "./node-ownership";
 
 /** The extended resource whole GPUs are requested as. */
 export const GPU_RESOURCE = DEFAULT_GPU_RESOURCE;

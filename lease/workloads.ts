@@ -8,7 +8,7 @@ import {
   type AdmissionSettings,
 } from "./admission";
 import { parseQuantity } from "./quantity";
-import { LABELS, LEASE_TAINT_KEY } from "./tenancy";
+import { LABELS, LEGACY_LEASE_TAINT_KEY, TENANT_TAINT_KEY } from "./tenancy";
 
 // The workload half of the contract, as plain functions over Kubernetes objects: the policy pack
 // runs them on a stack's workloads at preview, `leasehold admit` on manifests before submission.
@@ -220,13 +220,17 @@ export function podLimitViolations(
 
 /** The lease ids a pod spec selects (nodeSelector and required node affinity terms with operator In). */
 export function pinnedLeases(spec: Obj): string[] {
+  return selected(spec, LABELS.lease);
+}
+
+/** The values a pod spec selects for a node label key (nodeSelector, and required node affinity terms with operator In). */
+function selected(spec: Obj, key: string): string[] {
   const out = new Set<string>();
-  const sel = obj(spec.nodeSelector)[LABELS.lease];
-  if (typeof sel === "string") out.add(sel);
+  const sel = obj(spec.nodeSelector)[key];
+  if (typeof sel === "string" && sel !== "") out.add(sel);
   for (const term of affinityTerms(spec)) {
     for (const e of list(obj(term).matchExpressions)) {
-      if (obj(e).key === LABELS.lease && obj(e).operator === "In")
-        for (const v of list(obj(e).values)) if (typeof v === "string") out.add(v);
+      if (obj(e).key === key && obj(e).operator === "In") for (const v of list(obj(e).values)) if (typeof v === "string") out.add(v);
     }
   }
   return [...out];
@@ -237,11 +241,12 @@ function affinityTerms(spec: Obj): unknown[] {
 }
 
 /**
- * Why a pod spec is not pinned to its tenant's leases in force: a pod that asks for an accelerator
- * must select one of them (by nodeSelector or by every required node affinity term); no pod may
- * name another lease, tolerate another lease's taint or carry a catch-all toleration. A CPU-only
- * pod need not select a lease: it runs on the landlord's non-pool nodes (and reaches the tenant's
- * data between leases), as at runtime. Empty when it is pinned.
+ * Why a pod spec is not pinned to its tenant: a pod that asks for an accelerator must select its
+ * tenant (`leasehold.io/tenant`) or one of its leases in force (`leasehold.io/lease`), by
+ * nodeSelector or by every required node affinity term; no pod may name another tenant or a lease
+ * not in force of its own. A CPU-only pod need not select anything: it runs on the landlord's
+ * non-pool nodes (and reaches the tenant's data between leases), as at runtime. Empty when it is
+ * pinned.
  */
 export function pinningViolations(
   spec: Obj,
@@ -251,33 +256,44 @@ export function pinningViolations(
 ): string[] {
   const out: string[] = [];
   const held = [...inForce].join(", ") || "none";
-  // An empty selector value names no lease (the API server's policy reads it as no selector).
-  const sel = obj(spec.nodeSelector)[LABELS.lease] === "" ? undefined : obj(spec.nodeSelector)[LABELS.lease];
+  // An empty selector value names nothing (the API server's policy reads it as no selector).
+  const pick = (key: string) => (obj(spec.nodeSelector)[key] === "" ? undefined : obj(spec.nodeSelector)[key]);
+  const sel = pick(LABELS.lease);
+  const selTenant = pick(LABELS.tenant);
   const terms = affinityTerms(spec);
   if (typeof sel === "string" && !inForce.has(sel)) {
     out.push(`The pod selects lease ${sel} by nodeSelector, but tenant ${tenant}'s leases in force are: ${held}.`);
   }
+  if (selTenant !== undefined && selTenant !== tenant) {
+    out.push(`The pod selects tenant ${String(selTenant)} by nodeSelector; it may select only its own tenant, ${tenant}.`);
+  }
   terms.forEach((term, i) => {
     for (const e of list(obj(term).matchExpressions)) {
-      if (obj(e).key !== LABELS.lease) continue;
-      const values = list(obj(e).values);
+      const key = obj(e).key;
+      if (key !== LABELS.lease && key !== LABELS.tenant) continue;
+      const what = key === LABELS.lease ? "leases" : "tenants";
       if (obj(e).operator !== "In")
-        out.push(`Node affinity term ${i} uses operator ${String(obj(e).operator)} on ${LABELS.lease}; only In names leases.`);
-      for (const v of values)
-        if (!(inForce as ReadonlySet<unknown>).has(v))
+        out.push(`Node affinity term ${i} uses operator ${String(obj(e).operator)} on ${key}; only In names ${what}.`);
+      for (const v of list(obj(e).values)) {
+        if (key === LABELS.lease && !(inForce as ReadonlySet<unknown>).has(v))
           out.push(`Node affinity term ${i} selects lease ${String(v)}, but tenant ${tenant}'s leases in force are: ${held}.`);
+        if (key === LABELS.tenant && v !== tenant)
+          out.push(`Node affinity term ${i} selects tenant ${String(v)}; a pod may select only its own tenant, ${tenant}.`);
+      }
     }
   });
   const termsPinned =
     terms.length > 0 &&
     terms.every((t) =>
-      list(obj(t).matchExpressions).some((e) => obj(e).key === LABELS.lease && obj(e).operator === "In" && list(obj(e).values).length > 0),
+      list(obj(t).matchExpressions).some(
+        (e) => (obj(e).key === LABELS.lease || obj(e).key === LABELS.tenant) && obj(e).operator === "In" && list(obj(e).values).length > 0,
+      ),
     );
   const asked = Object.entries(accelerators).filter(([, n]) => n > 0);
-  if (typeof sel !== "string" && !termsPinned && asked.length > 0) {
+  if (typeof sel !== "string" && selTenant === undefined && !termsPinned && asked.length > 0) {
     if (inForce.size > 0) {
       out.push(
-        `The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")}, so it must select one of tenant ${tenant}'s leases in force (${held}) with nodeSelector ${LABELS.lease} or a required node affinity term on it in every term.`,
+        `The pod requests ${asked.map(([r, n]) => `${n} ${r}`).join(" and ")}, so it must select its tenant with nodeSelector ${LABELS.tenant}: ${tenant} (or one of its leases in force, ${held}, with ${LABELS.lease}), or a required node affinity term on one of them in every term.`,
       );
     } else {
       out.push(
@@ -286,12 +302,13 @@ export function pinningViolations(
     }
   }
   if (typeof spec.nodeName === "string" && spec.nodeName !== "")
-    out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the lease's taint.`);
+    out.push(`The pod sets spec.nodeName ${spec.nodeName}, which skips the scheduler and the tenant's taint.`);
   return out;
 }
 
 /**
- * Why a pod's tolerations would be refused: a tenant pod may tolerate its own leases in force, an
+ * Why a pod's tolerations would be refused: a tenant pod may tolerate its own tenant's taint while
+ * it has a lease in force (and, by the key of earlier versions, its own leases in force), an
  * accelerator it may request (the ExtendedResourceToleration plugin adds those), and Kubernetes'
  * not-ready and unreachable (NoExecute) for at most 300 s; a DaemonSet's pods, which its
  * controller creates, may also carry any `node.kubernetes.io/` toleration. Nothing else: a
@@ -313,10 +330,17 @@ export function tolerationViolations(
     }
     if (key === undefined || key === "") {
       out.push(`Toleration ${i} has no key: it tolerates every taint, including other leases'.`);
-    } else if (key === LEASE_TAINT_KEY) {
+    } else if (key === TENANT_TAINT_KEY) {
+      if (value !== tenant)
+        out.push(
+          `Toleration ${i} tolerates ${TENANT_TAINT_KEY}=${String(value ?? "*")}; a pod may tolerate only its own tenant's, ${tenant}.`,
+        );
+      else if (inForce.size === 0)
+        out.push(`Toleration ${i} tolerates ${TENANT_TAINT_KEY}=${tenant}, but tenant ${tenant} has no lease in force.`);
+    } else if (key === LEGACY_LEASE_TAINT_KEY) {
       if (!(typeof value === "string" && inForce.has(value)))
         out.push(
-          `Toleration ${i} tolerates ${LEASE_TAINT_KEY}=${String(value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`,
+          `Toleration ${i} tolerates ${LEGACY_LEASE_TAINT_KEY}=${String(value ?? "*")}, which is not one of tenant ${tenant}'s leases in force (${held}).`,
         );
     } else if (accelerators.includes(String(key)) && effect === "NoSchedule") {
       // The accelerator's own taint, as ExtendedResourceToleration adds it: harmless behind the lease taint.
@@ -331,7 +355,7 @@ export function tolerationViolations(
       // The DaemonSet controller creates these pods and adds such tolerations itself.
     } else {
       out.push(
-        `Toleration ${i} tolerates ${String(key)}, a taint that is not tenant ${tenant}'s: tenant pods may tolerate only their leases' taints and ${NODE_CONDITION_TOLERATIONS.join(" and ")} (NoExecute) for at most ${MAX_TERMINATION_GRACE_SECONDS} s.`,
+        `Toleration ${i} tolerates ${String(key)}, a taint that is not tenant ${tenant}'s: tenant pods may tolerate only their tenant's taint and ${NODE_CONDITION_TOLERATIONS.join(" and ")} (NoExecute) for at most ${MAX_TERMINATION_GRACE_SECONDS} s.`,
       );
     }
   });
@@ -369,47 +393,43 @@ export function podSpecValidation(spec: Obj, metadata: Obj = {}): string[] {
   return out;
 }
 
-/** The tolerations of the lease taint a pod spec carries, by lease id. */
-function toleratedLeases(spec: Obj): Set<string> {
-  return new Set(
-    list(spec.tolerations)
-      .filter(
-        (t) =>
-          obj(t).key === LEASE_TAINT_KEY && typeof obj(t).value === "string" && ["", "NoExecute"].includes(String(obj(t).effect ?? "")),
-      )
-      .map((t) => obj(t).value as string),
+/** Whether a pod spec tolerates its tenant's taint (`leasehold.io/tenant=<tenant>:NoExecute`). */
+function toleratesTenant(spec: Obj, tenant: string): boolean {
+  return list(spec.tolerations).some(
+    (t) =>
+      obj(t).key === TENANT_TAINT_KEY &&
+      (obj(t).operator === undefined || obj(t).operator === "Equal") &&
+      obj(t).value === tenant &&
+      ["", "NoExecute"].includes(String(obj(t).effect ?? "")),
   );
 }
 
 /**
  * Why the pods of a GPU DaemonSet would be refused although its template is pinned: the DaemonSet
  * controller replaces a required node affinity with the node's name, so only a nodeSelector
- * still names the lease in the pods it creates (a CPU-only DaemonSet needs no lease).
+ * still names the tenant or lease in the pods it creates (a CPU-only DaemonSet needs neither).
  */
 export function daemonSetViolations(spec: Obj, tenant: string, accelerators: Readonly<Record<string, number>>): string[] {
-  if (
-    typeof obj(spec.nodeSelector)[LABELS.lease] === "string" ||
-    !Object.values(accelerators).some((n) => n > 0) ||
-    pinnedLeases(spec).length === 0
-  )
-    return [];
+  const bySelector = [LABELS.lease, LABELS.tenant].some(
+    (k) => typeof obj(spec.nodeSelector)[k] === "string" && obj(spec.nodeSelector)[k] !== "",
+  );
+  const byAffinity = selected(spec, LABELS.lease).length > 0 || selected(spec, LABELS.tenant).length > 0;
+  if (bySelector || !Object.values(accelerators).some((n) => n > 0) || !byAffinity) return [];
   return [
-    `The DaemonSet asks for accelerators and selects tenant ${tenant}'s lease by node affinity only, which its controller replaces with each node's name in the pods it creates: select the lease with nodeSelector ${LABELS.lease} instead.`,
+    `The DaemonSet asks for accelerators and selects tenant ${tenant}'s nodes by node affinity only, which its controller replaces with each node's name in the pods it creates: select them with nodeSelector ${LABELS.tenant}: ${tenant} instead.`,
   ];
 }
 
 /**
- * Warnings (no refusal): a pod that selects a lease but does not tolerate that lease's taint
- * (`leasehold.io/lease=<id>:NoExecute`) is admitted and never scheduled.
+ * Warnings (no refusal): a pod that selects its tenant's nodes (or a lease's) but does not tolerate
+ * the tenant's taint (`leasehold.io/tenant=<tenant>:NoExecute`) is admitted and never scheduled.
  */
-export function schedulingWarnings(spec: Obj): string[] {
-  const tolerated = toleratedLeases(spec);
-  return pinnedLeases(spec)
-    .filter((l) => !tolerated.has(l))
-    .map(
-      (l) =>
-        `The pod selects lease ${l} but does not tolerate its taint ${LEASE_TAINT_KEY}=${l}:NoExecute: it will stay Pending. Add {key: ${LEASE_TAINT_KEY}, operator: Equal, value: ${l}, effect: NoExecute}.`,
-    );
+export function schedulingWarnings(spec: Obj, tenant: string): string[] {
+  const pinned = selected(spec, LABELS.lease).length > 0 || selected(spec, LABELS.tenant).length > 0;
+  if (!pinned || toleratesTenant(spec, tenant)) return [];
+  return [
+    `The pod selects tenant ${tenant}'s nodes but does not tolerate their taint ${TENANT_TAINT_KEY}=${tenant}:NoExecute: it will stay Pending. Add {key: ${TENANT_TAINT_KEY}, operator: Equal, value: ${tenant}, effect: NoExecute}.`,
+  ];
 }
 
 /** A tenant namespace's LimitRange for containers ({@link tenantLimits}): defaults and maxima. */

@@ -5,7 +5,7 @@ import { gpuTypeSchema, nodesFor, type GpuType } from "../../lease/catalog";
 import { inForce, leaseState, type LeaseState } from "../../lease/lifecycle";
 import { DESCRIPTIONS, leasePoolChildren, NAME_TAGS } from "../../lease/names";
 import { leaseSchema, poolSchema, type Lease, type Pool } from "../../lease/schema";
-import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
+import { LABELS, TENANT_TAINT_KEY } from "../../lease/tenancy";
 import { nodeLaunchTemplateArgs } from "./launch-template";
 import { z } from "zod";
 import { dnsLabel } from "../../lease/fields";
@@ -192,7 +192,8 @@ export class EksGpuNodePool extends pulumi.ComponentResource {
           "leasehold.io/pool": pool.name,
           "leasehold.io/gpu-type": lease.gpu.type,
         },
-        taints: [{ key: LEASE_TAINT_KEY, value: lease.id, effect: "NO_EXECUTE" }],
+        // The tenant's taint, as on an existing cluster's nodes: tenant pods tolerate their tenant.
+        taints: [{ key: TENANT_TAINT_KEY, value: tenant, effect: "NO_EXECUTE" }],
         updateConfig: { maxUnavailable: 1 },
         tags,
       },

@@ -2,19 +2,55 @@ import * as k8s from "@pulumi/kubernetes";
 import { leaseNodesNeeded, gpusPerNode } from "../../lease/catalog";
 import { isoInstant } from "../../lease/fields";
 import { inForce } from "../../lease/lifecycle";
-import { LABELS, LEASE_TAINT_KEY } from "../../lease/tenancy";
+import { LABELS, LEGACY_LEASE_TAINT_KEY as LEASE_TAINT_KEY } from "../../lease/tenancy";
 import type { ProviderPolicy } from "../types";
 
 /**
- * Nodes patched for a lease (a NodePatch with the lease label, the NodeTaint of the lease taint)
- * stay within it: the lease is the tenant's and in force, each node is one of its placement's,
- * and nodes x GPUs per node stay within the nodes the lease's GPUs need.
+ * The nodes a tenant stack claims (its TenantNodes resource, and the per-node NodePatch and
+ * NodeTaint of earlier versions) stay within its leases: the tenant is the stack's, each lease is
+ * its own and in force, each node is one of the lease's placement, and nodes x GPUs per node stay
+ * within the nodes the lease's GPUs need.
  */
 export const existingPolicy: ProviderPolicy = {
   checkLeaseNodes(args, c, reportViolation) {
     const tenant = c.tenant.config.tenant.name;
     const leases = new Map(c.tenant.config.leases.map((l) => [l.id, l]));
     const byLease = new Map<string, { node: string; urn: string }[]>();
+    const given = (id: string, node: string, urn: string) => {
+      let list = byLease.get(id);
+      if (!list) byLease.set(id, (list = []));
+      list.push({ node, urn });
+    };
+    for (const r of args.resources) {
+      if (!r.type.endsWith(":TenantNodes")) continue;
+      if (r.props.tenant !== tenant)
+        reportViolation(
+          `Tenant ${tenant}'s stack claims nodes for tenant ${String(r.props.tenant)}; a stack claims nodes for its own tenant only.`,
+          r.urn,
+        );
+      for (const claim of (r.props.claims ?? []) as { lease?: string; nodes?: string[] }[]) {
+        const id = String(claim.lease);
+        const lease = leases.get(id);
+        const nodes = claim.nodes ?? [];
+        if (!lease) {
+          reportViolation(`Nodes ${nodes.join(", ")} are claimed for lease ${id}, which is not one of tenant ${tenant}'s leases.`, r.urn);
+          continue;
+        }
+        if (!inForce(lease, c.at))
+          reportViolation(
+            `Nodes are claimed for lease ${id}, which is not in force at ${isoInstant(c.at)} (window ${lease.window.start} to ${lease.window.end}${lease.reclaim.notice ? `, reclaimed at ${lease.reclaim.notice.effectiveAt}` : ""}).`,
+            r.urn,
+          );
+        const placement = new Set(lease.placement.nodes ?? []);
+        const outside = nodes.filter((n) => !placement.has(n));
+        if (outside.length > 0)
+          reportViolation(
+            `Nodes ${outside.join(", ")} are claimed for lease ${id}, but the lease's placement is ${[...placement].join(", ") || "no node"}.`,
+            r.urn,
+          );
+        for (const n of nodes) given(id, n, r.urn);
+      }
+    }
     for (const r of args.resources) {
       if (!r.isType(k8s.core.v1.NodePatch)) continue;
       const id = r.props.metadata?.labels?.[LABELS.lease];
@@ -37,9 +73,7 @@ export const existingPolicy: ProviderPolicy = {
           r.urn,
         );
       }
-      let list = byLease.get(id);
-      if (!list) byLease.set(id, (list = []));
-      list.push({ node, urn: r.urn });
+      given(id, node, r.urn);
     }
     // The lease taint (NodeTaint, a dynamic resource): a tenant stack may only set its own lease
     // in force on that lease's nodes, and never the idle entry a platform keeps.

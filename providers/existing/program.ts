@@ -1,14 +1,14 @@
-import * as pulumi from "@pulumi/pulumi";
 import { Cluster, existingKubeconfig } from "../../components/cluster";
-import { GpuNodePool } from "../../components/gpu-node-pool";
+import { leaseClaims, TenantNodes } from "../../components/node-set";
 import { PoolInventory } from "../../components/pool-inventory";
 import type { ProviderProgram } from "../types";
 import type { ExistingCluster } from "./index";
 
 /**
  * An existing cluster's program parts. Platform: the cluster reached through its kubeconfig, and
- * inventory labels on the pools' nodes. Tenant: one {@link GpuNodePool} per lease (its nodes'
- * labels and lease taint while in force), with the leased nodes as an output.
+ * the pools on their nodes (one resource for all of them: labels and the idle taint). Tenant: one
+ * {@link TenantNodes} resource for every node its leases in force hold (the tenant's taint and
+ * labels), with the leased nodes per lease as an output.
  */
 export const existingProgram: ProviderProgram<ExistingCluster> = {
   platform(stack, _cluster, opts) {
@@ -19,18 +19,12 @@ export const existingProgram: ProviderProgram<ExistingCluster> = {
     new PoolInventory("pools", inventory, { provider: cluster.provider });
     return { provider: cluster.provider, outputs: { kubeconfig: cluster.kubeconfig } };
   },
-  tenantLeases({ stack, at, adminKubeconfig, k8sProvider, namespace }) {
+  tenantLeases({ stack, at, adminKubeconfig, namespace }) {
     const { tenant, leases } = stack.config;
-    const pools = leases.map(
-      (lease) =>
-        new GpuNodePool(
-          lease.id,
-          { tenant: tenant.name, lease, at, kubeconfig: adminKubeconfig },
-          { provider: k8sProvider, dependsOn: [namespace] },
-        ),
-    );
-    return {
-      leasedNodes: pulumi.all(pools.map((p) => p.nodes)).apply((lists) => Object.fromEntries(leases.map((l, i) => [l.id, lists[i] ?? []]))),
-    };
+    // After the namespace: a node never carries the tenant's taint before the tenant exists. The
+    // nodes are written through the platform's kubeconfig (a dynamic resource takes no Kubernetes provider).
+    new TenantNodes(`${tenant.name}-nodes`, { tenant: tenant.name, leases, at, kubeconfig: adminKubeconfig }, { dependsOn: [namespace] });
+    const held = new Map(leaseClaims(leases, at).map((c) => [c.lease, c.nodes]));
+    return { leasedNodes: Object.fromEntries(leases.map((l) => [l.id, held.get(l.id) ?? []])) };
   },
 };

@@ -5,7 +5,7 @@ import { listStackFiles, loadStackFile, type PlatformStack } from "../../lease/l
 import { formatQuantity, parseQuantity, scaleQuantity } from "../../lease/quantity";
 import { gpuResourceOf } from "../../lease/catalog";
 import { inForce } from "../../lease/lifecycle";
-import { LABELS, LEASE_TAINT_EFFECT, LEASE_TAINT_KEY } from "../../lease/tenancy";
+import { IDLE_TENANT_VALUE, LABELS, TENANT_TAINT_EFFECT, TENANT_TAINT_KEY } from "../../lease/tenancy";
 
 // The real systems the e2e suite and `npm run up:local` drive: the toolchain built by
 // scripts/toolchain/build.sh, the control plane of scripts/controlplane, the Pulumi CLI with a
@@ -65,8 +65,11 @@ export function controlPlaneDown(stateDir: string, env: NodeJS.ProcessEnv): void
 /** The landlord's non-GPU node every local cluster gets (system pods, tenants' CPU-only pods). */
 export const SYSTEM_NODE = { name: "system-001", cpu: "32", memory: "128Gi", "ephemeral-storage": "500Gi" } as const;
 
-/** A Node for kwok to manage: Ready once kwok sees it, with this capacity (the kubelet's part). */
-function kwokNode(name: string, capacity: Record<string, string>): object {
+/**
+ * A Node for kwok to manage: Ready once kwok sees it, with this capacity (the kubelet's part) and
+ * these taints (the kubelet's `--register-with-taints`).
+ */
+function kwokNode(name: string, capacity: Record<string, string>, taints: object[] = []): object {
   const status = { capacity: { ...capacity, pods: "110" }, allocatable: { ...capacity, pods: "110" } };
   return {
     apiVersion: "v1",
@@ -76,16 +79,22 @@ function kwokNode(name: string, capacity: Record<string, string>): object {
       annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
       labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", type: "kwok" },
     },
+    ...(taints.length > 0 ? { spec: { taints } } : {}),
     status,
   };
 }
+
+/** The taint a pool node registers with: the idle value of the tenant taint. */
+export const IDLE_TAINT = { key: TENANT_TAINT_KEY, value: IDLE_TENANT_VALUE, effect: TENANT_TAINT_EFFECT } as const;
 
 /**
  * Registers the local cluster's nodes, as kwok-managed Nodes (Ready, with a Lease, running the
  * pods bound to them): the landlord's system node (no GPU), and every node of every
  * existing-cluster pool of the platform stacks in `stacksDir`, advertising one node of its GPU
  * type per the catalog (`gpusPerNode` of its resource, and `perGpu` x `gpusPerNode` CPU, memory
- * and ephemeral storage).
+ * and ephemeral storage). A pool node registers with the idle tenant taint
+ * (`leasehold.io/tenant=:NoExecute`, as a kubelet's `--register-with-taints` would give it): closed
+ * to every tenant from its first instant, until the platform's deploy and a tenant's lease.
  * Waits until every node is Ready and the node lifecycle controller has lifted the
  * `node.kubernetes.io/not-ready` taint the API server puts on new nodes. Returns the pool nodes.
  */
@@ -104,12 +113,16 @@ export function registerPoolNodes(stacksDir: string, env: NodeJS.ProcessEnv, tim
       for (const node of pool.nodes ?? []) {
         // Local disk for containers' ephemeral storage: the catalog's storage per GPU (sized to the node's NVMe).
         nodes.push(
-          kwokNode(node, {
-            [gpuResourceOf(t)]: String(t.gpusPerNode),
-            cpu: per(t.perGpu.cpu),
-            memory: per(t.perGpu.memory),
-            "ephemeral-storage": per(t.perGpu.storage),
-          }),
+          kwokNode(
+            node,
+            {
+              [gpuResourceOf(t)]: String(t.gpusPerNode),
+              cpu: per(t.perGpu.cpu),
+              memory: per(t.perGpu.memory),
+              "ephemeral-storage": per(t.perGpu.storage),
+            },
+            [IDLE_TAINT],
+          ),
         );
         poolNodes.push(node);
       }
@@ -193,8 +206,9 @@ export function runExampleWorkloads(stacksDir: string, env: NodeJS.ProcessEnv, a
             metadata: { labels },
             spec: {
               securityContext: podSecurity,
-              nodeSelector: { [LABELS.lease]: l.id },
-              tolerations: [{ key: LEASE_TAINT_KEY, operator: "Equal", value: l.id, effect: LEASE_TAINT_EFFECT }],
+              // The tenant's nodes of the lease's GPU type; a renewal changes neither line.
+              nodeSelector: { [LABELS.tenant]: ns, [LABELS.gpuType]: l.gpu.type },
+              tolerations: [{ key: TENANT_TAINT_KEY, operator: "Equal", value: ns, effect: TENANT_TAINT_EFFECT }],
               containers: [
                 {
                   name: "train",

@@ -26,7 +26,7 @@ const podSpec = (lease = "acme-h100-2026q4", gpus = "8") => ({
     },
   ],
   nodeSelector: { "leasehold.io/lease": lease },
-  tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }],
+  tolerations: [{ key: "leasehold.io/tenant", operator: "Equal", value: "acme", effect: "NoExecute" }],
 });
 const job = (name: string, parallelism: number, spec = podSpec()) => ({
   apiVersion: "batch/v1",
@@ -87,7 +87,7 @@ describe("leasehold admit", () => {
   const podSec = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
   const l40s = {
     nodeSelector: { "leasehold.io/lease": "acme-l40s-2026q4" },
-    tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-l40s-2026q4", effect: "NoExecute" }],
+    tolerations: [{ key: "leasehold.io/tenant", operator: "Equal", value: "acme", effect: "NoExecute" }],
   };
   const admitJson = async (stack: string, ...docs: unknown[]) => {
     const r = await run("admit", "--stacks", STACKS, "--stack", stack, "--at", AT, "--json", "-f", manifest("m.yaml", ...docs));
@@ -241,7 +241,7 @@ describe("leasehold admit", () => {
       spec: { ...podSpec("acme-h100-2026q4", "0"), tolerations: [] },
     };
     expect((await admitJson("tenant-acme", untolerated)).warnings[0]!.message).toContain(
-      "does not tolerate its taint leasehold.io/lease=acme-h100-2026q4:NoExecute",
+      "does not tolerate their taint leasehold.io/tenant=acme:NoExecute",
     );
   });
 
@@ -273,12 +273,12 @@ describe("leasehold admit", () => {
     // Without the lease's toleration it is admitted, but its pods never reach the lease's node.
     const bare = await admitJson("tenant-acme", ds([]));
     expect(bare).toMatchObject({ allowed: true });
-    expect(bare.warnings.map((w) => w.message)[0]).toContain("does not tolerate its taint leasehold.io/lease=acme-l40s-2026q4:NoExecute");
+    expect(bare.warnings.map((w) => w.message)[0]).toContain("does not tolerate their taint leasehold.io/tenant=acme:NoExecute");
     // A GPU DaemonSet must keep the lease in a nodeSelector: the controller drops the affinity.
     const gpuDs = ds(l40s.tolerations);
     (gpuDs.spec.template.spec.containers[0] as Record<string, unknown>).resources = { limits: { "nvidia.com/gpu": "8" } };
     expect((await admitJson("tenant-acme", gpuDs)).violations.map((v) => v.message)).toEqual([
-      "The DaemonSet asks for accelerators and selects tenant acme's lease by node affinity only, which its controller replaces with each node's name in the pods it creates: select the lease with nodeSelector leasehold.io/lease instead.",
+      "The DaemonSet asks for accelerators and selects tenant acme's nodes by node affinity only, which its controller replaces with each node's name in the pods it creates: select them with nodeSelector leasehold.io/tenant: acme instead.",
     ]);
   });
 

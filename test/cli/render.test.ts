@@ -44,14 +44,28 @@ describe("leasehold render", () => {
     expect(a.stdout).toBe(b.stdout);
   });
 
-  it("shows node patches as the Node fields they set, without Pulumi's control annotations", async () => {
+  it("shows a tenant's node set as the Node fields it writes on each node: the tenant's taint and labels, the lease's start", async () => {
     const nodes = (await renderObjects("tenant-acme")).filter((o) => o.kind === "Node");
     expect(nodes.map((n) => n.metadata.name)).toEqual(["gpu-001", "gpu-002", "l40s-001"]);
     expect(nodes[0]).toEqual({
       apiVersion: "v1",
       kind: "Node",
-      metadata: { name: "gpu-001", labels: { "leasehold.io/lease": "acme-h100-2026q4", "leasehold.io/tenant": "acme" } },
-      spec: { taints: [{ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoExecute" }] },
+      metadata: {
+        name: "gpu-001",
+        annotations: { "leasehold.io/lease-start": "2026-12-01T00:00:00Z" },
+        labels: { "leasehold.io/lease": "acme-h100-2026q4", "leasehold.io/tenant": "acme" },
+      },
+      spec: { taints: [{ key: "leasehold.io/tenant", value: "acme", effect: "NoExecute" }] },
+    });
+  });
+
+  it("shows the platform's pool nodes with their pool labels and the idle taint", async () => {
+    const nodes = (await renderObjects("platform-local")).filter((o) => o.kind === "Node");
+    expect(nodes[0]).toEqual({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "gpu-001", labels: { "leasehold.io/gpu-type": "h100-80gb", "leasehold.io/pool": "h100-a" } },
+      spec: { taints: [{ key: "leasehold.io/tenant", effect: "NoExecute" }] },
     });
   });
 

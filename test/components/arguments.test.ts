@@ -31,20 +31,25 @@ async function refusal(build: () => unknown): Promise<{ error: ComponentArgument
 }
 
 describe("component arguments", () => {
-  it("GpuNodePool: every bad argument, with its path, as one error without a stack", async () => {
-    const { GpuNodePool } = await import("../../components/gpu-node-pool");
+  it("TenantNodes: every bad argument, with its path, as one error without a stack", async () => {
+    const { TenantNodes } = await import("../../components/node-set");
     const { error } = await refusal(
       () =>
-        new GpuNodePool("p", { tenant: "Acme", lease: lease({ gpu: { type: "h100-80gb", count: -1 } }), at: Number.NaN, kubeconfig: "k" }),
+        new TenantNodes("p", {
+          tenant: "Acme",
+          leases: [lease({ gpu: { type: "h100-80gb", count: -1 } })],
+          at: Number.NaN,
+          kubeconfig: "k",
+        }),
     );
     expect(pulumi.ResourceError.isInstance(error)).toBe(true);
     expect(error.hideStack).toBe(true);
-    expect(error.errors.map((e) => e.propertyPath)).toEqual(["tenant", "lease.gpu.count", "at"]);
+    expect(error.errors.map((e) => e.propertyPath)).toEqual(["tenant", "leases[0].gpu.count", "at"]);
     expect(error.message).toBe(
       [
-        "GpuNodePool p: invalid arguments:",
+        "TenantNodes p: invalid arguments:",
         `  tenant: ${error.errors[0]!.reason}`,
-        `  lease.gpu.count: ${error.errors[1]!.reason}`,
+        `  leases[0].gpu.count: ${error.errors[1]!.reason}`,
         "  at: expected the deploy instant in epoch milliseconds, got NaN",
       ].join("\n"),
     );

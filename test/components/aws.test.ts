@@ -208,7 +208,7 @@ describe("the EKS GpuNodePool (tenant stack on an eks platform)", () => {
       "leasehold.io/pool": "h100-cb",
       "leasehold.io/gpu-type": "h100-80gb",
     });
-    expect(groups[0]!.inputs.taints).toEqual([{ key: "leasehold.io/lease", value: "delta-h100-2027q1", effect: "NO_EXECUTE" }]);
+    expect(groups[0]!.inputs.taints).toEqual([{ key: "leasehold.io/tenant", value: "delta", effect: "NO_EXECUTE" }]);
     expect(groups[0]!.inputs.nodeRoleArn).toBe("arn:aws:iam::000000000000:role/offline-node-role");
   });
 

@@ -23,6 +23,70 @@ const pinned = {
   tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "acme-h100", effect: "NoExecute" }],
 };
 
+const byTenant = {
+  nodeSelector: { "leasehold.io/tenant": "acme", "leasehold.io/gpu-type": "h100-80gb" },
+  tolerations: [{ key: "leasehold.io/tenant", operator: "Equal", value: "acme", effect: "NoExecute" }],
+};
+
+describe("lease admission policy (CEL): pinned by tenant", () => {
+  it("admits a GPU pod that selects and tolerates its own tenant while a lease is in force (the manifest a renewal does not change)", () => {
+    expect(admit(pod(byTenant), NS)).toEqual({ allowed: true, messages: [] });
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/tenant", operator: "In", values: ["acme"] }] }],
+        },
+      },
+    };
+    expect(admit(pod({ affinity, tolerations: byTenant.tolerations }), NS).allowed).toBe(true);
+  });
+
+  it("refuses selecting or tolerating another tenant, by nodeSelector, by affinity or by toleration", () => {
+    expect(admit(pod({ ...byTenant, nodeSelector: { "leasehold.io/tenant": "bluefin" } }), NS).allowed).toBe(false);
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/tenant", operator: "In", values: ["acme", "bluefin"] }] }],
+        },
+      },
+    };
+    expect(admit(pod({ affinity, tolerations: byTenant.tolerations }), NS).allowed).toBe(false);
+    const notIn = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "leasehold.io/tenant", operator: "NotIn", values: ["bluefin"] }] }],
+        },
+      },
+    };
+    expect(admit(pod({ affinity: notIn, tolerations: byTenant.tolerations }), NS).allowed).toBe(false);
+    const other = { ...byTenant, tolerations: [{ key: "leasehold.io/tenant", operator: "Equal", value: "bluefin", effect: "NoExecute" }] };
+    expect(admit(pod(other), NS).messages).toEqual([
+      "pod may tolerate only its own tenant's taint leasehold.io/tenant=acme while a lease is in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
+    ]);
+    // The idle value (an unleased pool node) and Exists on the key are catch-alls of the pool.
+    const idle = { ...byTenant, tolerations: [{ key: "leasehold.io/tenant", operator: "Equal", value: "", effect: "NoExecute" }] };
+    expect(admit(pod(idle), NS).allowed).toBe(false);
+    expect(admit(pod({ ...byTenant, tolerations: [{ key: "leasehold.io/tenant", operator: "Exists" }] }), NS).allowed).toBe(false);
+  });
+
+  it("refuses the tenant's own toleration, and GPUs, while no lease is in force; a CPU pod that selects its tenant is admitted (it stays Pending)", () => {
+    expect(admit(pod(byTenant), NO_LEASE).allowed).toBe(false);
+    expect(admit(pod({ containers: [container()], tolerations: byTenant.tolerations }), NO_LEASE).allowed).toBe(false);
+    expect(admit(pod({ containers: [container()], nodeSelector: byTenant.nodeSelector }), NO_LEASE).allowed).toBe(true);
+  });
+
+  it("only the label value in-force admits: a namespace label lease.leasehold.io/<id> of ended or false names no lease in force", () => {
+    for (const value of ["ended", "false", "", "In-Force"]) {
+      const ns = { "leasehold.io/tenant": "acme", "lease.leasehold.io/acme-h100": value };
+      expect(admit(pod(pinned), ns).allowed, value).toBe(false);
+      expect(admit(pod(byTenant), ns).allowed, value).toBe(false);
+      expect(admit(pod({ containers: [container(8)] }), ns).messages, value).toEqual([
+        "pod requests nvidia.com/gpu but tenant acme has no lease in force",
+      ]);
+    }
+  });
+});
+
 describe("lease admission policy (CEL)", () => {
   it("admits a GPU pod pinned by nodeSelector to its tenant's lease in force, tolerating that lease's taint", () => {
     expect(admit(pod(pinned), NS)).toEqual({ allowed: true, messages: [] });
@@ -49,7 +113,7 @@ describe("lease admission policy (CEL)", () => {
     const r = admit(pod({}), NS);
     expect(r.allowed).toBe(false);
     expect(r.messages).toEqual([
-      "pod must select one of tenant acme's leases in force with nodeSelector or a required node affinity on leasehold.io/lease",
+      "pod must select its tenant acme (nodeSelector leasehold.io/tenant) or one of its leases in force (leasehold.io/lease), with nodeSelector or a required node affinity",
     ]);
   });
 
@@ -92,7 +156,7 @@ describe("lease admission policy (CEL)", () => {
       tolerations: [{ key: "leasehold.io/lease", operator: "Equal", value: "bluefin-h100", effect: "NoExecute" }],
     };
     expect(admit(pod(other), NS).messages).toEqual([
-      "pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
+      "pod may tolerate only its own tenant's taint leasehold.io/tenant=acme while a lease is in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
     ]);
     expect(admit(pod({ ...pinned, tolerations: [{ operator: "Exists" }] }), NS).allowed).toBe(false);
     expect(admit(pod({ ...pinned, tolerations: [{ key: "leasehold.io/lease", operator: "Exists" }] }), NS).allowed).toBe(false);
@@ -150,7 +214,7 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     const swapped = pod({ ...pinned, tolerations: [pinned.tolerations[0], { operator: "Exists" }] });
     expect(admit(twice, NS).allowed).toBe(true);
     expect(admit(swapped, NS, "UPDATE", twice).messages).toEqual([
-      "pod may tolerate only the taints of tenant acme's own leases in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
+      "pod may tolerate only its own tenant's taint leasehold.io/tenant=acme while a lease is in force, and no catch-all toleration (nor a landlord's taint: only node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for at most 300 s)",
     ]);
     // An own lease's toleration may be appended; an unchanged pod passes even once its lease is over.
     const appended = pod({

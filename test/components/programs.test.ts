@@ -38,7 +38,7 @@ describe("programs", () => {
     expect(ref.inputs.name).toBe("organization/leasehold/platform-local");
     const provider = r.find((x) => x.type === "pulumi:providers:kubernetes")!;
     const objects = r.filter((x) => x.type.startsWith("kubernetes:"));
-    expect(objects.length).toBeGreaterThan(15);
+    expect(objects.length).toBeGreaterThan(12);
     for (const o of objects) expect(o.provider, `${o.type} ${o.name}`).toMatch(new RegExp(`::${provider.name}::`));
   });
 
@@ -53,7 +53,7 @@ describe("programs", () => {
     for (const o of objects) expect(o.provider, o.name).toMatch(/::cluster-provider::/);
   });
 
-  it("leave the kubeconfig out of the platform's idle NodeTaints unless the program was given one: each reads the stack's when it runs", async () => {
+  it("leave the kubeconfig out of the platform's PoolNodes unless the program was given one: it reads the stack's when it runs", async () => {
     const { platformProgram } = await import("../../programs/platform");
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "config");
     fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
@@ -61,16 +61,38 @@ describe("programs", () => {
     process.env.KUBECONFIG = file;
     try {
       const platform = load<PlatformStack>("platform-local");
-      const taints = (r: { type: string; inputs: Record<string, unknown> }[]) => r.filter((x) => x.type.endsWith(":NodeTaint"));
-      const ambient = taints(await runMocked(() => platformProgram(platform, {}), "platform-local"));
-      expect(ambient.length).toBe(platform.config.pools.flatMap((p) => p.nodes ?? []).length);
-      for (const t of ambient) expect(Object.keys(t.inputs)).not.toContain("kubeconfig");
-      const given = taints(await runMocked(() => platformProgram(platform, { kubeconfig: "apiVersion: v1" }), "platform-local"));
-      for (const t of given) expect(Object.keys(t.inputs)).toContain("kubeconfig");
+      const sets = (r: { type: string; inputs: Record<string, unknown> }[]) => r.filter((x) => x.type.endsWith(":PoolNodes"));
+      const ambient = sets(await runMocked(() => platformProgram(platform, {}), "platform-local"));
+      expect(ambient.length).toBe(1);
+      const written = (ambient[0]!.inputs.pools as { nodes: string[] }[]).flatMap((p) => p.nodes);
+      expect(written).toEqual(platform.config.pools.flatMap((p) => p.nodes ?? []));
+      expect(Object.keys(ambient[0]!.inputs)).not.toContain("kubeconfig");
+      const given = sets(await runMocked(() => platformProgram(platform, { kubeconfig: "apiVersion: v1" }), "platform-local"));
+      expect(Object.keys(given[0]!.inputs)).toContain("kubeconfig");
     } finally {
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;
     }
+  });
+
+  it("declare one TenantNodes resource per tenant stack, whatever its number of nodes: the leases in force with their nodes and starts", async () => {
+    const { tenantProgram } = await import("../../programs/tenant");
+    const at = Date.parse("2026-12-20T00:00:00Z");
+    const tenant = load<TenantStack>("tenant-acme");
+    const r = await runMocked(() => tenantProgram(tenant, { platform: load<PlatformStack>("platform-local"), at }), "tenant-acme");
+    const sets = r.filter((x) => x.type.endsWith(":TenantNodes"));
+    expect(sets.map((x) => x.name)).toEqual(["acme-nodes"]);
+    expect(r.filter((x) => x.type.endsWith(":NodeTaint") || x.type.endsWith(":NodePatch"))).toEqual([]);
+    expect(sets[0]!.inputs.tenant).toBe("acme");
+    expect(sets[0]!.inputs.fieldManager).toBe("leasehold-nodes-acme");
+    const inForce = tenant.config.leases.filter((l) => Date.parse(l.window.start) <= at && at < Date.parse(l.window.end));
+    expect(sets[0]!.inputs.claims).toEqual(
+      inForce.map((l) => ({
+        lease: l.id,
+        start: new Date(Date.parse(l.window.start)).toISOString().replace(".000Z", "Z"),
+        nodes: l.placement.nodes,
+      })),
+    );
   });
 
   it("stop on invalid stack config with the file, the key path and the value, as a RunError (no stack trace)", async () => {

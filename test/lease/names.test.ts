@@ -89,7 +89,6 @@ describe("the AWS names of an EKS tenant stack", () => {
     ["the lease's Name tag", 254],
     ["the leasehold:lease tag", 256],
     ["the lease's node label value", 63],
-    ["the lease's node taint value", 63],
   ];
   const TENANT_BUDGETS: [string, number][] = [
     ["the tenant's node security group name", 241],
@@ -98,6 +97,7 @@ describe("the AWS names of an EKS tenant stack", () => {
     ["the tenant's Name tag", 250],
     ["the leasehold:tenant tag", 256],
     ["the tenant's node label value", 63],
+    ["the tenant's node taint value", 63],
   ];
 
   it("derives every name the tenant program passes to AWS, each with a budget", () => {

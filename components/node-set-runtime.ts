@@ -1,0 +1,543 @@
+import type { dynamic } from "@pulumi/pulumi";
+import * as path from "node:path";
+import { findKubeconfig, KUBECONFIG_CONFIG_KEY } from "./ambient-kubeconfig";
+import { kubeConnection, kubeRequest, type KubeConnection } from "./node-taint-runtime";
+import type { Taint } from "../lease/node-taints";
+import {
+  claimWrite,
+  mayClaim,
+  mayRelease,
+  NODE_LABELS,
+  POOL_OWN_KEYS,
+  poolReleaseWrite,
+  poolWrite,
+  releaseWrite,
+  TENANT_OWN_KEYS,
+  writeIsNoop,
+  type NodeView,
+  type NodeWrite,
+} from "../lease/node-ownership";
+
+// The part of TenantNodes and PoolNodes that runs in the engine's `pulumi-resource-pulumi-nodejs`
+// plugin process: one resource for a whole set of nodes. It reads the nodes (one paginated LIST
+// for large sets, a GET each for small ones), computes each node's next state with
+// lease/node-ownership.ts, and writes only the nodes that differ, a bounded number at a time, each
+// by one server-side apply of leasehold's own label keys, annotation and the node's whole taint
+// list (every other owner's entry kept as read) under the read resourceVersion; a 409 Conflict
+// starts that node over from a fresh read. A node that cannot be written fails the deploy, naming
+// it, after every other node was written: each write leaves its node consistent, and the next
+// deploy finishes the job.
+//
+// The plugin loads this file by its path from the project folder (NODE_SET_RUNTIME, below, which
+// the loader in node-set.ts carries in each resource's state): keep it at that path, and keep its
+// imports to Node's modules, js-yaml and the small lease/ and component modules above, so that
+// loading it stays cheap. It must handle every state earlier versions wrote.
+
+/** This file's path from the project folder, the plugin's working directory (see node-set.ts's loader). */
+export const NODE_SET_RUNTIME = "components/node-set-runtime.ts";
+
+/** A lease in force and the nodes it holds, as a TenantNodes resource receives it. */
+export interface LeaseClaim {
+  /** The lease id. */
+  lease: string;
+  /** The lease's window start, RFC 3339. */
+  start: string;
+  /** The nodes the lease holds. */
+  nodes: string[];
+}
+
+/** The inputs of a TenantNodes resource, resolved. */
+export interface TenantNodesInputs {
+  /**
+   * A kubeconfig's contents. @default the cluster's ambient kubeconfig (the stack's
+   * `kubernetes:kubeconfig`, else KUBECONFIG, else ~/.kube/config)
+   */
+  kubeconfig?: string;
+  /** The tenant: the taint's value and the label. */
+  tenant: string;
+  /** The field manager the node writes are applied as. */
+  fieldManager: string;
+  /** The leases in force at the deploy instant, each with its nodes. */
+  claims: LeaseClaim[];
+}
+
+/** The state of a TenantNodes resource: its inputs and what the last write or refresh saw. */
+export interface TenantNodesState extends TenantNodesInputs {
+  /** Nodes a lease that starts later holds (a deploy at a stale instant never takes them), with who holds them. */
+  yielded: string[];
+  /** Whether every node was as the claims want at the last write or refresh. */
+  conforming: boolean;
+}
+
+/** A pool, as a PoolNodes resource receives it. */
+export interface PoolNodeSet {
+  /** The pool's name. */
+  pool: string;
+  /** The pool's GPU type. */
+  gpuType: string;
+  /** The pool's nodes. */
+  nodes: string[];
+}
+
+/** The inputs of a PoolNodes resource, resolved. */
+export interface PoolNodesInputs {
+  /** A kubeconfig's contents. @default the cluster's ambient kubeconfig */
+  kubeconfig?: string;
+  /** The field manager the node writes are applied as. */
+  fieldManager: string;
+  /** The platform's pools with their nodes. */
+  pools: PoolNodeSet[];
+}
+
+/** The state of a PoolNodes resource. */
+export interface PoolNodesState extends PoolNodesInputs {
+  /** Whether every node was as the pools want at the last write or refresh. */
+  conforming: boolean;
+}
+
+/** How many nodes are read or written at once. @default 16, or LEASEHOLD_NODE_PARALLELISM */
+export function nodeParallelism(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LEASEHOLD_NODE_PARALLELISM);
+  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : 16;
+}
+
+/** Above this many nodes, the nodes are read with one paginated LIST instead of a GET each. */
+const LIST_ABOVE = 64;
+
+/** Runs `fn` over `items`, at most `limit` at a time; resolves when every call has settled. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The fields read of a Node (or a Status) in a response body. */
+interface NodeBody {
+  message?: string;
+  metadata?: {
+    name?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: { manager?: string; operation?: string; fieldsV1?: Record<string, unknown> }[];
+  };
+  spec?: { taints?: Taint[] };
+}
+
+/** A node's view for `manager`: the fields leasehold reads, and the label and annotation keys the manager holds by apply. */
+export function viewOf(body: NodeBody, manager: string): NodeView {
+  const md = body.metadata ?? {};
+  const owned = { labels: [] as string[], annotations: [] as string[] };
+  for (const f of md.managedFields ?? []) {
+    if (f.manager !== manager || f.operation !== "Apply") continue;
+    const meta = (f.fieldsV1?.["f:metadata"] ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    for (const k of Object.keys(meta["f:labels"] ?? {})) if (k.startsWith("f:")) owned.labels.push(k.slice(2));
+    for (const k of Object.keys(meta["f:annotations"] ?? {})) if (k.startsWith("f:")) owned.annotations.push(k.slice(2));
+  }
+  return {
+    name: md.name ?? "",
+    resourceVersion: md.resourceVersion ?? "",
+    labels: md.labels ?? {},
+    annotations: md.annotations ?? {},
+    taints: body.spec?.taints ?? [],
+    owned,
+  };
+}
+
+function failure(verb: string, node: string, status: number, body: unknown): Error {
+  const message = typeof body === "object" && body !== null ? (body as NodeBody).message : String(body).slice(0, 200);
+  return new Error(`${verb} node ${node}: ${status} ${message ?? ""}`.trim());
+}
+
+/** One node by name; undefined when it does not exist. */
+async function getNode(conn: KubeConnection, node: string, manager: string): Promise<NodeView | undefined> {
+  const got = await kubeRequest(conn, "GET", `/api/v1/nodes/${encodeURIComponent(node)}`);
+  if (got.status === 404) return undefined;
+  if (got.status !== 200) throw failure("get", node, got.status, got.body);
+  return viewOf(got.body as NodeBody, manager);
+}
+
+/**
+ * The nodes named (and, with `selector`, every node it selects too), by name: one paginated LIST
+ * when there are many, a GET each otherwise. A node that does not exist is absent from the map.
+ */
+export async function readNodes(
+  conn: KubeConnection,
+  names: readonly string[],
+  manager: string,
+  parallelism: number,
+  selector?: string,
+): Promise<Map<string, NodeView>> {
+  const out = new Map<string, NodeView>();
+  const wanted = new Set(names);
+  const list = async (labelSelector?: string) => {
+    let cont: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: "500" });
+      if (labelSelector) q.set("labelSelector", labelSelector);
+      if (cont) q.set("continue", cont);
+      const got = await kubeRequest(conn, "GET", `/api/v1/nodes?${q}`);
+      if (got.status !== 200) throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, got.body);
+      const body = got.body as { items?: NodeBody[]; metadata?: { continue?: string } };
+      for (const item of body.items ?? []) {
+        const name = item.metadata?.name ?? "";
+        if (labelSelector || wanted.has(name)) out.set(name, viewOf(item, manager));
+      }
+      cont = body.metadata?.continue || undefined;
+    } while (cont);
+  };
+  if (names.length > LIST_ABOVE) {
+    await list();
+    if (selector) await list(selector);
+    return out;
+  }
+  if (selector) await list(selector);
+  await eachLimited(
+    names.filter((n) => !out.has(n)),
+    parallelism,
+    async (n) => {
+      const v = await getNode(conn, n, manager);
+      if (v) out.set(n, v);
+    },
+  );
+  return out;
+}
+
+/**
+ * Applies a write to a node (server-side apply of the manager's labels and annotations and the
+ * whole taint list, under the read resourceVersion), re-reading and recomputing on a 409 Conflict
+ * up to 5 times. `next` computes the write from a view, or undefined for nothing to write.
+ */
+async function writeNode(
+  conn: KubeConnection,
+  view: NodeView,
+  manager: string,
+  next: (v: NodeView) => NodeWrite | undefined,
+): Promise<"written" | "unchanged"> {
+  const attempts = 5;
+  let current = view;
+  for (let attempt = 1; ; attempt++) {
+    const write = next(current);
+    if (!write) return "unchanged";
+    const metadata: Record<string, unknown> = { name: current.name, resourceVersion: current.resourceVersion };
+    if (Object.keys(write.labels).length > 0) metadata.labels = write.labels;
+    if (Object.keys(write.annotations).length > 0) metadata.annotations = write.annotations;
+    const body = { apiVersion: "v1", kind: "Node", metadata, spec: { taints: write.taints } };
+    const put = await kubeRequest(
+      conn,
+      "PATCH",
+      `/api/v1/nodes/${encodeURIComponent(current.name)}?fieldManager=${encodeURIComponent(manager)}&force=true`,
+      body,
+      "application/apply-patch+yaml",
+    );
+    if (put.status === 200) return "written";
+    if (put.status === 404) throw new Error(`node ${current.name} does not exist in the cluster`);
+    if (put.status !== 409) throw failure("apply", current.name, put.status, put.body);
+    if (attempt >= attempts) throw new Error(`node ${current.name}: it changed under us ${attempts} times in a row (409 Conflict)`);
+    // Someone else wrote the node between our read and our write: back off a little, re-read.
+    await new Promise((r) => setTimeout(r, 20 * 2 ** (attempt - 1) * (1 + Math.random() / 2)));
+    const fresh = await getNode(conn, current.name, manager);
+    if (!fresh) throw new Error(`node ${current.name} does not exist in the cluster`);
+    current = fresh;
+  }
+}
+
+/** One error for every node that failed, naming them (the first ten, and how many in all). */
+function nodesFailed(doing: string, failed: { node: string; why: string }[], done: number): Error {
+  const shown = failed
+    .slice(0, 10)
+    .map((f) => `${f.node}: ${f.why}`)
+    .join("; ");
+  const more = failed.length > 10 ? `; and ${failed.length - 10} more` : "";
+  const err = new Error(
+    `${doing}: ${failed.length} node(s) failed (${shown}${more}); the other ${done} node(s) were written and are consistent: deploy again to finish`,
+  );
+  err.stack = err.message;
+  return err;
+}
+
+/** The stack's `kubernetes:kubeconfig` config, as the engine gave it to `configure`. */
+let configuredKubeconfig: string | undefined;
+
+/** The connection of a resource: its own kubeconfig, else the stack's ambient one; keep-alive, bounded. */
+async function connect(s: { kubeconfig?: string }, parallelism: number): Promise<KubeConnection> {
+  const https = require("node:https") as typeof import("node:https");
+  let conn: KubeConnection;
+  if (s.kubeconfig !== undefined) conn = await kubeConnection(s.kubeconfig);
+  else {
+    const found = findKubeconfig(configuredKubeconfig);
+    try {
+      conn = await kubeConnection(found.contents, found.file === undefined ? undefined : path.dirname(found.file));
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (the kubeconfig named by ${found.source}${found.file ? `: ${found.file}` : ""})`, {
+        cause: e,
+      });
+    }
+  }
+  const agentOptions = { keepAlive: true, maxSockets: parallelism };
+  conn.agent =
+    conn.server.protocol === "https:"
+      ? new https.Agent({ ...agentOptions, ...conn.tls })
+      : new (require("node:http") as typeof import("node:http")).Agent(agentOptions);
+  return conn;
+}
+
+/** The node → claim map of a tenant's claims. */
+function claimsByNode(s: Pick<TenantNodesInputs, "tenant" | "claims">): Map<string, { tenant: string; lease: string; start: string }> {
+  const out = new Map<string, { tenant: string; lease: string; start: string }>();
+  for (const c of s.claims ?? []) for (const n of c.nodes) out.set(n, { tenant: s.tenant, lease: c.lease, start: c.start });
+  return out;
+}
+
+/** The leases a tenant's state held nodes under. */
+function leasesOf(s: Partial<Pick<TenantNodesInputs, "claims">>): Set<string> {
+  return new Set((s.claims ?? []).map((c) => c.lease));
+}
+
+/** What a tenant's nodes need: per node, the write (or nothing); nodes that yield to a later lease; the desired nodes that do not exist. */
+function planTenant(
+  news: TenantNodesInputs,
+  olds: Partial<TenantNodesInputs>,
+  views: Map<string, NodeView>,
+): { writes: Map<string, (v: NodeView) => NodeWrite | undefined>; yielded: string[]; missing: string[] } {
+  const desired = claimsByNode(news);
+  const releasable = new Set([...leasesOf(olds), ...leasesOf(news)]);
+  const writes = new Map<string, (v: NodeView) => NodeWrite | undefined>();
+  const yielded: string[] = [];
+  const missing: string[] = [];
+  const claim = (node: string) => (v: NodeView) => {
+    const c = desired.get(node)!;
+    if (!mayClaim(v, c).ok) return undefined;
+    const w = claimWrite(v, c);
+    return writeIsNoop(v, w, TENANT_OWN_KEYS) ? undefined : w;
+  };
+  const release = (v: NodeView) => {
+    // Any node whose labels name this tenant and a lease it held (this state's or the last one's).
+    if (!mayRelease(v, news.tenant, releasable) && !(v.labels[NODE_LABELS.tenant] === news.tenant && v.owned.labels.length > 0))
+      return undefined;
+    const w = releaseWrite(v, news.tenant);
+    return writeIsNoop(v, w, TENANT_OWN_KEYS) ? undefined : w;
+  };
+  for (const [node, c] of desired) {
+    const v = views.get(node);
+    if (!v) {
+      missing.push(node);
+      continue;
+    }
+    const ok = mayClaim(v, c);
+    if (!ok.ok) {
+      yielded.push(`${node} (held by ${ok.heldBy})`);
+      continue;
+    }
+    if (claim(node)(v)) writes.set(node, claim(node));
+  }
+  for (const [node, v] of views) {
+    if (desired.has(node)) continue;
+    if (release(v)) writes.set(node, release);
+  }
+  return { writes, yielded, missing };
+}
+
+/** What a platform's pool nodes need. */
+function planPools(
+  news: PoolNodesInputs,
+  olds: Partial<PoolNodesInputs>,
+  views: Map<string, NodeView>,
+): { writes: Map<string, (v: NodeView) => NodeWrite | undefined>; missing: string[] } {
+  const desired = new Map<string, { pool: string; gpuType: string }>();
+  for (const p of news.pools ?? []) for (const n of p.nodes) desired.set(n, { pool: p.pool, gpuType: p.gpuType });
+  const writes = new Map<string, (v: NodeView) => NodeWrite | undefined>();
+  const missing: string[] = [];
+  const keep = (node: string) => (v: NodeView) => {
+    const w = poolWrite(v, desired.get(node)!);
+    return writeIsNoop(v, w, POOL_OWN_KEYS) ? undefined : w;
+  };
+  const drop = (v: NodeView) => {
+    const w = poolReleaseWrite(v);
+    return writeIsNoop(v, w, POOL_OWN_KEYS) ? undefined : w;
+  };
+  for (const node of desired.keys()) {
+    const v = views.get(node);
+    if (!v) missing.push(node);
+    else if (keep(node)(v)) writes.set(node, keep(node));
+  }
+  for (const p of olds.pools ?? [])
+    for (const node of p.nodes) {
+      const v = views.get(node);
+      if (!desired.has(node) && v && drop(v)) writes.set(node, drop);
+    }
+  return { writes, missing };
+}
+
+/** Runs the planned writes, a bounded number at a time; throws one error naming every node that failed. */
+async function runWrites(
+  conn: KubeConnection,
+  views: Map<string, NodeView>,
+  writes: Map<string, (v: NodeView) => NodeWrite | undefined>,
+  manager: string,
+  parallelism: number,
+  doing: string,
+  missing: readonly string[] = [],
+): Promise<number> {
+  const failed: { node: string; why: string }[] = missing.map((node) => ({ node, why: "does not exist in the cluster" }));
+  let written = 0;
+  await eachLimited([...writes.keys()], parallelism, async (node) => {
+    try {
+      if ((await writeNode(conn, views.get(node)!, manager, writes.get(node)!)) === "written") written++;
+    } catch (e) {
+      failed.push({ node, why: (e as Error).message.replace(new RegExp(`^(apply |get )?node ${node}:? ?`), "") });
+    }
+  });
+  if (failed.length > 0) throw nodesFailed(doing, failed, written);
+  return written;
+}
+
+/** The names a tenant state's nodes are read by, and the selector of every node labelled for the tenant. */
+function tenantReads(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>): { names: string[]; selector: string } {
+  const names = new Set<string>();
+  for (const s of [news, olds]) for (const c of s.claims ?? []) for (const n of c.nodes) names.add(n);
+  return { names: [...names], selector: `${NODE_LABELS.tenant}=${news.tenant}` };
+}
+
+async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>, doing: string): Promise<TenantNodesState> {
+  const parallelism = nodeParallelism();
+  const conn = await connect(news, parallelism);
+  const { names, selector } = tenantReads(news, olds);
+  const views = await readNodes(conn, names, news.fieldManager, parallelism, selector);
+  const plan = planTenant(news, olds, views);
+  await runWrites(conn, views, plan.writes, news.fieldManager, parallelism, doing, plan.missing);
+  return { ...news, yielded: plan.yielded.sort(), conforming: true };
+}
+
+async function poolApply(news: PoolNodesInputs, olds: Partial<PoolNodesInputs>, doing: string): Promise<PoolNodesState> {
+  const parallelism = nodeParallelism();
+  const conn = await connect(news, parallelism);
+  const names = new Set<string>();
+  for (const s of [news, olds]) for (const p of s.pools ?? []) for (const n of p.nodes) names.add(n);
+  const views = await readNodes(conn, [...names], news.fieldManager, parallelism);
+  const plan = planPools(news, olds, views);
+  await runWrites(conn, views, plan.writes, news.fieldManager, parallelism, doing, plan.missing);
+  return { ...news, conforming: true };
+}
+
+/** The value the engine gives a dynamic provider for an input not known yet (a preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Whether an input is known: no unknown anywhere in it. */
+function known(x: unknown): boolean {
+  return !JSON.stringify(x ?? null).includes(UNKNOWN);
+}
+
+/** The inputs a diff compares, in a stable form (the state's own outputs left out). */
+function argsOf<T extends object>(s: T): string {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- left out of the comparison
+  const { yielded, conforming, __provider, ...rest } = s as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Whether the live nodes differ from what the resource wants (a no-op deploy reads them, and
+ * writes nothing when they agree). Unreachable cluster: judged by the inputs alone.
+ */
+async function liveDiffers(check: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await check();
+  } catch {
+    return false;
+  }
+}
+
+/** Where a state's provider comes from: a loader of this file, or something older. */
+const loadsThis = (x: object) => String((x as { __provider?: unknown }).__provider ?? "").includes(NODE_SET_RUNTIME);
+
+/** The CRUD of a TenantNodes resource (the engine's dynamic-provider plugin runs it, through node-set.ts's loader). */
+export const tenantNodesProvider: dynamic.ResourceProvider<TenantNodesInputs, TenantNodesState> = {
+  async configure(req) {
+    configuredKubeconfig = req.config.get(KUBECONFIG_CONFIG_KEY);
+  },
+  async create(inputs) {
+    const outs = await withoutTrace(tenantApply(inputs, {}, `claiming tenant ${inputs.tenant}'s nodes`));
+    return { id: `tenant/${inputs.tenant}`, outs };
+  },
+  async diff(_id, olds, news) {
+    const replaces = olds.tenant !== news.tenant ? ["tenant"] : [];
+    if (argsOf(olds) !== argsOf(news) || !loadsThis(news) || olds.conforming === false) return { changes: true, replaces };
+    if (!known(news)) return { changes: false };
+    const changes = await liveDiffers(async () => {
+      const parallelism = nodeParallelism();
+      const conn = await connect(news, parallelism);
+      const { names, selector } = tenantReads(news, olds);
+      const plan = planTenant(news, olds, await readNodes(conn, names, news.fieldManager, parallelism, selector));
+      return plan.writes.size > 0 || plan.missing.length > 0;
+    });
+    return { changes, replaces };
+  },
+  async update(_id, olds, news) {
+    return { outs: await withoutTrace(tenantApply(news, olds, `writing tenant ${news.tenant}'s nodes`)) };
+  },
+  async delete(_id, props) {
+    await withoutTrace(tenantApply({ ...props, claims: [] }, props, `releasing tenant ${props.tenant}'s nodes`));
+  },
+  async read(id, props) {
+    const s = props!;
+    const parallelism = nodeParallelism();
+    const conn = await withoutTrace(connect(s, parallelism));
+    const { names, selector } = tenantReads(s, s);
+    const plan = planTenant(s, s, await withoutTrace(readNodes(conn, names, s.fieldManager, parallelism, selector)));
+    const conforming = plan.writes.size === 0 && plan.missing.length === 0;
+    return { id, props: { ...s, yielded: plan.yielded.sort(), conforming } };
+  },
+};
+
+/** The CRUD of a PoolNodes resource. */
+export const poolNodesProvider: dynamic.ResourceProvider<PoolNodesInputs, PoolNodesState> = {
+  async configure(req) {
+    configuredKubeconfig = req.config.get(KUBECONFIG_CONFIG_KEY);
+  },
+  async create(inputs) {
+    const outs = await withoutTrace(poolApply(inputs, {}, "labelling the pools' nodes"));
+    return { id: "pools", outs };
+  },
+  async diff(_id, olds, news) {
+    if (argsOf(olds) !== argsOf(news) || !loadsThis(news) || olds.conforming === false) return { changes: true };
+    if (!known(news)) return { changes: false };
+    const changes = await liveDiffers(async () => {
+      const parallelism = nodeParallelism();
+      const conn = await connect(news, parallelism);
+      const names = news.pools.flatMap((p) => p.nodes);
+      const plan = planPools(news, olds, await readNodes(conn, names, news.fieldManager, parallelism));
+      return plan.writes.size > 0 || plan.missing.length > 0;
+    });
+    return { changes };
+  },
+  async update(_id, olds, news) {
+    return { outs: await withoutTrace(poolApply(news, olds, "labelling the pools' nodes")) };
+  },
+  async delete(_id, props) {
+    await withoutTrace(poolApply({ ...props, pools: [] }, props, "releasing the pools' nodes"));
+  },
+  async read(id, props) {
+    const s = props!;
+    const parallelism = nodeParallelism();
+    const conn = await withoutTrace(connect(s, parallelism));
+    const names = s.pools.flatMap((p) => p.nodes);
+    const plan = planPools(s, s, await withoutTrace(readNodes(conn, names, s.fieldManager, parallelism)));
+    return { id, props: { ...s, conforming: plan.writes.size === 0 && plan.missing.length === 0 } };
+  },
+};
+
+/**
+ * The SDK's plugin prints a failed operation as `${error}: ${error.stack}`, which the engine shows:
+ * give it the message alone (a user's problem, not a crash).
+ */
+async function withoutTrace<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    err.stack = err.message;
+    throw err;
+  }
+}
