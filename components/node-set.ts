@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkArguments, deployInstantCheck } from "./arguments";
 import { dnsLabel, isoInstant } from "../lease/fields";
 import { inForce } from "../lease/lifecycle";
+import { tenantNodesFieldManager } from "../lease/names";
 import { leaseSchema, poolSchema, type Lease, type Pool } from "../lease/schema";
 import type { LeaseClaim, PoolNodeSet, PoolNodesInputs, PoolNodesState, TenantNodesInputs, TenantNodesState } from "./node-set-runtime";
 import { NODE_SET_RUNTIME } from "./node-set-runtime";
@@ -76,10 +77,7 @@ const poolNodesLoader: pulumi.dynamic.ResourceProvider<PoolNodesInputs, PoolNode
   },
 };
 
-/** The field manager of a tenant's node writes (labels, annotation and taint on its leased nodes). */
-export function tenantNodesFieldManager(tenant: string): string {
-  return `leasehold-nodes-${tenant}`;
-}
+export { tenantNodesFieldManager };
 
 /** The field manager of the platform's pool node writes (pool labels and idle taint). */
 export const POOL_NODES_FIELD_MANAGER = "leasehold-pools";

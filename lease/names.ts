@@ -221,9 +221,9 @@ export function tenantFieldManager(tenant: string): string {
   return `leasehold-tenant-${tenant}`;
 }
 
-/** The server-side-apply field manager of a lease's node patches: one per lease. */
-export function leaseFieldManager(leaseId: string): string {
-  return `leasehold-lease-${leaseId}`;
+/** The server-side-apply field manager of a tenant's node writes (its nodes' labels, annotation and taint). */
+export function tenantNodesFieldManager(tenant: string): string {
+  return `leasehold-nodes-${tenant}`;
 }
 
 /** The logical names of an EKS GpuNodePool's named AWS children (the program names the pool after its lease). */

@@ -30,6 +30,14 @@ export const ITEM_LABEL = "leasehold.io/differential-item";
 
 const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+/** The toleration of a tenant's taint (what tenant pods carry: a renewal does not change it). */
+const tenantTol = (tenant: string = TENANT, effect = "NoExecute") => ({
+  key: "leasehold.io/tenant",
+  operator: "Equal",
+  value: tenant,
+  effect,
+});
+/** The toleration of a lease by the taint key of earlier versions (still judged: a pod may carry its own lease's). */
 const tol = (lease: string, effect = "NoExecute") => ({ key: "leasehold.io/lease", operator: "Equal", value: lease, effect });
 const gpus = (n: string | number, field: "limits" | "requests" | "both" = "limits") =>
   field === "both"
@@ -43,14 +51,14 @@ const container = (name: string, resources?: object, extra: object = {}) => ({
   ...extra,
 });
 
-/** A restricted pod spec pinned to `lease` (nodeSelector and its toleration), `n` GPUs in each of `containers` containers. */
+/** A restricted pod spec pinned to `lease` (by its label; its tenant tolerated), `n` GPUs in each of `containers` containers. */
 function spec(
   opts: { lease?: string | null; gpu?: string | number; containers?: number; extra?: Record<string, unknown> } = {},
 ): Record<string, any> {
   const lease = opts.lease === undefined ? H100 : opts.lease;
   return {
     securityContext: POD_SECURITY,
-    ...(lease ? { nodeSelector: { "leasehold.io/lease": lease }, tolerations: [tol(lease)] } : {}),
+    ...(lease ? { nodeSelector: { "leasehold.io/lease": lease }, tolerations: [tenantTol()] } : {}),
     containers: Array.from({ length: opts.containers ?? 1 }, (_, i) =>
       container(`c${i}`, opts.gpu !== undefined ? gpus(opts.gpu) : undefined),
     ),
@@ -128,7 +136,7 @@ function podSecurityCorpus(dir: string): CorpusItem[] {
         const pod = parse(fs.readFileSync(path.join(folder, f), "utf8")) as { spec: Record<string, any> };
         const s = structuredClone(pod.spec);
         s.nodeSelector = { ...(s.nodeSelector ?? {}), "leasehold.io/lease": H100 };
-        s.tolerations = [...(s.tolerations ?? []), tol(H100)];
+        s.tolerations = [...(s.tolerations ?? []), tenantTol()];
         for (const kind of ["Pod", "Deployment", "CronJob"])
           out.push(item(`pod-security ${level}/${verdict}/${f}`, kind, structuredClone(s)));
       }
@@ -146,7 +154,8 @@ function pinningCorpus(): CorpusItem[] {
   });
   const In = (...values: string[]) => ({ key: "leasehold.io/lease", operator: "In", values });
   const unpinned = (extra: Record<string, unknown>, gpu?: number) =>
-    spec({ lease: null, gpu, extra: { tolerations: [tol(H100), tol(L40S)], ...extra } });
+    spec({ lease: null, gpu, extra: { tolerations: [tenantTol()], ...extra } });
+  const Tenant = (...values: string[]) => ({ key: "leasehold.io/tenant", operator: "In", values });
   const out: CorpusItem[] = [];
   for (const gpu of [undefined, 4]) {
     const g = gpu ? `${gpu} GPUs` : "CPU";
@@ -197,6 +206,31 @@ function pinningCorpus(): CorpusItem[] {
           gpu,
         ),
       ),
+      item(`${g}, nodeSelector on its tenant`, "Pod", unpinned({ nodeSelector: { "leasehold.io/tenant": TENANT } }, gpu)),
+      item(
+        `${g}, nodeSelector on its tenant and a GPU type`,
+        "Pod",
+        unpinned({ nodeSelector: { "leasehold.io/tenant": TENANT, "leasehold.io/gpu-type": "h100-80gb" } }, gpu),
+      ),
+      item(`${g}, nodeSelector on another tenant`, "Pod", unpinned({ nodeSelector: { "leasehold.io/tenant": "bluefin" } }, gpu)),
+      item(`${g}, an empty tenant selector`, "Pod", unpinned({ nodeSelector: { "leasehold.io/tenant": "" } }, gpu)),
+      item(`${g}, affinity In its tenant`, "Pod", unpinned({ affinity: affinity([Tenant(TENANT)]) }, gpu)),
+      item(`${g}, affinity In its tenant and another`, "Pod", unpinned({ affinity: affinity([Tenant(TENANT, "bluefin")]) }, gpu)),
+      item(
+        `${g}, affinity NotIn another tenant`,
+        "Pod",
+        unpinned({ affinity: affinity([{ key: "leasehold.io/tenant", operator: "NotIn", values: ["bluefin"] }]) }, gpu),
+      ),
+      item(
+        `${g}, affinity terms on its tenant and on its lease`,
+        "Pod",
+        unpinned({ affinity: affinity([Tenant(TENANT)], [In(L40S)]) }, gpu),
+      ),
+      item(
+        `${g}, nodeSelector on its tenant, a lease of another`,
+        "Pod",
+        unpinned({ nodeSelector: { "leasehold.io/tenant": TENANT, "leasehold.io/lease": OTHERS } }, gpu),
+      ),
       item(`${g}, nodeSelector and affinity both on its lease`, "Pod", spec({ gpu, extra: { affinity: affinity([In(H100)]) } })),
       item(`${g}, nodeSelector on its lease, affinity on another's`, "Pod", spec({ gpu, extra: { affinity: affinity([In(OTHERS)]) } })),
       item(`${g}, nodeName of a leased node`, "Pod", spec({ gpu, extra: { nodeName: "gpu-001" } })),
@@ -214,10 +248,15 @@ function pinningCorpus(): CorpusItem[] {
 /** Tolerations a tenant pod may and may not carry. */
 function tolerationCorpus(): CorpusItem[] {
   const withTol = (what: string, ...extra: object[]) =>
-    item(`toleration: ${what}`, "Pod", spec({ gpu: 1, extra: { tolerations: [tol(H100), ...extra] } }));
+    item(`toleration: ${what}`, "Pod", spec({ gpu: 1, extra: { tolerations: [tenantTol(), ...extra] } }));
   return [
     withTol("its lease only"),
-    item("toleration: its lease, NoSchedule only", "Pod", spec({ gpu: 1, extra: { tolerations: [tol(H100, "NoSchedule")] } })),
+    item("toleration: its tenant, NoSchedule only", "Pod", spec({ gpu: 1, extra: { tolerations: [tenantTol(TENANT, "NoSchedule")] } })),
+    item("toleration: its lease by the earlier key", "Pod", spec({ gpu: 1, extra: { tolerations: [tol(H100)] } })),
+    withTol("another tenant", tenantTol("bluefin")),
+    withTol("the idle value (an unleased pool node)", tenantTol("")),
+    withTol("the tenant key, operator Exists", { key: "leasehold.io/tenant", operator: "Exists" }),
+    withTol("the tenant key, no value", { key: "leasehold.io/tenant", operator: "Equal", effect: "NoExecute" }),
     item("toleration: none at all", "Pod", spec({ gpu: 1, extra: { tolerations: [] } })),
     withTol("its other lease", tol(L40S)),
     withTol("another tenant's lease", tol(OTHERS)),
@@ -363,7 +402,7 @@ function controllerCorpus(): CorpusItem[] {
         lease: null,
         gpu: 8,
         extra: {
-          tolerations: [tol(L40S)],
+          tolerations: [tenantTol()],
           affinity: {
             nodeAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: {
@@ -379,7 +418,7 @@ function controllerCorpus(): CorpusItem[] {
       "DaemonSet",
       spec({
         lease: L40S,
-        extra: { tolerations: [tol(L40S), { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" }] },
+        extra: { tolerations: [tenantTol(), { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" }] },
       }),
     ),
     item(
@@ -387,7 +426,7 @@ function controllerCorpus(): CorpusItem[] {
       "DaemonSet",
       spec({
         lease: L40S,
-        extra: { tolerations: [tol(L40S), { key: "node.kubernetes.io/out-of-service", operator: "Exists", effect: "NoExecute" }] },
+        extra: { tolerations: [tenantTol(), { key: "node.kubernetes.io/out-of-service", operator: "Exists", effect: "NoExecute" }] },
       }),
     ),
   );
@@ -482,7 +521,7 @@ function issueCorpus(): CorpusItem[] {
   };
   const head = (name: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: ${TENANT}\n  labels: {${ITEM_LABEL}: ${name}}\n`;
-  const pinned = `  nodeSelector: {leasehold.io/lease: ${H100}}\n  tolerations:\n    - {key: leasehold.io/lease, operator: Equal, value: ${H100}, effect: NoExecute}\n`;
+  const pinned = `  nodeSelector: {leasehold.io/lease: ${H100}}\n  tolerations:\n    - {key: leasehold.io/tenant, operator: Equal, value: ${TENANT}, effect: NoExecute}\n`;
   out.push(
     text(
       "YAML: a merge key copies a restricted securityContext",

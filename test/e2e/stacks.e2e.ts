@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { ensureStack, pulumi, pulumiEnv, ROOT, sh, syncProject } from "../../scripts/local/toolchain";
+import { ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, sh, syncProject } from "../../scripts/local/toolchain";
 import { admitCorpus } from "./admit-corpus";
 import { admitVerdicts, describeDisagreement, serverVerdicts, writeManifests } from "./admit-differential";
 
@@ -19,8 +19,10 @@ const AT = "2026-12-20T00:00:00Z";
  * (capped at 300 s by the admission policy).
  */
 const EVICTION_BOUND_MS = 10_000;
-/** The lease taint of a pool node no lease holds, as the API server stores it. */
-const IDLE = { key: "leasehold.io/lease", effect: "NoExecute" };
+/** The tenant taint of a pool node no tenant holds, as the API server stores it. */
+const IDLE = { key: "leasehold.io/tenant", effect: "NoExecute" };
+/** The tenant taint of a node tenant `t` holds. */
+const HELD = (t: string) => ({ key: "leasehold.io/tenant", value: t, effect: "NoExecute" });
 const CORPUS = path.resolve(ROOT, "../shared/corpora/pod-security");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-e2e-"));
 const project = path.join(work, "project");
@@ -68,8 +70,11 @@ const applyAs = (tenant: string, obj: object) =>
   kubectl(["create", "-f", "-"], { input: JSON.stringify(obj), allowFail: true, as: asTenant(tenant) });
 const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
-const toleration = (lease: string) => ({ key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" });
-/** A restricted pod spec; `gpus` per container, pinned to `lease` when given. */
+/** The example fleet's lease ids start with their tenant's name. */
+const tenantOf = (lease: string) => lease.split("-")[0]!;
+/** The toleration of the taint of the tenant holding `lease` (tenant pods tolerate their tenant, not a lease). */
+const toleration = (lease: string) => ({ key: "leasehold.io/tenant", operator: "Equal", value: tenantOf(lease), effect: "NoExecute" });
+/** A restricted pod spec; `gpus` per container, pinned to `lease`'s nodes (its label) and tolerating its tenant when given. */
 function podSpec(opts: { lease?: string; gpus?: number; containers?: number; extra?: object } = {}) {
   return {
     securityContext: POD_SECURITY,
@@ -86,7 +91,9 @@ function podSpec(opts: { lease?: string; gpus?: number; containers?: number; ext
 const bare = (ns: string, name: string, spec: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec });
 /** The taints leasehold does not own on the node (a cordon's, a GPU-health one): they must survive every deploy. */
 const foreignTaints = (node: string) =>
-  ((get("node", node).spec.taints ?? []) as { key: string }[]).filter((t) => t.key !== "leasehold.io/lease");
+  ((get("node", node).spec.taints ?? []) as { key: string }[]).filter(
+    (t) => t.key !== "leasehold.io/tenant" && t.key !== "leasehold.io/lease",
+  );
 const HEALTH = { key: "example.com/gpu-health", value: "degraded", effect: "NoSchedule" };
 const CORDON = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };
 
@@ -116,7 +123,7 @@ function pin(pod: Record<string, any>, lease = "acme-h100-2026q4") {
   // The corpus names its pods after the fixture files (base_linux); the API server wants DNS names.
   p.metadata = { ...(p.metadata ?? {}), namespace: "acme", name: String(p.metadata?.name ?? "pod").replace(/_/g, "-") };
   p.spec.nodeSelector = { ...(p.spec.nodeSelector ?? {}), "leasehold.io/lease": lease };
-  p.spec.tolerations = [...(p.spec.tolerations ?? []), { key: "leasehold.io/lease", operator: "Equal", value: lease, effect: "NoExecute" }];
+  p.spec.tolerations = [...(p.spec.tolerations ?? []), toleration(lease)];
   return p;
 }
 const dryRun = (obj: object, as = asTenantAdmin) =>
@@ -282,18 +289,24 @@ describe("the example fleet on a real engine and API server", () => {
       .sort();
     const pinned = fs.readFileSync(path.join(ROOT, "test/golden/urns/tenant-acme.txt"), "utf8").trim().split("\n");
     expect(engine).toEqual(pinned);
-    // The platform's idle taints, as the engine stored them: a loader of the NodeTaint provider
-    // (not its whole code) and no kubeconfig (the plugin read KUBECONFIG, as the program did).
+    // The platform's pool nodes, as the engine stored them: one resource for every node, a loader
+    // of the provider (not its whole code), and no kubeconfig (the plugin read KUBECONFIG, as the program did).
     const platformState = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "platform-local"]).stdout) as {
       deployment: { resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] };
     };
-    const idle = platformState.deployment.resources.filter((x) => x.type.endsWith(":NodeTaint"));
-    expect(idle.length).toBeGreaterThan(0);
-    for (const t of idle) {
-      expect(Object.keys(t.inputs ?? {})).not.toContain("kubeconfig");
-      expect(Object.keys(t.outputs ?? {})).not.toContain("kubeconfig");
-      expect(String(t.outputs?.__provider).length).toBeLessThan(3500);
-      expect(t.outputs?.present).toBe(true);
+    expect(platformState.deployment.resources.filter((x) => x.type.endsWith(":NodeTaint") || x.type.endsWith(":NodePatch"))).toEqual([]);
+    const sets = platformState.deployment.resources.filter((x) => x.type.endsWith(":PoolNodes"));
+    expect(sets.length).toBe(1);
+    expect(Object.keys(sets[0]!.inputs ?? {})).not.toContain("kubeconfig");
+    expect(Object.keys(sets[0]!.outputs ?? {})).not.toContain("kubeconfig");
+    expect(String(sets[0]!.outputs?.__provider).length).toBeLessThan(3500);
+    expect(sets[0]!.outputs?.conforming).toBe(true);
+    // The tenant's nodes: one resource too, which wrote the tenant's taint and labels on each node.
+    const tenantNodes = state.deployment.resources.filter((x) => x.type.endsWith(":TenantNodes"));
+    expect(tenantNodes.map((x) => x.urn.split("::").pop())).toEqual(["acme-nodes"]);
+    for (const node of ["gpu-001", "gpu-002", "l40s-001"]) {
+      expect(get("node", node).spec.taints, node).toContainEqual(HELD("acme"));
+      expect(get("node", node).metadata.labels, node).toMatchObject({ "leasehold.io/tenant": "acme" });
     }
   });
 
@@ -352,11 +365,9 @@ describe("the example fleet on a real engine and API server", () => {
   it("a lease's start adds its taint beside the node's cordon and foreign taint, which stay", () => {
     expect(foreignTaints("gpu-002")).toEqual(expect.arrayContaining([expect.objectContaining(HEALTH), expect.objectContaining(CORDON)]));
     expect(foreignTaints("gpu-002")).toHaveLength(2);
-    expect((get("node", "gpu-002").spec.taints as object[]).filter((t) => !foreignTaints("gpu-002").includes(t as never))).toContainEqual({
-      key: "leasehold.io/lease",
-      value: "acme-h100-2026q4",
-      effect: "NoExecute",
-    });
+    expect((get("node", "gpu-002").spec.taints as object[]).filter((t) => !foreignTaints("gpu-002").includes(t as never))).toContainEqual(
+      HELD("acme"),
+    );
     expect(get("node", "gpu-002").spec.unschedulable).toBe(true);
   });
 
@@ -369,13 +380,13 @@ describe("the example fleet on a real engine and API server", () => {
     } finally {
       kubectl(["taint", "node", "gpu-001", "example.com/maintenance-"]);
     }
-    kubectl(["taint", "node", "gpu-001", "leasehold.io/lease-"]);
+    kubectl(["taint", "node", "gpu-001", "leasehold.io/tenant-"]);
     expect(get("node", "gpu-001").spec.taints ?? []).toEqual([]);
     const drift = driftCheck();
     expect(drift.code, drift.stdout).not.toBe(0);
     const r = up("tenant-acme", ["--refresh"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(get("node", "gpu-001").spec.taints).toEqual([{ key: "leasehold.io/lease", value: "acme-h100-2026q4", effect: "NoExecute" }]);
+    expect(get("node", "gpu-001").spec.taints).toEqual([HELD("acme")]);
   });
 
   it("pods really run: the tenant's GPU Deployment on its leased nodes only, its DaemonSet once per leased node, CPU pods on the system node with no GPU", async () => {
@@ -1044,6 +1055,114 @@ describe("the example fleet on a real engine and API server", () => {
       fs.writeFileSync(file, original);
       fs.rmSync(eve, { force: true });
     }
+  });
+
+  it("a renewal on the same node keeps the tenant's pod running; a lease not renewed is evicted; a stale deploy never takes a node back", async () => {
+    // A pool of its own (written as a hostlist), registered as a kubelet would: with the idle taint.
+    const platformFile = path.join(project, "stacks", "Pulumi.platform-local.yaml");
+    const platformText = fs.readFileSync(platformFile, "utf8");
+    const platformDoc = parse(platformText);
+    platformDoc.config["leasehold:pools"].push({ name: "h100-r", gpuType: "h100-80gb", nodes: "ren-[001-002]" });
+    fs.writeFileSync(platformFile, stringify(platformDoc));
+    registerPoolNodes(path.join(project, "stacks"), env);
+    expect(get("node", "ren-001").spec.taints).toEqual([IDLE]);
+    const p = up("platform-local");
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    expect(get("node", "ren-002").metadata.labels).toMatchObject({ "leasehold.io/pool": "h100-r" });
+    const lease = (id: string, node: string, start: string, end: string) => ({
+      id,
+      gpu: { type: "h100-80gb", count: 8 },
+      window: { start, end },
+      placement: { pool: "h100-r", nodes: [node] },
+      reclaim: { noticeHours: 72 },
+    });
+    const tenantFile = (name: string, leases: object[]) => {
+      const file = path.join(project, "stacks", `Pulumi.tenant-${name}.yaml`);
+      fs.writeFileSync(
+        file,
+        stringify({
+          config: {
+            "leasehold:role": "tenant",
+            "leasehold:platform": "platform-local",
+            "leasehold:tenant": { name, access: { admins: [`${name}:admins`] } },
+            "leasehold:leases": leases,
+          },
+        }),
+      );
+      return file;
+    };
+    const JAN = "2027-01-01T00:00:00Z";
+    const FEB = "2027-02-01T00:00:00Z";
+    const MAR = "2027-03-01T00:00:00Z";
+    const files = [
+      tenantFile("renew", [lease("renew-jan", "ren-001", JAN, FEB), lease("renew-feb", "ren-001", FEB, MAR)]),
+      tenantFile("lapse", [lease("lapse-jan", "ren-002", JAN, FEB)]),
+    ];
+    const at = (instant: string) => ({ ...env, LEASEHOLD_AT: instant });
+    const upAt = (stack: string, instant: string) => {
+      ensureStack(project, env, backend, stack);
+      const r = leasehold(["up", "--stack", stack], at(instant));
+      expect(r.code, `${stack} at ${instant}: ${r.stdout}${r.stderr}`).toBe(0);
+    };
+    const trainer = (tenant: string) =>
+      bare(tenant, "train", {
+        ...podSpec({ gpus: 8 }),
+        // The copy-paste manifest: the tenant's nodes of a GPU type, the tenant's taint. No lease id.
+        nodeSelector: { "leasehold.io/tenant": tenant, "leasehold.io/gpu-type": "h100-80gb" },
+        tolerations: [HELD(tenant)],
+      });
+    try {
+      upAt("tenant-renew", "2027-01-20T00:00:00Z");
+      upAt("tenant-lapse", "2027-01-20T00:00:00Z");
+      expect(get("node", "ren-001").metadata.labels).toMatchObject({ "leasehold.io/tenant": "renew", "leasehold.io/lease": "renew-jan" });
+      expect(applyAs("renew", trainer("renew")).code).toBe(0);
+      expect(applyAs("lapse", trainer("lapse")).code).toBe(0);
+      const before = await running("renew", "train");
+      expect(before.spec.nodeName).toBe("ren-001");
+      expect((await running("lapse", "train")).spec.nodeName).toBe("ren-002");
+      const uid = (get("pod", "train", "renew") as { metadata: { uid: string } }).metadata.uid;
+
+      // The boundary: renew-jan ends and renew-feb starts on ren-001; lapse-jan ends, not renewed.
+      upAt("tenant-renew", "2027-02-01T00:10:00Z");
+      upAt("tenant-lapse", "2027-02-01T00:10:00Z");
+      await waitFor("lapse's pod to be evicted from ren-002", () => (podsIn("lapse").length === 0 ? true : undefined), EVICTION_BOUND_MS);
+      // Give the taint-eviction controller the same time to act on ren-001: it must not.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const after = get("pod", "train", "renew") as {
+        metadata: { uid: string; deletionTimestamp?: string };
+        spec: { nodeName: string };
+        status: { phase: string; containerStatuses?: { restartCount: number }[] };
+      };
+      expect(after.metadata.uid).toBe(uid);
+      expect(after.metadata.deletionTimestamp).toBeUndefined();
+      expect(after.status.phase).toBe("Running");
+      expect(after.spec.nodeName).toBe("ren-001");
+      expect((after.status.containerStatuses ?? []).map((c) => c.restartCount)).toEqual([0]);
+      expect(get("node", "ren-001").metadata.labels).toMatchObject({ "leasehold.io/tenant": "renew", "leasehold.io/lease": "renew-feb" });
+      expect(get("node", "ren-001").spec.taints).toEqual([HELD("renew")]);
+      expect(get("node", "ren-002").spec.taints).toEqual([IDLE]);
+
+      // The handover goes forwards only: next-feb takes ren-002; a deploy of lapse at an instant
+      // inside its old window leaves the node to next-feb, and lapse's later release too.
+      files.push(tenantFile("next", [lease("next-feb", "ren-002", FEB, MAR)]));
+      upAt("tenant-next", "2027-02-01T00:10:00Z");
+      expect(get("node", "ren-002").spec.taints).toEqual([HELD("next")]);
+      upAt("tenant-lapse", "2027-01-20T00:00:00Z");
+      expect(get("node", "ren-002").spec.taints).toEqual([HELD("next")]);
+      expect(get("node", "ren-002").metadata.labels).toMatchObject({ "leasehold.io/tenant": "next", "leasehold.io/lease": "next-feb" });
+      upAt("tenant-lapse", "2027-02-01T00:20:00Z");
+      expect(get("node", "ren-002").spec.taints).toEqual([HELD("next")]);
+      expect(get("node", "ren-002").metadata.labels).toMatchObject({ "leasehold.io/tenant": "next", "leasehold.io/lease": "next-feb" });
+    } finally {
+      for (const stack of ["tenant-renew", "tenant-lapse", "tenant-next"]) {
+        pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", stack], true);
+      }
+      for (const f of files) fs.rmSync(f, { force: true });
+      fs.writeFileSync(platformFile, platformText);
+    }
+    // Their destroys gave the nodes back to the pool.
+    expect(get("node", "ren-001").spec.taints).toEqual([IDLE]);
+    expect(get("node", "ren-002").spec.taints).toEqual([IDLE]);
   });
 
   it("a pulumi up killed with SIGKILL half-way is recovered by refresh and up, with no object lost or duplicated", async () => {

@@ -4,7 +4,7 @@ import {
   autoName,
   eksTenantNames,
   labelKeyProblem,
-  leaseFieldManager,
+  tenantNodesFieldManager,
   LIMITS,
   nameProblem,
   tenantFieldManager,
@@ -56,16 +56,13 @@ describe("nameProblem", () => {
 
 describe("Kubernetes names derived from a tenant name or a lease id", () => {
   it("field managers: the longest input that fits 128 characters, and a DNS-1123 label (63) always does", () => {
-    expect(budget(leaseFieldManager, LIMITS.fieldManager)).toBe(112);
-    expect(leaseFieldManager(a(112))).toHaveLength(128);
-    expect(nameProblem(LIMITS.fieldManager, leaseFieldManager(a(113)))).toBe("129 characters, over the limit of 128");
+    expect(budget(tenantNodesFieldManager, LIMITS.fieldManager)).toBe(112);
+    expect(tenantNodesFieldManager(a(112))).toHaveLength(128);
+    expect(nameProblem(LIMITS.fieldManager, tenantNodesFieldManager(a(113)))).toBe("129 characters, over the limit of 128");
     expect(budget(tenantFieldManager, LIMITS.fieldManager)).toBe(111);
     expect(nameProblem(LIMITS.fieldManager, tenantFieldManager(a(112)))).toBe("129 characters, over the limit of 128");
-    // Unchanged: the deployed field managers of the example stacks.
-    expect([tenantFieldManager("acme"), leaseFieldManager("acme-h100-2026q4")]).toEqual([
-      "leasehold-tenant-acme",
-      "leasehold-lease-acme-h100-2026q4",
-    ]);
+    // The deployed field managers of the example stacks: the namespace's objects, and the nodes.
+    expect([tenantFieldManager("acme"), tenantNodesFieldManager("acme")]).toEqual(["leasehold-tenant-acme", "leasehold-nodes-acme"]);
   });
 });
 
