@@ -434,7 +434,26 @@ function known(x: unknown): boolean {
 function argsOf<T extends object>(s: T): string {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- left out of the comparison
   const { yielded, conforming, __provider, ...rest } = s as Record<string, unknown>;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
+}
+
+/**
+ * JSON with every object's keys sorted: the state the engine hands back does not keep the key
+ * order the program wrote, and an unchanged resource must compare equal.
+ */
+export function canonicalJson(v: unknown): string {
+  const sort = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(sort)
+      : x && typeof x === "object"
+        ? Object.fromEntries(
+            Object.entries(x)
+              .filter(([, y]) => y !== undefined)
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([k, y]) => [k, sort(y)]),
+          )
+        : x;
+  return JSON.stringify(sort(v));
 }
 
 /**
