@@ -1158,11 +1158,161 @@ describe("the example fleet on a real engine and API server", () => {
         pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", stack], true);
       }
       for (const f of files) fs.rmSync(f, { force: true });
-      fs.writeFileSync(platformFile, platformText);
     }
-    // Their destroys gave the nodes back to the pool.
+    // Their destroys gave the nodes back to the pool (which the next test uses, then removes).
     expect(get("node", "ren-001").spec.taints).toEqual([IDLE]);
     expect(get("node", "ren-002").spec.taints).toEqual([IDLE]);
+  });
+
+  it("upgrading a tenant stack from per-node resources: no instant with a held node open or unlabelled, and its pods' tenant toleration keeps them", async () => {
+    // The earlier version's tenant part, on the pool of the test before: a GpuNodePool component
+    // with a NodePatch (labels, field manager leasehold-lease-<id>, forced) and a NodeTaint (the
+    // lease key's entry) per node, deployed by the Pulumi CLI from a project folder of its own
+    // into the same stack and backend.
+    const platformFile = path.join(project, "stacks", "Pulumi.platform-local.yaml");
+    const nodes = ["ren-001", "ren-002"];
+    const legacy = path.join(work, "legacy");
+    fs.mkdirSync(legacy, { recursive: true });
+    for (const f of ["components", "lease", "node_modules", "stacks"]) {
+      if (!fs.existsSync(path.join(legacy, f))) fs.symlinkSync(path.join(project, f), path.join(legacy, f));
+    }
+    for (const f of ["package.json", "tsconfig.json", "Pulumi.yaml"]) fs.copyFileSync(path.join(project, f), path.join(legacy, f));
+    fs.writeFileSync(
+      path.join(legacy, "index.ts"),
+      `import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { NodeTaint } from "./components/node-taint";
+
+class GpuNodePool extends pulumi.ComponentResource {
+  constructor(name: string, nodes: string[], kubeconfig: pulumi.Output<string>, provider: k8s.Provider) {
+    super("leasehold:k8s:GpuNodePool", name, {}, {});
+    for (const node of nodes) {
+      const labels = new k8s.core.v1.NodePatch(
+        \`\${name}-\${node}\`,
+        {
+          metadata: {
+            name: node,
+            labels: { "leasehold.io/lease": name, "leasehold.io/tenant": "mig" },
+            annotations: { "pulumi.com/patchFieldManager": \`leasehold-lease-\${name}\`, "pulumi.com/patchForce": "true" },
+          },
+        },
+        { parent: this, provider },
+      );
+      new NodeTaint(
+        \`\${name}-\${node}-taint\`,
+        {
+          kubeconfig,
+          node,
+          intent: { mode: "set", key: "leasehold.io/lease", value: name, effect: "NoExecute" },
+          releaseTo: "",
+          fieldManager: \`leasehold-lease-\${name}\`,
+        },
+        { parent: this, dependsOn: [labels] },
+      );
+    }
+  }
+}
+
+export = () => {
+  const ref = new pulumi.StackReference("platform", { name: "organization/leasehold/platform-local" });
+  const kubeconfig = pulumi.secret(ref.requireOutput("kubeconfig")) as pulumi.Output<string>;
+  const provider = new k8s.Provider("legacy-provider", { kubeconfig });
+  new GpuNodePool("mig-h100", ${JSON.stringify(nodes)}, kubeconfig, provider);
+};
+`,
+    );
+    const tenantFile = path.join(project, "stacks", "Pulumi.tenant-mig.yaml");
+    fs.writeFileSync(
+      tenantFile,
+      stringify({
+        config: {
+          "leasehold:role": "tenant",
+          "leasehold:platform": "platform-local",
+          "leasehold:tenant": { name: "mig", access: { admins: ["mig:admins"] } },
+          "leasehold:leases": [
+            {
+              id: "mig-h100",
+              gpu: { type: "h100-80gb", count: 16 },
+              window: { start: "2026-12-01T00:00:00Z", end: "2027-06-01T00:00:00Z" },
+              placement: { pool: "h100-r", nodes },
+              reclaim: { noticeHours: 72 },
+            },
+          ],
+        },
+      }),
+    );
+    const legacyTaint = { key: "leasehold.io/lease", value: "mig-h100", effect: "NoExecute" };
+    try {
+      ensureStack(project, env, backend, "tenant-mig");
+      const old = pulumi(legacy, env, ["up", "--yes", "--skip-preview", "--stack", "tenant-mig"], true);
+      expect(old.code, old.stdout + old.stderr).toBe(0);
+      // A migrated platform leaves the entry of a lease in force alone and adds no idle entry beside it.
+      for (const node of nodes) kubectl(["taint", "node", node, "leasehold.io/tenant-"]);
+      const p = up("platform-local");
+      expect(p.code, p.stdout + p.stderr).toBe(0);
+      for (const node of nodes) expect(get("node", node).spec.taints, node).toEqual([legacyTaint]);
+
+      // Watch the nodes through the upgrade's deploy: at every sample each carries the lease's
+      // entry or the tenant's, and its tenant and lease labels.
+      const seen: string[] = [];
+      const bad: string[] = [];
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, "bin/leasehold.js"), "up", "--stack", "tenant-mig", "--stacks", path.join(project, "stacks")],
+        {
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let output = "";
+      child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number>((res) => child.on("exit", (code) => res(code ?? -1)));
+      let done = false;
+      void exited.then(() => (done = true));
+      while (!done) {
+        const list = JSON.parse(kubectl(["get", "nodes", ...nodes, "-o", "json"]).stdout) as {
+          items: { metadata: { name: string; labels?: Record<string, string> }; spec: { taints?: { key: string; value?: string }[] } }[];
+        };
+        for (const n of list.items) {
+          const taints = n.spec.taints ?? [];
+          const held = taints.some(
+            (t) => (t.key === "leasehold.io/lease" && t.value === "mig-h100") || (t.key === "leasehold.io/tenant" && t.value === "mig"),
+          );
+          const idle = taints.some((t) => t.key === "leasehold.io/tenant" && (t.value ?? "") === "");
+          const labelled = n.metadata.labels?.["leasehold.io/tenant"] === "mig" && n.metadata.labels?.["leasehold.io/lease"] === "mig-h100";
+          const state = `${n.metadata.name}: ${JSON.stringify(taints)} ${labelled ? "labelled" : "UNLABELLED"}`;
+          if (!seen.includes(state)) seen.push(state);
+          if (!held || idle || !labelled) bad.push(state);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await exited, output).toBe(0);
+      console.error(`[e2e] upgrade: node states seen during the tenant's deploy:\n  ${seen.join("\n  ")}`);
+      expect(bad).toEqual([]);
+      for (const node of nodes) {
+        expect(get("node", node).spec.taints, node).toEqual([HELD("mig")]);
+        // The per-node patches' deletes came last and left the labels the new field manager holds too.
+        expect(get("node", node).metadata.labels, node).toMatchObject({ "leasehold.io/tenant": "mig", "leasehold.io/lease": "mig-h100" });
+      }
+      const state = JSON.parse(pulumi(project, env, ["stack", "export", "--stack", "tenant-mig"]).stdout) as {
+        deployment: { resources: { type: string }[] };
+      };
+      expect(state.deployment.resources.filter((r) => /NodePatch|NodeTaint|GpuNodePool/.test(r.type))).toEqual([]);
+      // A no-op deploy after the upgrade: nothing to change, the nodes read and not written.
+      const again = leasehold(["up", "--stack", "tenant-mig", "--json"]);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { stacks: { changes: Record<string, number> }[] }).stacks[0]!.changes).not.toHaveProperty(
+        "update",
+      );
+    } finally {
+      pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", "tenant-mig"], true);
+      fs.rmSync(tenantFile, { force: true });
+      const platformDoc = parse(fs.readFileSync(platformFile, "utf8"));
+      platformDoc.config["leasehold:pools"] = platformDoc.config["leasehold:pools"].filter((x: { name: string }) => x.name !== "h100-r");
+      fs.writeFileSync(platformFile, stringify(platformDoc));
+    }
+    for (const node of nodes) expect(get("node", node).spec.taints, node).toEqual([IDLE]);
   });
 
   it("a pulumi up killed with SIGKILL half-way is recovered by refresh and up, with no object lost or duplicated", async () => {
