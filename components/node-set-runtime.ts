@@ -118,6 +118,7 @@ interface NodeBody {
   message?: string;
   metadata?: {
     name?: string;
+    uid?: string;
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
@@ -139,6 +140,7 @@ export function viewOf(body: NodeBody, manager: string): NodeView {
   return {
     name: md.name ?? "",
     resourceVersion: md.resourceVersion ?? "",
+    ...(md.uid ? { uid: md.uid } : {}),
     labels: md.labels ?? {},
     annotations: md.annotations ?? {},
     taints: body.spec?.taints ?? [],
@@ -148,7 +150,29 @@ export function viewOf(body: NodeBody, manager: string): NodeView {
 
 function failure(verb: string, node: string, status: number, body: unknown): Error {
   const message = typeof body === "object" && body !== null ? (body as NodeBody).message : String(body).slice(0, 200);
-  return new Error(`${verb} node ${node}: ${status} ${message ?? ""}`.trim());
+  // One line: a proxy's error page ("<html>\r\n<head><title>502 Bad Gateway</title>...") spread over
+  // several lines, and the engine shows the message as the whole error.
+  return new Error(`${verb} node ${node}: ${status} ${message ?? ""}`.replace(/\s+/g, " ").trim());
+}
+
+/**
+ * Whether a 200 answer is a Node (or, with `name`, that node): a proxy that answers 200 with a login
+ * page, or a name that the URL resolves elsewhere, must not be taken for a node without labels or
+ * taints. Before this check, a GET answered by such a page gave a view named "" without a
+ * resourceVersion: the write then went to /api/v1/nodes/ without a precondition, and a delete read
+ * nothing to release and succeeded.
+ */
+function isNode(body: unknown, name?: string): body is NodeBody {
+  const md = (body as NodeBody | null)?.metadata;
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    typeof md?.name === "string" &&
+    md.name !== "" &&
+    (name === undefined || md.name === name) &&
+    typeof md.resourceVersion === "string" &&
+    md.resourceVersion !== ""
+  );
 }
 
 /** One node by name; undefined when it does not exist. */
@@ -156,7 +180,8 @@ async function getNode(conn: KubeConnection, node: string, manager: string): Pro
   const got = await kubeRequest(conn, "GET", `/api/v1/nodes/${encodeURIComponent(node)}`);
   if (got.status === 404) return undefined;
   if (got.status !== 200) throw failure("get", node, got.status, got.body);
-  return viewOf(got.body as NodeBody, manager);
+  if (!isNode(got.body, node)) throw failure("get", node, got.status, "the answer is not that Node");
+  return viewOf(got.body, manager);
 }
 
 /**
@@ -180,9 +205,12 @@ export async function readNodes(
       if (cont) q.set("continue", cont);
       const got = await kubeRequest(conn, "GET", `/api/v1/nodes?${q}`);
       if (got.status !== 200) throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, got.body);
-      const body = got.body as { items?: NodeBody[]; metadata?: { continue?: string } };
-      for (const item of body.items ?? []) {
-        const name = item.metadata?.name ?? "";
+      const body = got.body as { items?: unknown[]; metadata?: { continue?: string } } | null;
+      // A NodeList of Nodes only (see isNode): an empty list read from a login page released nothing.
+      if (!Array.isArray(body?.items) || !body.items.every((item) => isNode(item)))
+        throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, "the answer is not a NodeList");
+      for (const item of body.items as NodeBody[]) {
+        const name = item.metadata!.name!;
         if (labelSelector || wanted.has(name)) out.set(name, viewOf(item, manager));
       }
       cont = body.metadata?.continue || undefined;
@@ -221,7 +249,12 @@ async function writeNode(
   for (let attempt = 1; ; attempt++) {
     const write = next(current);
     if (!write) return "unchanged";
+    // The uid too: server-side apply creates a node that does not exist, resourceVersion or not, so
+    // a node deleted between our read and this write came back as a Node with only our labels and
+    // taints (and the write failed with "201"). With the uid the API server answers 409 instead
+    // ("uid mismatch"), and the re-read finds the node gone.
     const metadata: Record<string, unknown> = { name: current.name, resourceVersion: current.resourceVersion };
+    if (current.uid) metadata.uid = current.uid;
     if (Object.keys(write.labels).length > 0) metadata.labels = write.labels;
     if (Object.keys(write.annotations).length > 0) metadata.annotations = write.annotations;
     const body = { apiVersion: "v1", kind: "Node", metadata, spec: { taints: write.taints } };
@@ -261,6 +294,59 @@ function nodesFailed(doing: string, failed: { node: string; why: string }[], don
 /** The stack's `kubernetes:kubeconfig` config, as the engine gave it to `configure`. */
 let configuredKubeconfig: string | undefined;
 
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The names of inputs that would make their requests or writes unsafe, each with its path and value;
+ * of a last state (`nodesOnly`), the node names only: the nodes it held are read to be released.
+ */
+function inputProblems(kind: "TenantNodes" | "PoolNodes", s: Partial<TenantNodesInputs & PoolNodesInputs>, nodesOnly = false): string[] {
+  const problems: string[] = [];
+  const bad = (at: string, value: unknown, expected: string) => problems.push(`${at}: expected ${expected}, got ${JSON.stringify(value)}`);
+  const label = (v: unknown) => typeof v === "string" && v.length <= 63 && DNS1123_LABEL.test(v);
+  const nodes = (at: string, list: unknown) => {
+    if (!Array.isArray(list)) return bad(at, list, "a list of node names");
+    list.forEach((n, i) => {
+      if (!(typeof n === "string" && n.length <= 253 && DNS1123_SUBDOMAIN.test(n)))
+        bad(`${at}[${i}]`, n, "a node name (a DNS-1123 subdomain)");
+    });
+  };
+  if (kind === "TenantNodes") {
+    if (!nodesOnly && !label(s.tenant)) bad("tenant", s.tenant, "a DNS-1123 label");
+    (s.claims ?? []).forEach((c, i) => {
+      if (!nodesOnly && !label(c?.lease)) bad(`claims[${i}].lease`, c?.lease, "a DNS-1123 label");
+      if (!nodesOnly && !(typeof c?.start === "string" && RFC3339.test(c.start) && Number.isFinite(Date.parse(c.start))))
+        bad(`claims[${i}].start`, c?.start, "an RFC 3339 instant");
+      nodes(`claims[${i}].nodes`, c?.nodes);
+    });
+  } else (s.pools ?? []).forEach((p, i) => nodes(`pools[${i}].nodes`, p?.nodes));
+  return problems;
+}
+
+/**
+ * Refuses, before any request, inputs (and a last state) whose names are not what the component
+ * lets through (TenantNodes and PoolNodes check them; a state edited by hand or a direct caller
+ * does not): a tenant "" wrote the idle taint value on the nodes it claimed, so they looked idle
+ * while labelled for its lease; a lease "" made its nodes look unheld to every other claim; a
+ * start that does not parse took nodes from later leases (the forwards-only rule compares starts);
+ * a node name "gpu-001/status" was read and written as gpu-001 (its %2F is decoded before the API
+ * server routes the path: the status subresource of gpu-001), and "." became /api/v1/nodes/ (URL
+ * normalisation), a request on the node collection.
+ */
+function checkInputs(kind: "TenantNodes" | "PoolNodes", news: object, olds?: object): void {
+  const problems = [
+    ...inputProblems(kind, news),
+    ...(olds === undefined || olds === news ? [] : inputProblems(kind, olds, true).map((p) => `the last state's ${p}`)),
+  ];
+  if (problems.length === 0) return;
+  const more = problems.length > 10 ? `; and ${problems.length - 10} more` : "";
+  const err = new Error(`${kind}: invalid inputs, nothing was read or written: ${problems.slice(0, 10).join("; ")}${more}`);
+  err.stack = err.message;
+  throw err;
+}
+
 /** The connection of a resource: its own kubeconfig, else the stack's ambient one; keep-alive, bounded. */
 async function connect(s: { kubeconfig?: string }, parallelism: number): Promise<KubeConnection> {
   const https = require("node:https") as typeof import("node:https");
@@ -287,7 +373,16 @@ async function connect(s: { kubeconfig?: string }, parallelism: number): Promise
 /** The node → claim map of a tenant's claims. */
 function claimsByNode(s: Pick<TenantNodesInputs, "tenant" | "claims">): Map<string, { tenant: string; lease: string; start: string }> {
   const out = new Map<string, { tenant: string; lease: string; start: string }>();
-  for (const c of s.claims ?? []) for (const n of c.nodes) out.set(n, { tenant: s.tenant, lease: c.lease, start: c.start });
+  for (const c of s.claims ?? [])
+    for (const n of c.nodes) {
+      // A node in two claims goes to the lease that starts later (the forwards-only rule; ties to
+      // the greater lease id), whatever their order: the last claim listed used to win, so an
+      // earlier lease listed last took the node, or yielded it to the tenant's own later lease.
+      const had = out.get(n);
+      const [mine, theirs] = [Date.parse(c.start), had === undefined ? NaN : Date.parse(had.start)];
+      const later = had === undefined || mine > theirs || (mine === theirs && c.lease > had.lease);
+      if (later) out.set(n, { tenant: s.tenant, lease: c.lease, start: c.start });
+    }
   return out;
 }
 
@@ -402,6 +497,7 @@ function tenantReads(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>):
 }
 
 async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>, doing: string): Promise<TenantNodesState> {
+  checkInputs("TenantNodes", news, olds);
   const parallelism = nodeParallelism();
   const conn = await connect(news, parallelism);
   const { names, selector } = tenantReads(news, olds);
@@ -412,6 +508,7 @@ async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInp
 }
 
 async function poolApply(news: PoolNodesInputs, olds: Partial<PoolNodesInputs>, doing: string): Promise<PoolNodesState> {
+  checkInputs("PoolNodes", news, olds);
   const parallelism = nodeParallelism();
   const conn = await connect(news, parallelism);
   const names = new Set<string>();
@@ -485,6 +582,7 @@ export const tenantNodesProvider: dynamic.ResourceProvider<TenantNodesInputs, Te
     if (argsOf(olds) !== argsOf(news) || !loadsThis(news) || olds.conforming === false) return { changes: true, replaces };
     if (!known(news)) return { changes: false };
     const changes = await liveDiffers(async () => {
+      checkInputs("TenantNodes", news, olds);
       const parallelism = nodeParallelism();
       const conn = await connect(news, parallelism);
       const { names, selector } = tenantReads(news, olds);
@@ -501,6 +599,7 @@ export const tenantNodesProvider: dynamic.ResourceProvider<TenantNodesInputs, Te
   },
   async read(id, props) {
     const s = props!;
+    checkInputs("TenantNodes", s);
     const parallelism = nodeParallelism();
     const conn = await withoutTrace(connect(s, parallelism));
     const { names, selector } = tenantReads(s, s);
@@ -523,6 +622,7 @@ export const poolNodesProvider: dynamic.ResourceProvider<PoolNodesInputs, PoolNo
     if (argsOf(olds) !== argsOf(news) || !loadsThis(news) || olds.conforming === false) return { changes: true };
     if (!known(news)) return { changes: false };
     const changes = await liveDiffers(async () => {
+      checkInputs("PoolNodes", news, olds);
       const parallelism = nodeParallelism();
       const conn = await connect(news, parallelism);
       const names = news.pools.flatMap((p) => p.nodes);
@@ -539,6 +639,7 @@ export const poolNodesProvider: dynamic.ResourceProvider<PoolNodesInputs, PoolNo
   },
   async read(id, props) {
     const s = props!;
+    checkInputs("PoolNodes", s);
     const parallelism = nodeParallelism();
     const conn = await withoutTrace(connect(s, parallelism));
     const names = s.pools.flatMap((p) => p.nodes);

@@ -21,7 +21,7 @@
 // reads the nodes, writes that state by server-side apply under the node's resourceVersion, and
 // starts over on a conflict.
 
-import { sameTaints, type Taint } from "./node-taints";
+import { releaseIntent, sameTaints, type Taint } from "./node-taints";
 
 /** The taint key of pool nodes; its value is the holding tenant, "" when idle. */
 export const TENANT_TAINT_KEY = "leasehold.io/tenant";
@@ -51,6 +51,11 @@ export interface NodeView {
   name: string;
   /** The resourceVersion read, the precondition of the write. */
   resourceVersion: string;
+  /**
+   * The node's uid, when read: the write carries it so that it cannot create a node deleted since
+   * the read (server-side apply creates what does not exist, resourceVersion or not). @default undefined
+   */
+  uid?: string;
   /** All the node's labels. */
   labels: Record<string, string>;
   /** All the node's annotations. */
@@ -146,13 +151,17 @@ export function mayRelease(view: Pick<NodeView, "labels" | "annotations">, tenan
 }
 
 /**
- * The write of a release: no label or annotation of the tenant's left, and the tenant taint back to
- * the idle value (only while it still names the tenant).
+ * The write of a release: no label or annotation of the tenant's left, and every tenant taint entry
+ * that names the tenant given back: the first becomes the idle entry in its place, the others go.
  */
 export function releaseWrite(view: NodeView, tenant: string): NodeWrite {
-  const entry = view.taints.find((t) => t.key === TENANT_TAINT_KEY);
-  const taints = entry && (entry.value ?? "") === tenant ? setEntry(view.taints, TENANT_TAINT_KEY, IDLE_TENANT_VALUE) : [...view.taints];
-  return { labels: {}, annotations: {}, taints };
+  // Every entry naming the tenant, whatever its place and effect: only the first tenant entry was
+  // looked at before, so a node tainted [bluefin:NoSchedule (by hand), acme:NoExecute] kept acme's
+  // NoExecute entry after acme's release, and acme's pods ran on. An entry naming another tenant
+  // stays; if one of those already has the idle entry's key and effect (the API server refuses two),
+  // the tenant's entry simply goes (releaseIntent).
+  const ours = { mode: "set" as const, key: TENANT_TAINT_KEY, value: tenant, effect: TENANT_TAINT_EFFECT as Taint["effect"] };
+  return { labels: {}, annotations: {}, taints: releaseIntent(view.taints, ours, IDLE_TENANT_VALUE) };
 }
 
 /** A pool of the platform as its node writes need it. */
