@@ -1164,7 +1164,7 @@ describe("the example fleet on a real engine and API server", () => {
     expect(get("node", "ren-002").spec.taints).toEqual([IDLE]);
   });
 
-  it("upgrading a tenant stack from per-node resources: no instant with a held node open or unlabelled, and its pods' tenant toleration keeps them", async () => {
+  it("upgrading a tenant stack from per-node resources: no instant with a held node open, idle or unlabelled, and no per-node state left", async () => {
     // The earlier version's tenant part, on the pool of the test before: a GpuNodePool component
     // with a NodePatch (labels, field manager leasehold-lease-<id>, forced) and a NodeTaint (the
     // lease key's entry) per node, deployed by the Pulumi CLI from a project folder of its own
