@@ -213,7 +213,11 @@ export async function readNodes(
         const name = item.metadata!.name!;
         if (labelSelector || wanted.has(name)) out.set(name, viewOf(item, manager));
       }
-      cont = body.metadata?.continue || undefined;
+      const next = body.metadata?.continue || undefined;
+      // A server that hands back the same continue token would page for ever.
+      if (next !== undefined && next === cont)
+        throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, "the same continue token twice");
+      cont = next;
     } while (cont);
   };
   if (names.length > LIST_ABOVE) {
@@ -598,7 +602,13 @@ export const tenantNodesProvider: dynamic.ResourceProvider<TenantNodesInputs, Te
     await withoutTrace(tenantApply({ ...props, claims: [] }, props, `releasing tenant ${props.tenant}'s nodes`));
   },
   async read(id, props) {
-    const s = props!;
+    // `pulumi import` reads with no properties: there is nothing to find the nodes by.
+    if (props === undefined) {
+      const err = new Error("TenantNodes cannot be imported: declare it in the program");
+      err.stack = err.message;
+      throw err;
+    }
+    const s = props;
     checkInputs("TenantNodes", s);
     const parallelism = nodeParallelism();
     const conn = await withoutTrace(connect(s, parallelism));
@@ -638,7 +648,13 @@ export const poolNodesProvider: dynamic.ResourceProvider<PoolNodesInputs, PoolNo
     await withoutTrace(poolApply({ ...props, pools: [] }, props, "releasing the pools' nodes"));
   },
   async read(id, props) {
-    const s = props!;
+    // `pulumi import` reads with no properties: there is nothing to find the nodes by.
+    if (props === undefined) {
+      const err = new Error("PoolNodes cannot be imported: declare it in the program");
+      err.stack = err.message;
+      throw err;
+    }
+    const s = props;
     checkInputs("PoolNodes", s);
     const parallelism = nodeParallelism();
     const conn = await withoutTrace(connect(s, parallelism));

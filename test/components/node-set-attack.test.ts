@@ -159,6 +159,36 @@ describe("names that break a label selector, a URL or the ownership rules (state
 });
 
 describe("claims a careless landlord could write", () => {
+  it("a server that hands back the same continue token for ever is refused (it would page for ever), and nothing is written", async () => {
+    pooled(range(1, 3));
+    let lists = 0;
+    api.fault = (r) =>
+      r.list && r.method === "GET"
+        ? {
+            status: 200,
+            body: JSON.stringify({ kind: "NodeList", items: [], metadata: { continue: "again" } }),
+            contentType: "application/json",
+          }
+        : undefined;
+    const wrapped = api.fault;
+    api.fault = (r) => {
+      if (r.list) lists++;
+      return wrapped(r);
+    };
+    const err = await tenantNodesProvider.create(acme([claim("acme-q1", Q1, range(1, 3))])).catch((e: Error) => e);
+    expect(String(err)).toContain("the same continue token twice");
+    expect(lists).toBeLessThan(4);
+    expect(api.requests().filter((x) => x.startsWith("PATCH"))).toEqual([]);
+  });
+
+  it("pulumi import (a read with no properties) is refused in one line: there is nothing to find the nodes by", async () => {
+    for (const p of [tenantNodesProvider, poolNodesProvider] as { read: (id: string, props?: object) => Promise<unknown> }[]) {
+      const err = (await p.read("x").catch((e: Error) => e)) as Error;
+      expect(err.message).toMatch(/cannot be imported: declare it in the program$/);
+      expect(err.stack).toBe(err.message);
+    }
+  });
+
   it("empty claims (no lease in force, or leases without nodes) claim nothing: one LIST of the tenant's label, no write", async () => {
     pooled(range(1, 3));
     for (const claims of [[], [claim("acme-q1", Q1, [])]]) {
