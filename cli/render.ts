@@ -5,7 +5,7 @@ import { isoInstant } from "../lease/fields";
 import { loadWithPlatform, stackFile, type PlatformStack, type Stack } from "../lease/load";
 import type { TaintIntent } from "../lease/node-taints";
 import { claimWrite, poolWrite, type NodeView, type NodeWrite } from "../lease/node-ownership";
-import type { LeaseClaim, PoolNodeSet } from "../components/node-set-runtime";
+import { namesOf, type LeaseClaim, type PoolNodeSet } from "../components/node-set-runtime";
 import { EXIT, printJson, printProblems, requireDir, UsageError, type Io } from "./common";
 import { runMocked } from "../programs/mock-runtime";
 import { OFFLINE_KUBECONFIG, offlinePlatformOutputs } from "../programs/offline";
@@ -83,11 +83,12 @@ export async function renderStack(stack: Stack, platform: PlatformStack, at: num
     if (r.type.endsWith(":TenantNodes")) {
       const { tenant, claims } = r.inputs as { tenant: string; claims: LeaseClaim[] };
       for (const c of claims)
-        for (const node of c.nodes) addWrite(objects, node, claimWrite(blankNode(node), { tenant, lease: c.lease, start: c.start }));
+        for (const node of namesOf(c.nodes))
+          addWrite(objects, node, claimWrite(blankNode(node), { tenant, lease: c.lease, start: c.start }));
     }
     if (r.type.endsWith(":PoolNodes")) {
       for (const p of (r.inputs as { pools: PoolNodeSet[] }).pools)
-        for (const node of p.nodes) addWrite(objects, node, poolWrite(blankNode(node), { pool: p.pool, gpuType: p.gpuType }));
+        for (const node of namesOf(p.nodes)) addWrite(objects, node, poolWrite(blankNode(node), { pool: p.pool, gpuType: p.gpuType }));
     }
   }
   objects.sort(compareObjects);

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { findKubeconfig, KUBECONFIG_CONFIG_KEY } from "./ambient-kubeconfig";
 import { kubeConnection, kubeRequest, type KubeConnection } from "./node-taint-runtime";
 import type { Taint } from "../lease/node-taints";
+import { expandHostlist } from "../lease/hostlist";
 import {
   claimWrite,
   mayClaim,
@@ -36,6 +37,23 @@ import {
 /** This file's path from the project folder, the plugin's working directory (see node-set.ts's loader). */
 export const NODE_SET_RUNTIME = "components/node-set-runtime.ts";
 
+/**
+ * A node set as a state holds it: one Slurm hostlist (`gpu-[00001-08192]`, what this version
+ * writes, so that the state of a lease of thousands of contiguous nodes stays a few bytes), or a
+ * list of node names (earlier states, and callers that pass one).
+ */
+export type StoredNodes = string | string[];
+
+/** The node names of a stored node set (a hostlist expanded; a list as it is, anything else as given for the input check to refuse). */
+export function namesOf(nodes: StoredNodes): string[] {
+  if (typeof nodes !== "string") return nodes;
+  try {
+    return expandHostlist(nodes);
+  } catch {
+    return nodes as unknown as string[];
+  }
+}
+
 /** A lease in force and the nodes it holds, as a TenantNodes resource receives it. */
 export interface LeaseClaim {
   /** The lease id. */
@@ -43,7 +61,7 @@ export interface LeaseClaim {
   /** The lease's window start, RFC 3339. */
   start: string;
   /** The nodes the lease holds. */
-  nodes: string[];
+  nodes: StoredNodes;
 }
 
 /** The inputs of a TenantNodes resource, resolved. */
@@ -76,7 +94,7 @@ export interface PoolNodeSet {
   /** The pool's GPU type. */
   gpuType: string;
   /** The pool's nodes. */
-  nodes: string[];
+  nodes: StoredNodes;
 }
 
 /** The inputs of a PoolNodes resource, resolved. */
@@ -323,9 +341,9 @@ function inputProblems(kind: "TenantNodes" | "PoolNodes", s: Partial<TenantNodes
       if (!nodesOnly && !label(c?.lease)) bad(`claims[${i}].lease`, c?.lease, "a DNS-1123 label");
       if (!nodesOnly && !(typeof c?.start === "string" && RFC3339.test(c.start) && Number.isFinite(Date.parse(c.start))))
         bad(`claims[${i}].start`, c?.start, "an RFC 3339 instant");
-      nodes(`claims[${i}].nodes`, c?.nodes);
+      nodes(`claims[${i}].nodes`, c?.nodes === undefined ? undefined : namesOf(c.nodes));
     });
-  } else (s.pools ?? []).forEach((p, i) => nodes(`pools[${i}].nodes`, p?.nodes));
+  } else (s.pools ?? []).forEach((p, i) => nodes(`pools[${i}].nodes`, p?.nodes === undefined ? undefined : namesOf(p.nodes)));
   return problems;
 }
 
@@ -378,7 +396,7 @@ async function connect(s: { kubeconfig?: string }, parallelism: number): Promise
 function claimsByNode(s: Pick<TenantNodesInputs, "tenant" | "claims">): Map<string, { tenant: string; lease: string; start: string }> {
   const out = new Map<string, { tenant: string; lease: string; start: string }>();
   for (const c of s.claims ?? [])
-    for (const n of c.nodes) {
+    for (const n of namesOf(c.nodes)) {
       // A node in two claims goes to the lease that starts later (the forwards-only rule; ties to
       // the greater lease id), whatever their order: the last claim listed used to win, so an
       // earlier lease listed last took the node, or yielded it to the tenant's own later lease.
@@ -446,7 +464,7 @@ function planPools(
   views: Map<string, NodeView>,
 ): { writes: Map<string, (v: NodeView) => NodeWrite | undefined>; missing: string[] } {
   const desired = new Map<string, { pool: string; gpuType: string }>();
-  for (const p of news.pools ?? []) for (const n of p.nodes) desired.set(n, { pool: p.pool, gpuType: p.gpuType });
+  for (const p of news.pools ?? []) for (const n of namesOf(p.nodes)) desired.set(n, { pool: p.pool, gpuType: p.gpuType });
   const writes = new Map<string, (v: NodeView) => NodeWrite | undefined>();
   const missing: string[] = [];
   const keep = (node: string) => (v: NodeView) => {
@@ -463,7 +481,7 @@ function planPools(
     else if (keep(node)(v)) writes.set(node, keep(node));
   }
   for (const p of olds.pools ?? [])
-    for (const node of p.nodes) {
+    for (const node of namesOf(p.nodes)) {
       const v = views.get(node);
       if (!desired.has(node) && v && drop(v)) writes.set(node, drop);
     }
@@ -496,7 +514,7 @@ async function runWrites(
 /** The names a tenant state's nodes are read by, and the selector of every node labelled for the tenant. */
 function tenantReads(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>): { names: string[]; selector: string } {
   const names = new Set<string>();
-  for (const s of [news, olds]) for (const c of s.claims ?? []) for (const n of c.nodes) names.add(n);
+  for (const s of [news, olds]) for (const c of s.claims ?? []) for (const n of namesOf(c.nodes)) names.add(n);
   return { names: [...names], selector: `${NODE_LABELS.tenant}=${news.tenant}` };
 }
 
@@ -516,7 +534,7 @@ async function poolApply(news: PoolNodesInputs, olds: Partial<PoolNodesInputs>, 
   const parallelism = nodeParallelism();
   const conn = await connect(news, parallelism);
   const names = new Set<string>();
-  for (const s of [news, olds]) for (const p of s.pools ?? []) for (const n of p.nodes) names.add(n);
+  for (const s of [news, olds]) for (const p of s.pools ?? []) for (const n of namesOf(p.nodes)) names.add(n);
   const views = await readNodes(conn, [...names], news.fieldManager, parallelism);
   const plan = planPools(news, olds, views);
   await runWrites(conn, views, plan.writes, news.fieldManager, parallelism, doing, plan.missing);
@@ -535,6 +553,11 @@ function known(x: unknown): boolean {
 function argsOf<T extends object>(s: T): string {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- left out of the comparison
   const { yielded, conforming, __provider, ...rest } = s as Record<string, unknown>;
+  // A node set compares by its names, whichever way it is stored (a hostlist, or an earlier state's list).
+  const withNames = (sets: unknown) =>
+    Array.isArray(sets) ? sets.map((x: { nodes?: StoredNodes }) => (x?.nodes === undefined ? x : { ...x, nodes: namesOf(x.nodes) })) : sets;
+  if ("claims" in rest) rest.claims = withNames(rest.claims);
+  if ("pools" in rest) rest.pools = withNames(rest.pools);
   return canonicalJson(rest);
 }
 
@@ -635,7 +658,7 @@ export const poolNodesProvider: dynamic.ResourceProvider<PoolNodesInputs, PoolNo
       checkInputs("PoolNodes", news, olds);
       const parallelism = nodeParallelism();
       const conn = await connect(news, parallelism);
-      const names = news.pools.flatMap((p) => p.nodes);
+      const names = news.pools.flatMap((p) => namesOf(p.nodes));
       const plan = planPools(news, olds, await readNodes(conn, names, news.fieldManager, parallelism));
       return plan.writes.size > 0 || plan.missing.length > 0;
     });
@@ -658,7 +681,7 @@ export const poolNodesProvider: dynamic.ResourceProvider<PoolNodesInputs, PoolNo
     checkInputs("PoolNodes", s);
     const parallelism = nodeParallelism();
     const conn = await withoutTrace(connect(s, parallelism));
-    const names = s.pools.flatMap((p) => p.nodes);
+    const names = s.pools.flatMap((p) => namesOf(p.nodes));
     const plan = planPools(s, s, await withoutTrace(readNodes(conn, names, s.fieldManager, parallelism)));
     return { id, props: { ...s, conforming: plan.writes.size === 0 && plan.missing.length === 0 } };
   },

@@ -1,9 +1,25 @@
 import * as k8s from "@pulumi/kubernetes";
 import { leaseNodesNeeded, gpusPerNode } from "../../lease/catalog";
 import { isoInstant } from "../../lease/fields";
+import { expandHostlist } from "../../lease/hostlist";
 import { inForce } from "../../lease/lifecycle";
+import { showNodes } from "../../lease/node-set";
 import { LABELS, LEGACY_LEASE_TAINT_KEY as LEASE_TAINT_KEY } from "../../lease/tenancy";
 import type { ProviderPolicy } from "../types";
+
+/**
+ * A claim's nodes: a hostlist (what TenantNodes stores) or a list; a hostlist that does not expand
+ * is one name, to be named as outside the placement.
+ */
+function nodeNames(nodes: string | string[] | undefined): string[] {
+  if (nodes === undefined) return [];
+  if (Array.isArray(nodes)) return nodes;
+  try {
+    return expandHostlist(nodes);
+  } catch {
+    return [nodes];
+  }
+}
 
 /**
  * The nodes a tenant stack claims (its TenantNodes resource, and the per-node NodePatch and
@@ -28,12 +44,12 @@ export const existingPolicy: ProviderPolicy = {
           `Tenant ${tenant}'s stack claims nodes for tenant ${String(r.props.tenant)}; a stack claims nodes for its own tenant only.`,
           r.urn,
         );
-      for (const claim of (r.props.claims ?? []) as { lease?: string; nodes?: string[] }[]) {
+      for (const claim of (r.props.claims ?? []) as { lease?: string; nodes?: string | string[] }[]) {
         const id = String(claim.lease);
         const lease = leases.get(id);
-        const nodes = claim.nodes ?? [];
+        const nodes = nodeNames(claim.nodes);
         if (!lease) {
-          reportViolation(`Nodes ${nodes.join(", ")} are claimed for lease ${id}, which is not one of tenant ${tenant}'s leases.`, r.urn);
+          reportViolation(`Nodes ${showNodes(nodes)} are claimed for lease ${id}, which is not one of tenant ${tenant}'s leases.`, r.urn);
           continue;
         }
         if (!inForce(lease, c.at))
@@ -45,7 +61,7 @@ export const existingPolicy: ProviderPolicy = {
         const outside = nodes.filter((n) => !placement.has(n));
         if (outside.length > 0)
           reportViolation(
-            `Nodes ${outside.join(", ")} are claimed for lease ${id}, but the lease's placement is ${[...placement].join(", ") || "no node"}.`,
+            `Nodes ${showNodes(outside)} are claimed for lease ${id}, but the lease's placement is ${placement.size > 0 ? showNodes(placement) : "no node"}.`,
             r.urn,
           );
         for (const n of nodes) given(id, n, r.urn);
@@ -69,7 +85,7 @@ export const existingPolicy: ProviderPolicy = {
       }
       if (!(lease.placement.nodes ?? []).includes(node)) {
         reportViolation(
-          `Node ${node} is given to lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`,
+          `Node ${node} is given to lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).length > 0 ? showNodes(lease.placement.nodes ?? []) : "no node"}.`,
           r.urn,
         );
       }
@@ -95,7 +111,7 @@ export const existingPolicy: ProviderPolicy = {
         reportViolation(`Node ${node} is tainted for lease ${id}, which is not in force at ${isoInstant(c.at)}.`, r.urn);
       if (!(lease.placement.nodes ?? []).includes(node))
         reportViolation(
-          `Node ${node} is tainted for lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).join(", ") || "no node"}.`,
+          `Node ${node} is tainted for lease ${id}, but the lease's placement is ${(lease.placement.nodes ?? []).length > 0 ? showNodes(lease.placement.nodes ?? []) : "no node"}.`,
           r.urn,
         );
     }
@@ -105,7 +121,7 @@ export const existingPolicy: ProviderPolicy = {
       const needed = leaseNodesNeeded(c.catalog, lease.gpu.type, lease.gpu.count);
       if (nodes.length > needed) {
         reportViolation(
-          `Lease ${id} is for ${lease.gpu.count} ${lease.gpu.type} GPUs (${needed} node(s) of ${perNode}), but ${nodes.length} nodes x ${perNode} GPUs per node = ${nodes.length * perNode} GPUs are given to it: ${nodes.map((n) => n.node).join(", ")}.`,
+          `Lease ${id} is for ${lease.gpu.count} ${lease.gpu.type} GPUs (${needed} node(s) of ${perNode}), but ${nodes.length} nodes x ${perNode} GPUs per node = ${nodes.length * perNode} GPUs are given to it: ${showNodes(nodes.map((n) => n.node))}.`,
           nodes[needed]!.urn,
         );
       }

@@ -161,6 +161,28 @@ describe("TenantNodes provider: create", () => {
     expect(versions(untouched)).toEqual(before);
   });
 
+  it("takes a lease's nodes as one hostlist (what the component stores): the same writes as the list, and a state with the list compares equal", async () => {
+    pooled(range(1, 100, 4));
+    const compact: LeaseClaim = { lease: "acme-q1", start: Q1, nodes: "gpu-[0001-0100]" };
+    const outs = await created(acme([compact]));
+    expect(outs.claims).toEqual([compact]);
+    expect(api.patched().sort()).toEqual(range(1, 100, 4));
+    for (const n of range(1, 100, 4)) expect(shape(api.node(n))).toEqual(heldShape(n, "acme", "acme-q1", Q1));
+    // A state written with the list of names, and the program's hostlist now: no change to make.
+    api.seen = [];
+    const asList = stateOf(acme([claim("acme-q1", Q1, range(1, 100, 4))]));
+    const diff = await tenantNodesProvider.diff!(
+      "tenant/acme",
+      { ...asList, __provider: LOADER } as never,
+      {
+        ...acme([compact]),
+        __provider: LOADER,
+      } as never,
+    );
+    expect(diff.changes).toBe(false);
+    expect(api.patched()).toEqual([]);
+  });
+
   it("claims the nodes of several leases, each with its lease label and start", async () => {
     pooled(range(1, 4));
     await tenantNodesProvider.create(acme([claim("acme-a", Q1, range(1, 2)), claim("acme-b", Q2, range(3, 4))]));

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { useMockRuntime } from "../../programs/mock-runtime";
 import { runMocked } from "./mocks";
 import { loadStackFile, type PlatformStack, type TenantStack } from "../../lease/load";
+import { compressHostlist, expandHostlist } from "../../lease/hostlist";
 
 const STACKS = path.resolve(__dirname, "../../stacks");
 const load = <T>(name: string) => {
@@ -64,8 +65,10 @@ describe("programs", () => {
       const sets = (r: { type: string; inputs: Record<string, unknown> }[]) => r.filter((x) => x.type.endsWith(":PoolNodes"));
       const ambient = sets(await runMocked(() => platformProgram(platform, {}), "platform-local"));
       expect(ambient.length).toBe(1);
-      const written = (ambient[0]!.inputs.pools as { nodes: string[] }[]).flatMap((p) => p.nodes);
+      // Each pool's nodes as one hostlist: a few bytes of state for thousands of contiguous nodes.
+      const written = (ambient[0]!.inputs.pools as { nodes: string }[]).flatMap((p) => expandHostlist(p.nodes));
       expect(written).toEqual(platform.config.pools.flatMap((p) => p.nodes ?? []));
+      expect((ambient[0]!.inputs.pools as { nodes: string }[]).map((p) => p.nodes)).toEqual(["gpu-[001-004]", "l40s-[001-002]"]);
       expect(Object.keys(ambient[0]!.inputs)).not.toContain("kubeconfig");
       const given = sets(await runMocked(() => platformProgram(platform, { kubeconfig: "apiVersion: v1" }), "platform-local"));
       expect(Object.keys(given[0]!.inputs)).toContain("kubeconfig");
@@ -90,7 +93,7 @@ describe("programs", () => {
       inForce.map((l) => ({
         lease: l.id,
         start: new Date(Date.parse(l.window.start)).toISOString().replace(".000Z", "Z"),
-        nodes: l.placement.nodes,
+        nodes: compressHostlist(l.placement.nodes ?? []),
       })),
     );
   });

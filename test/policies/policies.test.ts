@@ -155,8 +155,8 @@ describe("node-pool-within-lease", () => {
         ]),
       ),
     ).toEqual([
-      "Node gpu-003 is given to lease acme-h100-2026q4, but the lease's placement is gpu-001, gpu-002.",
-      "Lease acme-h100-2026q4 is for 16 h100-80gb GPUs (2 node(s) of 8), but 3 nodes x 8 GPUs per node = 24 GPUs are given to it: gpu-001, gpu-002, gpu-003.",
+      "Node gpu-003 is given to lease acme-h100-2026q4, but the lease's placement is gpu-[001-002].",
+      "Lease acme-h100-2026q4 is for 16 h100-80gb GPUs (2 node(s) of 8), but 3 nodes x 8 GPUs per node = 24 GPUs are given to it: gpu-[001-003].",
     ]);
     const later = config(contractOf(acme, platform, "2027-07-01T00:00:00Z"));
     expect(messages(await stack(nodePoolWithinLease, [patch("gpu-001", "acme-h100-2026q4")], later))).toEqual([
@@ -188,7 +188,7 @@ describe("node-pool-within-lease: lease taints", () => {
       "Node gpu-003 is given the taint leasehold.io/lease=bluefin-h100-burst by tenant acme's stack, which names none of its leases.",
     ]);
     expect(messages(await stack(nodePoolWithinLease, [taint("gpu-003", "acme-h100-2026q4")]))).toEqual([
-      "Node gpu-003 is tainted for lease acme-h100-2026q4, but the lease's placement is gpu-001, gpu-002.",
+      "Node gpu-003 is tainted for lease acme-h100-2026q4, but the lease's placement is gpu-[001-002].",
     ]);
     expect(messages(await stack(nodePoolWithinLease, [taint("gpu-001", "", "ensure")]))).toHaveLength(1);
     const later = config(contractOf(acme, platform, "2027-07-01T00:00:00Z"));
