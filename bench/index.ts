@@ -14,6 +14,8 @@ interface Figure {
   pass: boolean;
   runs: number;
   peakMB: number;
+  /** Context of the figure (the load beside it, its parts), when there is any. */
+  detail?: string;
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -354,12 +356,71 @@ async function benchFleetUp(sizes: number[], serialSample: number): Promise<void
   }
 }
 
+/**
+ * One large tenant on a pool of 10,000 nodes (bench/scale.ts): each figure printed and recorded
+ * as it is measured, beside its goal; a step that fails ends the group with a FAIL line (the
+ * figures so far stay) and a non-zero exit.
+ */
+async function benchScale(): Promise<void> {
+  const { toolchainBuilt } = require("./local-cluster") as typeof import("./local-cluster");
+  const { scaleBench, scaleSizes } = require("./scale") as typeof import("./scale");
+  const PATH = toolchainBuilt();
+  if (!PATH) {
+    console.log("SKIP  the scale bench: the toolchain is not built (scripts/toolchain/build.sh)");
+    return;
+  }
+  const sizes = scaleSizes();
+  console.log(
+    `      pool of ${sizes.nodes.toLocaleString("en")} nodes, lease of ${sizes.lease.toLocaleString("en")}, growth at ${sizes.growth.join(", ")}, reclaim of ${sizes.reclaim.toLocaleString("en")} (LEASEHOLD_BENCH_SCALE_NODES, _LEASE, _GROWTH, _RECLAIM)`,
+  );
+  const fmt = (v: number, unit: string) =>
+    unit === "B" ? `${Math.round(v).toLocaleString("en")} B` : `${unit === "x" ? v.toFixed(2) : v.toFixed(1)} ${unit}`;
+  try {
+    await scaleBench(
+      PATH,
+      sizes,
+      (f) => {
+        const reference = f.pass === undefined;
+        results.push({
+          name: f.name,
+          value: Number(f.value.toFixed(f.unit === "B" ? 0 : 3)),
+          unit: f.unit,
+          goal: f.goal,
+          pass: reference || f.pass!,
+          runs: 1,
+          peakMB: 0,
+          ...(f.detail ? { detail: f.detail } : {}),
+        });
+        console.log(
+          `${reference ? "    " : f.pass ? "PASS" : "MISS"}  ${f.name.padEnd(46)} ${fmt(f.value, f.unit).padStart(10)}  (goal ${f.goal})${f.detail ? `  ${f.detail}` : ""}`,
+        );
+      },
+      (s) => console.log(`      ... ${s}`),
+    );
+  } catch (e) {
+    const message = (e as Error).message;
+    results.push({
+      name: "scale bench: stopped",
+      value: Number.NaN,
+      unit: "",
+      goal: "runs to its end",
+      pass: false,
+      runs: 1,
+      peakMB: 0,
+      detail: message,
+    });
+    console.log(`FAIL  scale bench stopped: ${message}`);
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
-  // `npm run bench -- --only fleet`: the fleet figures alone (they take minutes per 100 stacks).
+  // `npm run bench -- --only fleet` (or `scale`): the fleet or the scale figures alone (they take minutes).
   const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
   const fleets = process.env.LEASEHOLD_BENCH_FLEETS?.split(",").map(Number) ?? (quick ? [100] : [100, 1000]);
   if (only === "fleet") return benchFleetUp(fleets, quick ? 5 : 10);
-  if (only !== undefined) throw new Error(`--only: the one group that runs alone is "fleet", got ${JSON.stringify(only)}`);
+  if (only === "scale") return benchScale();
+  if (only !== undefined) throw new Error(`--only: the groups that run alone are "fleet" and "scale", got ${JSON.stringify(only)}`);
   benchProgramEvaluation(
     quick
       ? [
