@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { LeaseAdmission } from "../components/lease-admission";
 import { admissionSettings } from "../lease/admission";
 import { poolCapacity } from "../lease/fleet";
+import { compressHostlist } from "../lease/hostlist";
 import type { PlatformStack } from "../lease/load";
 import { providerOf } from "../providers";
 
@@ -15,11 +16,18 @@ export interface PlatformProgramOptions {
  * The platform stack: the cluster (made or reached by its provider's platform part, as an
  * explicit Kubernetes provider) and the cluster-wide lease admission policy in it. Its outputs
  * are what tenant stacks read: `kubeconfig`, `clusterProvider`, the provider's own, and `pools`
- * (name, GPU type, listed nodes, capacity in GPUs).
+ * (name, GPU type, listed nodes as one hostlist, capacity in GPUs).
  */
 export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptions = {}) {
   const cfg = stack.config;
-  const pools = cfg.pools.map((p) => ({ name: p.name, gpuType: p.gpuType, nodes: p.nodes ?? [], capacity: poolCapacity(stack, p) }));
+  // Nodes as one hostlist: every tenant's StackReference copies these outputs into its own state,
+  // so a pool of 10,000 names as a list put about 490 KB into each tenant's checkpoint.
+  const pools = cfg.pools.map((p) => ({
+    name: p.name,
+    gpuType: p.gpuType,
+    nodes: compressHostlist(p.nodes ?? []),
+    capacity: poolCapacity(stack, p),
+  }));
   const part = providerOf(cfg.cluster).program().platform(stack, cfg.cluster, opts);
   new LeaseAdmission(
     "lease-admission",
