@@ -211,10 +211,12 @@ export async function readNodes(
   names: readonly string[],
   manager: string,
   parallelism: number,
-  selector?: string,
+  selector?: { key: string; value: string },
 ): Promise<Map<string, NodeView>> {
   const out = new Map<string, NodeView>();
   const wanted = new Set(names);
+  // The full LIST already holds every node the selector would: keep those too, rather than list them again.
+  const selected = (item: NodeBody) => selector !== undefined && item.metadata?.labels?.[selector.key] === selector.value;
   const list = async (labelSelector?: string) => {
     let cont: string | undefined;
     do {
@@ -229,7 +231,7 @@ export async function readNodes(
         throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, "the answer is not a NodeList");
       for (const item of body.items as NodeBody[]) {
         const name = item.metadata!.name!;
-        if (labelSelector || wanted.has(name)) out.set(name, viewOf(item, manager));
+        if (labelSelector || wanted.has(name) || selected(item)) out.set(name, viewOf(item, manager));
       }
       const next = body.metadata?.continue || undefined;
       // A server that hands back the same continue token would page for ever.
@@ -240,10 +242,9 @@ export async function readNodes(
   };
   if (names.length > LIST_ABOVE) {
     await list();
-    if (selector) await list(selector);
     return out;
   }
-  if (selector) await list(selector);
+  if (selector) await list(`${selector.key}=${selector.value}`);
   await eachLimited(
     names.filter((n) => !out.has(n)),
     parallelism,
@@ -512,10 +513,13 @@ async function runWrites(
 }
 
 /** The names a tenant state's nodes are read by, and the selector of every node labelled for the tenant. */
-function tenantReads(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>): { names: string[]; selector: string } {
+function tenantReads(
+  news: TenantNodesInputs,
+  olds: Partial<TenantNodesInputs>,
+): { names: string[]; selector: { key: string; value: string } } {
   const names = new Set<string>();
   for (const s of [news, olds]) for (const c of s.claims ?? []) for (const n of namesOf(c.nodes)) names.add(n);
-  return { names: [...names], selector: `${NODE_LABELS.tenant}=${news.tenant}` };
+  return { names: [...names], selector: { key: NODE_LABELS.tenant, value: news.tenant } };
 }
 
 async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInputs>, doing: string): Promise<TenantNodesState> {

@@ -181,6 +181,14 @@ describe("claims a careless landlord could write", () => {
     expect(api.requests().filter((x) => x.startsWith("PATCH"))).toEqual([]);
   });
 
+  it("a node the tenant still holds outside its claims is released by a create of more than 64 nodes too (read from the one full LIST)", async () => {
+    pooled(range(1, 100));
+    held("gpu-900", "acme", "acme-old", Q1, [notReady, entry("acme")]);
+    await tenantNodesProvider.create(acme([claim("acme-q1", Q1, range(1, 100))]));
+    expect(api.node("gpu-900")!.spec.taints).toEqual([notReady, idle]);
+    expect(api.node("gpu-900")!.metadata.labels?.["leasehold.io/tenant"]).toBeUndefined();
+  });
+
   it("pulumi import (a read with no properties) is refused in one line: there is nothing to find the nodes by", async () => {
     for (const p of [tenantNodesProvider, poolNodesProvider] as { read: (id: string, props?: object) => Promise<unknown> }[]) {
       const err = (await p.read("x").catch((e: Error) => e)) as Error;
