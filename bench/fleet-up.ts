@@ -26,6 +26,8 @@ export interface FleetUpFigures {
   peakBytes: number;
   /** At that peak: the number of processes in the tree, and resident bytes by command name. */
   peakProcesses: number;
+  /** Peak resident memory of the `leasehold` process alone (the stacks' inline programs run in it), bytes. */
+  leaseholdPeakBytes: number;
   peakByCommand: Record<string, number>;
   /**
    * CPU seconds of the first `leasehold up`: its own process tree, and the local control plane
@@ -126,7 +128,7 @@ export async function fleetUp(
     // LEASEHOLD_BENCH_NOOP=0 leaves the no-op run out (at 1,000 stacks it takes half an hour more).
     const again =
       process.env.LEASEHOLD_BENCH_NOOP === "0"
-        ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, cpu: 0, stdout: "" }
+        ? { seconds: Number.NaN, peakBytes: 0, peakProcesses: 0, peakByCommand: {}, rootPeakBytes: 0, cpu: 0, stdout: "" }
         : (log(`leasehold up again (no-op)`),
           await timedTree(process.execPath, [path.join(ROOT, "bin/leasehold.js"), ...upArgs], project, env));
 
@@ -200,6 +202,7 @@ export async function fleetUp(
       peakBytes: peak.peakBytes,
       peakProcesses: peak.peakProcesses,
       peakByCommand: peak.peakByCommand,
+      leaseholdPeakBytes: Math.max(first.rootPeakBytes, again.rootPeakBytes),
       cpuLeasehold: first.cpu,
       cpuControlPlane,
       idleControlPlanePerMinute,
@@ -238,7 +241,8 @@ function controlPlaneCpu(stateDir: string): number {
 /**
  * Runs a command to its end; its wall time, the CPU seconds of its whole process tree (itself and
  * every process it started and waited for: the Pulumi CLI, providers, policy packs), and the peak
- * of the tree's resident memory, summed at each sample, sampled every 250 ms from /proc.
+ * of the tree's resident memory, summed at each sample, and of the command's own process, sampled
+ * every 250 ms from /proc.
  */
 async function timedTree(
   cmd: string,
@@ -250,6 +254,7 @@ async function timedTree(
   peakBytes: number;
   peakProcesses: number;
   peakByCommand: Record<string, number>;
+  rootPeakBytes: number;
   cpu: number;
   stdout: string;
 }> {
@@ -261,10 +266,12 @@ async function timedTree(
   child.stdout.on("data", (d: Buffer) => stdout.push(d));
   child.stdout.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
   child.stderr.on("data", (d) => (out = (out + String(d)).slice(-20_000)));
-  let peak: TreeRss = { bytes: 0, processes: 0, byCommand: {} };
+  let peak: TreeRss = { bytes: 0, rootBytes: 0, processes: 0, byCommand: {} };
+  let rootPeakBytes = 0;
   const sample = setInterval(() => {
     const now = treeRss(child.pid!);
     if (now.bytes > peak.bytes) peak = now;
+    rootPeakBytes = Math.max(rootPeakBytes, now.rootBytes);
   }, 250);
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
   clearInterval(sample);
@@ -274,6 +281,7 @@ async function timedTree(
     peakBytes: peak.bytes,
     peakProcesses: peak.processes,
     peakByCommand: peak.byCommand,
+    rootPeakBytes,
     cpu: cpuSeconds("self", true) - cpu0,
     stdout: Buffer.concat(stdout).toString("utf8"),
   };
@@ -281,6 +289,8 @@ async function timedTree(
 
 interface TreeRss {
   bytes: number;
+  /** The root process's own. */
+  rootBytes: number;
   processes: number;
   byCommand: Record<string, number>;
 }
@@ -305,7 +315,7 @@ function treeRss(root: number): TreeRss {
     for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
     return false;
   };
-  const out: TreeRss = { bytes: 0, processes: 0, byCommand: {} };
+  const out: TreeRss = { bytes: 0, rootBytes: rss.get(root) ?? 0, processes: 0, byCommand: {} };
   for (const [pid, bytes] of rss) {
     if (!inTree(pid)) continue;
     out.bytes += bytes;

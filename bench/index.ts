@@ -257,10 +257,30 @@ async function benchFleetUp(sizes: number[], serialSample: number): Promise<void
     console.log("SKIP  leasehold up over a fleet: the toolchain is not built (scripts/toolchain/build.sh)");
     return;
   }
+  // Per-stack wall time of each size (the platform and its tenants, from empty), for the flat-cost goal.
+  const perStackAt = new Map<number, number>();
+  const flat = (value: number, name: string, goal: string, pass: boolean, detail: string) => {
+    results.push({ name, value: Number(value.toFixed(2)), unit: "x", goal, pass, runs: 1, peakMB: 0, detail });
+    console.log(`${pass ? "PASS" : "MISS"}  ${name.padEnd(46)} ${`${value.toFixed(2)} x`.padStart(10)}  (goal ${goal})  ${detail}`);
+  };
   for (const tenants of sizes) {
     const parallel = process.env.LEASEHOLD_BENCH_PARALLEL ? Number(process.env.LEASEHOLD_BENCH_PARALLEL) : undefined;
     const f = await fleetUp(PATH, tenants, serialSample, parallel, (s) => console.log(`      ... ${s}`));
     const n = tenants.toLocaleString("en");
+    perStackAt.set(tenants, f.up / (tenants + 1));
+    const leaseholdMB = f.leaseholdPeakBytes / 2 ** 20;
+    results.push({
+      name: `leasehold process peak memory: ${n} tenants`,
+      value: Math.round(leaseholdMB),
+      unit: "MB",
+      goal: "< 1,024 MB",
+      pass: leaseholdMB < 1024,
+      runs: 1,
+      peakMB: Math.round(leaseholdMB),
+    });
+    console.log(
+      `${leaseholdMB < 1024 ? "PASS" : "MISS"}  ${`leasehold process peak memory: ${n} tenants`.padEnd(46)} ${`${Math.round(leaseholdMB)} MB`.padStart(10)}  (goal < 1,024 MB; the stacks' inline programs run in it)`,
+    );
     const one = (seconds: number, peakBytes = 0) => [{ seconds, peakBytes }];
     const goalUp = (600 * tenants) / 1000;
     console.log(`      (${f.parallel || "default"} stacks at a time)`);
@@ -353,6 +373,20 @@ async function benchFleetUp(sizes: number[], serialSample: number): Promise<void
         `      ${name.padEnd(46)} ${`${(perStack * size).toFixed(0)} s`.padStart(10)}  (${perStack.toFixed(2)} s per stack x ${size}; leasehold up: ${(f.up / tenants).toFixed(2)} s per stack)`,
       );
     }
+  }
+  // The flat cost per stack: the largest fleet against the smallest, each from empty in its own run.
+  const measured = [...perStackAt.keys()].sort((a, b) => a - b);
+  if (measured.length >= 2) {
+    const small = measured[0]!;
+    const large = measured[measured.length - 1]!;
+    const ratio = perStackAt.get(large)! / perStackAt.get(small)!;
+    flat(
+      ratio,
+      `per-stack wall time: ${large.toLocaleString("en")} / ${small.toLocaleString("en")} tenants`,
+      "<= 1.2 (flat)",
+      ratio <= 1.2,
+      measured.map((t) => `${t.toLocaleString("en")}: ${perStackAt.get(t)!.toFixed(2)} s per stack`).join("; "),
+    );
   }
 }
 
