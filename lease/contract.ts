@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { mergeCatalog, type GpuCatalog } from "./catalog";
 import { deployInstantFrom, instant, rfc3339 } from "./fields";
+import { compressHostlist } from "./hostlist";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { zodMessages, formatPath, showValue } from "./problems";
 import { clusterSchema, gpuTypesSchema, leaseSchema, platformRules, poolSchema, purgeSchema, tenantSchema } from "./schema";
@@ -35,6 +36,9 @@ export const policyContractSchema = z.strictObject({
 /** The contract of one stack, as the policy pack receives it. */
 export type PolicyContract = z.infer<typeof policyContractSchema>;
 
+/** The contract of one stack as it is written into the policy config (node sets may be hostlists). */
+export type WrittenContract = z.input<typeof policyContractSchema>;
+
 /** A contract made ready for the policies: typed stacks, the catalog and the instant. */
 export interface Contract {
   /** The contract as the policy config carries it, parsed. */
@@ -49,8 +53,18 @@ export interface Contract {
   at: number;
 }
 
-/** The contract for a stack of the fleet (a tenant stack needs its platform). */
-export function contractOf(stack: Stack, platform: PlatformStack, at?: string): PolicyContract {
+/**
+ * A node set as the contract carries it: one hostlist expression (`gpu-[00001-10000]`), which
+ * the contract's schema expands back to exactly the same names. Written out one name per entry, a
+ * 10,000-node pool made each policy's copy of the contract about 280 KB, parsed again by every
+ * policy of the pack at every deploy.
+ */
+function compactNodes<T extends { nodes?: string[] }>(x: T): Omit<T, "nodes"> & { nodes?: string[] | string } {
+  return Array.isArray(x.nodes) && x.nodes.length > 0 ? { ...x, nodes: compressHostlist(x.nodes) } : x;
+}
+
+/** The contract for a stack of the fleet (a tenant stack needs its platform); node sets as hostlists. */
+export function contractOf(stack: Stack, platform: PlatformStack, at?: string): WrittenContract {
   return {
     version: 1,
     stack: stack.name,
@@ -58,11 +72,15 @@ export function contractOf(stack: Stack, platform: PlatformStack, at?: string): 
     platform: {
       name: platform.name,
       cluster: platform.config.cluster,
-      pools: platform.config.pools,
+      pools: platform.config.pools.map(compactNodes),
       ...(platform.config.gpuTypes ? { gpuTypes: platform.config.gpuTypes } : {}),
     },
     ...(stack.role === "tenant"
-      ? { tenant: stack.config.tenant, leases: stack.config.leases, ...(stack.config.purge ? { purge: stack.config.purge } : {}) }
+      ? {
+          tenant: stack.config.tenant,
+          leases: stack.config.leases.map((l) => ({ ...l, placement: compactNodes(l.placement) })),
+          ...(stack.config.purge ? { purge: stack.config.purge } : {}),
+        }
       : { leases: [] }),
   };
 }

@@ -18,12 +18,31 @@ export const contractConfigSchema: PolicyConfigSchema = {
   },
 };
 
+/** Contracts read, by the config object a policy gets at every call, then by LEASEHOLD_AT. */
+const read = new WeakMap<object, Map<string | undefined, Contract | string>>();
+
+/**
+ * A contract read once per policy and deploy: the engine hands each policy the same config object
+ * for every resource, and a contract with its own instant (`at`, as `leasehold up` and `preview`
+ * write it) reads the same each time. Without `at` the instant is the moment of each call: read
+ * every time.
+ */
+function contractFrom(value: unknown): Contract | string {
+  if (typeof value !== "object" || value === null || typeof (value as { at?: unknown }).at !== "string") return readContract(value);
+  let byAt = read.get(value);
+  if (!byAt) read.set(value, (byAt = new Map()));
+  const key = process.env.LEASEHOLD_AT;
+  let c = byAt.get(key);
+  if (c === undefined) byAt.set(key, (c = readContract(value)));
+  return c;
+}
+
 /**
  * The stack's lease contract from the policy config. When it is missing or invalid the policy
  * does not apply (the `lease-contract` policy reports why, as a mandatory violation).
  */
 export function contractOrSkip(args: ResourceValidationArgs | StackValidationArgs): Contract {
-  const c = readContract(args.getConfig<{ contract?: unknown }>().contract);
+  const c = contractFrom(args.getConfig<{ contract?: unknown }>().contract);
   if (typeof c === "string") return args.notApplicable(c);
   return c;
 }

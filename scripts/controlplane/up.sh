@@ -24,6 +24,11 @@
 #   LEASEHOLD_KCM_CONTROLLERS   kube-controller-manager --controllers (default: see below)
 #   LEASEHOLD_NODE_LEASE_SECONDS  kwok's node Lease duration, renewed every quarter of it (default 40,
 #                               a kubelet's); the node monitor grace period follows (+10 s, default 50 s)
+#   LEASEHOLD_KCM_API_QPS       kube-controller-manager --kube-api-qps (default: unset, Kubernetes' 20); each
+#                               controller has its own client at this rate: the taint-eviction controller
+#                               makes 3 calls per evicted pod (GET, status PATCH, DELETE), so a reclaim
+#                               of N running pods takes at least 3N/QPS seconds
+#   LEASEHOLD_KCM_API_BURST     kube-controller-manager --kube-api-burst (default: unset, Kubernetes' 30)
 #   KUBEBUILDER_ASSETS          folder with kube-apiserver, etcd, kubectl to use instead of the toolchain's
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
@@ -31,6 +36,13 @@ set -euo pipefail
 TIMEOUT="${LEASEHOLD_UP_TIMEOUT:-120}"
 NODE_LEASE_SECONDS="${LEASEHOLD_NODE_LEASE_SECONDS:-40}"
 case "$NODE_LEASE_SECONDS" in ''|*[!0-9]*) echo "[controlplane] ERROR: LEASEHOLD_NODE_LEASE_SECONDS: expected a whole number of seconds, got $NODE_LEASE_SECONDS" >&2; exit 1 ;; esac
+KCM_RATE=()
+for v in LEASEHOLD_KCM_API_QPS LEASEHOLD_KCM_API_BURST; do
+  val="${!v:-}"
+  [ -z "$val" ] && continue
+  case "$val" in *[!0-9]*|0) echo "[controlplane] ERROR: $v: expected a whole number of requests per second, 1 or more, got $val" >&2; exit 1 ;; esac
+  if [ "$v" = LEASEHOLD_KCM_API_QPS ]; then KCM_RATE+=("--kube-api-qps=$val"); else KCM_RATE+=("--kube-api-burst=$val"); fi
+done
 log() { echo "[controlplane] $*" >&2; }
 die() { echo "[controlplane] ERROR: $*" >&2; exit 1; }
 
@@ -270,6 +282,7 @@ start kube-controller-manager "$KCM" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --controllers="$KCM_CONTROLLERS" \
   --node-monitor-grace-period="$((NODE_LEASE_SECONDS + 10))s" \
+  ${KCM_RATE[@]+"${KCM_RATE[@]}"} \
   --profiling=false \
   --v=1
 kcm_ok() { [ "$(curl -sk --max-time 5 "https://127.0.0.1:$KCM_PORT/healthz")" = ok ]; }

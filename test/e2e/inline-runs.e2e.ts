@@ -103,5 +103,8 @@ describe("inline programs in one process (leasehold up's runs)", () => {
     // When this fails, @pulumi/pulumi closes a run's own clients itself and closeEngineClients
     // (cli/fleet-run.ts) can go.
     expect(await collected(open)).toBe(false);
+    // Close them now: their open channels would keep the test worker from exiting.
+    const leftOpen = open.deref();
+    if (leftOpen) closeEngineClients(leftOpen as Parameters<typeof closeEngineClients>[0]);
   });
 });

@@ -3,8 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { runMocked } from "../components/mocks";
-import { contractOf, type PolicyContract } from "../../lease/contract";
-import { loadStackFile, type PlatformStack, type Stack, type TenantStack } from "../../lease/load";
+import { contractOf, readContract, type WrittenContract } from "../../lease/contract";
+import { loadStackFile, loadStackText, type PlatformStack, type Stack, type TenantStack } from "../../lease/load";
+import { formatProblem } from "../../lease/problems";
 import { POLICY_NAMES } from "../../lease/policy-names";
 import { POLICIES } from "../../policies/all";
 import { tenantDataRetained } from "../../policies/data";
@@ -34,7 +35,7 @@ const load = <T extends Stack>(name: string) => {
 const platform = load<PlatformStack>("platform-local");
 const acme = load<TenantStack>("tenant-acme");
 const corvid = load<TenantStack>("tenant-corvid");
-const config = (c: PolicyContract) => ({ contract: c });
+const config = (c: WrittenContract) => ({ contract: c });
 const acmeConfig = config(contractOf(acme, platform, AT));
 
 /** The resources a tenant stack's program registers, as the engine passes them to the pack (inputs). */
@@ -69,6 +70,50 @@ describe("the pack", () => {
       if ("validateStack" in p) expect(messages(await stack(p, rs)), p.name).toEqual([]);
       else for (const r of rs) expect(messages(await resource(p as ResourceValidationPolicy, r)), `${p.name} ${r.name}`).toEqual([]);
     }
+  });
+});
+
+describe("the contract in the policy config", () => {
+  // A data hall's pool, with names out of order, gaps and a second naming scheme; the lease holds part of it.
+  const names = [
+    ...Array.from({ length: 10_000 }, (_, i) => `gpu-${String(10_000 - i).padStart(5, "0")}`).filter((n) => !n.endsWith("77")),
+    "rack01-node01",
+    "rack01-node02",
+    "rack02-node01",
+  ];
+  const hall = (role: string, body: string): Stack => {
+    const r = loadStackText(`stacks/Pulumi.${role}.yaml`, body);
+    if (!r.ok) throw new Error(r.problems.map(formatProblem).join("\n"));
+    return r.stack;
+  };
+  const hallPlatform = hall(
+    "platform-hall",
+    `config:\n  leasehold:role: platform\n  leasehold:cluster: {provider: existing}\n  leasehold:pools:\n    - {name: h100, gpuType: h100-80gb, nodes: ${JSON.stringify(names)}}\n`,
+  ) as PlatformStack;
+  const leased = names.slice(100, 8_292);
+  const hallTenant = hall(
+    "tenant-lab",
+    `config:\n  leasehold:role: tenant\n  leasehold:platform: platform-hall\n  leasehold:tenant: {name: lab}\n  leasehold:leases:\n    - {id: lab-1, gpu: {type: h100-80gb, count: ${leased.length * 8}}, window: {start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z"}, placement: {pool: h100, nodes: ${JSON.stringify(leased)}}, reclaim: {noticeHours: 0}}\n`,
+  ) as TenantStack;
+
+  it("carries node sets as hostlists that read back as exactly the stack's nodes", () => {
+    const written = contractOf(hallTenant, hallPlatform, AT);
+    const text = JSON.stringify(written);
+    // One name per entry, this contract was about 150 KB, copied under every policy of the pack.
+    expect(text.length).toBeLessThan(4_000);
+    expect(written.platform.pools[0]!.nodes).toMatch(/^gpu-\[00001-00076,00078-00176,(\d{5}-\d{5},)+09978-10000\],rack/);
+    const read = readContract(JSON.parse(text), 0);
+    if (typeof read === "string") throw new Error(read);
+    expect(new Set(read.platform.config.pools[0]!.nodes)).toEqual(new Set(names));
+    expect(read.platform.config.pools[0]!.nodes).toHaveLength(names.length);
+    expect(new Set(read.tenant!.config.leases[0]!.placement.nodes)).toEqual(new Set(leased));
+    expect(read.tenant!.config.leases[0]!.placement.nodes).toHaveLength(leased.length);
+  });
+
+  it("keeps an empty or absent node set as it is", () => {
+    const written = contractOf(acme, platform, AT);
+    for (const [i, p] of platform.config.pools.entries())
+      if (!p.nodes || p.nodes.length === 0) expect(written.platform.pools[i]!.nodes).toEqual(p.nodes);
   });
 });
 
