@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -170,12 +169,28 @@ export function recoveryFor(stack: string, error: string): string | undefined {
 }
 
 /** Why the Pulumi CLI cannot be started (not on PATH), or undefined when `pulumi version` runs. */
-export function pulumiCliMissing(): string | undefined {
-  const r = spawnSync("pulumi", ["version"], { encoding: "utf8" });
-  if (!r.error) return undefined;
-  return (r.error as NodeJS.ErrnoException).code === "ENOENT"
-    ? "the Pulumi CLI (pulumi) is not on PATH: install it (https://www.pulumi.com/docs/install/, or pulumi/actions in GitHub Actions) and run again"
-    : `the Pulumi CLI (pulumi) could not be started: ${r.error.message}`;
+export function pulumiCliMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  // Looked up on PATH as the shell would, rather than by starting `pulumi version` (a tenth of a
+  // second before every run).
+  let denied: string | undefined;
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (dir === "") continue;
+    const file = path.join(dir, "pulumi");
+    try {
+      if (!fs.statSync(file).isFile()) continue;
+    } catch {
+      continue;
+    }
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return undefined;
+    } catch {
+      denied ??= file;
+    }
+  }
+  return denied
+    ? `the Pulumi CLI (pulumi) could not be started: ${denied} is not executable`
+    : "the Pulumi CLI (pulumi) is not on PATH: install it (https://www.pulumi.com/docs/install/, or pulumi/actions in GitHub Actions) and run again";
 }
 
 /** The engine's error says another run holds the stack. */

@@ -1,8 +1,10 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseShard } from "../../cli/common";
 import {
+  pulumiCliMissing,
   engineError,
   fleetRun,
   LiveDisplay,
@@ -364,5 +366,28 @@ describe("recovery and the summary", () => {
       "tenant-acme  succeeded  3 created, 10 unchanged  4.2",
       "tenant-b     skipped    -                        -",
     ]);
+  });
+});
+
+describe("the Pulumi CLI on PATH", () => {
+  it("is found as the shell finds it: an executable file named pulumi in a PATH folder", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "leasehold-path-"));
+    try {
+      const [empty, plain, bin] = ["empty", "plain", "bin"].map((d) => path.join(dir, d)) as [string, string, string];
+      for (const d of [empty, plain, bin]) fs.mkdirSync(d);
+      fs.mkdirSync(path.join(empty, "pulumi")); // a folder named pulumi is not the CLI
+      fs.writeFileSync(path.join(plain, "pulumi"), "#!/bin/sh\n", { mode: 0o644 });
+      fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\n", { mode: 0o755 });
+      const PATH = (...ds: string[]) => ({ PATH: ds.join(path.delimiter) });
+      expect(pulumiCliMissing(PATH(empty))).toMatch(/^the Pulumi CLI \(pulumi\) is not on PATH: install it/);
+      expect(pulumiCliMissing({})).toMatch(/is not on PATH/);
+      expect(pulumiCliMissing(PATH(empty, plain))).toBe(
+        `the Pulumi CLI (pulumi) could not be started: ${path.join(plain, "pulumi")} is not executable`,
+      );
+      expect(pulumiCliMissing(PATH(empty, plain, bin))).toBeUndefined();
+      expect(pulumiCliMissing(PATH("", bin))).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
