@@ -60,7 +60,12 @@ export interface Contract {
  * policy of the pack at every deploy.
  */
 function compactNodes<T extends { nodes?: string[] }>(x: T): Omit<T, "nodes"> & { nodes?: string[] | string } {
-  return Array.isArray(x.nodes) && x.nodes.length > 0 ? { ...x, nodes: compressHostlist(x.nodes) } : x;
+  if (!Array.isArray(x.nodes) || x.nodes.length === 0) return x;
+  // Names with no common numbering (no two share a prefix and a counter) do not compress, and
+  // expanding them again costs more than reading the list: they stay a list.
+  const hostlist = compressHostlist(x.nodes);
+  const listed = x.nodes.reduce((n, name) => n + name.length + 3, 2);
+  return hostlist.length * 2 <= listed ? { ...x, nodes: hostlist } : x;
 }
 
 /** The contract for a stack of the fleet (a tenant stack needs its platform); node sets as hostlists. */

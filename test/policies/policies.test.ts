@@ -110,6 +110,15 @@ describe("the contract in the policy config", () => {
     expect(read.tenant!.config.leases[0]!.placement.nodes).toHaveLength(leased.length);
   });
 
+  it("keeps names that share no numbering as the list they are (a hostlist of them would not be smaller)", () => {
+    const odd = ["alpha", "bravo", "charlie", "delta-7.dc1", "echo-3.dc2"];
+    const p = hall(
+      "platform-odd",
+      `config:\n  leasehold:role: platform\n  leasehold:cluster: {provider: existing}\n  leasehold:pools:\n    - {name: h100, gpuType: h100-80gb, nodes: ${JSON.stringify(odd)}}\n`,
+    ) as PlatformStack;
+    expect(contractOf(p, p, AT).platform.pools[0]!.nodes).toEqual(odd);
+  });
+
   it("keeps an empty or absent node set as it is", () => {
     const written = contractOf(acme, platform, AT);
     for (const [i, p] of platform.config.pools.entries())
