@@ -168,7 +168,7 @@ export function recoveryFor(stack: string, error: string): string | undefined {
   return undefined;
 }
 
-/** Why the Pulumi CLI cannot be started (not on PATH), or undefined when `pulumi version` runs. */
+/** Why the Pulumi CLI cannot be started (no executable `pulumi` in a PATH folder), or undefined when one is there. */
 export function pulumiCliMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
   // Looked up on PATH as the shell would, rather than by starting `pulumi version` (a tenth of a
   // second before every run).

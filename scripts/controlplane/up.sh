@@ -27,7 +27,7 @@
 #   LEASEHOLD_KCM_API_QPS       kube-controller-manager --kube-api-qps (default: unset, Kubernetes' 20); each
 #                               controller has its own client at this rate: the taint-eviction controller
 #                               makes 3 calls per evicted pod (GET, status PATCH, DELETE), so a reclaim
-#                               of N running pods takes at least 3N/QPS seconds
+#                               of N running pods takes at least (3N - burst)/QPS seconds
 #   LEASEHOLD_KCM_API_BURST     kube-controller-manager --kube-api-burst (default: unset, Kubernetes' 30)
 #   KUBEBUILDER_ASSETS          folder with kube-apiserver, etcd, kubectl to use instead of the toolchain's
 set -euo pipefail
@@ -37,12 +37,14 @@ TIMEOUT="${LEASEHOLD_UP_TIMEOUT:-120}"
 NODE_LEASE_SECONDS="${LEASEHOLD_NODE_LEASE_SECONDS:-40}"
 case "$NODE_LEASE_SECONDS" in ''|*[!0-9]*) echo "[controlplane] ERROR: LEASEHOLD_NODE_LEASE_SECONDS: expected a whole number of seconds, got $NODE_LEASE_SECONDS" >&2; exit 1 ;; esac
 KCM_RATE=()
-for v in LEASEHOLD_KCM_API_QPS LEASEHOLD_KCM_API_BURST; do
-  val="${!v:-}"
-  [ -z "$val" ] && continue
-  case "$val" in *[!0-9]*|0) echo "[controlplane] ERROR: $v: expected a whole number of requests per second, 1 or more, got $val" >&2; exit 1 ;; esac
-  if [ "$v" = LEASEHOLD_KCM_API_QPS ]; then KCM_RATE+=("--kube-api-qps=$val"); else KCM_RATE+=("--kube-api-burst=$val"); fi
-done
+kcm_rate() { # variable flag: adds --flag=value when the variable is set
+  local val="${!1:-}"
+  [ -z "$val" ] && return 0
+  case "$val" in *[!0-9]*|0) echo "[controlplane] ERROR: $1: expected a whole number of requests per second, 1 or more, got $val" >&2; exit 1 ;; esac
+  KCM_RATE+=("--$2=$val")
+}
+kcm_rate LEASEHOLD_KCM_API_QPS kube-api-qps
+kcm_rate LEASEHOLD_KCM_API_BURST kube-api-burst
 log() { echo "[controlplane] $*" >&2; }
 die() { echo "[controlplane] ERROR: $*" >&2; exit 1; }
 
