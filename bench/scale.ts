@@ -644,8 +644,9 @@ export async function scaleBench(
     log(`leasehold up --stack ${reclaimStack} after the reclaim notice's effectiveAt`);
     const reclaimDeploy = up(reclaimStack, reclaimAt);
     const deployed = Date.now();
-    // Sampled on the way: how many pods are left, and how many of them the taint-eviction
-    // controller has deleted already (deletionTimestamp set; kwok, as their kubelet, removes them).
+    // Sampled on the way: how many pods are left, and how many of them are being deleted
+    // (deletionTimestamp set: by the deploy itself, or the taint-eviction controller; kwok, as their
+    // kubelet, removes them).
     const samples: { t: number; left: number; deleting: number }[] = [];
     let gone = Number.NaN;
     for (;;) {
@@ -674,10 +675,11 @@ export async function scaleBench(
       goal: "(reference)",
       detail: detailOf(reclaimDeploy),
     });
-    // The taint-eviction controller's client makes 3 calls per pod it evicts (GET, a PATCH of the
-    // DisruptionTarget condition, DELETE: pkg/controller/tainteviction, Kubernetes 1.34), at the
-    // controller manager's --kube-api-qps (Kubernetes' default 20): the floor of the pods' removal.
-    // Its first --kube-api-burst calls (Kubernetes' default 30) go at once.
+    // The deploy deletes the pods the reclaim evicts itself (components/node-set-runtime.ts). Left to
+    // the taint-eviction controller, they would go no faster than its floor: its client makes 3
+    // calls per pod it evicts (GET, a PATCH of the DisruptionTarget condition, DELETE:
+    // pkg/controller/tainteviction, Kubernetes 1.34), at the controller manager's --kube-api-qps
+    // (Kubernetes' default 20), its first --kube-api-burst calls (default 30) at once.
     const qps = Number(process.env.LEASEHOLD_KCM_API_QPS || 20);
     const burst = Number(process.env.LEASEHOLD_KCM_API_BURST || 30);
     const evictionFloor = Math.max(0, 3 * sizes.reclaim - burst) / qps;
@@ -687,7 +689,7 @@ export async function scaleBench(
       unit: "s",
       goal: "< 60 s",
       pass: gone < 60,
-      detail: `${Number.isNaN(gone) ? `still ${samples[samples.length - 1]!.left} pods after 600 s; ` : ""}${curve || "all gone within 5 s"}; ${(sizes.reclaim / (Number.isNaN(gone) ? 600 : gone)).toFixed(1)} pods/s; the taint-eviction controller's floor at ${qps} QPS (burst ${burst}): 3 calls per pod, ${evictionFloor.toFixed(1)} s; kube-controller-manager log: ${throttled} client-side throttling lines in the run (a wait over 1 s, at most one per 10 s); ${load()}`,
+      detail: `${Number.isNaN(gone) ? `still ${samples[samples.length - 1]!.left} pods after 600 s; ` : ""}at the deploy's end ${samples[0]!.left} left (${samples[0]!.deleting} deleting); ${curve || "all gone within 5 s"}; ${(sizes.reclaim / (Number.isNaN(gone) ? 600 : gone)).toFixed(1)} pods/s; ${(reclaimDeploy.seconds + (Number.isNaN(gone) ? 600 : gone)).toFixed(1)} s from the deploy's start; the taint-eviction controller alone: at least ${evictionFloor.toFixed(1)} s (its floor at ${qps} QPS, burst ${burst}, 3 calls per pod); kube-controller-manager log: ${throttled} client-side throttling lines in the run (a wait over 1 s, at most one per 10 s); ${load()}`,
     });
 
     // The plain nodes stayed Ready through the run: no node lifecycle controller taint landed in it.

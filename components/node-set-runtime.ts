@@ -2,10 +2,11 @@ import type { dynamic } from "@pulumi/pulumi";
 import * as path from "node:path";
 import { findKubeconfig, KUBECONFIG_CONFIG_KEY } from "./ambient-kubeconfig";
 import { kubeConnection, kubeRequest, type KubeConnection } from "./node-taint-runtime";
-import type { Taint } from "../lease/node-taints";
+import { toleratesTaint, type Taint, type Toleration } from "../lease/node-taints";
 import { expandHostlist } from "../lease/hostlist";
 import {
   claimWrite,
+  evictingTaints,
   mayClaim,
   mayRelease,
   NODE_LABELS,
@@ -166,12 +167,17 @@ export function viewOf(body: NodeBody, manager: string): NodeView {
   };
 }
 
-function failure(verb: string, node: string, status: number, body: unknown): Error {
+/** `${verb} ${what}: ${status} ${the answer's message}`, on one line. */
+function answerFailure(verb: string, what: string, status: number, body: unknown): Error {
   const message = typeof body === "object" && body !== null ? (body as NodeBody).message : String(body).slice(0, 200);
   // One line: a proxy's error page ("<html>\r\n<head><title>502 Bad Gateway</title>...") spread over
   // several lines, and the engine shows the message as the whole error.
-  return new Error(`${verb} node ${node}: ${status} ${message ?? ""}`.replace(/\s+/g, " ").trim());
+  return new Error(`${verb} ${what}: ${status} ${message ?? ""}`.replace(/\s+/g, " ").trim());
 }
+
+const failure = (verb: string, node: string, status: number, body: unknown) => answerFailure(verb, `node ${node}`, status, body);
+const podFailure = (verb: string, pods: string, status: number, body: unknown) =>
+  answerFailure(verb, `pod${verb === "list" ? "s" : ""} ${pods}`, status, body);
 
 /**
  * Whether a 200 answer is a Node (or, with `name`, that node): a proxy that answers 200 with a login
@@ -259,19 +265,20 @@ export async function readNodes(
 /**
  * Applies a write to a node (server-side apply of the manager's labels and annotations and the
  * whole taint list, under the read resourceVersion), re-reading and recomputing on a 409 Conflict
- * up to 5 times. `next` computes the write from a view, or undefined for nothing to write.
+ * up to 5 times. `next` computes the write from a view, or undefined for nothing to write. Returns
+ * the write made and the view it was made on, or undefined when there was nothing to write.
  */
 async function writeNode(
   conn: KubeConnection,
   view: NodeView,
   manager: string,
   next: (v: NodeView) => NodeWrite | undefined,
-): Promise<"written" | "unchanged"> {
+): Promise<{ from: NodeView; write: NodeWrite } | undefined> {
   const attempts = 5;
   let current = view;
   for (let attempt = 1; ; attempt++) {
     const write = next(current);
-    if (!write) return "unchanged";
+    if (!write) return undefined;
     // The uid too: server-side apply creates a node that does not exist, resourceVersion or not, so
     // a node deleted between our read and this write came back as a Node with only our labels and
     // taints (and the write failed with "201"). With the uid the API server answers 409 instead
@@ -288,7 +295,7 @@ async function writeNode(
       body,
       "application/apply-patch+yaml",
     );
-    if (put.status === 200) return "written";
+    if (put.status === 200) return { from: current, write };
     if (put.status === 404) throw new Error(`node ${current.name} does not exist in the cluster`);
     if (put.status !== 409) throw failure("apply", current.name, put.status, put.body);
     if (attempt >= attempts) throw new Error(`node ${current.name}: it changed under us ${attempts} times in a row (409 Conflict)`);
@@ -498,12 +505,17 @@ async function runWrites(
   parallelism: number,
   doing: string,
   missing: readonly string[] = [],
+  evict?: Map<string, Taint[]>,
 ): Promise<number> {
   const failed: { node: string; why: string }[] = missing.map((node) => ({ node, why: "does not exist in the cluster" }));
   let written = 0;
   await eachLimited([...writes.keys()], parallelism, async (node) => {
     try {
-      if ((await writeNode(conn, views.get(node)!, manager, writes.get(node)!)) === "written") written++;
+      const done = await writeNode(conn, views.get(node)!, manager, writes.get(node)!);
+      if (!done) return;
+      written++;
+      const taints = evict && evictingTaints(done.from.taints, done.write.taints);
+      if (taints && taints.length > 0) evict!.set(node, taints);
     } catch (e) {
       failed.push({ node, why: (e as Error).message.replace(new RegExp(`^(apply |get )?node ${node}:? ?`), "") });
     }
@@ -529,8 +541,113 @@ async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInp
   const { names, selector } = tenantReads(news, olds);
   const views = await readNodes(conn, names, news.fieldManager, parallelism, selector);
   const plan = planTenant(news, olds, views);
-  await runWrites(conn, views, plan.writes, news.fieldManager, parallelism, doing, plan.missing);
+  // The nodes written out of a tenant's hands, with the taints that evict: their pods go in this
+  // deploy, whether or not every node could be written.
+  const evict = new Map<string, Taint[]>();
+  const writing = runWrites(conn, views, plan.writes, news.fieldManager, parallelism, doing, plan.missing, evict).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  const writeError = await writing;
+  const evictError = await evictPods(conn, evict, news.fieldManager, parallelism);
+  if (writeError && evictError) throw new Error(`${writeError.message}; and ${evictError.message}`);
+  if (writeError ?? evictError) throw writeError ?? evictError;
   return { ...news, yielded: plan.yielded.sort(), conforming: true };
+}
+
+/** The fields read of a Pod in a PodList. */
+interface PodBody {
+  metadata?: { name?: string; namespace?: string; uid?: string; deletionTimestamp?: string };
+  spec?: { nodeName?: string; tolerations?: Toleration[] };
+  status?: { conditions?: { type?: string; status?: string }[] };
+}
+
+/**
+ * Deletes the pods a deploy's node writes evict: on each node, every pod not already terminating
+ * that does not tolerate one of the taints the write added (lease/node-ownership.ts's
+ * evictingTaints: the node left its tenant). It does what the taint-eviction controller does for
+ * such a pod, condition and all (k8s.io/kubernetes pkg/controller/tainteviction, v1.34): it sets
+ * the pod's `DisruptionTarget` condition (reason `DeletionByLeasehold`, so that a Job's
+ * podFailurePolicy can tell a reclaim from a crash), then deletes it with the pod's own grace
+ * period, each request under the pod's uid (a pod re-created under the same name is not touched);
+ * the condition is written as `manager`, so the pod's managedFields say who set it.
+ * The controller would delete them too, but at the controller manager's client rate (20 QPS by
+ * default, three requests a pod: about 150 s for 1,024 pods); here `parallelism` at a time. Pods
+ * that tolerate the new taints for a while (tolerationSeconds) are left to the controller's clock.
+ * Returns one error naming the pods that could not be deleted, or undefined.
+ */
+async function evictPods(
+  conn: KubeConnection,
+  evict: Map<string, Taint[]>,
+  manager: string,
+  parallelism: number,
+): Promise<Error | undefined> {
+  const failed: string[] = [];
+  let deleted = 0;
+  const evictOne = async (node: string, taints: Taint[], pod: PodBody): Promise<void> => {
+    const { name = "", namespace = "", uid = "" } = pod.metadata ?? {};
+    const at = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+    const what = taints.map((t) => `${t.key}=${t.value ?? ""}:${t.effect}`).join(", ");
+    if (!(pod.status?.conditions ?? []).some((c) => c.type === "DisruptionTarget" && c.status === "True")) {
+      const condition = {
+        type: "DisruptionTarget",
+        status: "True",
+        reason: "DeletionByLeasehold",
+        message: `leasehold: node ${node} left the tenant (NoExecute taint ${what}); deleting the pod as the taint-eviction controller would`,
+        lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      };
+      const patched = await kubeRequest(
+        conn,
+        "PATCH",
+        `${at}/status?fieldManager=${encodeURIComponent(manager)}`,
+        { metadata: { uid }, status: { conditions: [condition] } },
+        "application/strategic-merge-patch+json",
+      );
+      if (patched.status === 404 || patched.status === 409) return; // gone, or another pod by that name now
+      if (patched.status !== 200) throw podFailure("set DisruptionTarget on", `${namespace}/${name}`, patched.status, patched.body);
+    }
+    const gone = await kubeRequest(conn, "DELETE", at, { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } });
+    if (gone.status === 404 || gone.status === 409) return;
+    if (gone.status !== 200 && gone.status !== 202) throw podFailure("delete", `${namespace}/${name}`, gone.status, gone.body);
+    deleted++;
+  };
+  await eachLimited([...evict.keys()], parallelism, async (node) => {
+    const taints = evict.get(node)!;
+    try {
+      let cont: string | undefined;
+      do {
+        const q = new URLSearchParams({ fieldSelector: `spec.nodeName=${node}`, limit: "500" });
+        if (cont) q.set("continue", cont);
+        const got = await kubeRequest(conn, "GET", `/api/v1/pods?${q}`);
+        if (got.status !== 200) throw podFailure("list", `on node ${node}`, got.status, got.body);
+        const body = got.body as { items?: PodBody[]; metadata?: { continue?: string } } | null;
+        if (!Array.isArray(body?.items)) throw podFailure("list", `on node ${node}`, got.status, "the answer is not a PodList");
+        for (const pod of body.items) {
+          if (pod.metadata?.deletionTimestamp || pod.spec?.nodeName !== node) continue;
+          const tolerations = pod.spec?.tolerations ?? [];
+          if (taints.every((t) => tolerations.some((tol) => toleratesTaint(tol, t)))) continue;
+          try {
+            await evictOne(node, taints, pod);
+          } catch (e) {
+            failed.push((e as Error).message);
+          }
+        }
+        const next = body.metadata?.continue || undefined;
+        if (next !== undefined && next === cont) throw podFailure("list", `on node ${node}`, got.status, "the same continue token twice");
+        cont = next;
+      } while (cont);
+    } catch (e) {
+      failed.push((e as Error).message);
+    }
+  });
+  if (failed.length === 0) return undefined;
+  const more = failed.length > 10 ? `; and ${failed.length - 10} more` : "";
+  const err = new Error(
+    `deleting the pods of nodes that left their tenant: ${failed.length} failed (${failed.slice(0, 10).join("; ")}${more}); ` +
+      `${deleted} pod(s) were deleted; the nodes are written, and the taint-eviction controller deletes the rest at its own pace`,
+  );
+  err.stack = err.message;
+  return err;
 }
 
 async function poolApply(news: PoolNodesInputs, olds: Partial<PoolNodesInputs>, doing: string): Promise<PoolNodesState> {

@@ -239,7 +239,10 @@ export async function kubeRequest(
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { Accept: "application/json" };
   if (conn.authorization) headers.Authorization = conn.authorization;
-  if (payload !== undefined) headers["Content-Type"] = contentType;
+  if (payload !== undefined) {
+    headers["Content-Type"] = contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(payload));
+  }
   return new Promise<KubeResponse>((resolve, reject) => {
     const req = http.request(
       url,

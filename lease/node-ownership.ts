@@ -217,6 +217,21 @@ export function writeIsNoop(
   );
 }
 
+/**
+ * The NoExecute entries a tenant write adds where the node was held by a tenant (its release, a
+ * reclaim, a handover to another tenant): the taint-eviction controller deletes every pod on the
+ * node that does not tolerate one of them, and the deploy deletes those pods itself
+ * (components/node-set-runtime.ts), at its own pace rather than the controller manager's client
+ * rate. Empty when the node keeps its tenant, and for a claim of an idle node (no tenant's pod
+ * runs there: only pods that tolerate every taint do).
+ */
+export function evictingTaints(before: readonly Taint[], after: readonly Taint[]): Taint[] {
+  const ours = (t: Taint) => (t.key === TENANT_TAINT_KEY || t.key === LEGACY_LEASE_TAINT_KEY) && t.effect === "NoExecute";
+  if (!before.some((t) => ours(t) && (t.value ?? "") !== IDLE_TENANT_VALUE)) return [];
+  const had = (t: Taint) => before.some((b) => b.key === t.key && b.effect === t.effect && (b.value ?? "") === (t.value ?? ""));
+  return after.filter((t) => ours(t) && !had(t));
+}
+
 /** The label and annotation keys a tenant's writes own. */
 export const TENANT_OWN_KEYS = { labels: [NODE_LABELS.tenant, NODE_LABELS.lease], annotations: [LEASE_START_ANNOTATION] } as const;
 /** The label and annotation keys the platform's pool writes own. */

@@ -112,3 +112,30 @@ export function changeIntent(current: readonly Taint[], previous: TaintIntent, n
   if (next.mode === "set" || unchanged) return applyIntent(current, next);
   return applyIntent(releaseIntent(current, previous), next);
 }
+
+/** A pod's toleration, as the API server returns it. */
+export interface Toleration {
+  /** The taint key it matches; "" or absent matches every key (with operator Exists). */
+  key?: string;
+  /** `Equal` (the default when absent) or `Exists`. */
+  operator?: string;
+  /** The value it matches, with `Equal`. @default "" */
+  value?: string;
+  /** The effect it matches; "" or absent matches every effect. */
+  effect?: string;
+  /** With NoExecute: how long the pod stays once the taint is there, seconds. @default forever */
+  tolerationSeconds?: number;
+}
+
+/**
+ * Whether a toleration tolerates a taint: Kubernetes' `Toleration.ToleratesTaint` (k8s.io/api
+ * core/v1, toleration.go, v1.34): an empty effect matches every effect, an empty key every key,
+ * `Exists` every value, `Equal` (or no operator) the same value, any other operator nothing.
+ */
+export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  if (toleration.key && toleration.key !== taint.key) return false;
+  const op = toleration.operator ?? "";
+  if (op === "" || op === "Equal") return (toleration.value ?? "") === (taint.value ?? "");
+  return op === "Exists";
+}

@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import { randomUUID } from "node:crypto";
-import type { Taint } from "../../lease/node-taints";
+import type { Taint, Toleration } from "../../lease/node-taints";
 
 // A fake kube-apiserver for the Node endpoints the node set runtime uses, over node:http:
 //
@@ -45,6 +45,15 @@ export interface FakeNode {
     managedFields?: ManagedFieldsEntry[];
   };
   spec: { taints?: Taint[] };
+}
+
+/** A Pod as the fake keeps it. */
+export interface FakePod {
+  apiVersion: "v1";
+  kind: "Pod";
+  metadata: { namespace: string; name: string; uid: string; deletionTimestamp?: string };
+  spec: { nodeName: string; tolerations: Toleration[] };
+  status: { phase: string; conditions: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
 /** A recorded request. */
@@ -124,7 +133,7 @@ export class FakeNodeApi {
   /** Played before the next PATCH of a node (FIFO per node): another actor's write, a delete... */
   private beforePatch = new Map<string, (() => void)[]>();
   /** Answers a request instead of the fake when it returns a fault. */
-  fault: ((r: { method: string; name?: string; list: boolean; subresource?: string }) => Fault | undefined) | undefined;
+  fault: ((r: { method: string; name?: string; list: boolean; subresource?: string; pod?: boolean }) => Fault | undefined) | undefined;
 
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -146,6 +155,8 @@ export class FakeNodeApi {
     this.latencyMs = 0;
     this.beforePatch.clear();
     this.fault = undefined;
+    this.pods.clear();
+    this.deletedPods = [];
   }
 
   /** A kubeconfig (contents) for this server; `server` overrides its URL. */
@@ -329,6 +340,8 @@ export class FakeNodeApi {
       const status = (code: number, reason: string, message: string) =>
         answer(code, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
 
+      if (path === "/api/v1/pods" || path.startsWith("/api/v1/namespaces/"))
+        return this.podRequest(req.method!, path, url.searchParams, body, answer, status);
       const m = /^\/api\/v1\/nodes(?:\/([^/]*))?(?:\/([^/]+))?\/?$/.exec(path);
       if (!m) return status(404, "NotFound", "the server could not find the requested resource");
       const name = m[1] || undefined;
@@ -352,6 +365,77 @@ export class FakeNodeApi {
       return this.apply(name, url.searchParams, body, answer, status);
     });
   }
+
+  /** Pods, by `${namespace}/${name}`: the few fields the runtime reads (see addPod). */
+  pods = new Map<string, FakePod>();
+
+  /** Places a pod on a node (as the scheduler would have bound it). */
+  addPod(namespace: string, name: string, nodeName: string, tolerations: Toleration[] = []): FakePod {
+    const pod: FakePod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { namespace, name, uid: randomUUID() },
+      spec: { nodeName, tolerations },
+      status: { phase: "Running", conditions: [] },
+    };
+    this.pods.set(`${namespace}/${name}`, pod);
+    return pod;
+  }
+
+  /**
+   * The pod endpoints: GET /api/v1/pods?fieldSelector=spec.nodeName=NODE (the only selector the
+   * runtime sends; anything else is a 400), PATCH .../pods/NAME/status with a strategic merge patch
+   * (conditions merged by type; a metadata.uid that is not the pod's is a 409, as the real server
+   * answers a precondition failure) and DELETE .../pods/NAME with DeleteOptions' uid precondition
+   * (409 on another uid). A deleted pod is gone at once (no grace period here).
+   */
+  private podRequest(
+    method: string,
+    path: string,
+    q: URLSearchParams,
+    body: any,
+    answer: (s: number, o: unknown) => void,
+    status: (c: number, r: string, m: string) => void,
+  ): void {
+    const fault = this.fault?.({
+      method,
+      list: path === "/api/v1/pods",
+      subresource: path.endsWith("/status") ? "status" : undefined,
+      pod: true,
+    });
+    if (fault) return answer(fault.status, fault.body);
+    if (path === "/api/v1/pods" && method === "GET") {
+      const sel = /^spec\.nodeName=(.+)$/.exec(q.get("fieldSelector") ?? "");
+      if (!sel) return status(400, "BadRequest", `unexpected fieldSelector ${JSON.stringify(q.get("fieldSelector"))}`);
+      const items = [...this.pods.values()].filter((p) => p.spec.nodeName === sel[1]).map((p) => structuredClone(p));
+      return answer(200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: String(this.rv) }, items });
+    }
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)(\/status)?$/.exec(path);
+    if (!m) return status(404, "NotFound", "the server could not find the requested resource");
+    const key = `${m[1]}/${m[2]}`;
+    const pod = this.pods.get(key);
+    if (!pod) return status(404, "NotFound", `pods "${m[2]}" not found`);
+    if (method === "PATCH" && m[3]) {
+      if (body?.metadata?.uid !== undefined && body.metadata.uid !== pod.metadata.uid)
+        return status(409, "Conflict", "Precondition failed: UID in precondition does not match");
+      for (const c of body?.status?.conditions ?? []) {
+        pod.status.conditions = pod.status.conditions.filter((x) => x.type !== c.type);
+        pod.status.conditions.push(c);
+      }
+      return answer(200, structuredClone(pod));
+    }
+    if (method === "DELETE" && !m[3]) {
+      if (body?.preconditions?.uid !== undefined && body.preconditions.uid !== pod.metadata.uid)
+        return status(409, "Conflict", "Precondition failed: UID in precondition does not match");
+      this.pods.delete(key);
+      this.deletedPods.push(structuredClone(pod));
+      return answer(200, structuredClone(pod));
+    }
+    return status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+  }
+
+  /** The pods deleted, in order, as they were when deleted. */
+  deletedPods: FakePod[] = [];
 
   private list(q: URLSearchParams, answer: (s: number, o: unknown) => void, status: (c: number, r: string, m: string) => void): void {
     let match: (labels: Record<string, string>) => boolean = () => true;

@@ -396,6 +396,109 @@ describe("TenantNodes provider: update and delete", () => {
   });
 });
 
+describe("TenantNodes provider: the pods a node's change of hands evicts", () => {
+  const ofAcme = { key: "leasehold.io/tenant", operator: "Equal", value: "acme", effect: "NoExecute" };
+  const everything = { operator: "Exists" };
+  const podCalls = () => api.seen.filter((s) => s.path.includes("/pods"));
+
+  it("a lease that ends deletes the tenant's pods on its nodes (DisruptionTarget first, under the pod's uid); pods that tolerate the idle entry stay", async () => {
+    pooled(range(1, 3));
+    const outs = await created(acme([claim("acme-q1", Q1, range(1, 3))]));
+    const job = api.addPod("tenant-acme", "train-0", "gpu-001", [ofAcme]);
+    api.addPod("tenant-acme", "train-1", "gpu-002", [ofAcme, { key: "leasehold.io/tenant", operator: "Exists", effect: "NoSchedule" }]);
+    api.addPod("kube-system", "gpu-operator-x", "gpu-001", [everything]);
+    api.addPod("kube-system", "exporter", "gpu-002", [{ key: "leasehold.io/tenant", operator: "Exists" }]);
+    api.addPod("tenant-acme", "patient", "gpu-003", [{ ...ofAcme, value: "", tolerationSeconds: 600 } as never, ofAcme]);
+    api.seen = [];
+    await tenantNodesProvider.update!("tenant/acme", outs, acme([]));
+    expect(api.deletedPods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort()).toEqual([
+      "tenant-acme/train-0",
+      "tenant-acme/train-1",
+    ]);
+    // The condition was set before the delete, on that pod (its uid), as the taint-eviction controller does.
+    const deleted = api.deletedPods.find((p) => p.metadata.name === "train-0")!;
+    expect(deleted.status.conditions).toEqual([
+      expect.objectContaining({ type: "DisruptionTarget", status: "True", reason: "DeletionByLeasehold" }),
+    ]);
+    expect(deleted.status.conditions[0]!.message).toContain("gpu-001");
+    const calls = podCalls();
+    const patch = calls.find((c) => c.method === "PATCH" && c.path.endsWith("/train-0/status"))!;
+    expect(patch.contentType).toBe("application/strategic-merge-patch+json");
+    expect(patch.body.metadata.uid).toBe(job.metadata.uid);
+    const del = calls.find((c) => c.method === "DELETE" && c.path.endsWith("/train-0"))!;
+    expect(del.body.preconditions).toEqual({ uid: job.metadata.uid });
+    expect(calls.indexOf(patch)).toBeLessThan(calls.indexOf(del));
+    // Only the released nodes' pods were listed, by field selector.
+    expect(
+      calls
+        .filter((c) => c.method === "GET")
+        .map((c) => c.query.get("fieldSelector"))
+        .sort(),
+    ).toEqual(range(1, 3).map((n) => `spec.nodeName=${n}`));
+    expect([...api.pods.keys()].sort()).toEqual(["kube-system/exporter", "kube-system/gpu-operator-x", "tenant-acme/patient"]);
+  });
+
+  it("a renewal, a claim of idle nodes and a no-op list no pods and delete none", async () => {
+    pooled(range(1, 2));
+    api.addPod("kube-system", "daemon", "gpu-001", [everything]);
+    const outs = await created(acme([claim("acme-q1", Q1, range(1, 2))]));
+    api.addPod("tenant-acme", "train-0", "gpu-001", [ofAcme]);
+    const renewed = acme([claim("acme-q2", Q2, range(1, 2))]);
+    const { outs: after } = await tenantNodesProvider.update!("tenant/acme", outs, renewed);
+    await tenantNodesProvider.diff!("tenant/acme", after!, renewed);
+    expect(podCalls()).toEqual([]);
+    expect(api.pods.size).toBe(2);
+  });
+
+  it("a handover to another tenant's later lease deletes the outgoing tenant's pods", async () => {
+    pooled(range(1, 2));
+    await created(acme([claim("acme-q1", Q1, range(1, 2))]));
+    api.addPod("tenant-acme", "train-0", "gpu-002", [ofAcme]);
+    api.addPod("tenant-acme", "train-1", "gpu-001", [ofAcme]);
+    // acme's lease ended at Q2 without a deploy of acme's stack; bluefin's lease of gpu-002 starts then.
+    await tenantNodesProvider.create(tenantInputs("bluefin", [claim("bluefin-q2", Q2, ["gpu-002"])]));
+    expect(api.deletedPods.map((p) => p.metadata.name)).toEqual(["train-0"]);
+    expect(api.pods.has("tenant-acme/train-1")).toBe(true);
+  });
+
+  it("a pod replaced under the same name (another uid) or already gone is left alone, and the deploy succeeds", async () => {
+    pooled(range(1, 2));
+    const outs = await created(acme([claim("acme-q1", Q1, range(1, 2))]));
+    api.addPod("tenant-acme", "db-0", "gpu-001", [ofAcme]);
+    api.addPod("tenant-acme", "db-1", "gpu-002", [ofAcme]);
+    api.fault = (r) => {
+      if (!r.pod || r.method !== "PATCH") return undefined;
+      // Between our LIST and our PATCH: db-0 is re-created (a StatefulSet), db-1 is deleted.
+      const zero = api.pods.get("tenant-acme/db-0");
+      if (zero && zero.metadata.name === "db-0" && !zero.metadata.deletionTimestamp) zero.metadata.uid = "another-uid";
+      api.pods.delete("tenant-acme/db-1");
+      return undefined;
+    };
+    await tenantNodesProvider.update!("tenant/acme", outs, acme([]));
+    expect(api.deletedPods).toEqual([]);
+    expect(api.pods.get("tenant-acme/db-0")!.metadata.uid).toBe("another-uid");
+  });
+
+  it("a pod that cannot be deleted fails the deploy naming it, after the nodes were written and the other pods deleted", async () => {
+    pooled(range(1, 2));
+    const outs = await created(acme([claim("acme-q1", Q1, range(1, 2))]));
+    api.addPod("tenant-acme", "stuck", "gpu-001", [ofAcme]);
+    api.addPod("tenant-acme", "train", "gpu-002", [ofAcme]);
+    api.fault = (r) =>
+      r.pod && r.method === "DELETE" && api.seen.at(-1)!.path.endsWith("/stuck")
+        ? { status: 403, body: { kind: "Status", message: 'pods "stuck" is forbidden: no' } }
+        : undefined;
+    const err = await tenantNodesProvider.update!("tenant/acme", outs, acme([])).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(
+      /1 failed \(delete pod tenant-acme\/stuck: 403 pods "stuck" is forbidden: no\); 1 pod\(s\) were deleted/,
+    );
+    expect((err as Error).message).toContain("taint-eviction controller");
+    expect((err as Error).stack).toBe((err as Error).message);
+    expect(api.deletedPods.map((p) => p.metadata.name)).toEqual(["train"]);
+    for (const n of range(1, 2)) expect(shape(api.node(n))).toEqual(idleShape(n));
+  });
+});
+
 describe("TenantNodes provider: bounded parallelism and errors", () => {
   it("never has more than 16 requests in flight, and uses them (40 nodes, a GET each)", async () => {
     pooled(range(1, 40));

@@ -985,16 +985,49 @@ describe("the example fleet on a real engine and API server", () => {
     };
     fs.writeFileSync(file, stringify(doc));
     const eve = path.join(project, "stacks", "Pulumi.tenant-eve.yaml");
+    // Every change to acme's pods, as a watch sees it (to a file: `up` below blocks this process):
+    // who wrote each version, and the reason of its DisruptionTarget condition.
+    const watchFile = path.join(work, "reclaim-watch.txt");
+    const watchOut = fs.openSync(watchFile, "w");
+    const jsonpath =
+      '{.type} {.object.metadata.name} {.object.metadata.managedFields[*].manager} | {.object.status.conditions[?(@.type=="DisruptionTarget")].reason}{"\\n"}';
+    const watch = spawn("kubectl", ["get", "pods", "-n", "acme", "--watch", "--output-watch-events", "-o", `jsonpath=${jsonpath}`], {
+      env,
+      stdio: ["ignore", watchOut, "ignore"],
+    });
+    fs.closeSync(watchOut);
     try {
-      // LEASEHOLD_AT (2026-12-20) is past the notice's effectiveAt: this is the lease clock's deploy.
-      const r = up("tenant-acme");
-      const deployed = Date.now();
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      await waitFor("acme's pods to leave the reclaimed nodes", () => (onReclaimed().length === 0 ? true : undefined), EVICTION_BOUND_MS);
-      const evictedMs = Date.now() - deployed;
-      console.error(
-        `[e2e] reclaim: the tenant's pods were gone from the reclaimed nodes ${evictedMs} ms after the deploy ended (bound checked: ${EVICTION_BOUND_MS} ms)`,
-      );
+      try {
+        await waitFor("the watch of acme's pods", () => (fs.readFileSync(watchFile, "utf8").includes("ADDED") ? true : undefined), 10_000);
+        const victim = onReclaimed()[0]!.metadata.name;
+        // LEASEHOLD_AT (2026-12-20) is past the notice's effectiveAt: this is the lease clock's deploy.
+        const r = up("tenant-acme");
+        const deployed = Date.now();
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        await waitFor("acme's pods to leave the reclaimed nodes", () => (onReclaimed().length === 0 ? true : undefined), EVICTION_BOUND_MS);
+        const evictedMs = Date.now() - deployed;
+        console.error(
+          `[e2e] reclaim: the tenant's pods were gone from the reclaimed nodes ${evictedMs} ms after the deploy ended (bound checked: ${EVICTION_BOUND_MS} ms)`,
+        );
+        // The deploy deleted the pod itself, as the taint-eviction controller would (not waiting for the
+        // controller manager's client rate): its DisruptionTarget condition written by the stack's field
+        // manager, before the pod went.
+        await waitFor(
+          "the pod's deletion in the watch",
+          () => (fs.readFileSync(watchFile, "utf8").includes(`DELETED ${victim} `) ? true : undefined),
+          10_000,
+        );
+        const versions = fs
+          .readFileSync(watchFile, "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith(`MODIFIED ${victim} `) || l.startsWith(`DELETED ${victim} `));
+        expect(
+          versions.some((l) => / leasehold-nodes-acme\b.*\| DeletionByLeasehold$/.test(l)),
+          versions.join("\n"),
+        ).toBe(true);
+      } finally {
+        watch.kill();
+      }
       expect(get("resourcequota", "leasehold-quota", "acme").spec.hard["requests.nvidia.com/gpu"]).toBe("8");
       expect(get("node", "gpu-001").metadata.labels["leasehold.io/lease"]).toBeUndefined();
       expect(get("node", "gpu-001").spec.taints ?? []).toEqual([IDLE]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   claimWrite,
+  evictingTaints,
   holderOf,
   IDLE_TENANT_VALUE,
   LEASE_START_ANNOTATION,
@@ -290,5 +291,35 @@ describe("writeIsNoop: whether applying a write would change the node", () => {
     const v = heldBy(acmeQ1);
     expect(v.labels[NODE_LABELS.pool]).toBe("h100");
     expect(writeIsNoop(v, w(v), TENANT_OWN_KEYS)).toBe(true);
+  });
+});
+
+describe("evictingTaints: the entries a tenant write adds that evict the node's pods", () => {
+  const t = (value: string, key = TENANT_TAINT_KEY, effect: Taint["effect"] = "NoExecute"): Taint =>
+    value === "" ? { key, effect } : { key, value, effect };
+
+  it("a release, a reclaim or a handover: the new entry where a tenant's was", () => {
+    expect(evictingTaints([notReady, t("acme")], [notReady, t("")])).toEqual([t("")]);
+    expect(evictingTaints([t("acme"), gpuHealth], [t("bluefin"), gpuHealth])).toEqual([t("bluefin")]);
+    // A node still held under the earlier key, taken over under the new one.
+    expect(evictingTaints([t("acme-q1", LEGACY_LEASE_TAINT_KEY)], [t("bluefin")])).toEqual([t("bluefin")]);
+  });
+
+  it("nothing when the node keeps its tenant, when it was idle, or when the only changes are other owners' entries", () => {
+    expect(evictingTaints([notReady, t("acme")], [notReady, t("acme")])).toEqual([]);
+    expect(evictingTaints([notReady, t("")], [notReady, t("acme")])).toEqual([]);
+    expect(evictingTaints([t("")], [t("acme")])).toEqual([]);
+    expect(evictingTaints([t("acme")], [t("acme"), gpuHealth])).toEqual([]);
+    // A tenant entry that does not evict (NoSchedule, written by hand) does not make the node a tenant's.
+    expect(evictingTaints([t("acme", TENANT_TAINT_KEY, "NoSchedule"), t("")], [t("bluefin")])).toEqual([]);
+  });
+
+  it("agrees with releaseWrite and claimWrite on the writes they make", () => {
+    const held = view({ taints: [notReady, t("acme")], labels: { [NODE_LABELS.tenant]: "acme", [NODE_LABELS.lease]: "acme-q1" } });
+    expect(evictingTaints(held.taints, releaseWrite(held, "acme").taints)).toEqual([{ ...t(""), value: "" }]);
+    const renewal = claimWrite(held, { tenant: "acme", lease: "acme-q2", start: "2027-04-01T00:00:00Z" });
+    expect(evictingTaints(held.taints, renewal.taints)).toEqual([]);
+    const handover = claimWrite(held, { tenant: "bluefin", lease: "bluefin-q2", start: "2027-04-01T00:00:00Z" });
+    expect(evictingTaints(held.taints, handover.taints)).toEqual([t("bluefin")]);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { applyIntent, changeIntent, releaseIntent, sameTaints, type Taint, type TaintIntent } from "../../lease/node-taints";
+import {
+  applyIntent,
+  changeIntent,
+  releaseIntent,
+  sameTaints,
+  toleratesTaint,
+  type Taint,
+  type TaintIntent,
+} from "../../lease/node-taints";
 
 // The taint list of a node shared by several actors: leasehold may add, change and remove only the
 // entries with its own key, and only those it can prove are its own.
@@ -158,5 +166,36 @@ describe("sameTaints", () => {
     expect(sameTaints([entry("a")], [entry("a", "NoExecute")])).toBe(false);
     expect(sameTaints([entry("a")], [entry("b")])).toBe(false);
     expect(sameTaints([entry("a")], [])).toBe(false);
+  });
+});
+
+describe("toleratesTaint: Kubernetes' Toleration.ToleratesTaint", () => {
+  const foo = (value: string | undefined, effect: Taint["effect"]): Taint => ({
+    key: "foo",
+    ...(value === undefined ? {} : { value }),
+    effect,
+  });
+  // The cases of k8s.io/api core/v1 toleration_test.go (v0.34.4), TestTolerationToleratesTaint, in order.
+  it.each([
+    [{ key: "foo", operator: "Exists", effect: "NoSchedule" }, foo(undefined, "NoSchedule"), true],
+    [{ key: "foo", operator: "Exists", effect: "NoSchedule" }, foo("bar", "NoSchedule"), true],
+    [{ key: "", operator: "Exists", effect: "NoSchedule" }, foo("bar", "NoSchedule"), true],
+    [{ key: "foo", operator: "Equal", value: "bar", effect: "NoSchedule" }, foo("bar", "NoSchedule"), true],
+    [{ key: "foo", operator: "Equal", value: "value1", effect: "NoSchedule" }, foo("value2", "NoSchedule"), false],
+    [{ key: "foo", operator: "Equal", value: "bar", effect: "NoSchedule" }, foo("bar", "NoExecute"), false],
+  ] as const)("Kubernetes' own case %#: %j tolerates %j: %s", (toleration, taint, want) => {
+    expect(toleratesTaint(toleration, taint)).toBe(want);
+  });
+
+  it('reads an absent operator as Equal, an absent value as "", an absent key or effect as every key or effect, and an unknown operator as no match', () => {
+    const idle: Taint = { key: "leasehold.io/tenant", effect: "NoExecute" };
+    expect(toleratesTaint({ key: "leasehold.io/tenant" }, idle)).toBe(true);
+    expect(toleratesTaint({ key: "leasehold.io/tenant", value: "acme" }, idle)).toBe(false);
+    expect(toleratesTaint({ key: "leasehold.io/tenant", value: "acme" }, { ...idle, value: "acme" })).toBe(true);
+    expect(toleratesTaint({ operator: "Exists" }, idle)).toBe(true);
+    // An empty key with Equal matches every key with that value (the API server refuses such a pod, the function does not).
+    expect(toleratesTaint({ operator: "Equal", value: "acme" }, { ...idle, value: "acme" })).toBe(true);
+    expect(toleratesTaint({ key: "leasehold.io/tenant", operator: "Gt", value: "1" }, { ...idle, value: "2" })).toBe(false);
+    expect(toleratesTaint({ key: "leasehold.io/tenant", operator: "Exists", tolerationSeconds: 0 }, idle)).toBe(true);
   });
 });
