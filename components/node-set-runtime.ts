@@ -7,6 +7,8 @@ import { expandHostlist } from "../lease/hostlist";
 import {
   claimWrite,
   evictingTaints,
+  LEGACY_LEASE_TAINT_KEY,
+  TENANT_TAINT_KEY,
   mayClaim,
   mayRelease,
   NODE_LABELS,
@@ -224,6 +226,7 @@ export async function readNodes(
   // The full LIST already holds every node the selector would: keep those too, rather than list them again.
   const selected = (item: NodeBody) => selector !== undefined && item.metadata?.labels?.[selector.key] === selector.value;
   const list = async (labelSelector?: string) => {
+    const seen = new Set<string>();
     let cont: string | undefined;
     do {
       const q = new URLSearchParams({ limit: "500" });
@@ -240,9 +243,10 @@ export async function readNodes(
         if (labelSelector || wanted.has(name) || selected(item)) out.set(name, viewOf(item, manager));
       }
       const next = body.metadata?.continue || undefined;
-      // A server that hands back the same continue token would page for ever.
-      if (next !== undefined && next === cont)
-        throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, "the same continue token twice");
+      // A server that hands back a continue token it gave before would page for ever.
+      if (next !== undefined && seen.has(next))
+        throw failure("list", labelSelector ? `(${labelSelector})` : "(all)", got.status, "a continue token seen before");
+      if (next !== undefined) seen.add(next);
       cont = next;
     } while (cont);
   };
@@ -555,6 +559,54 @@ async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInp
   return { ...news, yielded: plan.yielded.sort(), conforming: true };
 }
 
+/** The taint keys whose NoExecute entries decide which pods a change of hands evicts. */
+const evictingKeys = new Set([TENANT_TAINT_KEY, LEGACY_LEASE_TAINT_KEY]);
+
+/** Whether an answer refuses a request for carrying a uid that is not the object's (422 on metadata.uid). */
+function uidRefused(r: { status: number; body: unknown }): boolean {
+  const causes = (r.body as { details?: { causes?: { field?: string }[] } } | null)?.details?.causes;
+  return r.status === 422 && Array.isArray(causes) && causes.some((c) => c?.field === "metadata.uid");
+}
+
+/** A namespace or pod name a request may carry in its path: a DNS-1123 subdomain (so never "", "." or ".."). */
+const podPathName = (v: unknown): v is string => typeof v === "string" && v.length <= 253 && DNS1123_SUBDOMAIN.test(v);
+
+/**
+ * Every pod bound to `node` (one LIST by field selector, 500 a page). A listed pod whose namespace,
+ * name or uid could not address it alone (a broken or hostile server, a proxy's page) fails the
+ * read: a pod named ".." made its DELETE the namespace's own URL, a nameless one the collection's.
+ */
+async function podsOn(conn: KubeConnection, node: string): Promise<PodBody[]> {
+  const out: PodBody[] = [];
+  const seen = new Set<string>();
+  let cont: string | undefined;
+  do {
+    const q = new URLSearchParams({ fieldSelector: `spec.nodeName=${node}`, limit: "500" });
+    if (cont) q.set("continue", cont);
+    const got = await kubeRequest(conn, "GET", `/api/v1/pods?${q}`);
+    if (got.status !== 200) throw podFailure("list", `on node ${node}`, got.status, got.body);
+    const body = got.body as { items?: PodBody[]; metadata?: { continue?: string } } | null;
+    if (!Array.isArray(body?.items)) throw podFailure("list", `on node ${node}`, got.status, "the answer is not a PodList");
+    for (const pod of body.items) {
+      const md = pod?.metadata;
+      if (!podPathName(md?.namespace) || !podPathName(md?.name) || typeof md?.uid !== "string" || md.uid === "")
+        throw podFailure(
+          "list",
+          `on node ${node}`,
+          got.status,
+          `a listed pod has no valid namespace, name and uid: ${JSON.stringify(md ?? null).slice(0, 200)}`,
+        );
+      out.push(pod);
+    }
+    const next = body.metadata?.continue || undefined;
+    // A server that hands back a token it gave before would page for ever.
+    if (next !== undefined && seen.has(next)) throw podFailure("list", `on node ${node}`, got.status, "a continue token seen before");
+    if (next !== undefined) seen.add(next);
+    cont = next;
+  } while (cont);
+  return out;
+}
+
 /** The fields read of a Pod in a PodList. */
 interface PodBody {
   metadata?: { name?: string; namespace?: string; uid?: string; deletionTimestamp?: string };
@@ -563,12 +615,13 @@ interface PodBody {
 }
 
 /**
- * Deletes the pods a deploy's node writes evict: on each node, every pod not already terminating
- * that does not tolerate one of the taints the write added (lease/node-ownership.ts's
- * evictingTaints: the node left its tenant). It does what the taint-eviction controller does for
+ * Deletes the pods a deploy's node writes evict: on each node the write took from a tenant
+ * (lease/node-ownership.ts's evictingTaints), every pod not already terminating that does not
+ * tolerate one of the node's NoExecute entries of leasehold's keys, as the node is read after its
+ * pods. It does what the taint-eviction controller does for
  * such a pod, condition and all (k8s.io/kubernetes pkg/controller/tainteviction, v1.34): it sets
- * the pod's `DisruptionTarget` condition (reason `DeletionByLeasehold`, so that a Job's
- * podFailurePolicy can tell a reclaim from a crash), then deletes it with the pod's own grace
+ * the pod's `DisruptionTarget` condition (which a Job's podFailurePolicy can match, to not count
+ * a reclaim as a failure; reason `DeletionByLeasehold`), then deletes it with the pod's own grace
  * period, each request under the pod's uid (a pod re-created under the same name is not touched);
  * the condition is written as `manager`, so the pod's managedFields say who set it.
  * The controller would delete them too, but at the controller manager's client rate (20 QPS by
@@ -603,7 +656,9 @@ async function evictPods(
         { metadata: { uid }, status: { conditions: [condition] } },
         "application/strategic-merge-patch+json",
       );
-      if (patched.status === 404 || patched.status === 409) return; // gone, or another pod by that name now
+      // Gone, or another pod by that name now: a PATCH has no preconditions, so a uid that is not
+      // the pod's is refused by the update's validation (422, "metadata.uid: ... field is immutable").
+      if (patched.status === 404 || patched.status === 409 || uidRefused(patched)) return;
       if (patched.status !== 200) throw podFailure("set DisruptionTarget on", `${namespace}/${name}`, patched.status, patched.body);
     }
     const gone = await kubeRequest(conn, "DELETE", at, { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } });
@@ -612,30 +667,26 @@ async function evictPods(
     deleted++;
   };
   await eachLimited([...evict.keys()], parallelism, async (node) => {
-    const taints = evict.get(node)!;
     try {
-      let cont: string | undefined;
-      do {
-        const q = new URLSearchParams({ fieldSelector: `spec.nodeName=${node}`, limit: "500" });
-        if (cont) q.set("continue", cont);
-        const got = await kubeRequest(conn, "GET", `/api/v1/pods?${q}`);
-        if (got.status !== 200) throw podFailure("list", `on node ${node}`, got.status, got.body);
-        const body = got.body as { items?: PodBody[]; metadata?: { continue?: string } } | null;
-        if (!Array.isArray(body?.items)) throw podFailure("list", `on node ${node}`, got.status, "the answer is not a PodList");
-        for (const pod of body.items) {
-          if (pod.metadata?.deletionTimestamp || pod.spec?.nodeName !== node) continue;
-          const tolerations = pod.spec?.tolerations ?? [];
-          if (taints.every((t) => tolerations.some((tol) => toleratesTaint(tol, t)))) continue;
-          try {
-            await evictOne(node, taints, pod);
-          } catch (e) {
-            failed.push((e as Error).message);
-          }
+      // The node's pods first, then the node, and the pods judged by the node's leasehold entries
+      // as read then (as the controller judges a pod by the node's taints now): a pod bound after
+      // another stack took the node over (it tolerates that tenant) is either missing from the
+      // list, or the read shows the takeover. Judging by the taints written deleted the incoming
+      // tenant's new pods at a handover.
+      const pods = await podsOn(conn, node);
+      const now = await getNode(conn, node, manager);
+      const taints = (now?.taints ?? []).filter((t) => evictingKeys.has(t.key) && t.effect === "NoExecute");
+      if (taints.length === 0) return;
+      for (const pod of pods) {
+        if (pod.metadata?.deletionTimestamp || pod.spec?.nodeName !== node) continue;
+        const tolerations = pod.spec?.tolerations ?? [];
+        if (taints.every((t) => tolerations.some((tol) => toleratesTaint(tol, t)))) continue;
+        try {
+          await evictOne(node, taints, pod);
+        } catch (e) {
+          failed.push((e as Error).message);
         }
-        const next = body.metadata?.continue || undefined;
-        if (next !== undefined && next === cont) throw podFailure("list", `on node ${node}`, got.status, "the same continue token twice");
-        cont = next;
-      } while (cont);
+      }
     } catch (e) {
       failed.push((e as Error).message);
     }

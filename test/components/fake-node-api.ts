@@ -416,8 +416,24 @@ export class FakeNodeApi {
     const pod = this.pods.get(key);
     if (!pod) return status(404, "NotFound", `pods "${m[2]}" not found`);
     if (method === "PATCH" && m[3]) {
+      // A PATCH has no preconditions: another uid fails the update's validation, as kube-apiserver answers it.
       if (body?.metadata?.uid !== undefined && body.metadata.uid !== pod.metadata.uid)
-        return status(409, "Conflict", "Precondition failed: UID in precondition does not match");
+        return answer(422, {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Failure",
+          message: `Pod "${m[2]}" is invalid: metadata.uid: Invalid value: "${body.metadata.uid}": field is immutable`,
+          reason: "Invalid",
+          details: {
+            name: m[2],
+            kind: "Pod",
+            causes: [
+              { reason: "FieldValueInvalid", message: `Invalid value: "${body.metadata.uid}": field is immutable`, field: "metadata.uid" },
+            ],
+          },
+          code: 422,
+        });
       for (const c of body?.status?.conditions ?? []) {
         pod.status.conditions = pod.status.conditions.filter((x) => x.type !== c.type);
         pod.status.conditions.push(c);
