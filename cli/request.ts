@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { gpusPerNode, nodesFor } from "../lease/catalog";
-import { dnsLabel, subjectName } from "../lease/fields";
+import { dnsLabel, subjectName, tenantName } from "../lease/fields";
 import { forceInterval } from "../lease/lifecycle";
 import { stackFile, type PlatformStack, type TenantStack } from "../lease/load";
 import { expandNodeSet, showNodes } from "../lease/node-set";
@@ -142,7 +142,7 @@ function checkNames(opts: RequestOptions): string[] | undefined {
     const r = schema.safeParse(value);
     if (!r.success) throw new UsageError(`${option}: ${r.error!.issues[0]!.message}, got ${JSON.stringify(value)}`);
   };
-  bad("--tenant", opts.tenant, dnsLabel);
+  bad("--tenant", opts.tenant, tenantName);
   bad("--pool", opts.pool, dnsLabel);
   bad("--gpu-type", opts.gpuType, dnsLabel);
   if (opts.id !== undefined) bad("--id", opts.id, dnsLabel);

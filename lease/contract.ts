@@ -4,7 +4,16 @@ import { deployInstantFrom, instant, rfc3339 } from "./fields";
 import { compressHostlist } from "./hostlist";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { zodMessages, formatPath, showValue } from "./problems";
-import { clusterSchema, gpuTypesSchema, leaseSchema, platformRules, poolSchema, purgeSchema, tenantSchema } from "./schema";
+import {
+  clusterSchema,
+  gpuTypesSchema,
+  leaseSchema,
+  platformRules,
+  poolSchema,
+  purgeSchema,
+  systemNamespacesSchema,
+  tenantSchema,
+} from "./schema";
 
 // The lease contract as the policy pack receives it: everything a preview needs to judge a stack,
 // with the same schemas as the stack files. `leasehold policy-config --stack NAME` writes it into
@@ -24,6 +33,8 @@ export const policyContractSchema = z.strictObject({
     cluster: clusterSchema,
     pools: z.array(poolSchema),
     gpuTypes: gpuTypesSchema.optional(),
+    /** The landlord's namespaces no tenant may be named as; absent (contracts written before it): none. */
+    systemNamespaces: systemNamespacesSchema,
   }),
   /** A tenant stack's tenant; absent for a platform stack. */
   tenant: tenantSchema.optional(),
@@ -90,6 +101,7 @@ export function contractOf(stack: Stack, platform: PlatformStack, at?: string): 
       cluster: platform.config.cluster,
       pools: platform.config.pools.map(compactNodes),
       ...(platform.config.gpuTypes ? { gpuTypes: platform.config.gpuTypes } : {}),
+      ...(platform.config.systemNamespaces.length > 0 ? { systemNamespaces: platform.config.systemNamespaces } : {}),
     },
     ...(stack.role === "tenant"
       ? {
@@ -120,7 +132,12 @@ export function readContract(value: unknown, now: number | string = deployInstan
   // reservation), so that a contract edited by hand is held to what a stack file is.
   const ruled: { path: (string | number)[]; message: string; input: unknown }[] = [];
   platformRules(
-    { cluster: raw.platform.cluster, pools: raw.platform.pools, gpuTypes: raw.platform.gpuTypes },
+    {
+      cluster: raw.platform.cluster,
+      pools: raw.platform.pools,
+      gpuTypes: raw.platform.gpuTypes,
+      systemNamespaces: raw.platform.systemNamespaces,
+    },
     { add: (path, message, input) => ruled.push({ path, message, input }) },
   );
   if (ruled.length > 0) {
@@ -132,7 +149,13 @@ export function readContract(value: unknown, now: number | string = deployInstan
     role: "platform",
     name: raw.platform.name,
     file: file(raw.platform.name),
-    config: { role: "platform", cluster: raw.platform.cluster, pools: raw.platform.pools, gpuTypes: raw.platform.gpuTypes },
+    config: {
+      role: "platform",
+      cluster: raw.platform.cluster,
+      pools: raw.platform.pools,
+      gpuTypes: raw.platform.gpuTypes,
+      systemNamespaces: raw.platform.systemNamespaces,
+    },
     catalog: mergeCatalog(raw.platform.gpuTypes),
     locate: () => undefined,
   };

@@ -16,6 +16,21 @@ export const dnsLabel = z
     error: "expected a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
   });
 
+/**
+ * The namespaces Kubernetes reserves: `default`, and every `kube-` name (`kube-system`,
+ * `kube-public`, `kube-node-lease` and those to come; the API server and kubeadm create them, and
+ * the `kube-` prefix is Kubernetes' own). A tenant namespace is its tenant's name, and leasehold
+ * puts Pod Security `restricted`, default-deny NetworkPolicies and the tenant-admin Role into it.
+ */
+export function isReservedNamespace(name: string): boolean {
+  return name === "default" || name.startsWith("kube-");
+}
+
+/** A tenant's name: a DNS-1123 label that is not a namespace Kubernetes reserves (see {@link isReservedNamespace}). */
+export const tenantName = dnsLabel.refine((v) => !isReservedNamespace(v), {
+  error: "expected a tenant name that is not a namespace Kubernetes reserves (default, kube-*): the tenant's namespace is its name",
+});
+
 /** A Kubernetes node name: a DNS-1123 subdomain of at most 253 characters. */
 export const nodeName = z
   .string({ error: "expected a node name (a DNS-1123 subdomain)" })

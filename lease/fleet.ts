@@ -126,6 +126,13 @@ export function checkFleet(stacks: readonly Stack[]): Problem[] {
       );
       continue;
     }
+    // The tenant's namespace is its name: never one of the landlord's own.
+    if ((platform.config.systemNamespaces ?? []).includes(t.config.tenant.name))
+      at(
+        t,
+        ["leasehold:tenant", "name"],
+        `expected a tenant name that is none of platform ${platform.name}'s system namespaces (leasehold:systemNamespaces in ${platform.file}): the tenant's namespace is its name, got ${showValue(t.config.tenant.name)}`,
+      );
     const provider = providerOf(platform.config.cluster);
     problems.push(...provider.tenantProblems(t, platform, platform.config.cluster));
     t.config.leases.forEach((lease, i) => {

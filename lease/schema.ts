@@ -18,6 +18,7 @@ import {
   rfc3339,
   rfc3339Error,
   subjectName,
+  tenantName,
 } from "./fields";
 
 // The stack config of DESIGN.md, as one set of schemas shared by the program, the CLI and the
@@ -94,12 +95,21 @@ export const clusterSchema = clusterSchemaOf();
 /** `leasehold:gpuTypes`: additions to and overrides of the built-in catalog. */
 export const gpuTypesSchema = z.record(dnsLabel, partialGpuTypeSchema, { error: "expected a map of GPU type names to catalog entries" });
 
+/**
+ * `leasehold:systemNamespaces`: the landlord's own namespaces on the cluster (its monitoring, the
+ * GPU operator, ...), which no tenant of this platform may be named as (a tenant namespace is its
+ * tenant's name). Kubernetes' reserved ones (`default`, `kube-*`) are refused whatever this says.
+ * @default []
+ */
+export const systemNamespacesSchema = z.array(dnsLabel, { error: "expected a list of namespace names (DNS-1123 labels)" }).default([]);
+
 /** The `leasehold:*` keys of a platform stack, each parsed on its own so one bad key hides no other. */
 export const platformKeys = {
   role: z.literal("platform"),
   cluster: clusterSchema,
   pools: z.array(poolSchema, { error: "expected a list of pools" }).default([]),
   gpuTypes: gpuTypesSchema.optional(),
+  systemNamespaces: systemNamespacesSchema,
 };
 
 /** The typed `leasehold:*` config of a platform stack. */
@@ -112,6 +122,8 @@ export interface PlatformConfig {
   pools: Pool[];
   /** `leasehold:gpuTypes`: catalog additions and overrides. */
   gpuTypes?: z.infer<typeof gpuTypesSchema>;
+  /** `leasehold:systemNamespaces`: the landlord's namespaces no tenant may be named as. @default [] */
+  systemNamespaces: string[];
 }
 
 /**
@@ -197,8 +209,8 @@ function sameBlock(a: string, b: string): boolean {
 
 /** `leasehold:tenant`. */
 export const tenantSchema = z.strictObject({
-  /** The tenant's name: a DNS-1123 label; the tenant namespace is this name. */
-  name: dnsLabel,
+  /** The tenant's name: a DNS-1123 label, not `default` nor `kube-*` (lease/fields.ts: tenantName); the tenant namespace is this name. */
+  name: tenantName,
   /** Who may act in the namespace. */
   access: z
     .strictObject({
