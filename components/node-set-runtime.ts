@@ -673,12 +673,12 @@ async function evictPods(
       // another stack took the node over (it tolerates that tenant) is either missing from the
       // list, or the read shows the takeover. Judging by the taints written deleted the incoming
       // tenant's new pods at a handover.
-      const pods = await podsOn(conn, node);
+      const pods = (await podsOn(conn, node)).filter((pod) => !pod.metadata?.deletionTimestamp && pod.spec?.nodeName === node);
+      if (pods.length === 0) return; // nothing to judge: no second read
       const now = await getNode(conn, node, manager);
       const taints = (now?.taints ?? []).filter((t) => evictingKeys.has(t.key) && t.effect === "NoExecute");
       if (taints.length === 0) return;
       for (const pod of pods) {
-        if (pod.metadata?.deletionTimestamp || pod.spec?.nodeName !== node) continue;
         const tolerations = pod.spec?.tolerations ?? [];
         if (taints.every((t) => tolerations.some((tol) => toleratesTaint(tol, t)))) continue;
         try {
