@@ -7,8 +7,7 @@ import { expandHostlist } from "../lease/hostlist";
 import {
   claimWrite,
   evictingTaints,
-  LEGACY_LEASE_TAINT_KEY,
-  TENANT_TAINT_KEY,
+  isTenantEntry,
   mayClaim,
   mayRelease,
   NODE_LABELS,
@@ -509,7 +508,7 @@ async function runWrites(
   parallelism: number,
   doing: string,
   missing: readonly string[] = [],
-  evict?: Map<string, Taint[]>,
+  evict?: Set<string>,
 ): Promise<number> {
   const failed: { node: string; why: string }[] = missing.map((node) => ({ node, why: "does not exist in the cluster" }));
   let written = 0;
@@ -518,8 +517,7 @@ async function runWrites(
       const done = await writeNode(conn, views.get(node)!, manager, writes.get(node)!);
       if (!done) return;
       written++;
-      const taints = evict && evictingTaints(done.from.taints, done.write.taints);
-      if (taints && taints.length > 0) evict!.set(node, taints);
+      if (evict && evictingTaints(done.from.taints, done.write.taints).length > 0) evict.add(node);
     } catch (e) {
       failed.push({ node, why: (e as Error).message.replace(new RegExp(`^(apply |get )?node ${node}:? ?`), "") });
     }
@@ -545,9 +543,9 @@ async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInp
   const { names, selector } = tenantReads(news, olds);
   const views = await readNodes(conn, names, news.fieldManager, parallelism, selector);
   const plan = planTenant(news, olds, views);
-  // The nodes written out of a tenant's hands, with the taints that evict: their pods go in this
+  // The nodes written out of a tenant's hands: their pods go in this
   // deploy, whether or not every node could be written.
-  const evict = new Map<string, Taint[]>();
+  const evict = new Set<string>();
   const writing = runWrites(conn, views, plan.writes, news.fieldManager, parallelism, doing, plan.missing, evict).then(
     () => undefined,
     (e: unknown) => e as Error,
@@ -558,9 +556,6 @@ async function tenantApply(news: TenantNodesInputs, olds: Partial<TenantNodesInp
   if (writeError ?? evictError) throw writeError ?? evictError;
   return { ...news, yielded: plan.yielded.sort(), conforming: true };
 }
-
-/** The taint keys whose NoExecute entries decide which pods a change of hands evicts. */
-const evictingKeys = new Set([TENANT_TAINT_KEY, LEGACY_LEASE_TAINT_KEY]);
 
 /** Whether an answer refuses a request for carrying a uid that is not the object's (422 on metadata.uid). */
 function uidRefused(r: { status: number; body: unknown }): boolean {
@@ -629,12 +624,7 @@ interface PodBody {
  * that tolerate the new taints for a while (tolerationSeconds) are left to the controller's clock.
  * Returns one error naming the pods that could not be deleted, or undefined.
  */
-async function evictPods(
-  conn: KubeConnection,
-  evict: Map<string, Taint[]>,
-  manager: string,
-  parallelism: number,
-): Promise<Error | undefined> {
+async function evictPods(conn: KubeConnection, evict: Set<string>, manager: string, parallelism: number): Promise<Error | undefined> {
   const failed: string[] = [];
   let deleted = 0;
   const evictOne = async (node: string, taints: Taint[], pod: PodBody): Promise<void> => {
@@ -666,7 +656,7 @@ async function evictPods(
     if (gone.status !== 200 && gone.status !== 202) throw podFailure("delete", `${namespace}/${name}`, gone.status, gone.body);
     deleted++;
   };
-  await eachLimited([...evict.keys()], parallelism, async (node) => {
+  await eachLimited([...evict], parallelism, async (node) => {
     try {
       // The node's pods first, then the node, and the pods judged by the node's leasehold entries
       // as read then (as the controller judges a pod by the node's taints now): a pod bound after
@@ -676,7 +666,7 @@ async function evictPods(
       const pods = (await podsOn(conn, node)).filter((pod) => !pod.metadata?.deletionTimestamp && pod.spec?.nodeName === node);
       if (pods.length === 0) return; // nothing to judge: no second read
       const now = await getNode(conn, node, manager);
-      const taints = (now?.taints ?? []).filter((t) => evictingKeys.has(t.key) && t.effect === "NoExecute");
+      const taints = (now?.taints ?? []).filter(isTenantEntry);
       if (taints.length === 0) return;
       for (const pod of pods) {
         const tolerations = pod.spec?.tolerations ?? [];

@@ -217,6 +217,11 @@ export function writeIsNoop(
   );
 }
 
+/** Whether a taint is a NoExecute entry of leasehold's tenant keys (the tenant key, or the earlier lease key). */
+export function isTenantEntry(t: Taint): boolean {
+  return (t.key === TENANT_TAINT_KEY || t.key === LEGACY_LEASE_TAINT_KEY) && t.effect === "NoExecute";
+}
+
 /**
  * The NoExecute entries a tenant write adds where the node was held by a tenant (its release, a
  * reclaim, a handover to another tenant): the taint-eviction controller deletes every pod on the
@@ -226,10 +231,9 @@ export function writeIsNoop(
  * runs there: only pods that tolerate every taint do).
  */
 export function evictingTaints(before: readonly Taint[], after: readonly Taint[]): Taint[] {
-  const ours = (t: Taint) => (t.key === TENANT_TAINT_KEY || t.key === LEGACY_LEASE_TAINT_KEY) && t.effect === "NoExecute";
-  if (!before.some((t) => ours(t) && (t.value ?? "") !== IDLE_TENANT_VALUE)) return [];
+  if (!before.some((t) => isTenantEntry(t) && (t.value ?? "") !== IDLE_TENANT_VALUE)) return [];
   const had = (t: Taint) => before.some((b) => b.key === t.key && b.effect === t.effect && (b.value ?? "") === (t.value ?? ""));
-  return after.filter((t) => ours(t) && !had(t));
+  return after.filter((t) => isTenantEntry(t) && !had(t));
 }
 
 /** The label and annotation keys a tenant's writes own. */
