@@ -51,8 +51,12 @@ export function check(opts: CheckOptions, io: Io): number {
   const rows = [["POOL", "GPU TYPE", "LEASED", "CAPACITY"]];
   for (const p of summary.pools) rows.push([`${p.platform}/${p.pool}`, p.gpuType, String(p.leased), String(p.capacity)]);
   io.out(table(rows));
-  const leaseRows = [["LEASE", "TENANT", "POOL", "GPUS", "STATE"]];
-  for (const l of summary.leases) leaseRows.push([l.id, l.tenant, l.pool, `${l.gpus} x ${l.gpuType}`, l.state]);
+  // RESERVED: the GPUs of an active lease's nodes beyond its count, which its reserve holds.
+  const leaseRows = [["LEASE", "TENANT", "POOL", "GPUS", "STATE", "RESERVED"]];
+  for (const l of summary.leases) {
+    const reserved = l.reserved ? `${l.reserved.units}${l.reserved.node ? ` on ${l.reserved.node}` : ""}` : "";
+    leaseRows.push([l.id, l.tenant, l.pool, `${l.gpus} x ${l.gpuType}`, l.state, reserved]);
+  }
   if (summary.leases.length > 0 && summary.leases.length <= 200) io.out(`\n${table(leaseRows)}`);
   return EXIT.ok;
 }

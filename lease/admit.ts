@@ -1,5 +1,5 @@
 import { admissionSettings, FORBIDDEN_ENV_PREFIX, forbiddenEnvName, type AdmissionSettings } from "./admission";
-import { leaseNodesNeeded, type GpuCatalog } from "./catalog";
+import { gpuResourceOf, gpusPerNode, leaseNodesNeeded, nodesFor, type GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
 import { inForce } from "./lifecycle";
 import { podSecurityRestricted } from "./pod-security";
@@ -15,6 +15,7 @@ import {
   podOf,
   schedulingWarnings,
   podSpecValidation,
+  reachableLeases,
   tolerationViolations,
   undeclaredResources,
   WORKLOAD_KINDS,
@@ -106,8 +107,30 @@ export function judgeWorkload(
     const pods = podCount(kind, object, nodesOf);
     const granted = acceleratorsInForce(cfg.leases, catalog, at);
     const surge = kind === "Deployment" ? rollingSurge(object, pods) : 0;
+    const reach = reachableLeases(
+      pod.spec,
+      tenant,
+      live.map((l) => ({ id: l.id, gpuType: l.gpu.type, pool: l.placement.pool, nodes: l.placement.nodes, count: l.gpu.count })),
+    );
     for (const [r, perPod] of Object.entries(units)) {
       if (perPod === 0) continue;
+      const fit = leasesFit(
+        reach.filter((l) => gpuResourceOf(catalog[l.gpuType]) === r),
+        catalog,
+        perPod,
+      );
+      // The API server admits pods its scheduler cannot place: a warning, not a refusal. A lease's
+      // nodes hold whole nodes, its reserve the GPUs beyond its count (lease/reserve.ts).
+      if (
+        pods > fit.pods &&
+        fit.leases.length > 0 &&
+        !out.some((v) => v.policy === "gpu-requests-within-quota") &&
+        perPod * pods <= (granted[r] ?? 0)
+      )
+        warnings.push({
+          policy: "gpu-requests-within-quota",
+          message: `${kind} requests ${perPod} ${r} per pod x ${pods} pod(s), but the nodes it selects (${fit.leases.join(", ")}) give tenant ${tenant} room for ${fit.pods} such pod(s) at ${isoInstant(at)}: a lease runs on no more than its count, whole nodes or not (a reserve holds the rest of its last node), so ${pods - fit.pods} would stay Pending.`,
+        });
       if (perPod * pods > (granted[r] ?? 0)) {
         out.push({
           policy: "gpu-requests-within-quota",
@@ -117,6 +140,11 @@ export function judgeWorkload(
         warnings.push({
           policy: "gpu-requests-within-quota",
           message: `A rolling update of this Deployment starts ${surge} new pod(s) before old ones stop (maxSurge): ${perPod * (pods + surge)} ${r} at once, but tenant ${tenant}'s leases in force grant ${granted[r] ?? 0}, so the update would wait on the quota; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.`,
+        });
+      } else if (kind === "Deployment" && surge > 0 && pods <= fit.pods && pods + surge > fit.pods && fit.leases.length > 0) {
+        warnings.push({
+          policy: "gpu-requests-within-quota",
+          message: `A rolling update of this Deployment starts ${surge} new pod(s) before old ones stop (maxSurge): ${pods + surge} pods of ${perPod} ${r} at once, but the nodes it selects (${fit.leases.join(", ")}) give tenant ${tenant} room for ${fit.pods}, so the update would wait for a node; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.`,
         });
       }
     }
@@ -205,4 +233,25 @@ export function configObjectViolations(kind: unknown, object: unknown, namespace
 /** `namespace/name` of an object as messages name it (`name` alone without a namespace). */
 function qualifiedName(o: { metadata?: { name?: string } }, namespace?: string): string {
   return `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
+}
+
+/**
+ * How many pods of `perPod` units fit on the nodes of these leases when each runs on its count
+ * only: every node of a lease holds GPUs-per-node units, but its last one only what the count
+ * leaves (its reserve, lease/reserve.ts, holds the rest). With each lease shown as
+ * `id (count type)`.
+ */
+export function leasesFit(
+  leases: readonly { id: string; gpuType: string; count: number }[],
+  catalog: GpuCatalog,
+  perPod: number,
+): { pods: number; leases: string[] } {
+  let pods = 0;
+  for (const l of leases) {
+    const per = gpusPerNode(catalog, l.gpuType);
+    const n = nodesFor(l.count, per);
+    const last = l.count - (n - 1) * per;
+    pods += (n - 1) * Math.floor(per / perPod) + Math.floor(last / perPod);
+  }
+  return { pods, leases: leases.map((l) => `${l.id} (${l.count} ${l.gpuType})`) };
 }

@@ -26,10 +26,23 @@ export function isReservedNamespace(name: string): boolean {
   return name === "default" || name.startsWith("kube-");
 }
 
-/** A tenant's name: a DNS-1123 label that is not a namespace Kubernetes reserves (see {@link isReservedNamespace}). */
-export const tenantName = dnsLabel.refine((v) => !isReservedNamespace(v), {
-  error: "expected a tenant name that is not a namespace Kubernetes reserves (default, kube-*): the tenant's namespace is its name",
-});
+/**
+ * leasehold's own namespace: the platform stack creates it, and tenant stacks put their leases'
+ * reserves in it (lease/reserve.ts), out of their tenants' reach.
+ */
+export const SYSTEM_NAMESPACE = "leasehold-system";
+
+/**
+ * A tenant's name: a DNS-1123 label that is not a namespace Kubernetes reserves (see
+ * {@link isReservedNamespace}) nor leasehold's own ({@link SYSTEM_NAMESPACE}).
+ */
+export const tenantName = dnsLabel
+  .refine((v) => !isReservedNamespace(v), {
+    error: "expected a tenant name that is not a namespace Kubernetes reserves (default, kube-*): the tenant's namespace is its name",
+  })
+  .refine((v) => v !== SYSTEM_NAMESPACE, {
+    error: `expected a tenant name other than ${SYSTEM_NAMESPACE}, leasehold's own namespace: the tenant's namespace is its name`,
+  });
 
 /** A Kubernetes node name: a DNS-1123 subdomain of at most 253 characters. */
 export const nodeName = z

@@ -1,6 +1,7 @@
 import { isoInstant } from "./fields";
 import { providerOf } from "../providers";
-import { gpusPerNode, nodesFor } from "./catalog";
+import { gpusPerNode, nodesFor, type GpuCatalog } from "./catalog";
+import { leaseReserves } from "./reserve";
 import { forceInterval, leaseViews, type LeaseState } from "./lifecycle";
 import type { PlatformStack, Stack, TenantStack } from "./load";
 import { formatPath, showValue, type Problem } from "./problems";
@@ -323,6 +324,11 @@ export interface LeaseAt {
   gpus: number;
   /** Where the lease stands at the instant. */
   state: LeaseState;
+  /**
+   * While in force, the GPUs of its nodes beyond its count, which its reserve holds
+   * (lease/reserve.ts), and the node they are on (absent where no node is named); absent when none.
+   */
+  reserved?: { units: number; node?: string };
   /** The tenant stack's file. */
   file: string;
 }
@@ -345,8 +351,10 @@ export interface PoolAt {
 export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt[]; pools: PoolAt[] } {
   const leases: LeaseAt[] = [];
   const pools = new Map<string, PoolAt>();
+  const catalogs = new Map<string, GpuCatalog>();
   for (const s of stacks) {
     if (s.role !== "platform") continue;
+    catalogs.set(s.name, s.catalog);
     for (const pool of s.config.pools) {
       pools.set(`${s.name}/${pool.name}`, {
         platform: s.name,
@@ -359,7 +367,15 @@ export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt
   }
   for (const s of stacks) {
     if (s.role !== "tenant") continue;
+    const catalog = catalogs.get(s.config.platform);
+    const reserves = new Map(
+      (catalog ? leaseReserves(s.config.tenant.name, s.config.leases, catalog, at) : []).map((r) => [
+        r.lease,
+        { units: r.units, ...(r.node !== undefined ? { node: r.node } : {}) },
+      ]),
+    );
     for (const { lease: l, state, inForce } of leaseViews(s.config.leases, at)) {
+      const reserved = reserves.get(l.id);
       leases.push({
         id: l.id,
         tenant: s.config.tenant.name,
@@ -368,6 +384,7 @@ export function fleetAt(stacks: readonly Stack[], at: number): { leases: LeaseAt
         gpuType: l.gpu.type,
         gpus: l.gpu.count,
         state,
+        ...(reserved ? { reserved } : {}),
         file: s.file,
       });
       const pool = pools.get(`${s.config.platform}/${l.placement.pool}`);

@@ -16,6 +16,7 @@ export const POLICY_NAMES = [
   "pod-security-restricted",
   "lease-pinning",
   "gpu-requests-within-quota",
+  "lease-reserves-held",
 ] as const;
 
 /** A policy of the pack. */

@@ -487,3 +487,70 @@ export function limitRangeViolations(spec: Obj, limits: ContainerLimits, acceler
   }
   return [...new Set(out)];
 }
+
+/** A lease in force as its nodes' labels show it to the scheduler. */
+export interface LeaseNodes {
+  /** The lease id (`leasehold.io/lease`). */
+  id: string;
+  /** Its GPU type (`leasehold.io/gpu-type`). */
+  gpuType: string;
+  /** Its pool (`leasehold.io/pool`). */
+  pool: string;
+  /** Its named nodes, when the provider names them (existing clusters). */
+  nodes?: readonly string[];
+}
+
+/**
+ * The leases in force of `tenant` on whose nodes the scheduler may place this pod: those whose
+ * nodes' labels (tenant, lease, GPU type, pool) match its nodeSelector and at least one of its
+ * required node affinity terms (`In`, `NotIn`, `Exists`, `DoesNotExist`; `matchFields` on
+ * `metadata.name` against named nodes). Expressions on other keys are taken to match (they narrow
+ * nodes within a lease, never add one).
+ */
+export function reachableLeases<L extends LeaseNodes>(spec: Obj, tenant: string, leases: readonly L[]): L[] {
+  const labelsOf = (l: LeaseNodes): Record<string, string> => ({
+    [LABELS.tenant]: tenant,
+    [LABELS.lease]: l.id,
+    [LABELS.gpuType]: l.gpuType,
+    [LABELS.pool]: l.pool,
+  });
+  const known = new Set([LABELS.tenant, LABELS.lease, LABELS.gpuType, LABELS.pool] as string[]);
+  const exprMatches = (labels: Record<string, string>, e: Obj): boolean => {
+    const key = e.key;
+    if (typeof key !== "string" || !known.has(key)) return true;
+    const values = list(e.values);
+    const has = key in labels;
+    switch (e.operator) {
+      case "In":
+        return has && values.includes(labels[key]);
+      case "NotIn":
+        return !has || !values.includes(labels[key]);
+      case "Exists":
+        return has;
+      case "DoesNotExist":
+        return !has;
+      default:
+        return true;
+    }
+  };
+  const fieldMatches = (l: LeaseNodes, e: Obj): boolean => {
+    if (e.key !== "metadata.name" || l.nodes === undefined) return true;
+    const values = list(e.values);
+    if (e.operator === "In") return l.nodes.some((n) => values.includes(n));
+    if (e.operator === "NotIn") return l.nodes.some((n) => !values.includes(n));
+    return true;
+  };
+  const terms = affinityTerms(spec);
+  return leases.filter((l) => {
+    const labels = labelsOf(l);
+    for (const [k, v] of Object.entries(obj(spec.nodeSelector))) if (known.has(k) && labels[k] !== v) return false;
+    if (terms.length === 0) return true;
+    // A term with no expression and no field matches no node (core/v1 NodeSelectorTerm).
+    return terms.some(
+      (t) =>
+        list(obj(t).matchExpressions).length + list(obj(t).matchFields).length > 0 &&
+        list(obj(t).matchExpressions).every((e) => exprMatches(labels, obj(e))) &&
+        list(obj(t).matchFields).every((e) => fieldMatches(l, obj(e))),
+    );
+  });
+}

@@ -4,7 +4,7 @@ import { tenantDataRetained } from "./data";
 import { noPublicServices, tenantNamespaceIsolated, tenantRbacNamespaced } from "./isolation";
 import { leaseLabels } from "./labels";
 import { nodePoolWithinLease } from "./nodes";
-import { reclaimAfterNotice, tenantGpuQuotaWithinLeases } from "./quota";
+import { leaseReservesHeld, reclaimAfterNotice, tenantGpuQuotaWithinLeases } from "./quota";
 import { gpuRequestsWithinQuota, leasePinning, podSecurityRestrictedPolicy } from "./workloads";
 
 /** Every policy of the pack, in the order of POLICY_NAMES. */
@@ -22,4 +22,5 @@ export const POLICIES: Policies = [
   podSecurityRestrictedPolicy,
   leasePinning,
   gpuRequestsWithinQuota,
+  leaseReservesHeld,
 ];

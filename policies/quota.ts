@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { isoInstant, instant } from "../lease/fields";
 import { gpusInForce, inForce, totalGpusInForce } from "../lease/lifecycle";
 import { parseQuantity } from "../lease/quantity";
+import { leaseReserves, RESERVE_PRIORITY_CLASS, SYSTEM_NAMESPACE } from "../lease/reserve";
 import { acceleratorsInForce, GPU_RESOURCE, LABELS } from "../lease/tenancy";
 import { resourcePolicy, stackPolicy, tenantOrSkip } from "./contract";
 
@@ -97,6 +98,58 @@ export const reclaimAfterNotice = stackPolicy(
           ns.urn,
         );
       }
+    }
+  },
+);
+
+/**
+ * Every lease in force whose count leaves GPUs of its nodes over has its reserve
+ * (lease/reserve.ts): a Deployment in leasehold-system, at the reserve PriorityClass, whose pod
+ * requests exactly that remainder, on the lease's last node. Without it the tenant could run on
+ * all its nodes' GPUs, and the quota (one figure per accelerator resource, across GPU types) would
+ * not stop it.
+ */
+export const leaseReservesHeld = stackPolicy(
+  {
+    name: "lease-reserves-held",
+    description:
+      "Every lease in force whose GPU count is not a whole number of nodes has its reserve holding the rest of its nodes' GPUs, so its tenant runs on exactly what it leased, per GPU type.",
+  },
+  (args, reportViolation) => {
+    const c = tenantOrSkip(args);
+    const tenant = c.tenant.config.tenant.name;
+    const wanted = leaseReserves(tenant, c.tenant.config.leases, c.catalog, c.at);
+    if (wanted.length === 0) return;
+    const deployments = args.resources.filter((r) => r.isType(k8s.apps.v1.Deployment) && r.props.metadata?.namespace === SYSTEM_NAMESPACE);
+    for (const w of wanted) {
+      const what = `Lease ${w.lease} is for ${w.granted} ${w.gpuType} GPUs on nodes that hold ${w.nodeUnits}`;
+      const d = deployments.find((r) => r.props.metadata?.name === w.name);
+      if (!d) {
+        reportViolation(
+          `${what}, but the stack declares no reserve (Deployment ${SYSTEM_NAMESPACE}/${w.name}) holding the other ${w.units}: tenant ${tenant} could run on all ${w.nodeUnits}.`,
+        );
+        continue;
+      }
+      const spec = (d.props.spec ?? {}) as {
+        replicas?: number;
+        template?: { spec?: { priorityClassName?: string; containers?: { resources?: { requests?: Record<string, unknown> } }[] } };
+      };
+      const pod = spec.template?.spec ?? {};
+      let held = 0;
+      for (const ctr of pod.containers ?? []) {
+        const v = ctr.resources?.requests?.[w.resource];
+        if (v !== undefined) held += Number(parseQuantity(String(v)).nanos / 1_000_000_000n);
+      }
+      const problems: string[] = [];
+      if (held !== w.units) problems.push(`its pod requests ${held} ${w.resource}, not ${w.units}`);
+      if ((spec.replicas ?? 1) < 1) problems.push(`it runs ${spec.replicas} replicas`);
+      if (pod.priorityClassName !== RESERVE_PRIORITY_CLASS.name)
+        problems.push(`its PriorityClass is ${pod.priorityClassName ?? "none"}, not ${RESERVE_PRIORITY_CLASS.name}`);
+      if (problems.length > 0)
+        reportViolation(
+          `${what}, but its reserve ${SYSTEM_NAMESPACE}/${w.name} does not hold the other ${w.units}: ${problems.join("; ")}.`,
+          d.urn,
+        );
     }
   },
 );

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { admissionSettings } from "../lease/admission";
 import { workloadViolations, type WorkloadPolicy } from "../lease/admit";
+import { leaseReserves, SYSTEM_NAMESPACE } from "../lease/reserve";
 import type { WorkloadKind } from "../lease/workloads";
 import { resourcePolicy, tenantOrSkip } from "./contract";
 
@@ -28,6 +29,14 @@ function workloadPolicy(name: WorkloadPolicy, description: string): ResourceVali
     const kind = kindOf(args);
     if (!kind) return;
     const c = tenantOrSkip(args);
+    // A lease's reserve is the landlord's, not a tenant workload: lease-reserves-held judges it.
+    const meta = (args.props as { metadata?: { namespace?: string; name?: string } }).metadata;
+    if (
+      kind === "Deployment" &&
+      meta?.namespace === SYSTEM_NAMESPACE &&
+      leaseReserves(c.tenant.config.tenant.name, c.tenant.config.leases, c.catalog, c.at).some((r) => r.name === meta.name)
+    )
+      return;
     for (const v of workloadViolations(
       kind,
       args.props,

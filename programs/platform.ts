@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { LeaseAdmission } from "../components/lease-admission";
+import { LeaseholdSystem } from "../components/leasehold-system";
 import { admissionSettings } from "../lease/admission";
 import { poolCapacity } from "../lease/fleet";
 import { compressHostlist } from "../lease/hostlist";
@@ -14,7 +15,8 @@ export interface PlatformProgramOptions {
 
 /**
  * The platform stack: the cluster (made or reached by its provider's platform part, as an
- * explicit Kubernetes provider) and the cluster-wide lease admission policy in it. Its outputs
+ * explicit Kubernetes provider), the cluster-wide lease admission policy in it, and the
+ * `leasehold-system` namespace and PriorityClass of lease reserves. Its outputs
  * are what tenant stacks read: `kubeconfig`, `clusterProvider`, the provider's own, and `pools`
  * (name, GPU type, listed nodes as one hostlist, capacity in GPUs).
  */
@@ -34,6 +36,7 @@ export function platformProgram(stack: PlatformStack, opts: PlatformProgramOptio
     { settings: admissionSettings(stack.catalog, cfg.cluster, cfg.pools) },
     { provider: part.provider },
   );
+  new LeaseholdSystem("leasehold-system", {}, { provider: part.provider });
   const { kubeconfig, ...rest } = part.outputs;
   return { kubeconfig, clusterProvider: cfg.cluster.provider, ...rest, pools };
 }

@@ -105,6 +105,8 @@ export interface TenantPartArgs<C extends ClusterBase> {
   k8sProvider: k8s.Provider;
   /** The tenant's namespace component: lease resources depend on it. */
   namespace: pulumi.Resource;
+  /** The reserves of the tenant's leases (components/lease-reserves.ts): nodes open after them where the provider writes nodes. */
+  reserves: pulumi.Resource;
 }
 
 /** The program parts of a provider. */

@@ -20,11 +20,17 @@ export const existingProgram: ProviderProgram<ExistingCluster> = {
     new PoolInventory("pools", inventory, { provider: cluster.provider });
     return { provider: cluster.provider, outputs: { kubeconfig: cluster.kubeconfig } };
   },
-  tenantLeases({ stack, at, adminKubeconfig, namespace }) {
+  tenantLeases({ stack, at, adminKubeconfig, namespace, reserves }) {
     const { tenant, leases } = stack.config;
-    // After the namespace: a node never carries the tenant's taint before the tenant exists. The
-    // nodes are written through the platform's kubeconfig (a dynamic resource takes no Kubernetes provider).
-    new TenantNodes(`${tenant.name}-nodes`, { tenant: tenant.name, leases, at, kubeconfig: adminKubeconfig }, { dependsOn: [namespace] });
+    // After the namespace: a node never carries the tenant's taint before the tenant exists; and
+    // after the reserves, so that the scheduler has them (at their higher priority) when the
+    // nodes open. The nodes are written through the platform's kubeconfig (a dynamic resource
+    // takes no Kubernetes provider).
+    new TenantNodes(
+      `${tenant.name}-nodes`,
+      { tenant: tenant.name, leases, at, kubeconfig: adminKubeconfig },
+      { dependsOn: [namespace, reserves] },
+    );
     const held = new Map(leaseClaims(leases, at).map((c) => [c.lease, c.nodes]));
     // Per lease, its nodes in force as one hostlist ("" when none): a list of 8,192 names made a
     // third of a tenant's checkpoint.

@@ -187,29 +187,35 @@ describe("leasehold admit", () => {
       expect(r.allowed, v).toBe(false);
     }
     expect((await admitJson("tenant-acme", gpuPod({ resources: { limits: { "nvidia.com/gpu": "eight" } } }))).allowed).toBe(false);
-    // 16 at once (an 8-GPU sidecar runs beside the 8-GPU app) against 16 of acme's h100 lease... and
-    // 24 in force: admitted; three such pods are not.
-    const sidecar = {
+    // 8 at once (a 4-GPU sidecar runs beside the 4-GPU app): admitted; 4 such pods (32) are over
+    // the 24 in force. With 8 GPUs each (16 at once), no 8-GPU node could ever run the pod.
+    const sidecar = (n: string) => ({
       initContainers: [
         {
           name: "side",
           image: "s:1",
           restartPolicy: "Always",
           securityContext: restricted,
-          resources: { limits: { "nvidia.com/gpu": "8" } },
+          resources: { limits: { "nvidia.com/gpu": n } },
         },
       ],
-    };
-    const withSidecar = gpuPod({ resources: { limits: { "nvidia.com/gpu": "8" } } }, sidecar);
+    });
+    const withSidecar = gpuPod({ resources: { limits: { "nvidia.com/gpu": "4" } } }, sidecar("4"));
     expect(await admitJson("tenant-acme", withSidecar)).toMatchObject({ allowed: true });
     const deploy = {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "d" },
-      spec: { replicas: 2, selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: withSidecar.spec } },
+      spec: { replicas: 4, selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: withSidecar.spec } },
     };
     expect((await admitJson("tenant-acme", deploy)).violations.map((v) => v.message)).toEqual([
-      "Deployment requests 16 nvidia.com/gpu per pod x 2 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24.",
+      "Deployment requests 8 nvidia.com/gpu per pod x 4 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24.",
+    ]);
+    // Admitted (the API server admits it), with a warning: it would never run.
+    const sixteen = await admitJson("tenant-acme", gpuPod({ resources: { limits: { "nvidia.com/gpu": "8" } } }, sidecar("8")));
+    expect(sixteen).toMatchObject({ code: 0, allowed: true });
+    expect(sixteen.warnings.map((v) => v.message)).toEqual([
+      "Pod requests 16 nvidia.com/gpu per pod x 1 pod(s), but the nodes it selects (acme-h100-2026q4 (16 h100-80gb)) give tenant acme room for 0 such pod(s) at 2026-12-20T00:00:00Z: a lease runs on no more than its count, whole nodes or not (a reserve holds the rest of its last node), so 1 would stay Pending.",
     ]);
     const completions = {
       apiVersion: "batch/v1",
@@ -225,7 +231,12 @@ describe("leasehold admit", () => {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "all-in" },
-      spec: { replicas: 3, selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: podSpec() } },
+      // Any of acme's nodes (two H100, one L40S): room for 3 pods of 8.
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { a: "b" } },
+        template: { metadata: { labels: { a: "b" } }, spec: { ...podSpec(), nodeSelector: { "leasehold.io/tenant": "acme" } } },
+      },
     };
     const r = await admitJson("tenant-acme", full);
     expect(r).toMatchObject({ code: 0, allowed: true });
@@ -234,6 +245,16 @@ describe("leasehold admit", () => {
     ]);
     const recreate = { ...full, spec: { ...full.spec, strategy: { type: "Recreate" } } };
     expect((await admitJson("tenant-acme", recreate)).warnings).toEqual([]);
+    // Within the quota (24 with the surge), but the H100 lease's nodes hold 2 such pods, not 3.
+    const pinned = {
+      ...full,
+      spec: { ...full.spec, replicas: 2, template: { metadata: { labels: { a: "b" } }, spec: podSpec() } },
+    };
+    const surge = await admitJson("tenant-acme", pinned);
+    expect(surge).toMatchObject({ code: 0, allowed: true });
+    expect(surge.warnings.map((w) => w.message)).toEqual([
+      "A rolling update of this Deployment starts 1 new pod(s) before old ones stop (maxSurge): 3 pods of 8 nvidia.com/gpu at once, but the nodes it selects (acme-h100-2026q4 (16 h100-80gb)) give tenant acme room for 2, so the update would wait for a node; set strategy.rollingUpdate.maxSurge: 0 or strategy.type: Recreate.",
+    ]);
     const untolerated = {
       apiVersion: "v1",
       kind: "Pod",
@@ -342,7 +363,16 @@ describe("leasehold admit", () => {
       JSON.parse(
         (await run("admit", "--stacks", STACKS, "--stack", "tenant-acme", "--at", AT, "--json", "-f", manifest("y.yaml", text))).stdout,
       ) as { allowed: boolean; violations: { message: string }[] };
-    expect(await admitText(gpu("8", 3))).toMatchObject({ allowed: true });
+    expect(await admitText(gpu("2", 3))).toMatchObject({ allowed: true });
+    // Three merged containers of 8: 24 in one pod, within the quota (admitted), but no 8-GPU node holds it.
+    const merged = JSON.parse(
+      (await run("admit", "--stacks", STACKS, "--stack", "tenant-acme", "--at", AT, "--json", "-f", manifest("y.yaml", gpu("8", 3))))
+        .stdout,
+    ) as { allowed: boolean; warnings: { message: string }[] };
+    expect(merged.allowed).toBe(true);
+    expect(merged.warnings.map((w) => w.message)).toContain(
+      "Pod requests 24 nvidia.com/gpu per pod x 1 pod(s), but the nodes it selects (acme-h100-2026q4 (16 h100-80gb)) give tenant acme room for 0 such pod(s) at 2026-12-20T00:00:00Z: a lease runs on no more than its count, whole nodes or not (a reserve holds the rest of its last node), so 1 would stay Pending.",
+    );
     expect((await admitText(gpu("8", 4))).violations.map((v) => v.message)).toEqual([
       "Pod requests 32 nvidia.com/gpu per pod x 1 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24.",
     ]);

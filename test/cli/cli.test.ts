@@ -73,6 +73,20 @@ describe("leasehold check", () => {
     expect(out.leasesAt.find((l: { id: string }) => l.id === "corvid-l40s-2026q4").state).toBe("reclaimed");
   });
 
+  it("shows the GPUs an active lease's reserve holds: its nodes' beyond its count (RESERVED, and reserved in --json)", async () => {
+    const dir = exampleStacks();
+    // corvid's 4-GPU L40S lease on l40s-002 (8 GPUs) is active on Nov 20; acme's leases fill their nodes.
+    const at = ["--at", "2026-11-20T00:00:00Z"];
+    const r = await run("check", "--stacks", dir, ...at, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const leases = JSON.parse(r.stdout).leasesAt as { id: string; reserved?: object }[];
+    expect(leases.find((l) => l.id === "corvid-l40s-2026q4")!.reserved).toEqual({ units: 4, node: "l40s-002" });
+    expect(leases.find((l) => l.id === "acme-h100-2026q4")!).not.toHaveProperty("reserved");
+    const text = await run("check", "--stacks", dir, ...at);
+    expect(text.stdout).toMatch(/^LEASE +TENANT +POOL +GPUS +STATE +RESERVED$/m);
+    expect(text.stdout).toMatch(/^corvid-l40s-2026q4 +corvid +l40s-a +4 x l40s +active +4 on l40s-002$/m);
+  });
+
   it("fails with exit 1 when a cross-stack rule breaks, naming file and path", async () => {
     const dir = exampleStacks();
     const file = path.join(dir, "Pulumi.tenant-corvid.yaml");

@@ -62,7 +62,13 @@ describe("tenant names that are namespaces Kubernetes reserves (round3/reserved-
       expect(r.code, name).toBe(1);
       expect(r.stderr).toContain(`got "${name}"`);
     }
-    for (const name of ["kubeflow", "defaults", "default-team", "my-kube-system"]) {
+    // leasehold's own namespace, where tenant stacks put their leases' reserves.
+    const own = await run("validate", "--stacks", folderWith("leasehold-system"));
+    expect(own.code).toBe(1);
+    expect(own.stderr).toContain(
+      `leasehold:tenant.name: expected a tenant name other than leasehold-system, leasehold's own namespace: the tenant's namespace is its name, got "leasehold-system"`,
+    );
+    for (const name of ["kubeflow", "defaults", "default-team", "my-kube-system", "leasehold", "leasehold-systems"]) {
       const r = await run("validate", "--stacks", folderWith(name));
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
     }

@@ -57,7 +57,7 @@ async function waitFor<T>(what: string, check: () => T | undefined, ms = 60_000)
   }
 }
 interface LivePod {
-  metadata: { name: string; deletionTimestamp?: string; ownerReferences?: { kind: string }[] };
+  metadata: { name: string; uid?: string; deletionTimestamp?: string; ownerReferences?: { kind: string }[] };
   spec: { nodeName?: string };
   status: { phase: string };
 }
@@ -96,6 +96,26 @@ const foreignTaints = (node: string) =>
   );
 const HEALTH = { key: "example.com/gpu-health", value: "degraded", effect: "NoSchedule" };
 const CORDON = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };
+
+/**
+ * Writes `Pulumi.tenant-<name>.yaml` into the project's stacks: a tenant of platform-local with
+ * these leases (its admins `<name>:admins`); returns its path.
+ */
+function writeTenantStack(name: string, leases: object[]): string {
+  const file = path.join(project, "stacks", `Pulumi.tenant-${name}.yaml`);
+  fs.writeFileSync(
+    file,
+    stringify({
+      config: {
+        "leasehold:role": "tenant",
+        "leasehold:platform": "platform-local",
+        "leasehold:tenant": { name, access: { admins: [`${name}:admins`] } },
+        "leasehold:leases": leases,
+      },
+    }),
+  );
+  return file;
+}
 
 /** The API server stores the tenant's LimitRange exactly as leasehold renders it (it adds no default of its own). */
 function expectLimitRangeAsRendered(stack: string): void {
@@ -1124,6 +1144,148 @@ describe("the example fleet on a real engine and API server", () => {
     }
   });
 
+  it("a lease runs its tenant on its count, not its whole nodes: 12 H100s on two 8-GPU nodes beside an L40S lease (one quota of 20) stay 12", async () => {
+    // Pools of their own, registered as a kubelet would: with the idle taint.
+    const platformFile = path.join(project, "stacks", "Pulumi.platform-local.yaml");
+    const platformText = fs.readFileSync(platformFile, "utf8");
+    const platformDoc = parse(platformText);
+    platformDoc.config["leasehold:pools"].push(
+      { name: "h100-s", gpuType: "h100-80gb", nodes: "spl-[001-002]" },
+      { name: "l40s-s", gpuType: "l40s", nodes: ["spll-001"] },
+    );
+    fs.writeFileSync(platformFile, stringify(platformDoc));
+    registerPoolNodes(path.join(project, "stacks"), env);
+    const p = up("platform-local");
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    const tenantFile = writeTenantStack("split", [
+      {
+        id: "split-h100",
+        gpu: { type: "h100-80gb", count: 12 },
+        window: { start: "2027-01-01T00:00:00Z", end: "2027-06-01T00:00:00Z" },
+        placement: { pool: "h100-s", nodes: ["spl-001", "spl-002"] },
+        reclaim: { noticeHours: 72 },
+      },
+      {
+        id: "split-l40s",
+        gpu: { type: "l40s", count: 8 },
+        window: { start: "2027-01-01T00:00:00Z", end: "2027-02-01T00:00:00Z" },
+        placement: { pool: "l40s-s", nodes: ["spll-001"] },
+        reclaim: { noticeHours: 72 },
+      },
+    ]);
+    const upAt = (instant: string) => {
+      ensureStack(project, env, backend, "tenant-split");
+      const r = leasehold(["up", "--stack", "tenant-split"], { ...env, LEASEHOLD_AT: instant });
+      expect(r.code, `tenant-split at ${instant}: ${r.stdout}${r.stderr}`).toBe(0);
+    };
+    const deployment = (name: string, replicas: number, gpus: number) => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: "split" },
+      spec: {
+        replicas,
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: podSpec({ lease: "split-h100", gpus }) },
+      },
+    });
+    /** GPUs of the tenant's Running pods on the H100 lease's nodes. */
+    const h100InUse = () =>
+      (
+        JSON.parse(kubectl(["get", "pods", "-n", "split", "-o", "json"]).stdout) as {
+          items: (LivePod & { spec: { containers: { resources?: { limits?: Record<string, string> } }[] } })[];
+        }
+      ).items
+        .filter(
+          (x) => x.status.phase === "Running" && !x.metadata.deletionTimestamp && ["spl-001", "spl-002"].includes(x.spec.nodeName ?? ""),
+        )
+        .reduce((n, x) => n + x.spec.containers.reduce((m, c) => m + Number(c.resources?.limits?.["nvidia.com/gpu"] ?? 0), 0), 0);
+    const reservePod = () =>
+      waitFor("the lease's reserve Running", () =>
+        podsIn("leasehold-system").find(
+          (x) => x.metadata.name.startsWith("reserve-split-spl-002-") && x.status.phase === "Running" && !x.metadata.deletionTimestamp,
+        ),
+      );
+    try {
+      upAt("2027-01-20T00:00:00Z");
+      // One quota for both types (20 nvidia.com/gpu); the reserve holds spl-002's other 4.
+      expect(get("resourcequota", "leasehold-quota", "split").spec.hard["requests.nvidia.com/gpu"]).toBe("20");
+      const reserve = await reservePod();
+      expect(reserve.spec.nodeName).toBe("spl-002");
+      // Out of the tenant's reach.
+      expect(
+        kubectl(["delete", "deployment", "reserve-split-spl-002", "-n", "leasehold-system"], { allowFail: true, as: asTenant("split") })
+          .code,
+      ).not.toBe(0);
+
+      // The case: 2 x 8 H100 pinned to the 12-H100 lease. Within the quota (16 of 20), so admitted;
+      // leasehold admit warns that one cannot run, and the scheduler runs one.
+      const big = deployment("big", 2, 8);
+      const manifest = path.join(work, "split-big.yaml");
+      fs.writeFileSync(manifest, stringify(big));
+      const verdict = leasehold(["admit", "--stack", "tenant-split", "--at", "2027-01-20T00:00:00Z", "-f", manifest]);
+      expect(verdict.code, verdict.stdout + verdict.stderr).toBe(0);
+      expect(verdict.stdout + verdict.stderr).toContain("give tenant split room for 1 such pod(s)");
+      expect(applyAs("split", big).code).toBe(0);
+      await waitFor("one of big's pods Running", () => (h100InUse() === 8 ? true : undefined));
+      // Then 4 x 1 GPU (quota 16 + 4 = 20): the 4 left on spl-002 take them.
+      expect(applyAs("split", deployment("small", 4, 1)).code).toBe(0);
+      await waitFor("12 H100s in use", () => (h100InUse() === 12 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(h100InUse()).toBe(12);
+      const pending = podsIn("split").filter((x) => x.status.phase === "Pending");
+      expect(pending.map((x) => x.metadata.name.split("-")[0])).toEqual(["big"]);
+      const events = kubectl([
+        "get",
+        "events",
+        "-n",
+        "split",
+        "--field-selector",
+        `involvedObject.name=${pending[0]!.metadata.name}`,
+        "-o",
+        "json",
+      ]).stdout;
+      expect(events).toMatch(/Insufficient nvidia\.com\/gpu/);
+
+      // A reserve away (scaled to zero by hand) lets the tenant take its GPUs; back, it preempts them.
+      kubectl(["scale", "deployment", "big", "--replicas=1", "-n", "split"], { as: asTenant("split") });
+      kubectl(["scale", "deployment", "reserve-split-spl-002", "--replicas=0", "-n", "leasehold-system"]);
+      expect(applyAs("split", deployment("grab", 4, 1)).code).toBe(0);
+      await waitFor("the tenant on all 16 H100s while the reserve is away", () => (h100InUse() === 16 ? true : undefined));
+      kubectl(["scale", "deployment", "reserve-split-spl-002", "--replicas=1", "-n", "leasehold-system"]);
+      const back = await reservePod();
+      expect(back.spec.nodeName).toBe("spl-002");
+      await waitFor("12 H100s in use with the reserve back", () => (h100InUse() === 12 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(h100InUse()).toBe(12);
+      const preempted = (
+        JSON.parse(kubectl(["get", "events", "-n", "split", "--field-selector", "reason=Preempted", "-o", "json"]).stdout) as {
+          items: { involvedObject: { name: string } }[];
+        }
+      ).items.map((e) => e.involvedObject.name);
+      expect(preempted.length).toBeGreaterThan(0);
+      console.log(
+        `[reserve] with the reserve scaled to zero the tenant ran 16 H100s; scaled back, it preempted ${preempted.length} tenant pod(s) and the tenant runs 12 of the lease's 16`,
+      );
+
+      // The L40S lease ends (its quota goes): the H100 lease still runs 12, and its reserve is the
+      // same pod (no change to it, as on a renewal on the same nodes).
+      upAt("2027-02-01T00:10:00Z");
+      expect(get("resourcequota", "leasehold-quota", "split").spec.hard["requests.nvidia.com/gpu"]).toBe("12");
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(h100InUse()).toBe(12);
+      expect((await reservePod()).metadata.uid).toBe(back.metadata.uid);
+    } finally {
+      kubectl(["delete", "deployment", "--all", "-n", "split", "--wait=false"], { allowFail: true });
+      pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--exclude-protected", "--stack", "tenant-split"], true);
+      fs.rmSync(tenantFile, { force: true });
+      fs.writeFileSync(platformFile, platformText);
+    }
+    // The destroy took the reserve away with the lease.
+    expect(podsIn("leasehold-system").filter((x) => x.metadata.name.startsWith("reserve-split-"))).toEqual([]);
+    expect(get("node", "spl-002").spec.taints).toEqual([IDLE]);
+  });
+
   it("a renewal on the same node keeps the tenant's pod running; a lease not renewed is evicted; a stale deploy never takes a node back", async () => {
     // A pool of its own (written as a hostlist), registered as a kubelet would: with the idle taint.
     const platformFile = path.join(project, "stacks", "Pulumi.platform-local.yaml");
@@ -1143,21 +1305,7 @@ describe("the example fleet on a real engine and API server", () => {
       placement: { pool: "h100-r", nodes: [node] },
       reclaim: { noticeHours: 72 },
     });
-    const tenantFile = (name: string, leases: object[]) => {
-      const file = path.join(project, "stacks", `Pulumi.tenant-${name}.yaml`);
-      fs.writeFileSync(
-        file,
-        stringify({
-          config: {
-            "leasehold:role": "tenant",
-            "leasehold:platform": "platform-local",
-            "leasehold:tenant": { name, access: { admins: [`${name}:admins`] } },
-            "leasehold:leases": leases,
-          },
-        }),
-      );
-      return file;
-    };
+    const tenantFile = writeTenantStack;
     const JAN = "2027-01-01T00:00:00Z";
     const FEB = "2027-02-01T00:00:00Z";
     const MAR = "2027-03-01T00:00:00Z";
@@ -1288,26 +1436,15 @@ export = () => {
 };
 `,
     );
-    const tenantFile = path.join(project, "stacks", "Pulumi.tenant-mig.yaml");
-    fs.writeFileSync(
-      tenantFile,
-      stringify({
-        config: {
-          "leasehold:role": "tenant",
-          "leasehold:platform": "platform-local",
-          "leasehold:tenant": { name: "mig", access: { admins: ["mig:admins"] } },
-          "leasehold:leases": [
-            {
-              id: "mig-h100",
-              gpu: { type: "h100-80gb", count: 16 },
-              window: { start: "2026-12-01T00:00:00Z", end: "2027-06-01T00:00:00Z" },
-              placement: { pool: "h100-r", nodes },
-              reclaim: { noticeHours: 72 },
-            },
-          ],
-        },
-      }),
-    );
+    const tenantFile = writeTenantStack("mig", [
+      {
+        id: "mig-h100",
+        gpu: { type: "h100-80gb", count: 16 },
+        window: { start: "2026-12-01T00:00:00Z", end: "2027-06-01T00:00:00Z" },
+        placement: { pool: "h100-r", nodes },
+        reclaim: { noticeHours: 72 },
+      },
+    ]);
     const legacyTaint = { key: "leasehold.io/lease", value: "mig-h100", effect: "NoExecute" };
     try {
       ensureStack(project, env, backend, "tenant-mig");
@@ -1516,6 +1653,8 @@ export = () => {
     const r = pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", "platform-local"], true);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(kubectl(["get", "validatingadmissionpolicy", "leasehold-lease-pinning"], { allowFail: true }).code).not.toBe(0);
+    expect(kubectl(["get", "priorityclass", "leasehold-lease-reserve"], { allowFail: true }).code).not.toBe(0);
+    expect(kubectl(["get", "namespace", "leasehold-system"], { allowFail: true }).code).not.toBe(0);
     for (const node of ["gpu-001", "gpu-003", "gpu-004", "l40s-001", "l40s-002"]) {
       const labels = get("node", node).metadata.labels ?? {};
       expect(

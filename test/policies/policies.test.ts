@@ -14,7 +14,7 @@ import { leaseContract, poolCapacity } from "../../policies/capacity";
 import { noPublicServices, tenantNamespaceIsolated, tenantRbacNamespaced } from "../../policies/isolation";
 import { leaseLabels } from "../../policies/labels";
 import { nodePoolWithinLease } from "../../policies/nodes";
-import { reclaimAfterNotice, tenantGpuQuotaWithinLeases } from "../../policies/quota";
+import { leaseReservesHeld, reclaimAfterNotice, tenantGpuQuotaWithinLeases } from "../../policies/quota";
 import { gpuRequestsWithinQuota, leasePinning, podSecurityRestrictedPolicy } from "../../policies/workloads";
 import {
   createResourceValidationArgs,
@@ -415,6 +415,56 @@ describe("reclaim-after-notice", () => {
   });
 });
 
+describe("lease-reserves-held", () => {
+  // corvid's L40S lease is for 4 GPUs of l40s-002's 8: its reserve holds the other 4 (until the
+  // lease's reclaim takes effect on Nov 30).
+  const AT_NOV = "2026-11-29T00:00:00Z";
+  const corvidConfig = config(contractOf(corvid, platform, AT_NOV));
+  const isReserve = (r: TestResource) => r.props.metadata?.namespace === "leasehold-system";
+
+  it("accepts the reserve the program declares, and a stack whose leases are whole nodes with none", async () => {
+    const rs = await stackResources(corvid, AT_NOV);
+    expect(rs.filter(isReserve).map((r) => r.props.metadata.name)).toEqual(["reserve-corvid-l40s-002"]);
+    expect(messages(await stack(leaseReservesHeld, rs, corvidConfig))).toEqual([]);
+    expect(messages(await stack(leaseReservesHeld, await stackResources(acme, AT)))).toEqual([]);
+    // The workload policies leave the landlord's reserve alone, and only it: a Deployment of
+    // another name in leasehold-system is judged as any other.
+    const reserve = rs.find(isReserve)!;
+    const impostor = structuredClone(reserve);
+    impostor.props.metadata.name = "reserve-corvid-elsewhere";
+    for (const p of [podSecurityRestrictedPolicy, leasePinning, gpuRequestsWithinQuota]) {
+      expect(messages(await resource(p, reserve, corvidConfig)), p.name).toEqual([]);
+    }
+    expect(messages(await resource(leasePinning, impostor, corvidConfig)).join("\n")).toContain("PriorityClass leasehold-lease-reserve");
+  });
+
+  it("refuses a stack with no reserve, or one that holds less, runs no pod or has another PriorityClass", async () => {
+    const rs = await stackResources(corvid, AT_NOV);
+    expect(
+      messages(
+        await stack(
+          leaseReservesHeld,
+          rs.filter((r) => !isReserve(r)),
+          corvidConfig,
+        ),
+      ),
+    ).toEqual([
+      "Lease corvid-l40s-2026q4 is for 4 l40s GPUs on nodes that hold 8, but the stack declares no reserve (Deployment leasehold-system/reserve-corvid-l40s-002) holding the other 4: tenant corvid could run on all 8.",
+    ]);
+    const altered = rs.map((r) => {
+      if (!isReserve(r)) return r;
+      const d = structuredClone(r);
+      d.props.spec.replicas = 0;
+      d.props.spec.template.spec.priorityClassName = "low";
+      d.props.spec.template.spec.containers[0].resources.requests["nvidia.com/gpu"] = "2";
+      return d;
+    });
+    expect(messages(await stack(leaseReservesHeld, altered, corvidConfig))).toEqual([
+      "Lease corvid-l40s-2026q4 is for 4 l40s GPUs on nodes that hold 8, but its reserve leasehold-system/reserve-corvid-l40s-002 does not hold the other 4: its pod requests 2 nvidia.com/gpu, not 4; it runs 0 replicas; its PriorityClass is low, not leasehold-lease-reserve.",
+    ]);
+  });
+});
+
 describe("tenant-data-retained", () => {
   const ns = (protect: boolean, name = "acme"): TestResource => ({
     type: k8s.core.v1.Namespace,
@@ -615,6 +665,9 @@ describe("workload policies", () => {
   });
 
   it("count replicas in gpu-requests-within-quota", async () => {
+    // 3 x 8 pinned to the 16-H100 lease is within the quota (24: 16 H100 and 8 L40S): the API
+    // server admits it, so the pack does too; one pod stays Pending (admit warns, the lease's
+    // nodes hold 2).
     expect(messages(await resource(gpuRequestsWithinQuota, deployment(3)))).toEqual([]);
     expect(messages(await resource(gpuRequestsWithinQuota, deployment(4)))).toEqual([
       "Deployment requests 8 nvidia.com/gpu per pod x 4 pod(s) = 32 GPUs, but tenant acme's leases in force at 2026-12-20T00:00:00Z grant 24.",
