@@ -47,14 +47,23 @@ export class LeaseAdmission extends pulumi.ComponentResource {
     const settings = args.settings ?? DEFAULT_ADMISSION_SETTINGS;
     const labels = { "app.kubernetes.io/part-of": "leasehold" };
     const annotations = { [ANNOTATIONS.fieldManager]: ADMISSION_FIELD_MANAGER };
-    const policy = (child: string, policyName: string, resources: string[], cel: AdmissionCel, operations = ["CREATE", "UPDATE"]) => {
+    const policy = (
+      child: string,
+      policyName: string,
+      resources: string[],
+      cel: AdmissionCel,
+      operations = ["CREATE", "UPDATE"],
+      more: { resources: string[]; operations: string[] }[] = [],
+    ) => {
       const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-${child}`,
         {
           metadata: { name: policyName, labels, annotations },
           spec: {
             failurePolicy: "Fail",
-            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations, resources }] },
+            matchConstraints: {
+              resourceRules: [{ operations, resources }, ...more].map((r) => ({ apiGroups: [""], apiVersions: ["v1"], ...r })),
+            },
             ...(cel.variables.length > 0 ? { variables: cel.variables } : {}),
             validations: cel.validations,
           },
@@ -80,7 +89,15 @@ export class LeaseAdmission extends pulumi.ComponentResource {
     const pods = policy("policy", ADMISSION_POLICY_NAME, ["pods", "pods/ephemeralcontainers"], podAdmission(settings));
     policy("services", SERVICE_POLICY_NAME, ["services"], serviceAdmission());
     policy("config", CONFIG_POLICY_NAME, ["configmaps", "secrets"], configAdmission());
-    policy("deletion", DELETION_POLICY_NAME, ["pods"], podDeletionAdmission(), ["DELETE"]);
+    // Evictions too (pods/eviction, CREATE): Kubernetes' edit and admin roles grant them.
+    policy(
+      "deletion",
+      DELETION_POLICY_NAME,
+      ["pods"],
+      podDeletionAdmission(),
+      ["DELETE"],
+      [{ resources: ["pods/eviction"], operations: ["CREATE"] }],
+    );
     this.policyName = pods.metadata.name;
     this.registerOutputs({ policyName: this.policyName });
   }

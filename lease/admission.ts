@@ -142,6 +142,12 @@ const selectorOf = (pod: string, key: string = LABELS.lease) =>
   `has(${pod}.spec.nodeSelector) && '${key}' in ${pod}.spec.nodeSelector ? ${pod}.spec.nodeSelector['${key}'] : ''`;
 const termsOf = (pod: string) =>
   `has(${pod}.spec.affinity) && has(${pod}.spec.affinity.nodeAffinity) && has(${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? ${pod}.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms : []`;
+/** The terms of `object.spec.affinity.<kind>` (podAffinity, podAntiAffinity): required, and the preferred ones' podAffinityTerm. */
+const podAffinityTermsOf = (kind: string) => {
+  const a = `object.spec.affinity.${kind}`;
+  const has = `has(object.spec.affinity) && has(${a})`;
+  return `(${has} && has(${a}.requiredDuringSchedulingIgnoredDuringExecution) ? ${a}.requiredDuringSchedulingIgnoredDuringExecution : []) + (${has} && has(${a}.preferredDuringSchedulingIgnoredDuringExecution) ? ${a}.preferredDuringSchedulingIgnoredDuringExecution.map(w, w.podAffinityTerm) : [])`;
+};
 /**
  * A toleration a tenant pod may carry: its own tenant's taint while it has a lease in force (and,
  * from earlier versions, a lease in force of its own by the lease key); an accelerator's key (the
@@ -186,11 +192,20 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       name: "schedulingUnchanged",
       expression: `request.operation == 'UPDATE' && variables.selectorLease == (${selectorOf("oldObject")}) && variables.selectorTenant == (${selectorOf("oldObject", LABELS.tenant)}) && variables.affinityTerms == (${termsOf("oldObject")})`,
     },
+    // Every pod (anti-)affinity term, required and preferred.
+    { name: "podAffinityTerms", expression: `${podAffinityTermsOf("podAffinity")} + ${podAffinityTermsOf("podAntiAffinity")}` },
+    // An update that removes a pod's last scheduling gate makes it schedulable: it is judged as a
+    // new pod, against the leases in force now (its lease may have ended while it waited).
+    {
+      name: "ungated",
+      expression:
+        "request.operation == 'UPDATE' && has(oldObject.spec.schedulingGates) && size(oldObject.spec.schedulingGates) > 0 && (!has(object.spec.schedulingGates) || size(object.spec.schedulingGates) == 0)",
+    },
   ];
   const validations: AdmissionValidation[] = [
     {
       // GPUs only under a lease in force.
-      expression: "request.operation != 'CREATE' || !variables.requestsGpu || variables.hasLeaseInForce",
+      expression: "(request.operation != 'CREATE' && !variables.ungated) || !variables.requestsGpu || variables.hasLeaseInForce",
       messageExpression: `'pod requests ${settings.accelerators.join(" or ")} but tenant ' + ${TENANT} + ' has no lease in force'`,
       reason: "Forbidden",
     },
@@ -200,7 +215,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       // need not: it runs on the landlord's non-pool nodes, every pool node being tainted).
       // Checked on CREATE and on every UPDATE that changes the scheduling fields.
       expression: [
-        "variables.schedulingUnchanged",
+        "(variables.schedulingUnchanged && !variables.ungated)",
         "(" +
           [
             `(variables.selectorLease == '' || ${owns("variables.selectorLease")})`,
@@ -217,7 +232,7 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       // No toleration of another lease's taint, and no catch-all toleration. On an update, every
       // toleration not already on the pod (tolerations can only be appended) passes the same rule;
       // those it had pass as they are (a pod of a lease that has ended can still be updated).
-      expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, (request.operation == 'UPDATE' && has(oldObject.spec.tolerations) && t in oldObject.spec.tolerations) || (${tolerationAllowed("t", acc)}))`,
+      expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, (request.operation == 'UPDATE' && !variables.ungated && has(oldObject.spec.tolerations) && t in oldObject.spec.tolerations) || (${tolerationAllowed("t", acc)}))`,
       messageExpression: `'pod may tolerate only its own tenant\\'s taint ${TENANT_TAINT_KEY}=' + ${TENANT} + ' while a lease is in force, and no catch-all toleration (nor a landlord\\'s taint: only ${NODE_CONDITION_TOLERATIONS.join(" and ")} for at most ${MAX_TERMINATION_GRACE_SECONDS} s)'`,
       reason: "Forbidden",
     },
@@ -225,6 +240,18 @@ export function podAdmission(settings: AdmissionSettings = DEFAULT_ADMISSION_SET
       // spec.nodeName skips the scheduler, and with it every taint and selector.
       expression: "request.operation != 'CREATE' || !has(object.spec.nodeName) || object.spec.nodeName == ''",
       messageExpression: "'pod must not set spec.nodeName in a tenant namespace: the scheduler places pods on leased nodes'",
+      reason: "Forbidden",
+    },
+    {
+      // Pod (anti-)affinity across namespaces: one tenant pod with a required anti-affinity to
+      // every namespace's pods keeps others' pods off its node, and an affinity probes whether
+      // another tenant runs a pod with some label. A term may match its own namespace's pods
+      // only (no namespaceSelector, no other namespace named). Pod affinity cannot change on an
+      // existing pod: judged on create.
+      expression:
+        "request.operation != 'CREATE' || variables.podAffinityTerms.all(t, !has(t.namespaceSelector) && (!has(t.namespaces) || t.namespaces.all(n, n == namespaceObject.metadata.name)))",
+      messageExpression:
+        "'pod affinity and anti-affinity in a tenant namespace may match only that namespace\\'s pods (no namespaceSelector, no other namespace in namespaces): across namespaces a tenant could keep others\\' pods off a node, or learn what runs there'",
       reason: "Forbidden",
     },
     {
@@ -306,18 +333,21 @@ export function configAdmission(): AdmissionCel {
 }
 
 /**
- * The deletion policy on tenant pods: no delete request with a grace period beyond the bound. The
+ * The deletion policy on tenant pods: no delete request, and no eviction (`pods/eviction`, which
+ * Kubernetes' `edit` and `admin` roles grant), with a grace period beyond the bound. The
  * taint-eviction controller deletes with the pod's own grace period, but a pod already deleted
- * keeps the grace period of its first delete, so a tenant that deleted its pods with a long one
- * ahead of a reclaim would keep the lease's GPUs that long.
+ * keeps the grace period of its first delete, so a tenant that deleted or evicted its pods with a
+ * long one ahead of a reclaim would keep the lease's GPUs that long.
  */
 export function podDeletionAdmission(): AdmissionCel {
+  const grace =
+    "(request.subResource == 'eviction' ? (has(object.deleteOptions) && has(object.deleteOptions.gracePeriodSeconds) ? object.deleteOptions.gracePeriodSeconds : 0) : (request.options != null && has(request.options.gracePeriodSeconds) ? request.options.gracePeriodSeconds : 0))";
   return {
-    variables: [],
+    variables: [{ name: "gracePeriodSeconds", expression: grace }],
     validations: [
       {
-        expression: `request.options == null || !has(request.options.gracePeriodSeconds) || request.options.gracePeriodSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}`,
-        messageExpression: `'a delete with gracePeriodSeconds ' + string(request.options.gracePeriodSeconds) + '; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so a lease that ends takes its GPUs back within that'`,
+        expression: `variables.gracePeriodSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}`,
+        messageExpression: `(request.subResource == 'eviction' ? 'an eviction' : 'a delete') + ' with gracePeriodSeconds ' + string(variables.gracePeriodSeconds) + '; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so a lease that ends takes its GPUs back within that'`,
         reason: "Forbidden",
       },
     ],

@@ -87,7 +87,7 @@ export function judgeWorkload(
     out.push({ policy: "lease-pinning", message: m });
   for (const m of podSpecValidation(pod.spec, pod.metadata)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, units)) out.push({ policy: "lease-pinning", message: m });
-  out.push(...podLimitViolations(pod.spec, settings));
+  out.push(...podLimitViolations(pod.spec, settings, tenant));
   for (const m of schedulingWarnings(pod.spec, tenant)) warnings.push({ policy: "lease-pinning", message: m });
   const undeclared = undeclaredResources(pod.spec, settings);
   if (undeclared.length > 0) {

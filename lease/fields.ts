@@ -1,4 +1,5 @@
 import * as ipaddr from "ipaddr.js";
+import { readCidr } from "./address";
 import { z } from "zod";
 import { quantityError } from "./quantity";
 
@@ -142,11 +143,21 @@ export function isoInstant(ms: number): string {
   return new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
-/** An IPv4 or IPv6 CIDR block (`10.0.0.0/8`, `fd00::/8`). */
+/**
+ * An IPv4 or IPv6 CIDR block in its canonical form (`10.0.0.0/8`, `fd00::/8`): the one spelling
+ * Go's net/netip, Kubernetes and leasehold all read alike (lease/address.ts). Any other spelling
+ * is refused with what Kubernetes would read it as: `169.254.169.0254/32` is the metadata address
+ * to the API server (leading zeros are decimal there), `::ffff:10.0.0.0/104` is 10.0.0.0/8.
+ */
 export const cidr = z.string({ error: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8" }).superRefine((v, ctx) => {
-  if (!ipaddr.isValidCIDR(v) || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) {
-    ctx.addIssue({ code: "custom", message: "expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8", input: v });
-  }
+  const r = readCidr(v);
+  if (r.ok) return;
+  const read = r.canonical !== undefined ? `Kubernetes reads it as ${r.canonical}` : "Kubernetes refuses it";
+  ctx.addIssue({
+    code: "custom",
+    message: `expected a CIDR in canonical form such as 10.0.0.0/8 or fd00::/8; this one has ${r.reason}, and ${read}`,
+    input: v,
+  });
 });
 
 /** True when CIDR `inner` lies inside CIDR `outer` (same family) and is strictly smaller. */

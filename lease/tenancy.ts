@@ -69,6 +69,28 @@ export const BASE_ALLOWANCE = { cpu: "4", memory: "16Gi", storage: "1Ti", pods: 
 /** Per GPU in force, beyond the catalog's perGpu figures. */
 export const PER_GPU_EXTRA = { ephemeralStorage: "100Gi", pvcs: 10, objects: 50 } as const;
 
+/**
+ * The kinds a tenant may create (its Role) that the quota counts by `count/<resource>`, and how
+ * many of each per `objects` (PER_GPU_EXTRA.objects per GPU in force, at least one GPU's worth):
+ * one each, but ReplicaSets and ControllerRevisions 11 (a Deployment keeps 10 old ReplicaSets by
+ * default, `revisionHistoryLimit`, as StatefulSets and DaemonSets keep revisions) and Jobs 4 (a
+ * CronJob keeps 3 succeeded and 1 failed). Pods, Services, ConfigMaps, Secrets and PVCs have their
+ * own keys. Without these, a tenant could fill the cluster's datastore with Deployments or Jobs.
+ */
+export const COUNTED_KINDS: Readonly<Record<string, number>> = {
+  "count/serviceaccounts": 1,
+  "count/deployments.apps": 1,
+  "count/statefulsets.apps": 1,
+  "count/daemonsets.apps": 1,
+  "count/replicasets.apps": 11,
+  "count/controllerrevisions.apps": 11,
+  "count/jobs.batch": 4,
+  "count/cronjobs.batch": 1,
+  "count/horizontalpodautoscalers.autoscaling": 1,
+  "count/poddisruptionbudgets.policy": 1,
+  "count/ingresses.networking.k8s.io": 1,
+};
+
 /** The ResourceQuota of a tenant namespace at an instant. */
 export interface TenantQuota {
   /** GPUs of the leases in force, all accelerator resources together. */
@@ -141,6 +163,7 @@ export function tenantQuota(tenant: TenantConfig["tenant"], leases: readonly Lea
       secrets: String(objects),
       configmaps: String(objects),
       replicationcontrollers: "0",
+      ...Object.fromEntries(Object.entries(COUNTED_KINDS).map(([k, n]) => [k, String(n * objects)])),
       "services.nodeports": "0",
       "services.loadbalancers": "0",
     },

@@ -172,14 +172,33 @@ export function undeclaredResources(spec: Obj, settings: Pick<AdmissionSettings,
 
 /**
  * What the admission policy refuses beyond pinning: the NVIDIA device variables in a container,
- * a PriorityClass not granted to tenants, a termination grace period beyond the bound.
+ * a PriorityClass not granted to tenants, a termination grace period beyond the bound, and pod
+ * (anti-)affinity terms that match pods outside `namespace` (the tenant's; a namespaceSelector,
+ * or another namespace named).
  */
 export function podLimitViolations(
   spec: Obj,
   settings: AdmissionSettings,
+  namespace?: string,
 ): { policy: "lease-pinning" | "gpu-requests-within-quota"; message: string }[] {
   const gpu: string[] = [];
   const pinning: string[] = [];
+  // Pod (anti-)affinity terms may match their own namespace's pods only.
+  for (const kind of ["podAffinity", "podAntiAffinity"] as const) {
+    const a = obj(obj(spec.affinity)[kind]);
+    const terms = [
+      ...list(a.requiredDuringSchedulingIgnoredDuringExecution).map((t) => ["required", t] as const),
+      ...list(a.preferredDuringSchedulingIgnoredDuringExecution).map((w) => ["preferred", obj(w).podAffinityTerm] as const),
+    ];
+    terms.forEach(([how, t], i) => {
+      const term = obj(t);
+      const others = list(term.namespaces).filter((n) => n !== namespace);
+      if ((term.namespaceSelector !== undefined && term.namespaceSelector !== null) || others.length > 0)
+        pinning.push(
+          `The pod's ${kind} term ${i} (${how}) matches pods of ${term.namespaceSelector !== undefined && term.namespaceSelector !== null ? "the namespaces of a namespaceSelector" : `namespace ${others.map(String).join(", ")}`}; in a tenant namespace pod (anti-)affinity may match only that namespace's pods (across namespaces a tenant could keep others' pods off a node, or learn what runs there).`,
+        );
+    });
+  }
   for (const c of [...list(spec.containers), ...list(spec.initContainers)]) {
     for (const e of list(obj(c).env)) {
       const n = obj(e).name;

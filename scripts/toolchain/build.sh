@@ -7,7 +7,8 @@
 # Components: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kubernetes
 # (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl), kine, kwok (simulated
 # kubelets: Ready nodes that run pods), cyclonus (a NetworkPolicy engine that judges traffic
-# against policy files, with no cluster).
+# against policy files, with no cluster), ipcheck (leasehold's reference reader of CIDRs: Go's
+# net/netip and Kubernetes' k8s.io/utils/net, for the e2e suite's address differential).
 #
 # Usage: scripts/toolchain/build.sh [--print-path] [component ...]
 #   no component      build every missing component
@@ -39,15 +40,17 @@ for arg in "$@"; do
   case "$arg" in
     --print-path) print_path_only=1 ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubernetes|kine|kwok|cyclonus) wanted+=("$arg") ;;
+    pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubernetes|kine|kwok|cyclonus|ipcheck) wanted+=("$arg") ;;
     *) echo "build.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
-[ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine kwok cyclonus)
+[ ${#wanted[@]} -gt 0 ] || wanted=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kubernetes kine kwok cyclonus ipcheck)
 
 # The language host is this project's own code: its folder is keyed by a hash of its sources
 # too, so that a change to them is rebuilt instead of served stale from the cache.
 LANGHOST_HASH="$(cat "$HERE/pulumi-language-nodejs/main.go" "$HERE/pulumi-language-nodejs/go.mod" "$HERE/pulumi-language-nodejs/go.sum" | sha256sum | cut -c1-12)"
+# ipcheck too (its version is the hash of its sources).
+IPCHECK_HASH="$(cat "$HERE/ipcheck/main.go" "$HERE/ipcheck/go.mod" "$HERE/ipcheck/go.sum" | sha256sum | cut -c1-12)"
 
 dir_of() { # component -> versioned folder
   case "$1" in
@@ -58,6 +61,7 @@ dir_of() { # component -> versioned folder
     kine) echo "$TOOLCHAIN/kine-v$LEASEHOLD_KINE_VERSION" ;;
     kwok) echo "$TOOLCHAIN/kwok-v$LEASEHOLD_KWOK_VERSION" ;;
     cyclonus) echo "$TOOLCHAIN/cyclonus-v$LEASEHOLD_CYCLONUS_VERSION" ;;
+    ipcheck) echo "$TOOLCHAIN/ipcheck-$IPCHECK_HASH" ;;
   esac
 }
 
@@ -219,6 +223,11 @@ build_kwok() {
   done >"$out/kwok-stages.yaml"
 }
 
+build_ipcheck() {
+  local s="$1" out="$2"
+  (cd "$s" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/ipcheck" .)
+}
+
 build_cyclonus() {
   local s="$1" out="$2" v="v$LEASEHOLD_CYCLONUS_VERSION"
   check_gomod cyclonus github.com/mattfenwick/cyclonus "$v"
@@ -236,6 +245,7 @@ version_of() {
     kine) echo "$LEASEHOLD_KINE_VERSION" ;;
     kwok) echo "$LEASEHOLD_KWOK_VERSION" ;;
     cyclonus) echo "$LEASEHOLD_CYCLONUS_VERSION" ;;
+    ipcheck) echo "$IPCHECK_HASH" ;;
   esac
 }
 

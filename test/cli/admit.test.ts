@@ -266,6 +266,33 @@ describe("leasehold admit", () => {
     );
   });
 
+  it("refuses pod affinity and anti-affinity that match pods outside the tenant's namespace, as the admission policy does", async () => {
+    const withAffinity = (affinity: object) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "a" },
+      spec: { ...podSpec(), affinity },
+    });
+    const everyone = { labelSelector: {}, topologyKey: "kubernetes.io/hostname", namespaceSelector: {} };
+    const repel = await admitJson(
+      "tenant-acme",
+      withAffinity({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [everyone] } }),
+    );
+    expect(repel.violations.map((v) => v.message)).toEqual([
+      "The pod's podAntiAffinity term 0 (required) matches pods of the namespaces of a namespaceSelector; in a tenant namespace pod (anti-)affinity may match only that namespace's pods (across namespaces a tenant could keep others' pods off a node, or learn what runs there).",
+    ]);
+    const probe = { labelSelector: { matchLabels: { app: "x" } }, topologyKey: "kubernetes.io/hostname", namespaces: ["acme", "bluefin"] };
+    const probed = await admitJson(
+      "tenant-acme",
+      withAffinity({ podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: probe }] } }),
+    );
+    expect(probed.violations.map((v) => v.message)[0]).toContain("podAffinity term 0 (preferred) matches pods of namespace bluefin");
+    const own = { labelSelector: { matchLabels: { app: "x" } }, topologyKey: "kubernetes.io/hostname", namespaces: ["acme"] };
+    expect(
+      await admitJson("tenant-acme", withAffinity({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [own] } })),
+    ).toMatchObject({ allowed: true });
+  });
+
   it("a DaemonSet pinned by node affinity: admitted (CPU), warned without its lease's toleration, refused with GPUs (its controller rewrites the affinity)", async () => {
     const ds = (tolerations: object[]) => ({
       apiVersion: "apps/v1",

@@ -22,13 +22,14 @@ export function admit(
   policy: AdmissionCel = podAdmission(settings),
   requester = "alice",
   options: object | null = null,
+  subResource = "",
 ): { allowed: boolean; messages: string[] } {
   const namespaceObject = cel({ metadata: { name: namespaceLabels["leasehold.io/tenant"] ?? "ns", labels: namespaceLabels } });
   const bindings: Record<string, unknown> = {
-    object: cel(pod),
+    object: pod === null ? null : cel(pod),
     oldObject: oldPod ? cel(oldPod) : null,
     namespaceObject,
-    request: cel({ operation, userInfo: { username: requester }, options }),
+    request: cel({ operation, userInfo: { username: requester }, options, subResource }),
   };
   const variables = new Map<string, unknown>();
   for (const v of policy.variables) variables.set(v.name, run(v.expression, { ...bindings, variables } as never, { funcs: strings }));
@@ -46,7 +47,23 @@ export function admitService(service: object, operation: "CREATE" | "UPDATE" = "
   return admit(service, { "leasehold.io/tenant": "acme" }, operation, undefined, undefined, serviceAdmission());
 }
 
-/** The deletion policy's verdict on a DELETE of a tenant pod with these DeleteOptions. */
+/** The deletion policy's verdict on a DELETE of a tenant pod with these DeleteOptions (`object` is null on a DELETE). */
 export function admitDelete(options: object | null): { allowed: boolean; messages: string[] } {
-  return admit({}, { "leasehold.io/tenant": "acme" }, "DELETE", undefined, undefined, podDeletionAdmission(), "alice", options);
+  return admit(null as never, { "leasehold.io/tenant": "acme" }, "DELETE", undefined, undefined, podDeletionAdmission(), "alice", options);
+}
+
+/** The deletion policy's verdict on an eviction (CREATE of `pods/eviction`, the object a policy/v1 Eviction) of a tenant pod. */
+export function admitEviction(eviction: object): { allowed: boolean; messages: string[] } {
+  const options = { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" };
+  return admit(
+    eviction,
+    { "leasehold.io/tenant": "acme" },
+    "CREATE",
+    undefined,
+    undefined,
+    podDeletionAdmission(),
+    "alice",
+    options,
+    "eviction",
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admit, admitDelete, admitService } from "./cel";
+import { admit, admitDelete, admitEviction, admitService } from "./cel";
 import { configAdmission } from "../../lease/admission";
 import { ofType, runMocked } from "./mocks";
 import * as k8s from "@pulumi/kubernetes";
@@ -225,6 +225,76 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     expect(admit(twice, NO_LEASE, "UPDATE", twice).allowed).toBe(true);
   });
 
+  it("pod affinity and anti-affinity may match the pod's own namespace only: no namespaceSelector, no other namespace", () => {
+    const everyone = { labelSelector: {}, topologyKey: "kubernetes.io/hostname", namespaceSelector: {} };
+    const cpuPod = (affinity: object) => pod({ containers: [cpu()], affinity });
+    const message =
+      "pod affinity and anti-affinity in a tenant namespace may match only that namespace's pods (no namespaceSelector, no other namespace in namespaces): across namespaces a tenant could keep others' pods off a node, or learn what runs there";
+    // The attack: one CPU pod, even of a tenant with no lease, repelling every namespace's pods.
+    expect(admit(cpuPod({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [everyone] } }), NO_LEASE).messages).toEqual([
+      message,
+    ]);
+    expect(
+      admit(
+        cpuPod({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: everyone }] } }),
+        NS,
+      ).messages,
+    ).toEqual([message]);
+    // The probe: does bluefin run a pod labelled app=trainer?
+    const probe = { labelSelector: { matchLabels: { app: "trainer" } }, topologyKey: "kubernetes.io/hostname", namespaces: ["bluefin"] };
+    expect(admit(cpuPod({ podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [probe] } }), NS).allowed).toBe(false);
+    expect(
+      admit(
+        cpuPod({ podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ ...probe, namespaces: ["acme", "bluefin"] }] } }),
+        NS,
+      ).allowed,
+    ).toBe(false);
+    // Its own namespace, by default or by name: admitted.
+    const own = { labelSelector: { matchLabels: { app: "trainer" } }, topologyKey: "kubernetes.io/hostname" };
+    expect(admit(cpuPod({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [own] } }), NS).allowed).toBe(true);
+    expect(
+      admit(
+        cpuPod({
+          podAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, podAffinityTerm: { ...own, namespaces: ["acme"] } }],
+          },
+        }),
+        NS,
+      ).allowed,
+    ).toBe(true);
+    // An existing pod (from before the rule) can still be updated.
+    const old = cpuPod({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [everyone] } });
+    expect(admit(old, NS, "UPDATE", old).allowed).toBe(true);
+  });
+
+  it("a pod whose last scheduling gate an update removes is judged as a new pod, against the leases in force then", () => {
+    const gates = { schedulingGates: [{ name: "example.com/queue" }] };
+    // Created gated while acme-h100 was in force; the lease has ended (only acme-l40s is).
+    const waiting = pod({ ...byTenant, nodeSelector: { "leasehold.io/lease": "acme-h100" }, ...gates });
+    const released = pod({ ...byTenant, nodeSelector: { "leasehold.io/lease": "acme-h100" } });
+    const l40sOnly = { "leasehold.io/tenant": "acme", "lease.leasehold.io/acme-l40s": "in-force" };
+    expect(admit(released, l40sOnly, "UPDATE", waiting).messages).toEqual([
+      "pod must select its tenant acme (nodeSelector leasehold.io/tenant) or one of its leases in force (leasehold.io/lease), with nodeSelector or a required node affinity",
+    ]);
+    // With no lease in force at all, the GPUs themselves are refused, and the tenant's toleration.
+    expect(admit(released, NO_LEASE, "UPDATE", waiting).messages).toContain(
+      "pod requests nvidia.com/gpu but tenant acme has no lease in force",
+    );
+    expect(admit(released, NO_LEASE, "UPDATE", waiting).messages.some((m) => m.startsWith("pod may tolerate only"))).toBe(true);
+    // Its lease still in force: the gate goes. Removing one gate of two judges nothing yet.
+    expect(admit(released, NS, "UPDATE", waiting).allowed).toBe(true);
+    const twoGates = pod({
+      ...byTenant,
+      nodeSelector: { "leasehold.io/lease": "acme-h100" },
+      schedulingGates: [{ name: "a" }, { name: "b" }],
+    });
+    const oneGate = pod({ ...byTenant, nodeSelector: { "leasehold.io/lease": "acme-h100" }, schedulingGates: [{ name: "b" }] });
+    expect(admit(oneGate, l40sOnly, "UPDATE", twoGates).allowed).toBe(true);
+    expect(admit(released, l40sOnly, "UPDATE", oneGate).allowed).toBe(false);
+    // A pod that never had a gate is not judged again on an update (a running pod of an ended lease).
+    expect(admit(released, NO_LEASE, "UPDATE", released).allowed).toBe(true);
+  });
+
   it("pinning is checked again when an update changes the scheduling fields (a gated pod re-pointed at another lease)", () => {
     const gated = pod({ containers: [cpu()] });
     const repointed = pod({ containers: [cpu()], nodeSelector: { "leasehold.io/lease": "bluefin-h100" } });
@@ -441,6 +511,22 @@ describe("lease admission policy (CEL): the rules a hostile tenant probes", () =
     expect(admitDelete({ apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions", gracePeriodSeconds: 0 }).allowed).toBe(true);
     expect(admitDelete(null).allowed).toBe(true);
   });
+
+  it("an eviction (pods/eviction, which Kubernetes' edit and admin roles grant) with a grace period over 300 s is refused too", () => {
+    const eviction = (deleteOptions?: object) => ({
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: "p", namespace: "acme" },
+      ...(deleteOptions ? { deleteOptions } : {}),
+    });
+    expect(admitEviction(eviction({ gracePeriodSeconds: 86400 })).messages).toEqual([
+      "an eviction with gracePeriodSeconds 86400; at most 300 in a tenant namespace, so a lease that ends takes its GPUs back within that",
+    ]);
+    expect(admitEviction(eviction({ gracePeriodSeconds: 301 })).allowed).toBe(false);
+    expect(admitEviction(eviction({ gracePeriodSeconds: 300 })).allowed).toBe(true);
+    expect(admitEviction(eviction({})).allowed).toBe(true);
+    expect(admitEviction(eviction()).allowed).toBe(true);
+  });
 });
 
 describe("LeaseAdmission component", () => {
@@ -459,6 +545,10 @@ describe("LeaseAdmission component", () => {
       ["leasehold-pod-deletion", ["pods"]],
       ["leasehold-tenant-config", ["configmaps", "secrets"]],
       ["leasehold-tenant-services", ["services"]],
+    ]);
+    expect(policies.find((p) => p.metadata.name === "leasehold-pod-deletion")!.spec.matchConstraints.resourceRules).toEqual([
+      { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["pods"] },
+      { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods/eviction"] },
     ]);
     for (const [i, policy] of policies.entries()) {
       expect(policy.spec.failurePolicy).toBe("Fail");

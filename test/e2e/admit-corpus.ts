@@ -617,6 +617,71 @@ function issueCorpus(): CorpusItem[] {
   return out;
 }
 
+/**
+ * Pod (anti-)affinity across namespaces (issue 24): a tenant pod repelling every namespace's pods
+ * kept others off its node; one attracted to another tenant's pods probed what runs there.
+ */
+function affinityCorpus(): CorpusItem[] {
+  const host = "kubernetes.io/hostname";
+  const everyone = { labelSelector: {}, topologyKey: host, namespaceSelector: {} };
+  const probe = { labelSelector: { matchLabels: { app: "trainer" } }, topologyKey: host, namespaces: [OTHERS.split("-")[0]!] };
+  const own = { labelSelector: { matchLabels: { app: "trainer" } }, topologyKey: host };
+  const cpu = (affinity: object) => spec({ lease: null, extra: { affinity } });
+  const gpu = (affinity: object) => spec({ gpu: 1, extra: { affinity } });
+  return [
+    item(
+      "required anti-affinity to every namespace's pods, CPU",
+      "Pod",
+      cpu({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [everyone] } }),
+    ),
+    item(
+      "preferred anti-affinity to every namespace's pods",
+      "Pod",
+      gpu({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: everyone }] } }),
+    ),
+    item(
+      "required affinity to another tenant's pods by namespaces",
+      "Pod",
+      cpu({ podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [probe] } }),
+    ),
+    item(
+      "affinity naming its own namespace and another",
+      "Pod",
+      cpu({ podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ ...probe, namespaces: [TENANT, ...probe.namespaces] }] } }),
+    ),
+    item(
+      "a namespaceSelector matching its own namespace only",
+      "Pod",
+      cpu({
+        podAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            { ...own, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": TENANT } } },
+          ],
+        },
+      }),
+    ),
+    item(
+      "anti-affinity to its own namespace's pods (the default)",
+      "Pod",
+      gpu({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [own] } }),
+    ),
+    item(
+      "affinity naming its own namespace",
+      "Pod",
+      gpu({
+        podAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { ...own, namespaces: [TENANT] } }],
+        },
+      }),
+    ),
+    item(
+      "required anti-affinity to every namespace's pods, as a Deployment",
+      "Deployment",
+      cpu({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [everyone] } }),
+    ),
+  ];
+}
+
 /** The whole corpus; `podSecurityDir` is Kubernetes' Pod Security fixtures (skipped when absent). */
 export function admitCorpus(podSecurityDir: string): CorpusItem[] {
   counter = 0;
@@ -628,6 +693,7 @@ export function admitCorpus(podSecurityDir: string): CorpusItem[] {
     ...controllerCorpus(),
     ...serviceCorpus(),
     ...issueCorpus(),
+    ...affinityCorpus(),
   ];
 }
 

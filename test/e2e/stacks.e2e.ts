@@ -518,6 +518,53 @@ describe("the example fleet on a real engine and API server", () => {
     kubectl(["delete", "pod", "-n", "corvid", "squatter", "idle-node", "--wait=false"]);
   });
 
+  it("the quota counts every kind a tenant may create: Deployments and Jobs past the count are refused (a datastore is not a tenant's to fill)", async () => {
+    // corvid has no lease in force at AT: one GPU's worth of objects.
+    const quota = () =>
+      get("resourcequota", "leasehold-quota", "corvid").status as { hard: Record<string, string>; used?: Record<string, string> };
+    await waitFor("the quota's status", () => (quota().used?.["count/deployments.apps"] !== undefined ? true : undefined));
+    for (const [key, kind, apiVersion, spec] of [
+      [
+        "count/deployments.apps",
+        "Deployment",
+        "apps/v1",
+        (n: string) => ({
+          replicas: 0,
+          selector: { matchLabels: { d: n } },
+          template: { metadata: { labels: { d: n } }, spec: podSpec() },
+        }),
+      ],
+      [
+        "count/cronjobs.batch",
+        "CronJob",
+        "batch/v1",
+        () => ({
+          schedule: "0 0 1 1 *",
+          suspend: true,
+          jobTemplate: { spec: { template: { spec: { ...podSpec(), restartPolicy: "Never" } } } },
+        }),
+      ],
+    ] as const) {
+      const free = Number(quota().hard[key]) - Number(quota().used?.[key] ?? 0);
+      expect(free, key).toBeGreaterThan(0);
+      const items = Array.from({ length: free + 1 }, (_, i) => ({
+        apiVersion,
+        kind,
+        metadata: { name: `filler-${i}`, namespace: "corvid" },
+        spec: spec(`filler-${i}`),
+      }));
+      const r = kubectl(["create", "-o", "name", "-f", "-"], {
+        input: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+        allowFail: true,
+        as: asTenant("corvid"),
+      });
+      const created = r.stdout.split("\n").filter((l) => l.trim() !== "").length;
+      expect(created, `${key}: ${r.stderr.slice(0, 500)}`).toBe(free);
+      expect(r.stderr).toContain(`exceeded quota: leasehold-quota, requested: ${key}=1`);
+      kubectl(["delete", kind.toLowerCase(), ...items.map((i) => i.metadata.name), "-n", "corvid", "--ignore-not-found", "--wait=false"]);
+    }
+  });
+
   it("as the tenant: the toleration swap on update, Service externalIPs, Endpoints writes, other accelerators and system PriorityClasses are refused", () => {
     // The toleration-swap case: the same toleration twice, then the second patched into a catch-all.
     const twice = bare(
@@ -960,6 +1007,45 @@ describe("the example fleet on a real engine and API server", () => {
     expect(over.stderr).toContain("exceeded quota: leasehold-quota");
   });
 
+  it("an eviction or a delete with a grace period over 300 s is refused in a tenant namespace, whoever asks, even with Kubernetes' edit role granted", async () => {
+    const pod = bare("acme", "evictee", podSpec({}));
+    expect(kubectl(["create", "-f", "-"], { input: JSON.stringify(pod) }).code).toBe(0);
+    await running("acme", "evictee");
+    const evict = (grace: number, as?: string[]) =>
+      kubectl(["create", "--raw", "/api/v1/namespaces/acme/pods/evictee/eviction", "-f", "-"], {
+        input: JSON.stringify({
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: { name: "evictee", namespace: "acme" },
+          deleteOptions: { gracePeriodSeconds: grace },
+        }),
+        allowFail: true,
+        as,
+      });
+    // The landlord's careless grant: Kubernetes' edit role, which includes pods/eviction.
+    kubectl(["create", "rolebinding", "careless-edit", "-n", "acme", "--clusterrole=edit", "--group=acme:admins"]);
+    try {
+      for (const as of [undefined, asTenant("acme")]) {
+        const long = evict(3600, as);
+        expect(long.code, `${as ? "tenant" : "landlord"}: ${long.stdout}`).not.toBe(0);
+        expect(long.stderr).toContain("an eviction with gracePeriodSeconds 3600; at most 300");
+      }
+      const del = kubectl(["delete", "pod", "evictee", "-n", "acme", "--grace-period=3600", "--wait=false"], {
+        allowFail: true,
+        as: asTenant("acme"),
+      });
+      expect(del.code).not.toBe(0);
+      expect(del.stderr).toContain("a delete with gracePeriodSeconds 3600; at most 300");
+      expect(get("pod", "evictee", "acme").metadata.deletionTimestamp).toBeUndefined();
+      const ok = evict(30, asTenant("acme"));
+      expect(ok.code, ok.stderr).toBe(0);
+      await waitFor("the evicted pod to go", () => (podsIn("acme").some((p) => p.metadata.name === "evictee") ? undefined : true), 30_000);
+    } finally {
+      kubectl(["delete", "rolebinding", "careless-edit", "-n", "acme"], { allowFail: true });
+      kubectl(["delete", "pod", "evictee", "-n", "acme", "--wait=false"], { allowFail: true });
+    }
+  });
+
   it.skipIf(!fs.existsSync(CORPUS))(
     "the Pod Security corpus: restricted/fail refused and restricted/pass admitted by the API server in a tenant namespace",
     () => {
@@ -1041,6 +1127,14 @@ describe("the example fleet on a real engine and API server", () => {
       try {
         await waitFor("the watch of acme's pods", () => (fs.readFileSync(watchFile, "utf8").includes("ADDED") ? true : undefined), 10_000);
         const victim = onReclaimed()[0]!.metadata.name;
+        // A GPU pod the tenant holds back with a scheduling gate while the lease is in force, to
+        // release after the lease is gone (issue 24: removing the gate was not judged again).
+        const gated = bare("acme", "gated", {
+          ...podSpec({ lease: "acme-h100-2026q4", gpus: 8 }),
+          schedulingGates: [{ name: "example.com/queue" }],
+        });
+        const g = applyAs("acme", gated);
+        expect(g.code, g.stderr).toBe(0);
         // LEASEHOLD_AT (2026-12-20) is past the notice's effectiveAt: this is the lease clock's deploy.
         const r = up("tenant-acme");
         const deployed = Date.now();
@@ -1106,6 +1200,19 @@ describe("the example fleet on a real engine and API server", () => {
       });
       expect(rs).toContain("leases in force");
       expect(onReclaimed()).toEqual([]);
+      // The gated pod of the reclaimed lease: releasing it now is judged against the leases in force.
+      const ungate = kubectl(
+        ["patch", "pod", "gated", "-n", "acme", "--type=json", "-p", '[{"op":"remove","path":"/spec/schedulingGates"}]'],
+        {
+          allowFail: true,
+          as: asTenant("acme"),
+        },
+      );
+      expect(ungate.code).not.toBe(0);
+      expect(ungate.stderr).toContain("leasehold-lease-pinning");
+      expect(ungate.stderr).toContain("pod must select its tenant acme");
+      expect(get("pod", "gated", "acme").spec.schedulingGates).toEqual([{ name: "example.com/queue" }]);
+      kubectl(["delete", "pod", "gated", "-n", "acme", "--wait=false"]);
       // The next lease on gpu-001 starts at the reclaim's effectiveAt: its tenant's pods run there.
       const lease = {
         id: "eve-h100",

@@ -153,7 +153,7 @@ describe("tenant stack schema", () => {
     const eg = (rule: object) => T(tenantCfg({ network: { egress: [rule] } }));
     expect(eg({ cidr: "fd00::/8", except: ["fd00:1::/32"] })).toEqual([]);
     for (const bad of ["10.0.0.0/33", "10.0.0.1", "fd00::/129"])
-      expect(eg({ cidr: bad })[0], bad).toContain("leasehold:tenant.network.egress[0].cidr: expected an IPv4 or IPv6 CIDR");
+      expect(eg({ cidr: bad })[0], bad).toContain("leasehold:tenant.network.egress[0].cidr: expected a CIDR in canonical form");
     expect(eg({ cidr: "10.0.0.0/8", except: ["11.0.0.0/16"] })).toEqual([
       `${F}: leasehold:tenant.network.egress[0].except[0]: expected a block strictly inside 10.0.0.0/8 (ipv4), got "11.0.0.0/16"`,
     ]);

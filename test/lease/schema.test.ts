@@ -432,17 +432,22 @@ describe("egress CIDRs", () => {
     refused(
       egress({ cidr: "10.0.0.0/33" }),
       "leasehold:tenant.network.egress[0].cidr",
-      "expected an IPv4 or IPv6 CIDR",
+      "expected a CIDR in canonical form",
       'got "10.0.0.0/33"',
     );
   });
 
   it("refuses an address without a prefix (10.0.0.1)", () => {
-    refused(egress({ cidr: "10.0.0.1" }), "leasehold:tenant.network.egress[0].cidr", "expected an IPv4 or IPv6 CIDR", 'got "10.0.0.1"');
+    refused(egress({ cidr: "10.0.0.1" }), "leasehold:tenant.network.egress[0].cidr", "expected a CIDR in canonical form", 'got "10.0.0.1"');
   });
 
   it("refuses an IPv6 prefix longer than 128 (fd00::/129)", () => {
-    refused(egress({ cidr: "fd00::/129" }), "leasehold:tenant.network.egress[0].cidr", "expected an IPv4 or IPv6 CIDR", 'got "fd00::/129"');
+    refused(
+      egress({ cidr: "fd00::/129" }),
+      "leasehold:tenant.network.egress[0].cidr",
+      "expected a CIDR in canonical form",
+      'got "fd00::/129"',
+    );
   });
 
   it("refuses an invalid CIDR in except (10.0.0.0/33)", () => {
