@@ -341,13 +341,13 @@ export function configAdmission(): AdmissionCel {
  */
 export function podDeletionAdmission(): AdmissionCel {
   const grace =
-    "(request.subResource == 'eviction' ? (has(object.deleteOptions) && has(object.deleteOptions.gracePeriodSeconds) ? object.deleteOptions.gracePeriodSeconds : 0) : (request.options != null && has(request.options.gracePeriodSeconds) ? request.options.gracePeriodSeconds : 0))";
+    "((has(request.subResource) && request.subResource == 'eviction') ? (has(object.deleteOptions) && has(object.deleteOptions.gracePeriodSeconds) ? object.deleteOptions.gracePeriodSeconds : 0) : (request.options != null && has(request.options.gracePeriodSeconds) ? request.options.gracePeriodSeconds : 0))";
   return {
     variables: [{ name: "gracePeriodSeconds", expression: grace }],
     validations: [
       {
         expression: `variables.gracePeriodSeconds <= ${MAX_TERMINATION_GRACE_SECONDS}`,
-        messageExpression: `(request.subResource == 'eviction' ? 'an eviction' : 'a delete') + ' with gracePeriodSeconds ' + string(variables.gracePeriodSeconds) + '; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so a lease that ends takes its GPUs back within that'`,
+        messageExpression: `((has(request.subResource) && request.subResource == 'eviction') ? 'an eviction' : 'a delete') + ' with gracePeriodSeconds ' + string(variables.gracePeriodSeconds) + '; at most ${MAX_TERMINATION_GRACE_SECONDS} in a tenant namespace, so a lease that ends takes its GPUs back within that'`,
         reason: "Forbidden",
       },
     ],

@@ -1,5 +1,5 @@
 import { admissionSettings, FORBIDDEN_ENV_PREFIX, forbiddenEnvName, type AdmissionSettings } from "./admission";
-import { gpuResourceOf, gpusPerNode, leaseNodesNeeded, nodesFor, type GpuCatalog } from "./catalog";
+import { gpuResourceOf, gpusPerNode, leaseNodesNeeded, type GpuCatalog } from "./catalog";
 import { isoInstant } from "./fields";
 import { inForce } from "./lifecycle";
 import { podSecurityRestricted } from "./pod-security";
@@ -14,8 +14,12 @@ import {
   podLimitViolations,
   podOf,
   schedulingWarnings,
+  daemonSetSurge,
+  podLevelViolations,
   podSpecValidation,
-  reachableLeases,
+  reachableNodes,
+  restartPolicyValidation,
+  stringFieldViolations,
   tolerationViolations,
   undeclaredResources,
   WORKLOAD_KINDS,
@@ -86,6 +90,8 @@ export function judgeWorkload(
   for (const m of tolerationViolations(pod.spec, tenant, ids, settings.accelerators, kind))
     out.push({ policy: "lease-pinning", message: m });
   for (const m of podSpecValidation(pod.spec, pod.metadata)) out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of restartPolicyValidation(kind, pod.spec)) out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of stringFieldViolations(kind, object)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (kind === "DaemonSet") for (const m of daemonSetViolations(pod.spec, tenant, units)) out.push({ policy: "lease-pinning", message: m });
   out.push(...podLimitViolations(pod.spec, settings, tenant));
   for (const m of schedulingWarnings(pod.spec, tenant)) warnings.push({ policy: "lease-pinning", message: m });
@@ -99,26 +105,47 @@ export function judgeWorkload(
   for (const m of problems) out.push({ policy: "gpu-requests-within-quota", message: m });
   for (const m of limitRangeViolations(pod.spec, tenantLimits(cfg.leases, catalog), settings.accelerators))
     out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of podLevelViolations(pod.spec, tenantLimits(cfg.leases, catalog)))
+    out.push({ policy: "gpu-requests-within-quota", message: m });
   if (Object.values(units).some((n) => n > 0)) {
-    const nodesOf = (id: string) => {
-      const l = live.find((x) => x.id === id);
-      return l ? (l.placement.nodes?.length ?? leaseNodesNeeded(catalog, l.gpu.type, l.gpu.count)) : 0;
-    };
-    const pods = podCount(kind, object, nodesOf);
-    const granted = acceleratorsInForce(cfg.leases, catalog, at);
-    const surge = kind === "Deployment" ? rollingSurge(object, pods) : 0;
-    const reach = reachableLeases(
+    // The nodes of the tenant's leases in force this pod may be placed on, each with the units its
+    // tenant may use there: GPUs per node, the count's remainder on a lease's last node (its
+    // reserve, lease/reserve.ts, holds the rest).
+    const reached = reachableNodes(
       pod.spec,
       tenant,
-      live.map((l) => ({ id: l.id, gpuType: l.gpu.type, pool: l.placement.pool, nodes: l.placement.nodes, count: l.gpu.count })),
+      live.map((l) => ({
+        id: l.id,
+        gpuType: l.gpu.type,
+        pool: l.placement.pool,
+        nodes: l.placement.nodes,
+        count: l.gpu.count,
+        nodeCount: l.placement.nodes?.length ?? leaseNodesNeeded(catalog, l.gpu.type, l.gpu.count),
+      })),
     );
+    const freeOn = (n: (typeof reached)[number]) => {
+      const per = gpusPerNode(catalog, n.lease.gpuType);
+      return n.index === n.lease.nodeCount - 1 ? Math.max(0, n.lease.count - (n.lease.nodeCount - 1) * per) : per;
+    };
+    // A DaemonSet runs one pod on every node it reaches; other kinds as many as they ask for.
+    const pods = kind === "DaemonSet" ? reached.length : podCount(kind, object, () => 0);
+    const granted = acceleratorsInForce(cfg.leases, catalog, at);
+    const surge = kind === "Deployment" ? rollingSurge(object, pods) : 0;
+    if (reached.length === 0 && live.length > 0 && !out.some((v) => v.policy === "lease-pinning"))
+      warnings.push({
+        policy: "lease-pinning",
+        message: `The pod's node selection reaches no node of tenant ${tenant}'s leases in force at ${isoInstant(at)} (${live.map((l) => `${l.id}: ${l.gpu.type}`).join(", ")}): every pod would stay Pending.`,
+      });
     for (const [r, perPod] of Object.entries(units)) {
       if (perPod === 0) continue;
-      const fit = leasesFit(
-        reach.filter((l) => gpuResourceOf(catalog[l.gpuType]) === r),
-        catalog,
-        perPod,
-      );
+      const onR = reached.filter((n) => gpuResourceOf(catalog[n.lease.gpuType]) === r);
+      const fit = {
+        pods:
+          kind === "DaemonSet"
+            ? onR.filter((n) => freeOn(n) >= perPod).length
+            : onR.reduce((k, n) => k + Math.floor(freeOn(n) / perPod), 0),
+        leases: [...new Map(onR.map((n) => [n.lease.id, `${n.lease.id} (${n.lease.count} ${n.lease.gpuType})`])).values()],
+      };
       // The API server admits pods its scheduler cannot place: a warning, not a refusal. A lease's
       // nodes hold whole nodes, its reserve the GPUs beyond its count (lease/reserve.ts).
       if (
@@ -130,6 +157,11 @@ export function judgeWorkload(
         warnings.push({
           policy: "gpu-requests-within-quota",
           message: `${kind} requests ${perPod} ${r} per pod x ${pods} pod(s), but the nodes it selects (${fit.leases.join(", ")}) give tenant ${tenant} room for ${fit.pods} such pod(s) at ${isoInstant(at)}: a lease runs on no more than its count, whole nodes or not (a reserve holds the rest of its last node), so ${pods - fit.pods} would stay Pending.`,
+        });
+      if (kind === "DaemonSet" && daemonSetSurge(object) > 0)
+        warnings.push({
+          policy: "gpu-requests-within-quota",
+          message: `A rolling update of this DaemonSet starts each node's new pod before its old one stops (maxSurge): 2 x ${perPod} ${r} on one node at once, which its lease's node and quota never hold, so the update would never finish; set updateStrategy.rollingUpdate.maxSurge: 0 (and maxUnavailable: 1).`,
         });
       if (perPod * pods > (granted[r] ?? 0)) {
         out.push({
@@ -233,25 +265,4 @@ export function configObjectViolations(kind: unknown, object: unknown, namespace
 /** `namespace/name` of an object as messages name it (`name` alone without a namespace). */
 function qualifiedName(o: { metadata?: { name?: string } }, namespace?: string): string {
   return `${namespace ? `${namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
-}
-
-/**
- * How many pods of `perPod` units fit on the nodes of these leases when each runs on its count
- * only: every node of a lease holds GPUs-per-node units, but its last one only what the count
- * leaves (its reserve, lease/reserve.ts, holds the rest). With each lease shown as
- * `id (count type)`.
- */
-export function leasesFit(
-  leases: readonly { id: string; gpuType: string; count: number }[],
-  catalog: GpuCatalog,
-  perPod: number,
-): { pods: number; leases: string[] } {
-  let pods = 0;
-  for (const l of leases) {
-    const per = gpusPerNode(catalog, l.gpuType);
-    const n = nodesFor(l.count, per);
-    const last = l.count - (n - 1) * per;
-    pods += (n - 1) * Math.floor(per / perPod) + Math.floor(last / perPod);
-  }
-  return { pods, leases: leases.map((l) => `${l.id} (${l.count} ${l.gpuType})`) };
 }

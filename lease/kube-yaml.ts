@@ -32,6 +32,33 @@ const assign = (out: Record<string, unknown>, src: unknown) => {
 /** Values one document may expand to through its aliases (go-yaml v2 refuses excessive aliasing too). */
 const MAX_VALUES = 1_000_000;
 
+/**
+ * A plain scalar YAML 1.1 leaves a string but go-yaml v2 reads as an integer: it tries Go's
+ * `strconv.ParseInt(s, 0, 64)` (then ParseUint) on the token with its underscores removed, and
+ * base 0 takes the `0o`/`0O` octal, `0X` hex and `0B` binary prefixes YAML 1.1 lacks, and a sign
+ * before any prefix (`0o20` is 16 to kubectl). Undefined when Go reads no integer either.
+ */
+export function goInt(token: string): number | undefined {
+  // go-yaml v2 tries numbers only for a token that starts with a digit or a sign.
+  if (!/^[0-9+-]/.test(token)) return undefined;
+  const t = token.replace(/_/g, "");
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(t);
+  if (!m) return undefined;
+  const body = m[2]!;
+  const digits = /^0[oO]/.test(body)
+    ? `0o${body.slice(2)}`
+    : /^0[bB]/.test(body)
+      ? `0b${body.slice(2)}`
+      : /^0[xX]/.test(body)
+        ? `0x${body.slice(2)}`
+        : /^0[0-7]+$/.test(body)
+          ? `0o${body.slice(1)}`
+          : body;
+  const n = BigInt(digits) * (m[1] === "-" ? -1n : 1n);
+  if (n < -(2n ** 63n) || n >= 2n ** 64n) return undefined;
+  return Number(n);
+}
+
 /** A node as go-yaml v2 decodes it into interface{}, then to JSON (map keys as strings). */
 function toPlain(node: unknown, doc: Document, depth = 0, budget = { left: MAX_VALUES }): unknown {
   if (depth > 1000) throw new MergeError("aliases nest too deep");
@@ -39,6 +66,10 @@ function toPlain(node: unknown, doc: Document, depth = 0, budget = { left: MAX_V
   if (isAlias(node)) return toPlain(node.resolve(doc), doc, depth + 1, budget);
   if (isScalar(node)) {
     const v = node.value;
+    if (typeof v === "string" && node.type === "PLAIN" && !node.tag) {
+      const n = goInt(v);
+      if (n !== undefined) return n;
+    }
     return typeof v === "bigint" ? Number(v) : v;
   }
   if (isSeq(node)) return node.items.map((i) => toPlain(i, doc, depth + 1, budget));

@@ -44,8 +44,9 @@ export interface LeaseReserve {
   /** Units the reserve holds: `nodeUnits - granted`, 1 to GPUs per node - 1. */
   units: number;
   /**
-   * The node it runs on: the last of `placement.nodes` (named nodes, existing clusters); absent
-   * where the provider names no node (EKS node groups), and the reserve runs on any of the lease's.
+   * The node it runs on: the last of `placement.nodes` in name order (named nodes, existing
+   * clusters); absent where the provider names no node (EKS node groups), and the reserve runs on
+   * any of the lease's.
    */
   node?: string;
   /** The Deployment's name in {@link SYSTEM_NAMESPACE} (see {@link reserveName}). */
@@ -53,15 +54,19 @@ export interface LeaseReserve {
 }
 
 /**
- * The Deployment name of a reserve: `reserve-<tenant>-<node>` (or `-<lease>` with no named node),
- * so that a renewal on the same nodes with the same count keeps the same object and pod; over 63
- * characters, its first 46 and a hash of the whole.
+ * The Deployment name of a reserve: `reserve-<tenant>-<node>` (or `-<lease>` where no node is
+ * named), cut to 46 characters, then a hash of the tenant and the node (or lease) apart, so that
+ * two tenants never share one (`team` on `a-gpu-001` and `team-a` on `gpu-001`), and a renewal on
+ * the same nodes keeps it. At most 63 characters, a DNS label.
  */
 export function reserveName(tenant: string, lease: Pick<LeaseReserve, "lease" | "node">): string {
-  const full = `reserve-${tenant}-${lease.node ?? lease.lease}`.replace(/\.+$/, "");
-  if (full.length <= 63) return full;
-  const hash = createHash("sha256").update(full).digest("hex").slice(0, 16);
-  return `${full.slice(0, 46).replace(/[-.]+$/, "")}-${hash}`;
+  const where = lease.node ?? lease.lease;
+  const hash = createHash("sha256")
+    .update(`${tenant}\0${lease.node !== undefined ? "node" : "lease"}\0${where}`)
+    .digest("hex")
+    .slice(0, 10);
+  const readable = `reserve-${tenant}-${where}`.replace(/\./g, "-").slice(0, 46).replace(/-+$/, "");
+  return `${readable}-${hash}`;
 }
 
 /**
@@ -77,7 +82,9 @@ export function leaseReserves(tenant: string, leases: readonly Lease[], catalog:
     const nodeUnits = nodesFor(l.gpu.count, perNode) * perNode;
     const units = nodeUnits - l.gpu.count;
     if (units <= 0) continue;
-    const named = l.placement.nodes ?? [];
+    // The last of the lease's nodes in name order, whatever order the stack file writes them in,
+    // so that a renewal on the same nodes keeps the reserve where it is.
+    const named = [...(l.placement.nodes ?? [])].sort();
     const node = named.length > 0 ? named[named.length - 1] : undefined;
     const pin = { lease: l.id, ...(node !== undefined ? { node } : {}) };
     out.push({
@@ -94,9 +101,12 @@ export function leaseReserves(tenant: string, leases: readonly Lease[], catalog:
   return out;
 }
 
-/** Labels of a reserve's Deployment and pod. */
+/**
+ * Labels of a reserve's Deployment, selector and pod: its name and tenant, never its lease (a
+ * selector cannot change, and a renewal on the same nodes must keep the same pod).
+ */
 export function reserveLabels(tenant: string, r: LeaseReserve): Record<string, string> {
-  return { "app.kubernetes.io/name": "lease-reserve", [LABELS.tenant]: tenant, [LABELS.lease]: r.lease };
+  return { "app.kubernetes.io/name": "lease-reserve", "leasehold.io/reserve": r.name, [LABELS.tenant]: tenant };
 }
 
 /**

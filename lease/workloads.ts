@@ -412,6 +412,94 @@ export function podSpecValidation(spec: Obj, metadata: Obj = {}): string[] {
   return out;
 }
 
+/**
+ * Fields of a workload that Kubernetes types as strings but that hold another JSON type, each as
+ * `path: value`: a YAML 1.1 boolean or number where a string is wanted (a container named `n`, a
+ * label `app: yes`, `version: 1`) reaches the API server as `false` or `1`, and it cannot decode
+ * the object ("cannot unmarshal bool into Go struct field ... of type string"). The object's and
+ * its pod template's names, labels and annotations, and the pod spec's string fields.
+ */
+export function stringFieldViolations(kind: string, object: unknown): string[] {
+  const out: string[] = [];
+  const check = (v: unknown, where: string) => {
+    if (v !== undefined && v !== null && typeof v !== "string") out.push(`${where} is ${JSON.stringify(v)}, not a string`);
+  };
+  const meta = (m: unknown, where: string) => {
+    const md = obj(m);
+    check(md.name, `${where}.name`);
+    check(md.namespace, `${where}.namespace`);
+    for (const field of ["labels", "annotations"]) for (const [k, v] of Object.entries(obj(md[field]))) check(v, `${where}.${field}.${k}`);
+  };
+  meta(obj(object).metadata, "metadata");
+  const templatePath = kind === "Pod" ? "" : kind === "CronJob" ? "spec.jobTemplate.spec.template." : "spec.template.";
+  const pod = podOf(kind, object);
+  if (!pod) return out;
+  if (kind !== "Pod") meta(pod.metadata, `${templatePath}metadata`);
+  const spec = pod.spec;
+  const sp = `${templatePath}spec`;
+  for (const f of [
+    "serviceAccountName",
+    "priorityClassName",
+    "restartPolicy",
+    "schedulerName",
+    "hostname",
+    "subdomain",
+    "runtimeClassName",
+  ])
+    check(spec[f], `${sp}.${f}`);
+  for (const [k, v] of Object.entries(obj(spec.nodeSelector))) check(v, `${sp}.nodeSelector.${k}`);
+  list(spec.tolerations).forEach((t, i) => {
+    for (const f of ["key", "operator", "value", "effect"]) check(obj(t)[f], `${sp}.tolerations[${i}].${f}`);
+  });
+  for (const group of ["containers", "initContainers"]) {
+    list(spec[group]).forEach((c, i) => {
+      const cp = `${sp}.${group}[${i}]`;
+      for (const f of ["name", "image", "workingDir", "imagePullPolicy"]) check(obj(c)[f], `${cp}.${f}`);
+      for (const f of ["command", "args"]) list(obj(c)[f]).forEach((a, j) => check(a, `${cp}.${f}[${j}]`));
+      list(obj(c).env).forEach((e, j) => {
+        check(obj(e).name, `${cp}.env[${j}].name`);
+        check(obj(e).value, `${cp}.env[${j}].value`);
+      });
+    });
+  }
+  return out.map(
+    (m) =>
+      `${m}: kubectl sends it so (YAML 1.1 reads y/n, yes/no, on/off as booleans, digits as numbers) and the API server cannot decode it; quote it.`,
+  );
+}
+
+/**
+ * Why the API server refuses a controller's pod template by its restart policy: a Job's (and a
+ * CronJob's) pods must restart `OnFailure` or `Never` (left out, the pod default `Always` is
+ * refused); every other controller's must restart `Always`. Empty when it passes.
+ */
+export function restartPolicyValidation(kind: string, spec: Obj): string[] {
+  const rp = spec.restartPolicy;
+  if (kind === "Job" || kind === "CronJob") {
+    if (rp !== "OnFailure" && rp !== "Never")
+      return [
+        `A ${kind}'s pod template must set restartPolicy OnFailure or Never${rp === undefined ? " (left out, it is Always)" : `, not ${String(rp)}`}; the API server refuses it.`,
+      ];
+  } else if (kind !== "Pod" && rp !== undefined && rp !== "Always") {
+    return [`A ${kind}'s pods must restart Always, not ${String(rp)}; the API server refuses it (spec.template.spec.restartPolicy).`];
+  }
+  return [];
+}
+
+/**
+ * Extra pods a DaemonSet's rolling update runs on a node at once: 1 when
+ * `updateStrategy.rollingUpdate.maxSurge` is above zero (a number, or a percentage of the nodes,
+ * rounded up), else 0 (the default; `OnDelete` never surges).
+ */
+export function daemonSetSurge(object: unknown): number {
+  const strategy = obj(obj(obj(object).spec).updateStrategy);
+  if (strategy.type === "OnDelete") return 0;
+  const v = obj(strategy.rollingUpdate).maxSurge;
+  if (typeof v === "number") return v > 0 ? 1 : 0;
+  if (typeof v === "string") return /^[0-9]+%$/.test(v) && Number(v.slice(0, -1)) > 0 ? 1 : Number(v) > 0 ? 1 : 0;
+  return 0;
+}
+
 /** Whether a pod spec tolerates its tenant's taint (`leasehold.io/tenant=<tenant>:NoExecute`). */
 function toleratesTenant(spec: Obj, tenant: string): boolean {
   return list(spec.tolerations).some(
@@ -507,6 +595,56 @@ export function limitRangeViolations(spec: Obj, limits: ContainerLimits, acceler
   return [...new Set(out)];
 }
 
+/**
+ * Why the API server refuses a pod's pod-level resources (`spec.resources`) once the tenant's
+ * LimitRange has given its containers their defaults: each container's limit must be at most the
+ * pod-level limit, and the pod-level request at least the containers' requests together (the
+ * containers and the restartable init containers beside them), for each resource the pod level
+ * names (kubernetes#128407: containers that state no resources still get the LimitRange's).
+ */
+export function podLevelViolations(spec: Obj, limits: ContainerLimits): string[] {
+  const podLevel = obj(spec.resources);
+  const podLim = obj(podLevel.limits);
+  const podReq = obj(podLevel.requests);
+  if (Object.keys(podLim).length + Object.keys(podReq).length === 0) return [];
+  const nanos = (v: unknown): bigint | undefined => {
+    try {
+      return v === undefined ? undefined : parseQuantity(typeof v === "number" ? v : String(v)).nanos;
+    } catch {
+      return undefined;
+    }
+  };
+  const out: string[] = [];
+  const containers = list(spec.containers);
+  const inits = list(spec.initContainers);
+  const limitOf = (c: unknown, r: string) => obj(obj(obj(c).resources).limits)[r] ?? limits.default[r];
+  const requestOf = (c: unknown, r: string) =>
+    obj(obj(obj(c).resources).requests)[r] ?? obj(obj(obj(c).resources).limits)[r] ?? limits.defaultRequest[r];
+  for (const [r, pl] of Object.entries(podLim)) {
+    const pn = nanos(pl);
+    if (pn === undefined) continue;
+    for (const c of [...containers, ...inits]) {
+      const l = limitOf(c, r);
+      const ln = nanos(l);
+      if (ln !== undefined && ln > pn)
+        out.push(
+          `Container ${String(obj(c).name ?? "?")}'s ${r} limit${obj(obj(obj(c).resources).limits)[r] === undefined ? ` (the LimitRange's default, ${String(l)})` : ` ${String(l)}`} is over the pod-level limit ${String(pl)}; the API server refuses it.`,
+        );
+    }
+  }
+  for (const [r, pr] of Object.entries(podReq)) {
+    const pn = nanos(pr);
+    if (pn === undefined) continue;
+    const beside = [...containers, ...inits.filter((c) => obj(c).restartPolicy === "Always")];
+    const sum = beside.reduce<bigint>((n, c) => n + (nanos(requestOf(c, r)) ?? 0n), 0n);
+    if (sum > pn)
+      out.push(
+        `The pod-level ${r} request ${String(pr)} is under its containers' requests together (with the LimitRange's defaults for those that state none): the API server refuses it; raise spec.resources.requests.${r} or set the containers' own.`,
+      );
+  }
+  return out;
+}
+
 /** A lease in force as its nodes' labels show it to the scheduler. */
 export interface LeaseNodes {
   /** The lease id (`leasehold.io/lease`). */
@@ -519,14 +657,30 @@ export interface LeaseNodes {
   nodes?: readonly string[];
 }
 
+/** One node of a lease in force, as the scheduler sees it for one tenant. */
+export interface ReachedNode<L extends LeaseNodes = LeaseNodes> {
+  /** The lease. */
+  lease: L;
+  /** The node's name; absent where the provider names no node (EKS node groups). */
+  name?: string;
+  /** Its place among the lease's nodes in name order (the last holds the lease's reserve). */
+  index: number;
+}
+
 /**
- * The leases in force of `tenant` on whose nodes the scheduler may place this pod: those whose
- * nodes' labels (tenant, lease, GPU type, pool) match its nodeSelector and at least one of its
- * required node affinity terms (`In`, `NotIn`, `Exists`, `DoesNotExist`; `matchFields` on
- * `metadata.name` against named nodes). Expressions on other keys are taken to match (they narrow
- * nodes within a lease, never add one).
+ * The nodes of `tenant`'s leases in force on which the scheduler may place this pod: a lease's
+ * nodes carry its labels (tenant, lease, GPU type, pool), so a node is reached when those match
+ * the pod's nodeSelector and at least one of its required node affinity terms (`In`, `NotIn`,
+ * `Exists`, `DoesNotExist`, and `Gt`/`Lt`, which read the label as an integer; `matchFields` on
+ * `metadata.name`, and a nodeSelector `kubernetes.io/hostname`, taken as the node's name, against
+ * named nodes). Expressions on other keys are taken to match (they narrow nodes, never add one).
+ * A lease with `nodes` has those nodes, in name order; one without has `count` anonymous ones.
  */
-export function reachableLeases<L extends LeaseNodes>(spec: Obj, tenant: string, leases: readonly L[]): L[] {
+export function reachableNodes<L extends LeaseNodes>(
+  spec: Obj,
+  tenant: string,
+  leases: readonly (L & { nodeCount: number })[],
+): ReachedNode<L>[] {
   const labelsOf = (l: LeaseNodes): Record<string, string> => ({
     [LABELS.tenant]: tenant,
     [LABELS.lease]: l.id,
@@ -534,6 +688,7 @@ export function reachableLeases<L extends LeaseNodes>(spec: Obj, tenant: string,
     [LABELS.pool]: l.pool,
   });
   const known = new Set([LABELS.tenant, LABELS.lease, LABELS.gpuType, LABELS.pool] as string[]);
+  const integer = (v: unknown) => (typeof v === "string" && /^[+-]?[0-9]+$/.test(v) ? BigInt(v) : undefined);
   const exprMatches = (labels: Record<string, string>, e: Obj): boolean => {
     const key = e.key;
     if (typeof key !== "string" || !known.has(key)) return true;
@@ -548,28 +703,63 @@ export function reachableLeases<L extends LeaseNodes>(spec: Obj, tenant: string,
         return has;
       case "DoesNotExist":
         return !has;
+      case "Gt":
+      case "Lt": {
+        const v = integer(labels[key]);
+        const bound = integer(values[0]);
+        if (!has || v === undefined || bound === undefined) return false;
+        return e.operator === "Gt" ? v > bound : v < bound;
+      }
       default:
         return true;
     }
   };
-  const fieldMatches = (l: LeaseNodes, e: Obj): boolean => {
-    if (e.key !== "metadata.name" || l.nodes === undefined) return true;
+  const fieldMatches = (name: string | undefined, e: Obj): boolean => {
+    if (e.key !== "metadata.name" || name === undefined) return true;
     const values = list(e.values);
-    if (e.operator === "In") return l.nodes.some((n) => values.includes(n));
-    if (e.operator === "NotIn") return l.nodes.some((n) => !values.includes(n));
+    if (e.operator === "In") return values.includes(name);
+    if (e.operator === "NotIn") return !values.includes(name);
     return true;
   };
   const terms = affinityTerms(spec);
-  return leases.filter((l) => {
+  const selector = obj(spec.nodeSelector);
+  const hostname = selector["kubernetes.io/hostname"];
+  const out: ReachedNode<L>[] = [];
+  for (const l of leases) {
     const labels = labelsOf(l);
-    for (const [k, v] of Object.entries(obj(spec.nodeSelector))) if (known.has(k) && labels[k] !== v) return false;
-    if (terms.length === 0) return true;
-    // A term with no expression and no field matches no node (core/v1 NodeSelectorTerm).
-    return terms.some(
-      (t) =>
-        list(obj(t).matchExpressions).length + list(obj(t).matchFields).length > 0 &&
-        list(obj(t).matchExpressions).every((e) => exprMatches(labels, obj(e))) &&
-        list(obj(t).matchFields).every((e) => fieldMatches(l, obj(e))),
-    );
-  });
+    if (Object.entries(selector).some(([k, v]) => known.has(k) && labels[k] !== v)) continue;
+    const names: (string | undefined)[] =
+      l.nodes !== undefined ? [...l.nodes].sort() : Array.from({ length: l.nodeCount }, () => undefined);
+    names.forEach((name, index) => {
+      if (hostname !== undefined && name !== undefined && hostname !== name) return;
+      // A term with no expression and no field matches no node (core/v1 NodeSelectorTerm).
+      const reached =
+        terms.length === 0 ||
+        terms.some(
+          (t) =>
+            list(obj(t).matchExpressions).length + list(obj(t).matchFields).length > 0 &&
+            list(obj(t).matchExpressions).every((e) => exprMatches(labels, obj(e))) &&
+            list(obj(t).matchFields).every((e) => fieldMatches(name, obj(e))),
+        );
+      if (reached) out.push({ lease: l, ...(name !== undefined ? { name } : {}), index });
+    });
+  }
+  return out;
+}
+
+/** The leases in force of `tenant` with at least one node this pod may be placed on ({@link reachableNodes}). */
+export function reachableLeases<L extends LeaseNodes>(
+  spec: Obj,
+  tenant: string,
+  leases: readonly L[],
+  nodeCount: (l: L) => number = () => 1,
+): L[] {
+  const reached = new Set(
+    reachableNodes(
+      spec,
+      tenant,
+      leases.map((l) => ({ ...l, nodeCount: nodeCount(l) })),
+    ).map((n) => n.lease.id),
+  );
+  return leases.filter((l) => reached.has(l.id));
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { isoInstant, instant } from "../lease/fields";
 import { gpusInForce, inForce, totalGpusInForce } from "../lease/lifecycle";
 import { parseQuantity } from "../lease/quantity";
-import { leaseReserves, RESERVE_PRIORITY_CLASS, SYSTEM_NAMESPACE } from "../lease/reserve";
+import { leaseReserves, reserveDeployment, SYSTEM_NAMESPACE } from "../lease/reserve";
 import { acceleratorsInForce, GPU_RESOURCE, LABELS } from "../lease/tenancy";
 import { resourcePolicy, stackPolicy, tenantOrSkip } from "./contract";
 
@@ -130,26 +130,31 @@ export const leaseReservesHeld = stackPolicy(
         );
         continue;
       }
-      const spec = (d.props.spec ?? {}) as {
-        replicas?: number;
-        template?: { spec?: { priorityClassName?: string; containers?: { resources?: { requests?: Record<string, unknown> } }[] } };
-      };
-      const pod = spec.template?.spec ?? {};
-      let held = 0;
-      for (const ctr of pod.containers ?? []) {
-        const v = ctr.resources?.requests?.[w.resource];
-        if (v !== undefined) held += Number(parseQuantity(String(v)).nanos / 1_000_000_000n);
-      }
-      const problems: string[] = [];
-      if (held !== w.units) problems.push(`its pod requests ${held} ${w.resource}, not ${w.units}`);
-      if ((spec.replicas ?? 1) < 1) problems.push(`it runs ${spec.replicas} replicas`);
-      if (pod.priorityClassName !== RESERVE_PRIORITY_CLASS.name)
-        problems.push(`its PriorityClass is ${pod.priorityClassName ?? "none"}, not ${RESERVE_PRIORITY_CLASS.name}`);
-      if (problems.length > 0)
+      // Exactly the reserve leasehold declares: the units, the node pinning, the tenant's
+      // selector and toleration, the PriorityClass and one replica are what make it hold.
+      const differs = differences(reserveDeployment(tenant, w).spec, d.props.spec ?? {}, "spec");
+      if (differs.length > 0)
         reportViolation(
-          `${what}, but its reserve ${SYSTEM_NAMESPACE}/${w.name} does not hold the other ${w.units}: ${problems.join("; ")}.`,
+          `${what}, but its reserve ${SYSTEM_NAMESPACE}/${w.name} is not the one that holds the other ${w.units} on ${w.node ?? `the lease's nodes`}: ${differs.slice(0, 5).join("; ")}.`,
           d.urn,
         );
     }
   },
 );
+
+/** Where `got` differs from `want`, as `path: want X, got Y` (JSON values; a quantity as the string it is written as). */
+function differences(want: unknown, got: unknown, at: string): string[] {
+  if (Array.isArray(want)) {
+    if (!Array.isArray(got) || got.length !== want.length) return [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
+    return want.flatMap((w, i) => differences(w, got[i], `${at}[${i}]`));
+  }
+  if (want !== null && typeof want === "object") {
+    if (got === null || typeof got !== "object" || Array.isArray(got))
+      return [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
+    const keys = new Set([...Object.keys(want), ...Object.keys(got)]);
+    return [...keys].flatMap((k) => differences((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  return String(want) === String(got) && (want === undefined) === (got === undefined)
+    ? []
+    : [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EXTENDED_RESOURCE_NAME } from "../lease/catalog";
 import { priorityClassName } from "../lease/fields";
+import { RESERVE_PRIORITY_CLASS } from "../lease/reserve";
 
 // The keys of `leasehold:cluster` every provider's schema has (see ClusterBase).
 
@@ -11,9 +12,13 @@ import { priorityClassName } from "../lease/fields";
  */
 const tenantPriorityClasses = z
   .array(
-    priorityClassName.refine((n) => !n.startsWith("system-"), {
-      error: "the system- PriorityClasses are the cluster's own; tenants never get them",
-    }),
+    priorityClassName
+      .refine((n) => !n.startsWith("system-"), {
+        error: "the system- PriorityClasses are the cluster's own; tenants never get them",
+      })
+      .refine((n) => n !== RESERVE_PRIORITY_CLASS.name, {
+        error: `${RESERVE_PRIORITY_CLASS.name} is the lease reserves' (which must preempt tenant pods); tenants never get it`,
+      }),
     {
       error: "expected a list of PriorityClass names",
     },

@@ -381,7 +381,7 @@ describe("leasehold admit", () => {
 
   it("reads manifests as kubectl does: merge keys (a later one overriding earlier keys), yes/no booleans, octal counts", async () => {
     const head =
-      "apiVersion: v1\nkind: Pod\nmetadata: {name: y}\nspec:\n  nodeSelector: {leasehold.io/lease: acme-h100-2026q4}\n  tolerations: [{key: leasehold.io/lease, operator: Equal, value: acme-h100-2026q4, effect: NoExecute}]\n  securityContext: {runAsNonRoot: yes, seccompProfile: {type: RuntimeDefault}}\n  containers:\n";
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: gpus}\nspec:\n  nodeSelector: {leasehold.io/lease: acme-h100-2026q4}\n  tolerations: [{key: leasehold.io/lease, operator: Equal, value: acme-h100-2026q4, effect: NoExecute}]\n  securityContext: {runAsNonRoot: yes, seccompProfile: {type: RuntimeDefault}}\n  containers:\n";
     const gpu = (n: string, copies: number) =>
       head +
       `    - &gpu\n      name: a\n      image: t:1\n      resources: {limits: {nvidia.com/gpu: ${n}}}\n      securityContext: {allowPrivilegeEscalation: off, capabilities: {drop: [ALL]}}\n` +

@@ -29,7 +29,8 @@ export function admit(
     object: pod === null ? null : cel(pod),
     oldObject: oldPod ? cel(oldPod) : null,
     namespaceObject,
-    request: cel({ operation, userInfo: { username: requester }, options, subResource }),
+    // As the API server hands it to CEL: no subResource key at all on a request to the resource itself.
+    request: cel({ operation, userInfo: { username: requester }, options, ...(subResource !== "" ? { subResource } : {}) }),
   };
   const variables = new Map<string, unknown>();
   for (const v of policy.variables) variables.set(v.name, run(v.expression, { ...bindings, variables } as never, { funcs: strings }));

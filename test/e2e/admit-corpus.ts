@@ -682,6 +682,82 @@ function affinityCorpus(): CorpusItem[] {
   ];
 }
 
+/**
+ * What `admit` predicted otherwise than kubectl and the API server (issue 24, round3 cases): Go's
+ * `0o` integers, YAML 1.1 booleans and numbers in string fields, pod-level resources over
+ * LimitRange defaults, restart policies, a surging GPU DaemonSet.
+ */
+function predictionCorpus(): CorpusItem[] {
+  const out: CorpusItem[] = [];
+  const text = (what: string, body: (name: string) => string): CorpusItem => {
+    const name = nextName("t");
+    const t = body(name);
+    return { what, object: parse(t, { version: "1.1", merge: true }) as Record<string, any>, text: t };
+  };
+  const restricted = "securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}";
+  const podSec = "securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}";
+  const pinned = `nodeSelector: {leasehold.io/lease: ${H100}}\n      tolerations: [{key: leasehold.io/tenant, operator: Equal, value: ${TENANT}, effect: NoExecute}]`;
+  const deployment = (replicas: string) => (n: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${n}, namespace: ${TENANT}}\nspec:\n  replicas: ${replicas}\n  strategy: {type: Recreate}\n  selector: {matchLabels: {${ITEM_LABEL}: ${n}}}\n  template:\n    metadata: {labels: {${ITEM_LABEL}: ${n}}}\n    spec:\n      ${pinned}\n      ${podSec}\n      containers:\n        - {name: a, image: registry.example/app:1, resources: {limits: {nvidia.com/gpu: 8}}, ${restricted}}\n`;
+  const pod =
+    (containers: string, labels = "") =>
+    (n: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${n}, namespace: ${TENANT}, labels: {${ITEM_LABEL}: ${n}${labels}}}\nspec:\n  ${pinned.replace(/\n {6}/g, "\n  ")}\n  ${podSec}\n  containers:\n${containers}`;
+  out.push(
+    text("YAML: replicas 0o20 is 16 to kubectl (8 GPUs each: 128, over)", deployment("0o20")),
+    text("YAML: replicas 0o2 is 2 to kubectl (16 GPUs)", deployment("0o2")),
+    text("YAML: replicas 0O3 is 3 to kubectl (24 GPUs)", deployment("0O3")),
+    text(
+      "YAML: nvidia.com/gpu 0o10 is 8 to kubectl",
+      pod(`    - {name: a, image: registry.example/app:1, resources: {limits: {nvidia.com/gpu: 0o10}}, ${restricted}}\n`),
+    ),
+    text("YAML: a container named n (false to YAML 1.1)", pod(`    - {name: n, image: registry.example/app:1, ${restricted}}\n`)),
+    text(
+      "YAML: a label value yes (true to YAML 1.1)",
+      pod(`    - {name: a, image: registry.example/app:1, ${restricted}}\n`, ", team: yes"),
+    ),
+    text("YAML: a label value 1 (a number)", pod(`    - {name: a, image: registry.example/app:1, ${restricted}}\n`, ", version: 1")),
+    text(
+      "YAML: an env value on (true to YAML 1.1)",
+      pod(`    - {name: a, image: registry.example/app:1, env: [{name: DEBUG, value: on}], ${restricted}}\n`),
+    ),
+    text('YAML: a quoted label value "yes"', pod(`    - {name: a, image: registry.example/app:1, ${restricted}}\n`, ', team: "yes"')),
+  );
+  const twoBare = [container("app"), container("sidecar")];
+  out.push(
+    item("pod-level resources under the LimitRange's container defaults (too small)", "Pod", {
+      ...spec({ lease: null }),
+      containers: twoBare,
+      resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+    }),
+    item("pod-level resources over the LimitRange's container defaults (fits)", "Pod", {
+      ...spec({ lease: null }),
+      containers: twoBare,
+      resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "8Gi" } },
+    }),
+    item("pod-level memory limit under one container's own limit", "Pod", {
+      ...spec({ lease: null }),
+      containers: [container("app", { limits: { cpu: "1", memory: "3Gi" } })],
+      resources: { limits: { memory: "2Gi" } },
+    }),
+  );
+  const job = item("a Job whose pod template leaves restartPolicy out (Always)", "Job", spec({ gpu: 8 }));
+  delete job.object.spec.template.spec.restartPolicy;
+  const cron = item("a CronJob whose pod template restarts Always", "CronJob", spec({ gpu: 8 }));
+  cron.object.spec.jobTemplate.spec.template.spec.restartPolicy = "Always";
+  out.push(
+    job,
+    cron,
+    item("a Job that restarts OnFailure", "Job", { ...spec({ gpu: 8 }), restartPolicy: "OnFailure" }),
+    item("a Deployment whose pods restart OnFailure", "Deployment", { ...spec({ gpu: 8 }), restartPolicy: "OnFailure" }),
+    item("a StatefulSet whose pods restart Never", "StatefulSet", { ...spec({ gpu: 8 }), restartPolicy: "Never" }),
+    item("a GPU DaemonSet whose rolling update surges (admitted, warned)", "DaemonSet", spec({ lease: L40S, gpu: 8 }), {
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    }),
+  );
+  return out;
+}
+
 /** The whole corpus; `podSecurityDir` is Kubernetes' Pod Security fixtures (skipped when absent). */
 export function admitCorpus(podSecurityDir: string): CorpusItem[] {
   counter = 0;
@@ -694,6 +770,7 @@ export function admitCorpus(podSecurityDir: string): CorpusItem[] {
     ...serviceCorpus(),
     ...issueCorpus(),
     ...affinityCorpus(),
+    ...predictionCorpus(),
   ];
 }
 

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ensureStack, pulumi, pulumiEnv, registerPoolNodes, ROOT, sh, syncProject } from "../../scripts/local/toolchain";
+import { reserveName } from "../../lease/reserve";
 import { admitCorpus } from "./admit-corpus";
 import { admitVerdicts, describeDisagreement, serverVerdicts, writeManifests } from "./admit-differential";
 
@@ -1280,6 +1281,8 @@ describe("the example fleet on a real engine and API server", () => {
         reclaim: { noticeHours: 72 },
       },
     ]);
+    // reserve-split-spl-002-<hash of tenant and node>
+    const RESERVE = reserveName("split", { lease: "split-h100", node: "spl-002" });
     const upAt = (instant: string) => {
       ensureStack(project, env, backend, "tenant-split");
       const r = leasehold(["up", "--stack", "tenant-split"], { ...env, LEASEHOLD_AT: instant });
@@ -1310,7 +1313,7 @@ describe("the example fleet on a real engine and API server", () => {
     const reservePod = () =>
       waitFor("the lease's reserve Running", () =>
         podsIn("leasehold-system").find(
-          (x) => x.metadata.name.startsWith("reserve-split-spl-002-") && x.status.phase === "Running" && !x.metadata.deletionTimestamp,
+          (x) => x.metadata.name.startsWith(`${RESERVE}-`) && x.status.phase === "Running" && !x.metadata.deletionTimestamp,
         ),
       );
     try {
@@ -1321,8 +1324,7 @@ describe("the example fleet on a real engine and API server", () => {
       expect(reserve.spec.nodeName).toBe("spl-002");
       // Out of the tenant's reach.
       expect(
-        kubectl(["delete", "deployment", "reserve-split-spl-002", "-n", "leasehold-system"], { allowFail: true, as: asTenant("split") })
-          .code,
+        kubectl(["delete", "deployment", RESERVE, "-n", "leasehold-system"], { allowFail: true, as: asTenant("split") }).code,
       ).not.toBe(0);
 
       // The case: 2 x 8 H100 pinned to the 12-H100 lease. Within the quota (16 of 20), so admitted;
@@ -1356,10 +1358,10 @@ describe("the example fleet on a real engine and API server", () => {
 
       // A reserve away (scaled to zero by hand) lets the tenant take its GPUs; back, it preempts them.
       kubectl(["scale", "deployment", "big", "--replicas=1", "-n", "split"], { as: asTenant("split") });
-      kubectl(["scale", "deployment", "reserve-split-spl-002", "--replicas=0", "-n", "leasehold-system"]);
+      kubectl(["scale", "deployment", RESERVE, "--replicas=0", "-n", "leasehold-system"]);
       expect(applyAs("split", deployment("grab", 4, 1)).code).toBe(0);
       await waitFor("the tenant on all 16 H100s while the reserve is away", () => (h100InUse() === 16 ? true : undefined));
-      kubectl(["scale", "deployment", "reserve-split-spl-002", "--replicas=1", "-n", "leasehold-system"]);
+      kubectl(["scale", "deployment", RESERVE, "--replicas=1", "-n", "leasehold-system"]);
       const back = await reservePod();
       expect(back.spec.nodeName).toBe("spl-002");
       await waitFor("12 H100s in use with the reserve back", () => (h100InUse() === 12 ? true : undefined));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { leasesFit } from "../../lease/admit";
+import { judgeWorkload } from "../../lease/admit";
 import { BUILTIN_CATALOG, mergeCatalog } from "../../lease/catalog";
 import { instant } from "../../lease/fields";
 import { leaseReserves, reserveDeployment, reserveName, RESERVE_PRIORITY_CLASS, SYSTEM_NAMESPACE } from "../../lease/reserve";
@@ -37,10 +37,13 @@ describe("leaseReserves", () => {
         granted: 12,
         units: 4,
         node: "gpu-002",
-        name: "reserve-acme-gpu-002",
+        name: "reserve-acme-gpu-002-5eeab8157e",
       },
     ]);
     expect(leaseReserves("acme", [lease("a", "l40s", 1, ["l40s-001"])], BUILTIN_CATALOG, AT)[0]?.units).toBe(7);
+    // The last node in name order, whatever order the file writes them in (a renewal that lists
+    // the same nodes otherwise keeps its reserve where it is).
+    expect(leaseReserves("acme", [lease("a", "h100-80gb", 12, ["gpu-002", "gpu-001"])], BUILTIN_CATALOG, AT)[0]?.node).toBe("gpu-002");
   });
 
   it("only leases in force at the instant; one reserve per lease, on each lease's own last node", () => {
@@ -71,7 +74,7 @@ describe("leaseReserves", () => {
 
   it("with no named node (a node group), the reserve is the lease's and runs on any of its nodes", () => {
     const [r] = leaseReserves("acme", [lease("grp", "h100-80gb", 9)], BUILTIN_CATALOG, AT);
-    expect(r).toMatchObject({ lease: "grp", units: 7, name: "reserve-acme-grp" });
+    expect(r).toMatchObject({ lease: "grp", units: 7, name: "reserve-acme-grp-2b3e85c2a5" });
     expect(r!.node).toBeUndefined();
     const spec = reserveDeployment("acme", r!).spec.template.spec;
     expect(spec.nodeSelector).toEqual({ "leasehold.io/tenant": "acme", "leasehold.io/lease": "grp" });
@@ -81,7 +84,12 @@ describe("leaseReserves", () => {
 
 describe("reserveName", () => {
   it("is the tenant and the node (a renewal on the same nodes keeps it), a DNS label of at most 63 characters", () => {
-    expect(reserveName("acme", { lease: "a", node: "gpu-002" })).toBe("reserve-acme-gpu-002");
+    expect(reserveName("acme", { lease: "a", node: "gpu-002" })).toBe("reserve-acme-gpu-002-5eeab8157e");
+    // Another lease on the same node keeps it (a renewal); another tenant never shares it, even
+    // where the readable parts read alike (team on a-gpu-001, team-a on gpu-001).
+    expect(reserveName("acme", { lease: "b", node: "gpu-002" })).toBe("reserve-acme-gpu-002-5eeab8157e");
+    expect(reserveName("team", { lease: "t", node: "a-gpu-001" })).not.toBe(reserveName("team-a", { lease: "t", node: "gpu-001" }));
+    expect(reserveName("team", { lease: "a-x" })).not.toBe(reserveName("team-a", { lease: "x" }));
     const long = reserveName("a".repeat(63), { lease: "x", node: `rack-12.row-4.hall-b.${"n".repeat(200)}` });
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
@@ -98,7 +106,7 @@ describe("reserveDeployment", () => {
   const pod = d.spec.template.spec;
 
   it("is one pod, in leasehold-system, at the reserve PriorityClass, recreated rather than surged", () => {
-    expect(d.metadata).toMatchObject({ name: "reserve-acme-gpu-002", namespace: SYSTEM_NAMESPACE });
+    expect(d.metadata).toMatchObject({ name: "reserve-acme-gpu-002-5eeab8157e", namespace: SYSTEM_NAMESPACE });
     expect(d.spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
     expect(pod.priorityClassName).toBe(RESERVE_PRIORITY_CLASS.name);
     expect(RESERVE_PRIORITY_CLASS.value).toBe(1_000_000_000);
@@ -167,25 +175,70 @@ describe("reachableLeases: the leases in force whose nodes a pod's selectors rea
   });
 });
 
-describe("leasesFit: pods of a size the leases' counts run", () => {
-  const fit = (count: number, perPod: number, type = "h100-80gb") =>
-    leasesFit([{ id: "a", gpuType: type, count }], BUILTIN_CATALOG, perPod).pods;
+describe("admit's Pending warning: pods of a size the leases' counts run, per node", () => {
+  // Beside an L40S lease of 64 (another node set, quota headroom), pods pinned to lease a.
+  const headroom = lease("l", "l40s", 64, ["l40s-001", "l40s-002", "l40s-003", "l40s-004", "l40s-005", "l40s-006", "l40s-007", "l40s-008"]);
+  const pod = (gpus: number) => ({
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    nodeSelector: { "leasehold.io/lease": "a" },
+    tolerations: [{ key: "leasehold.io/tenant", operator: "Equal", value: "acme", effect: "NoExecute" }],
+    containers: [
+      {
+        name: "c",
+        image: "x",
+        resources: { limits: { "nvidia.com/gpu": String(gpus) } },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+      },
+    ],
+  });
+  const pending = (kind: "Deployment" | "DaemonSet", count: number, perPod: number, replicas = 1, nodes = 2) => {
+    const a = lease(
+      "a",
+      "h100-80gb",
+      count,
+      Array.from({ length: nodes }, (_, i) => `gpu-00${i + 1}`),
+    );
+    const spec = {
+      replicas,
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: { x: "y" } },
+      template: { metadata: { labels: { x: "y" } }, spec: pod(perPod) },
+    };
+    if (kind === "DaemonSet") delete (spec as Partial<typeof spec>).replicas;
+    const j = judgeWorkload(
+      kind,
+      { kind, metadata: { name: "w" }, spec },
+      { tenant: { name: "acme" } as never, leases: [a, headroom] },
+      { catalog: BUILTIN_CATALOG },
+      AT,
+    );
+    expect(j.violations, JSON.stringify(j.violations)).toEqual([]);
+    return j.warnings.map((w) => w.message).filter((m) => m.includes("would stay Pending"));
+  };
+  /** The most replicas of `perPod` that draw no Pending warning. */
+  const room = (count: number, perPod: number) => {
+    let n = 0;
+    while (pending("Deployment", count, perPod, n + 1).length === 0) n++;
+    return n;
+  };
+
   it("counts whole pods per node, the last node only what the count leaves", () => {
-    expect(fit(12, 8)).toBe(1);
-    expect(fit(12, 4)).toBe(3);
-    expect(fit(12, 1)).toBe(12);
-    expect(fit(4, 8)).toBe(0);
-    expect(fit(16, 8)).toBe(2);
-    expect(fit(12, 3)).toBe(2 + 1); // 8 -> 2 pods, 4 -> 1 pod
-    expect(
-      leasesFit(
-        [
-          { id: "a", gpuType: "h100-80gb", count: 4 },
-          { id: "b", gpuType: "h100-80gb", count: 4 },
-        ],
-        BUILTIN_CATALOG,
-        8,
-      ).pods,
-    ).toBe(0);
+    expect(room(12, 8)).toBe(1);
+    expect(room(12, 4)).toBe(3);
+    expect(room(12, 1)).toBe(12);
+    expect(room(12, 3)).toBe(2 + 1); // 8 -> 2 pods, 4 -> 1 pod
+    expect(room(16, 8)).toBe(2);
+    expect(pending("Deployment", 12, 8, 2)).toEqual([
+      "Deployment requests 8 nvidia.com/gpu per pod x 2 pod(s), but the nodes it selects (a (12 h100-80gb)) give tenant acme room for 1 such pod(s) at 2027-01-15T00:00:00Z: a lease runs on no more than its count, whole nodes or not (a reserve holds the rest of its last node), so 1 would stay Pending.",
+    ]);
+  });
+
+  it("a DaemonSet runs one pod on each node it reaches: the count's remainder on the last node may not hold one", () => {
+    expect(pending("DaemonSet", 16, 8)).toEqual([]);
+    expect(pending("DaemonSet", 12, 4)).toEqual([]);
+    expect(pending("DaemonSet", 12, 8)[0]).toContain(
+      "x 2 pod(s), but the nodes it selects (a (12 h100-80gb)) give tenant acme room for 1 such pod(s)",
+    );
+    expect(pending("DaemonSet", 17, 4, 1, 3)[0]).toContain("room for 2 such pod(s)");
   });
 });

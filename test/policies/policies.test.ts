@@ -424,7 +424,7 @@ describe("lease-reserves-held", () => {
 
   it("accepts the reserve the program declares, and a stack whose leases are whole nodes with none", async () => {
     const rs = await stackResources(corvid, AT_NOV);
-    expect(rs.filter(isReserve).map((r) => r.props.metadata.name)).toEqual(["reserve-corvid-l40s-002"]);
+    expect(rs.filter(isReserve).map((r) => r.props.metadata.name)).toEqual(["reserve-corvid-l40s-002-ea7cc66120"]);
     expect(messages(await stack(leaseReservesHeld, rs, corvidConfig))).toEqual([]);
     expect(messages(await stack(leaseReservesHeld, await stackResources(acme, AT)))).toEqual([]);
     // The workload policies leave the landlord's reserve alone, and only it: a Deployment of
@@ -449,7 +449,7 @@ describe("lease-reserves-held", () => {
         ),
       ),
     ).toEqual([
-      "Lease corvid-l40s-2026q4 is for 4 l40s GPUs on nodes that hold 8, but the stack declares no reserve (Deployment leasehold-system/reserve-corvid-l40s-002) holding the other 4: tenant corvid could run on all 8.",
+      "Lease corvid-l40s-2026q4 is for 4 l40s GPUs on nodes that hold 8, but the stack declares no reserve (Deployment leasehold-system/reserve-corvid-l40s-002-ea7cc66120) holding the other 4: tenant corvid could run on all 8.",
     ]);
     const altered = rs.map((r) => {
       if (!isReserve(r)) return r;
@@ -460,7 +460,7 @@ describe("lease-reserves-held", () => {
       return d;
     });
     expect(messages(await stack(leaseReservesHeld, altered, corvidConfig))).toEqual([
-      "Lease corvid-l40s-2026q4 is for 4 l40s GPUs on nodes that hold 8, but its reserve leasehold-system/reserve-corvid-l40s-002 does not hold the other 4: its pod requests 2 nvidia.com/gpu, not 4; it runs 0 replicas; its PriorityClass is low, not leasehold-lease-reserve.",
+      'Lease corvid-l40s-2026q4 is for 4 l40s GPUs on nodes that hold 8, but its reserve leasehold-system/reserve-corvid-l40s-002-ea7cc66120 is not the one that holds the other 4 on l40s-002: spec.replicas: want 1, got 0; spec.template.spec.priorityClassName: want "leasehold-lease-reserve", got "low"; spec.template.spec.containers[0].resources.requests.nvidia.com/gpu: want "4", got "2".',
     ]);
   });
 });
