@@ -130,9 +130,25 @@ export const leaseReservesHeld = stackPolicy(
         );
         continue;
       }
-      // Exactly the reserve leasehold declares: the units, the node pinning, the tenant's
-      // selector and toleration, the PriorityClass and one replica are what make it hold.
-      const differs = differences(reserveDeployment(tenant, w).spec, d.props.spec ?? {}, "spec");
+      // The reserve leasehold declares: every field it writes as it writes it (the API server adds
+      // its defaults beside them in the outputs), and exactly the fields that decide where the pod
+      // runs and what it holds: nothing added to its node selection, tolerations or resources.
+      const want = reserveDeployment(tenant, w).spec;
+      const got = (d.props.spec ?? {}) as typeof want;
+      const differs = differences(want, got, "spec");
+      // A whole subtree compared only where no field of it was already named.
+      const exact = (path: string, a: unknown, b: unknown) => {
+        if (differs.some((d) => d.startsWith(path.split("[*]")[0]!))) return;
+        if (canonical(a) !== canonical(b)) differs.push(`${path}: want ${canonical(a)}, got ${canonical(b)}`);
+      };
+      exact("spec.template.spec.nodeSelector", want.template.spec.nodeSelector, got.template?.spec?.nodeSelector);
+      exact("spec.template.spec.affinity", want.template.spec.affinity, got.template?.spec?.affinity);
+      exact("spec.template.spec.tolerations", want.template.spec.tolerations, got.template?.spec?.tolerations);
+      exact(
+        "spec.template.spec.containers[*].resources",
+        want.template.spec.containers.map((c) => c.resources),
+        (got.template?.spec?.containers ?? []).map((c) => c?.resources),
+      );
       if (differs.length > 0)
         reportViolation(
           `${what}, but its reserve ${SYSTEM_NAMESPACE}/${w.name} is not the one that holds the other ${w.units} on ${w.node ?? `the lease's nodes`}: ${differs.slice(0, 5).join("; ")}.`,
@@ -142,7 +158,10 @@ export const leaseReservesHeld = stackPolicy(
   },
 );
 
-/** Where `got` differs from `want`, as `path: want X, got Y` (JSON values; a quantity as the string it is written as). */
+/**
+ * Where `got` lacks or changes what `want` says, as `path: want X, got Y` (keys `got` has beyond
+ * `want`'s are not looked at: the outputs carry the API server's defaults). Lists must be as long.
+ */
 function differences(want: unknown, got: unknown, at: string): string[] {
   if (Array.isArray(want)) {
     if (!Array.isArray(got) || got.length !== want.length) return [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
@@ -151,10 +170,24 @@ function differences(want: unknown, got: unknown, at: string): string[] {
   if (want !== null && typeof want === "object") {
     if (got === null || typeof got !== "object" || Array.isArray(got))
       return [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
-    const keys = new Set([...Object.keys(want), ...Object.keys(got)]);
-    return [...keys].flatMap((k) => differences((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`));
+    return Object.keys(want).flatMap((k) =>
+      differences((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`),
+    );
   }
-  return String(want) === String(got) && (want === undefined) === (got === undefined)
-    ? []
-    : [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
+  return got !== undefined && String(want) === String(got) ? [] : [`${at}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`];
+}
+
+/** JSON with sorted keys and every scalar as a string (a quantity 4 and "4" alike), for comparing whole subtrees. */
+function canonical(v: unknown): string {
+  const norm = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(norm);
+    if (x !== null && typeof x === "object")
+      return Object.fromEntries(
+        Object.keys(x)
+          .sort()
+          .map((k) => [k, norm((x as Record<string, unknown>)[k])]),
+      );
+    return x === undefined || x === null ? x : String(x);
+  };
+  return JSON.stringify(norm(v)) ?? "undefined";
 }

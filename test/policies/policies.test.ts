@@ -427,6 +427,34 @@ describe("lease-reserves-held", () => {
     expect(rs.filter(isReserve).map((r) => r.props.metadata.name)).toEqual(["reserve-corvid-l40s-002-ea7cc66120"]);
     expect(messages(await stack(leaseReservesHeld, rs, corvidConfig))).toEqual([]);
     expect(messages(await stack(leaseReservesHeld, await stackResources(acme, AT)))).toEqual([]);
+    // As the engine hands it over after a deploy: with the API server's defaults beside its fields.
+    const withDefaults = rs.map((r) => {
+      if (!isReserve(r)) return r;
+      const d = structuredClone(r);
+      d.props.spec.revisionHistoryLimit = 10;
+      d.props.spec.progressDeadlineSeconds = 600;
+      Object.assign(d.props.spec.template.spec, { dnsPolicy: "ClusterFirst", schedulerName: "default-scheduler" });
+      Object.assign(d.props.spec.template.spec.containers[0], {
+        terminationMessagePath: "/dev/termination-log",
+        imagePullPolicy: "IfNotPresent",
+      });
+      return d;
+    });
+    expect(messages(await stack(leaseReservesHeld, withDefaults, corvidConfig))).toEqual([]);
+    // But nothing added where it decides where the pod runs or what it holds.
+    for (const change of [
+      (p: any) => (p.nodeSelector.zone = "nowhere"),
+      (p: any) => p.tolerations.push({ operator: "Exists" }),
+      (p: any) => (p.containers[0].resources.requests["example.com/none"] = "1"),
+    ]) {
+      const bad = withDefaults.map((r) => {
+        if (!isReserve(r)) return r;
+        const d = structuredClone(r);
+        change(d.props.spec.template.spec);
+        return d;
+      });
+      expect(messages(await stack(leaseReservesHeld, bad, corvidConfig))).toHaveLength(1);
+    }
     // The workload policies leave the landlord's reserve alone, and only it: a Deployment of
     // another name in leasehold-system is judged as any other.
     const reserve = rs.find(isReserve)!;
