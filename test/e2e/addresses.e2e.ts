@@ -22,7 +22,7 @@ function findOnPath(bin: string, PATH: string): string {
 }
 
 describe(`CIDRs as Go and the API server read them (LEASEHOLD_CIDR_SEED=${SEED})`, () => {
-  it("leasehold accepts exactly Go's canonical spellings and names Kubernetes' reading of every other (ipcheck, 20,000 random spellings)", () => {
+  it("leasehold accepts exactly Go's canonical spellings and names Kubernetes' reading of every other (ipcheck, 20,000 random IPv4 and 20,000 random IPv6 spellings)", () => {
     const e2e = inject("e2e");
     const corpus = cidrCorpus(20_000, SEED);
     const r = spawnSync(findOnPath("ipcheck", e2e.PATH), { input: corpus.join("\n") + "\n", encoding: "utf8", maxBuffer: 1 << 28 });

@@ -72,7 +72,7 @@ const V6_BITS = ["0", "8", "08", "00", "+8", "-1", "32", "33", "64", "96", "104"
 const ODD = ["10.0.0.0", "10.0.0.0//8", "/8", "10.0.0.0/8/8", " 10.0.0.0/8", "10.0.0.0/8\t", "10.0.0.0 /8"];
 
 /**
- * The corpus: the listed spellings, then `random` random ones from `seed` (a linear congruential
+ * The corpus: the listed spellings, then `random` random ones from `seed` (the mulberry32
  * generator, so a seed gives the same list everywhere).
  */
 export function cidrCorpus(random: number, seed = 7): string[] {
@@ -81,7 +81,14 @@ export function cidrCorpus(random: number, seed = 7): string[] {
   for (const a of V6) for (const b of V6_BITS) out.add(`${a}/${b}`);
   for (const x of ODD) out.add(x);
   let s = seed;
-  const rnd = (n: number) => ((s = (s * 1103515245 + 12345) % 2147483648), s % n);
+  // mulberry32: 32-bit integer steps only (a linear congruential step in doubles lost its low
+  // bits past 2^53 and cycled within a couple of thousand values).
+  const rnd = (n: number) => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
   for (let i = 0; i < random; i++) {
     const oct = () => {
       const n = rnd(256);
