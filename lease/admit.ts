@@ -20,6 +20,7 @@ import {
   reachableNodes,
   restartPolicyValidation,
   stringFieldViolations,
+  surgeOf,
   tolerationViolations,
   undeclaredResources,
   WORKLOAD_KINDS,
@@ -103,10 +104,10 @@ export function judgeWorkload(
     });
   }
   for (const m of problems) out.push({ policy: "gpu-requests-within-quota", message: m });
-  for (const m of limitRangeViolations(pod.spec, tenantLimits(cfg.leases, catalog), settings.accelerators))
+  const limits = tenantLimits(cfg.leases, catalog);
+  for (const m of limitRangeViolations(pod.spec, limits, settings.accelerators))
     out.push({ policy: "gpu-requests-within-quota", message: m });
-  for (const m of podLevelViolations(pod.spec, tenantLimits(cfg.leases, catalog)))
-    out.push({ policy: "gpu-requests-within-quota", message: m });
+  for (const m of podLevelViolations(pod.spec, limits)) out.push({ policy: "gpu-requests-within-quota", message: m });
   if (Object.values(units).some((n) => n > 0)) {
     // The nodes of the tenant's leases in force this pod may be placed on, each with the units its
     // tenant may use there: GPUs per node, the count's remainder on a lease's last node (its
@@ -127,8 +128,7 @@ export function judgeWorkload(
       const per = gpusPerNode(catalog, n.lease.gpuType);
       return n.index === n.lease.nodeCount - 1 ? Math.max(0, n.lease.count - (n.lease.nodeCount - 1) * per) : per;
     };
-    // A DaemonSet runs one pod on every node it reaches; other kinds as many as they ask for.
-    const pods = kind === "DaemonSet" ? reached.length : podCount(kind, object, () => 0);
+    const pods = podCount(kind, object, reached.length);
     const granted = acceleratorsInForce(cfg.leases, catalog, at);
     const surge = kind === "Deployment" ? rollingSurge(object, pods) : 0;
     if (reached.length === 0 && live.length > 0 && !out.some((v) => v.policy === "lease-pinning"))
@@ -191,10 +191,7 @@ export function judgeWorkload(
 export function rollingSurge(object: unknown, replicas: number): number {
   const strategy = (object as { spec?: { strategy?: { type?: string; rollingUpdate?: { maxSurge?: unknown } } } })?.spec?.strategy;
   if (strategy?.type === "Recreate") return 0;
-  const v = strategy?.rollingUpdate?.maxSurge ?? "25%";
-  if (typeof v === "number") return v;
-  const m = /^(\d+)%$/.exec(String(v));
-  return m ? Math.ceil((replicas * Number(m[1])) / 100) : Number(v) || 0;
+  return surgeOf(strategy?.rollingUpdate?.maxSurge ?? "25%", replicas);
 }
 
 /**

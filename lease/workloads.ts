@@ -63,8 +63,11 @@ function jobPods(spec: Obj): number {
   return completions === undefined ? parallelism : Math.min(parallelism, completions);
 }
 
-/** Pods a workload runs at once: replicas, parallelism, or (DaemonSet) one per node it may land on. */
-export function podCount(kind: string, object: unknown, nodesPerLease: (lease: string) => number): number {
+/**
+ * Pods a workload runs at once: replicas, parallelism, or, for a DaemonSet, one on each of the
+ * `nodesReached` nodes its node selection reaches ({@link reachableNodes}).
+ */
+export function podCount(kind: string, object: unknown, nodesReached: number): number {
   const spec = obj(obj(object).spec);
   const int = (v: unknown, d: number) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : d);
   switch (kind) {
@@ -76,11 +79,8 @@ export function podCount(kind: string, object: unknown, nodesPerLease: (lease: s
       return jobPods(spec);
     case "CronJob":
       return jobPods(obj(obj(spec.jobTemplate).spec));
-    case "DaemonSet": {
-      const pod = podOf(kind, object)!;
-      const leases = pinnedLeases(pod.spec);
-      return leases.length === 0 ? 0 : leases.reduce((n, l) => n + nodesPerLease(l), 0);
-    }
+    case "DaemonSet":
+      return nodesReached;
     default:
       return 1;
   }
@@ -235,11 +235,6 @@ export function podLimitViolations(
     ...gpu.map((message) => ({ policy: "gpu-requests-within-quota" as const, message })),
     ...pinning.map((message) => ({ policy: "lease-pinning" as const, message })),
   ];
-}
-
-/** The lease ids a pod spec selects (nodeSelector and required node affinity terms with operator In). */
-export function pinnedLeases(spec: Obj): string[] {
-  return selected(spec, LABELS.lease);
 }
 
 /** The values a pod spec selects for a node label key (nodeSelector, and required node affinity terms with operator In). */
@@ -494,10 +489,18 @@ export function restartPolicyValidation(kind: string, spec: Obj): string[] {
 export function daemonSetSurge(object: unknown): number {
   const strategy = obj(obj(obj(object).spec).updateStrategy);
   if (strategy.type === "OnDelete") return 0;
-  const v = obj(strategy.rollingUpdate).maxSurge;
-  if (typeof v === "number") return v > 0 ? 1 : 0;
-  if (typeof v === "string") return /^[0-9]+%$/.test(v) && Number(v.slice(0, -1)) > 0 ? 1 : Number(v) > 0 ? 1 : 0;
-  return 0;
+  // A percentage of one node or more rounds up to one pod per node.
+  return surgeOf(obj(strategy.rollingUpdate).maxSurge ?? 0, 1) > 0 ? 1 : 0;
+}
+
+/**
+ * A rolling update's `maxSurge` as a number of pods: a number as it is, a percentage of `total`
+ * rounded up (as the Deployment and DaemonSet controllers do), anything else as a number or 0.
+ */
+export function surgeOf(maxSurge: unknown, total: number): number {
+  if (typeof maxSurge === "number") return maxSurge;
+  const m = /^(\d+)%$/.exec(String(maxSurge));
+  return m ? Math.ceil((total * Number(m[1])) / 100) : Number(maxSurge) || 0;
 }
 
 /** Whether a pod spec tolerates its tenant's taint (`leasehold.io/tenant=<tenant>:NoExecute`). */
@@ -745,21 +748,4 @@ export function reachableNodes<L extends LeaseNodes>(
     });
   }
   return out;
-}
-
-/** The leases in force of `tenant` with at least one node this pod may be placed on ({@link reachableNodes}). */
-export function reachableLeases<L extends LeaseNodes>(
-  spec: Obj,
-  tenant: string,
-  leases: readonly L[],
-  nodeCount: (l: L) => number = () => 1,
-): L[] {
-  const reached = new Set(
-    reachableNodes(
-      spec,
-      tenant,
-      leases.map((l) => ({ ...l, nodeCount: nodeCount(l) })),
-    ).map((n) => n.lease.id),
-  );
-  return leases.filter((l) => reached.has(l.id));
 }

@@ -14,7 +14,7 @@ import { checkFleet, fleetAt } from "../../lease/fleet";
 import { loadStackFile, loadStackText, type PlatformStack, type Stack, type TenantStack } from "../../lease/load";
 import { leaseReserves, reserveDeployment, reserveName } from "../../lease/reserve";
 import { clusterSchema, leaseSchema, type Lease } from "../../lease/schema";
-import { podLimitViolations, reachableLeases } from "../../lease/workloads";
+import { podLimitViolations, reachableNodes } from "../../lease/workloads";
 import { leaseReservesHeld } from "../../policies/quota";
 import { admit, admitDelete, admitEviction } from "../components/cel";
 import { createStackValidationArgs, messages, runStackPolicy, type TestResource } from "../policies/util";
@@ -254,7 +254,7 @@ describe("issue24 reserves: the reserve's priority is above every tenant pod's",
 });
 
 // ------------------------------------------------------------------------------------------------
-// 2. admit: reachableLeases and leasesFit
+// 2. admit: reachableNodes and the Pending warning
 // ------------------------------------------------------------------------------------------------
 
 const TOLERATE = [{ key: "leasehold.io/tenant", operator: "Equal", value: "acme", effect: "NoExecute" }];
@@ -293,13 +293,21 @@ const judge = (kind: "Deployment" | "DaemonSet" | "Pod", o: object, leases: Leas
 const pendingWarnings = (j: ReturnType<typeof judge>) =>
   [...j.violations, ...j.warnings].filter((w) => w.policy === "gpu-requests-within-quota").map((w) => w.message);
 
-describe("issue24 admit: reachableLeases against Kubernetes' node selection (holds)", () => {
+describe("issue24 admit: reachableNodes against Kubernetes' node selection (holds)", () => {
   const leases = [
     { id: "h1", gpuType: "h100-80gb", pool: "h100-a", nodes: ["gpu-001", "gpu-002"] },
     { id: "h2", gpuType: "h100-80gb", pool: "h100-b", nodes: ["gpu-009"] },
     { id: "l", gpuType: "l40s", pool: "l40s-a", nodes: ["l40s-001"] },
   ];
-  const ids = (s: object) => reachableLeases(s as Record<string, unknown>, "acme", leases).map((l) => l.id);
+  const ids = (s: object) => [
+    ...new Set(
+      reachableNodes(
+        s as Record<string, unknown>,
+        "acme",
+        leases.map((l) => ({ ...l, nodeCount: l.nodes.length })),
+      ).map((n) => n.lease.id),
+    ),
+  ];
 
   it("nodeSelector AND affinity; terms ORed; expressions ANDed; an empty term matches nothing", () => {
     expect(
@@ -347,13 +355,13 @@ describe("issue24 admit: reachableLeases against Kubernetes' node selection (hol
 
   it("(an attack found this) Gt and Lt on a leasehold label (whose values are not integers) match no node in Kubernetes", () => {
     // labels.Requirement.Matches: Gt/Lt parse the node's label value as an integer; "h100-80gb" is not
-    // one, so the node does not match. reachableLeases takes any operator it does not know to match.
+    // one, so the node does not match. reachableNodes took any operator it does not know to match.
     expect(ids(terms({ matchExpressions: [{ key: "leasehold.io/gpu-type", operator: "Gt", values: ["0"] }] }))).toEqual([]);
     expect(ids(terms({ matchExpressions: [{ key: "leasehold.io/pool", operator: "Lt", values: ["99"] }] }))).toEqual([]);
   });
 });
 
-describe("issue24 admit: how many pods fit (leasesFit and the Pending warning)", () => {
+describe("issue24 admit: how many pods fit (the Pending warning)", () => {
   const h = lease("h", "h100-80gb", 12, "gpu-[001-002]"); // gpu-001: 8; gpu-002: 4 (reserve holds 4)
   const l8 = lease("l8", "l40s", 8, ["l40s-001"], JAN, "l40s-a");
 
@@ -411,7 +419,7 @@ describe("issue24 admit: how many pods fit (leasesFit and the Pending warning)",
     expect(pendingWarnings(j).length).toBeGreaterThan(0);
   });
 
-  it("(an attack found this) a DaemonSet places one pod per node; leasesFit packs them freely: 4 GPUs per pod on a 17-GPU lease (8, 8, 1) leaves the third pod Pending", () => {
+  it("(an attack found this) a DaemonSet places one pod per node, not packed freely: 4 GPUs per pod on a 17-GPU lease (8, 8, 1) leaves the third pod Pending", () => {
     const big = lease("big", "h100-80gb", 17, "gpu-[001-003]");
     const s = spec(4, { nodeSelector: { "leasehold.io/lease": "big" } });
     const j = judge("DaemonSet", daemonSet(s), [big]);

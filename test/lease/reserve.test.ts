@@ -4,7 +4,7 @@ import { BUILTIN_CATALOG, mergeCatalog } from "../../lease/catalog";
 import { instant } from "../../lease/fields";
 import { leaseReserves, reserveDeployment, reserveName, RESERVE_PRIORITY_CLASS, SYSTEM_NAMESPACE } from "../../lease/reserve";
 import { leaseSchema, type Lease } from "../../lease/schema";
-import { reachableLeases } from "../../lease/workloads";
+import { reachableNodes } from "../../lease/workloads";
 
 // A lease holds whole nodes; its reserve holds what its count leaves of them, so that the
 // scheduler runs the tenant on exactly its leases' counts, per lease and so per GPU type.
@@ -128,13 +128,21 @@ describe("reserveDeployment", () => {
   });
 });
 
-describe("reachableLeases: the leases in force whose nodes a pod's selectors reach", () => {
+describe("reachableNodes: the leases in force whose nodes a pod's selectors reach", () => {
   const leases = [
     { id: "h1", gpuType: "h100-80gb", pool: "h100-a", nodes: ["gpu-001", "gpu-002"] },
     { id: "h2", gpuType: "h100-80gb", pool: "h100-b", nodes: ["gpu-009"] },
     { id: "l", gpuType: "l40s", pool: "l40s-a", nodes: ["l40s-001"] },
   ];
-  const ids = (spec: object) => reachableLeases(spec as Record<string, unknown>, "acme", leases).map((l) => l.id);
+  const ids = (spec: object) => [
+    ...new Set(
+      reachableNodes(
+        spec as Record<string, unknown>,
+        "acme",
+        leases.map((l) => ({ ...l, nodeCount: l.nodes.length })),
+      ).map((n) => n.lease.id),
+    ),
+  ];
   const terms = (...t: object[]) => ({
     affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: t } } },
   });
